@@ -1,0 +1,103 @@
+# hongling — one non-recursive Makefile.
+#
+# Every directory contributes a fragment (common/module.mk, proto/module.mk,
+# services/*/module.mk, tests/module.mk) so that `make -j` sees the whole
+# graph: .proto -> generated header -> every object that includes it.
+# Objects go to $(BUILD) (out of tree); `V=1` shows the full command lines.
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2
+SAN     ?=
+PKGS    := libzmq libprotobuf-c libuv libmicrohttpd jansson libpq
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -g $(OPT) $(SAN) \
+           -MMD -MP -I common -I tests/support -I $(BUILD)/gen $(PKG_CFLAGS)
+LDFLAGS := $(SAN)
+LDLIBS  := $(PKG_LIBS) -lm
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+BIN := $(BUILD)/bin
+.DEFAULT_GOAL := all
+.PHONY: all run stop test asan valgrind format bench clean deps
+
+# Fragments append to these.
+BINARIES :=
+TEST_BINARIES :=
+ALL_OBJS :=
+
+# $(call hl_program,NAME,DIR[,EXTRA_LIBS]): $(BIN)/NAME from DIR/*.c and libhl.
+define hl_program
+$(1)_OBJS := $$(patsubst %.c,$$(BUILD)/%.o,$$(wildcard $(2)/*.c))
+ALL_OBJS += $$($(1)_OBJS)
+BINARIES += $$(BIN)/$(1)
+$$(BIN)/$(1): $$($(1)_OBJS) $$(LIBHL)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJS) $$(LIBHL) $$(LDLIBS) $(3)
+endef
+
+include proto/module.mk
+include common/module.mk
+include $(sort $(wildcard services/*/module.mk))
+include tests/module.mk
+
+all: $(BINARIES) $(TEST_BINARIES)
+
+$(BUILD)/%.o: %.c | $(GEN_HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_HEADERS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# deps installs what is missing (Debian packages only); run and test use it.
+deps:
+	$(Q)scripts/deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/run.sh
+
+stop:
+	$(Q)scripts/stop.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/bench.sh
+
+# ASan + UBSan build in its own tree, then the whole suite against it.
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	$(Q)BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh
+
+# Unit tests under valgrind memcheck (the daemons run under it in the
+# integration test when HL_VALGRIND=1).
+valgrind: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-valgrind OPT=-O0 all
+	$(Q)BUILD=build-valgrind HL_VALGRIND=1 tests/run.sh
+
+format:
+	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')
+
+clean:
+	$(Q)rm -rf $(BUILD) build-asan build-valgrind
+
+-include $(ALL_OBJS:.o=.d)

@@ -1,0 +1,18 @@
+/* hl.h: the umbrella header of libhl, the library every hongling daemon links. */
+#ifndef HL_H
+#define HL_H
+
+#include "hl_alloc.h"
+#include "hl_cfg.h"
+#include "hl_db.h"
+#include "hl_err.h"
+#include "hl_http.h"
+#include "hl_id.h"
+#include "hl_log.h"
+#include "hl_metrics.h"
+#include "hl_migrate.h"
+#include "hl_pipeline.h"
+#include "hl_service.h"
+#include "hl_zsock.h"
+
+#endif

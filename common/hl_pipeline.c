@@ -1,0 +1,584 @@
+/* hl_pipeline: outbox rows, send-after-commit, the sweeper and the
+ * consumer's claim (see hl_pipeline.h and common/README.md). */
+#include "hl_pipeline.h"
+
+#include "hl_alloc.h"
+#include "hl_err.h"
+#include "hl_log.h"
+#include "hl_metrics.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define HL_MAX_BUSES    8
+#define HL_MAX_HANDLERS 8
+
+static const char *const s_stage_names[] = {
+#define HL_STAGE_NAME(name, text) text,
+    HL_STAGES(HL_STAGE_NAME)
+#undef HL_STAGE_NAME
+};
+
+const char *hl_stage_name(hl_stage_t stage)
+{
+    return stage < HL_STAGE_COUNT ? s_stage_names[stage] : "?";
+}
+
+int hl_stage_parse(const char *name)
+{
+    for (int i = 0; i < HL_STAGE_COUNT; i++)
+        if (strcmp(name, s_stage_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+typedef struct {
+    hl_metric_t *emitted;    /* rows written */
+    hl_metric_t *sent;       /* envelopes pushed (fast path and re-sends) */
+    hl_metric_t *deferred;   /* fast-path sends that could not go (sweeper will) */
+    hl_metric_t *resent;     /* sweeper re-sends */
+    hl_metric_t *dead;       /* rows given up on or refused */
+    hl_metric_t *consumed;   /* messages applied */
+    hl_metric_t *duplicates; /* messages dropped as already applied */
+    hl_metric_t *failed;     /* applications that failed (will be re-sent) */
+    hl_metric_t *latency;    /* arrival to commit */
+} s_stage_metrics_t;
+
+typedef struct s_consumer {
+    hl_pipeline_t *p;                       /* owner */
+    hl_stage_t stage;                       /* which stage */
+    hl_zsock_t sock;                        /* PULL, connected to every bus */
+    hl_handler_t handlers[HL_MAX_HANDLERS]; /* by type */
+    size_t nhandlers;                       /* used */
+    bool open;                              /* sock initialised */
+} s_consumer_t;
+
+struct hl_pipeline {
+    uv_loop_t *loop;                   /* not owned */
+    void *zctx;                        /* not owned */
+    hl_db_t *db;                       /* not owned */
+    hl_pipeline_cfg_t cfg;             /* strings not owned */
+    hl_zsock_t push[HL_STAGE_COUNT];   /* producer sockets */
+    bool push_open[HL_STAGE_COUNT];    /* which are initialised */
+    s_consumer_t pull[HL_STAGE_COUNT]; /* consumer sockets */
+    s_stage_metrics_t metrics[HL_STAGE_COUNT];
+    uv_timer_t sweep;     /* sweeper tick */
+    bool sweeping;        /* a sweep query is in flight */
+    bool paused;          /* consumers paused for back-pressure */
+    int inflight;         /* hl_inmsg_t alive */
+    int closing_handles;  /* handles left to close on destroy */
+    bool destroyed;       /* destroy requested */
+    char stages_sql[256]; /* produced stages as a text[] literal */
+};
+
+static uint64_t s_now_ns(void)
+{
+    return uv_hrtime();
+}
+
+static void s_metrics_init(hl_pipeline_t *p)
+{
+    for (int i = 0; i < HL_STAGE_COUNT; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "stage=\"%s\"", s_stage_names[i]);
+        s_stage_metrics_t *m = &p->metrics[i];
+        m->emitted = hl_metric_counter("hl_pipeline_emitted_total",
+                                       "Messages written to the pipeline table", l);
+        m->sent = hl_metric_counter("hl_pipeline_sent_total", "Envelopes pushed to a bus", l);
+        m->deferred = hl_metric_counter("hl_pipeline_send_deferred_total",
+                                        "Sends that could not go at once (left to the sweeper)", l);
+        m->resent = hl_metric_counter("hl_pipeline_resent_total",
+                                      "Pending messages re-sent by the sweeper", l);
+        m->dead = hl_metric_counter("hl_pipeline_dead_letters_total",
+                                    "Messages given up on or refused as malformed", l);
+        m->consumed =
+            hl_metric_counter("hl_pipeline_consumed_total", "Messages applied exactly once", l);
+        m->duplicates = hl_metric_counter("hl_pipeline_duplicates_total",
+                                          "Messages dropped because they were applied already", l);
+        m->failed = hl_metric_counter("hl_pipeline_apply_failures_total",
+                                      "Applications that failed and will be re-sent", l);
+        m->latency = hl_metric_histogram("hl_pipeline_apply_seconds",
+                                         "Time from arrival to commit of a message's effects", l);
+    }
+}
+
+hl_pipeline_t *hl_pipeline_new(uv_loop_t *loop, void *zctx, hl_db_t *db,
+                               const hl_pipeline_cfg_t *cfg)
+{
+    assert(loop);
+    assert(zctx);
+    assert(db);
+    assert(cfg && cfg->buses && cfg->producer);
+    hl_pipeline_t *p = hl_calloc(1, sizeof *p);
+    p->loop = loop;
+    p->zctx = zctx;
+    p->db = db;
+    p->cfg = *cfg;
+    uv_timer_init(loop, &p->sweep);
+    p->sweep.data = p;
+    s_metrics_init(p);
+    return p;
+}
+
+static int s_connect_all(hl_pipeline_t *p, hl_zsock_t *z, hl_stage_t stage, int side)
+{
+    int nbus = hl_bus_count(p->cfg.buses);
+    if (nbus < 1 || nbus > HL_MAX_BUSES) {
+        hl_error("bus", p->cfg.buses, "bus list must name 1 to %d buses", HL_MAX_BUSES);
+        return HL_ECONFIG;
+    }
+    for (int b = 0; b < nbus; b++) {
+        char ep[256];
+        if (hl_bus_endpoint(p->cfg.buses, b, (int)stage, side, ep, sizeof ep) != 0) {
+            hl_error("bus", p->cfg.buses, "malformed bus address (want tcp://host:port,...)");
+            return HL_ECONFIG;
+        }
+        int rc = hl_zsock_connect(z, ep);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int hl_pipeline_produce(hl_pipeline_t *p, hl_stage_t stage)
+{
+    assert(stage < HL_STAGE_COUNT);
+    if (p->push_open[stage])
+        return 0;
+    hl_zsock_t *z = &p->push[stage];
+    int rc = hl_zsock_init(z, p->loop, p->zctx, ZMQ_PUSH, s_stage_names[stage], p->cfg.hwm, 1000);
+    if (rc != 0)
+        return rc;
+    p->push_open[stage] = true;
+    rc = s_connect_all(p, z, stage, 0);
+    /* Rebuild the text[] literal of produced stages for the sweeper. */
+    size_t off = 0;
+    off += (size_t)snprintf(p->stages_sql + off, sizeof p->stages_sql - off, "{");
+    for (int i = 0, first = 1; i < HL_STAGE_COUNT; i++)
+        if (p->push_open[i]) {
+            off += (size_t)snprintf(p->stages_sql + off, sizeof p->stages_sql - off, "%s%s",
+                                    first ? "" : ",", s_stage_names[i]);
+            first = 0;
+        }
+    snprintf(p->stages_sql + off, sizeof p->stages_sql - off, "}");
+    return rc;
+}
+
+hl_zsock_t *hl_pipeline_push_socket(hl_pipeline_t *p, hl_stage_t stage)
+{
+    return p->push_open[stage] ? &p->push[stage] : NULL;
+}
+
+bool hl_pipeline_connected(const hl_pipeline_t *p)
+{
+    /* ZMQ_IMMEDIATE sockets report POLLOUT only with a live peer; a PULL
+     * socket has no such signal, so readiness rests on the producers. */
+    for (int i = 0; i < HL_STAGE_COUNT; i++) {
+        if (!p->push_open[i])
+            continue;
+        int events = 0;
+        size_t len = sizeof events;
+        if (zmq_getsockopt(p->push[i].sock, ZMQ_EVENTS, &events, &len) != 0 ||
+            !(events & ZMQ_POLLOUT))
+            return false;
+    }
+    return true;
+}
+
+/* ---- producing ------------------------------------------------------- */
+
+typedef struct {
+    hl_pipeline_t *p;  /* owner */
+    hl_stage_t stage;  /* where to send */
+    const void *bytes; /* envelope, in the unit's arena */
+    size_t len;        /* its length */
+} s_send_t;
+
+static void s_send_after_commit(void *arg)
+{
+    s_send_t *s = arg;
+    s_stage_metrics_t *m = &s->p->metrics[s->stage];
+    hl_metric_add(m->emitted, 1);
+    if (!s->p->push_open[s->stage])
+        return;
+    int rc = hl_zsock_send(&s->p->push[s->stage], s->bytes, s->len, false);
+    hl_metric_add(rc == 0 ? m->sent : m->deferred, 1);
+}
+
+const char hl_sql_insert_message[] =
+    "INSERT INTO pipeline.message (id, stage, type, trace_id, producer, envelope, next_attempt_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8 / 1000))";
+
+uint8_t *hl_envelope_pack(hl_stage_t stage, const char *type, const char *trace_id,
+                          const char *producer, const ProtobufCMessage *payload,
+                          char id_out[HL_UUID_LEN + 1], size_t *len)
+{
+    assert(stage < HL_STAGE_COUNT && type && producer && payload && id_out && len);
+    hl_uuid_new(id_out);
+    size_t plen = protobuf_c_message_get_packed_size(payload);
+    uint8_t *pbuf = hl_malloc(plen ? plen : 1);
+    protobuf_c_message_pack(payload, pbuf);
+
+    Hl__Envelope env = HL__ENVELOPE__INIT;
+    env.id = id_out;
+    env.type = (char *)type;
+    env.stage = (char *)s_stage_names[stage];
+    env.trace_id = (char *)(trace_id ? trace_id : id_out);
+    env.producer = (char *)producer;
+    env.has_created_at_us = 1;
+    env.created_at_us = hl_time_us();
+    env.has_payload = 1;
+    env.payload.data = pbuf;
+    env.payload.len = plen;
+    *len = hl__envelope__get_packed_size(&env);
+    uint8_t *ebuf = hl_malloc(*len);
+    hl__envelope__pack(&env, ebuf);
+    free(pbuf);
+    return ebuf;
+}
+
+void hl_pipeline_emit(hl_pipeline_t *p, hl_dbu_t *u, hl_stage_t stage, const char *type,
+                      const char *trace_id, const ProtobufCMessage *payload,
+                      char id_out[HL_UUID_LEN + 1])
+{
+    assert(p && u && type && payload);
+    char id[HL_UUID_LEN + 1];
+    size_t elen;
+    uint8_t *ebuf = hl_envelope_pack(stage, type, trace_id, p->cfg.producer, payload, id, &elen);
+    if (id_out)
+        memcpy(id_out, id, sizeof id);
+    s_send_t *s = hl_dbu_keep(u, &(s_send_t){p, stage, NULL, elen}, sizeof(s_send_t));
+    s->bytes = hl_dbu_keep(u, ebuf, elen);
+    free(ebuf);
+
+    char resend[32];
+    snprintf(resend, sizeof resend, "%d", p->cfg.resend_after_ms);
+    const char *values[7] = {
+        id,    s_stage_names[stage], type, trace_id ? trace_id : id, p->cfg.producer, s->bytes,
+        resend};
+    int lengths[7] = {0, 0, 0, 0, 0, (int)elen, 0};
+    int formats[7] = {0, 0, 0, 0, 0, 1, 0};
+    hl_dbu_stmt(u, hl_sql_insert_message, 7, values, lengths, formats, false, NULL, NULL);
+    hl_dbu_on_commit(u, s_send_after_commit, s);
+}
+
+/* ---- the sweeper --------------------------------------------------------- */
+
+/* Takes due rows (SKIP LOCKED, so producer replicas share the work), counts
+ * the attempt, pushes the back-off, and marks rows past the limit dead. */
+static const char s_sql_sweep[] =
+    "UPDATE pipeline.message m"
+    "   SET attempts = m.attempts + 1,"
+    "       next_attempt_at = now() + make_interval(secs => least($3::float8 / 1000 * "
+    "power(2, m.attempts), 60)),"
+    "       dead_at = CASE WHEN m.attempts + 1 > $4::int THEN now() END,"
+    "       last_error = CASE WHEN m.attempts + 1 > $4::int"
+    "                    THEN 'not applied after ' || m.attempts || ' re-sends' END"
+    " WHERE m.id IN (SELECT id FROM pipeline.message"
+    "                 WHERE producer = $1 AND done_at IS NULL AND dead_at IS NULL"
+    "                   AND next_attempt_at <= now()"
+    "                 ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+    " RETURNING m.stage, m.envelope, m.dead_at IS NOT NULL, m.id::text";
+
+static const char s_sql_purge[] =
+    "DELETE FROM pipeline.message WHERE id IN (SELECT id FROM pipeline.message"
+    " WHERE producer = $1 AND done_at < now() - make_interval(secs => $2::int) LIMIT 10000)";
+
+static void s_sweep_rows(void *arg, const PGresult *res)
+{
+    hl_pipeline_t *p = arg;
+    /* Binary result: text columns come as their bytes, bool as one byte. */
+    for (int i = 0; i < PQntuples(res); i++) {
+        int stage = hl_stage_parse(PQgetvalue(res, i, 0));
+        bool dead = PQgetvalue(res, i, 2)[0] != 0;
+        if (stage < 0)
+            continue;
+        s_stage_metrics_t *m = &p->metrics[stage];
+        if (dead) {
+            hl_metric_add(m->dead, 1);
+            hl_error("message", PQgetvalue(res, i, 3),
+                     "gave up on message for stage \"%s\" after %d re-sends: dead-lettered",
+                     s_stage_names[stage], p->cfg.max_attempts);
+            continue;
+        }
+        hl_metric_add(m->resent, 1);
+        if (!p->push_open[stage])
+            continue;
+        int rc = hl_zsock_send(&p->push[stage], PQgetvalue(res, i, 1),
+                               (size_t)PQgetlength(res, i, 1), false);
+        hl_metric_add(rc == 0 ? m->sent : m->deferred, 1);
+    }
+}
+
+static void s_sweep_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    hl_pipeline_t *p = arg;
+    p->sweeping = false;
+    if (rc != 0 && rc != HL_ESHUTDOWN && rc != HL_EDBCONN)
+        hl_warn("sweeper", p->cfg.producer, "sweep failed: %s", err->message);
+}
+
+static void s_sweep_cb(uv_timer_t *t)
+{
+    hl_pipeline_t *p = t->data;
+    if (p->sweeping || !hl_db_ready(p->db))
+        return;
+    p->sweeping = true;
+    char limit[16], resend[16], max[16], retain[16];
+    snprintf(limit, sizeof limit, "%d", 1000);
+    snprintf(resend, sizeof resend, "%d", p->cfg.resend_after_ms);
+    snprintf(max, sizeof max, "%d", p->cfg.max_attempts);
+    snprintf(retain, sizeof retain, "%d", p->cfg.retain_done_s);
+    hl_dbu_t *u = hl_dbu_new(p->db, s_sweep_done, p);
+    const char *sweep_values[] = {p->cfg.producer, limit, resend, max};
+    hl_dbu_stmt(u, s_sql_sweep, 4, sweep_values, NULL, NULL, true, s_sweep_rows, p);
+    HL_DBU(u, s_sql_purge, NULL, NULL, p->cfg.producer, retain);
+    hl_dbu_submit(&u);
+}
+
+void hl_pipeline_start_sweeper(hl_pipeline_t *p)
+{
+    uv_timer_start(&p->sweep, s_sweep_cb, (uint64_t)p->cfg.sweep_interval_ms,
+                   (uint64_t)p->cfg.sweep_interval_ms);
+}
+
+/* ---- consuming ------------------------------------------------------- */
+
+static const char s_sql_claim[] = "SELECT pipeline.claim($1, $2)";
+static const char s_sql_dead[] = "UPDATE pipeline.message SET dead_at = now(), last_error = $2"
+                                 " WHERE id = $1::uuid AND done_at IS NULL";
+static const char s_sql_dead_raw[] =
+    "INSERT INTO pipeline.dead_letter (consumer, stage, reason, raw) VALUES ($1, $2, $3, $4)";
+
+static void s_backpressure(hl_pipeline_t *p)
+{
+    size_t pending = hl_db_pending(p->db);
+    size_t high = (size_t)(p->cfg.backlog_max > 0 ? p->cfg.backlog_max : 1024);
+    bool pause = pending >= high;
+    if (pause == p->paused)
+        return;
+    if (!pause && pending > high / 2)
+        return; /* hysteresis: resume only once half drained */
+    p->paused = pause;
+    for (int i = 0; i < HL_STAGE_COUNT; i++) {
+        if (!p->pull[i].open)
+            continue;
+        if (pause)
+            hl_zsock_pause(&p->pull[i].sock);
+        else
+            hl_zsock_resume(&p->pull[i].sock);
+    }
+}
+
+static void s_inmsg_free(hl_inmsg_t *m)
+{
+    hl_pipeline_t *p = m->pipeline;
+    if (m->env)
+        hl__envelope__free_unpacked(m->env, NULL);
+    hl_dbu_destroy(&m->unit);
+    free(m);
+    p->inflight--;
+    s_backpressure(p);
+}
+
+static void s_dead_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    hl_inmsg_t *m = arg;
+    if (rc != 0)
+        hl_warn("message", m->env ? m->env->id : NULL, "could not dead-letter message: %s",
+                err->message);
+    s_inmsg_free(m);
+}
+
+void hl_inmsg_reject(hl_inmsg_t **mp, const char *reason)
+{
+    hl_inmsg_t *m = *mp;
+    *mp = NULL;
+    hl_pipeline_t *p = m->pipeline;
+    hl_metric_add(p->metrics[m->stage].dead, 1);
+    hl_error("message", m->env->id, "refused %s message on stage \"%s\": %s: dead-lettered",
+             m->env->type ? m->env->type : "untyped", s_stage_names[m->stage], reason);
+    hl_dbu_destroy(&m->unit);
+    hl_dbu_t *u = hl_dbu_new(p->db, s_dead_done, m);
+    HL_DBU(u, s_sql_dead, NULL, NULL, m->env->id, reason);
+    hl_dbu_submit(&u);
+}
+
+static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    hl_inmsg_t *m = arg;
+    hl_pipeline_t *p = m->pipeline;
+    s_stage_metrics_t *sm = &p->metrics[m->stage];
+    m->unit = NULL; /* hl_db frees it */
+    if (rc == 0) {
+        hl_metric_add(sm->consumed, 1);
+        hl_metric_observe(sm->latency, (double)(s_now_ns() - m->start_ns) / 1e9);
+        s_inmsg_free(m);
+        return;
+    }
+    if (rc == HL_EDUPLICATE) {
+        hl_metric_add(sm->duplicates, 1);
+        hl_debug("message", m->env->id, "dropped duplicate %s", m->env->type);
+        s_inmsg_free(m);
+        return;
+    }
+    if (rc == HL_EINVAL) {
+        /* The data itself is refused by the schema: re-sending cannot help. */
+        char reason[512];
+        snprintf(reason, sizeof reason, "effects refused by the database: %s (SQLSTATE %s)",
+                 err->message, err->sqlstate);
+        hl_inmsg_t *mm = m;
+        hl_inmsg_reject(&mm, reason);
+        return;
+    }
+    hl_metric_add(sm->failed, 1);
+    hl_warn("message", m->env->id, "could not apply %s: %s (left for re-send)", m->env->type,
+            err->message);
+    s_inmsg_free(m);
+}
+
+void hl_inmsg_apply(hl_inmsg_t **mp)
+{
+    hl_inmsg_t *m = *mp;
+    *mp = NULL;
+    hl_dbu_t *u = m->unit;
+    m->unit = NULL;
+    hl_dbu_submit(&u);
+}
+
+static void s_dead_raw(hl_pipeline_t *p, hl_stage_t stage, const void *data, size_t len,
+                       const char *reason)
+{
+    hl_metric_add(p->metrics[stage].dead, 1);
+    hl_error("stage", s_stage_names[stage], "refused malformed frame of %zu bytes: %s", len,
+             reason);
+    size_t keep = len > 65536 ? 65536 : len;
+    const char *values[4] = {p->cfg.producer, s_stage_names[stage], reason, data};
+    int lengths[4] = {0, 0, 0, (int)keep};
+    int formats[4] = {0, 0, 0, 1};
+    hl_dbu_t *u = hl_dbu_new(p->db, NULL, NULL);
+    hl_dbu_stmt(u, s_sql_dead_raw, 4, values, lengths, formats, false, NULL, NULL);
+    hl_dbu_submit(&u);
+}
+
+static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
+{
+    s_consumer_t *c = arg;
+    hl_pipeline_t *p = c->p;
+    (void)z;
+    const uint8_t *data = zmq_msg_data(frame);
+    size_t len = zmq_msg_size(frame);
+    if (more) {
+        s_dead_raw(p, c->stage, data, len, "unexpected multi-part message");
+        return;
+    }
+    Hl__Envelope *env = hl__envelope__unpack(NULL, len, data);
+    if (!env) {
+        s_dead_raw(p, c->stage, data, len, "not a protobuf envelope");
+        return;
+    }
+    if (!env->id || !hl_uuid_valid(env->id) || !env->type || !env->has_payload) {
+        s_dead_raw(p, c->stage, data, len, "envelope lacks a valid id, type or payload");
+        hl__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    hl_inmsg_t *m = hl_calloc(1, sizeof *m);
+    m->pipeline = p;
+    m->stage = c->stage;
+    m->env = env;
+    m->start_ns = s_now_ns();
+    p->inflight++;
+    const hl_handler_t *h = NULL;
+    for (size_t i = 0; i < c->nhandlers; i++)
+        if (strcmp(c->handlers[i].type, env->type) == 0)
+            h = &c->handlers[i];
+    if (!h) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "unknown message type \"%.64s\"", env->type);
+        hl_inmsg_reject(&m, reason);
+        return;
+    }
+    m->unit = hl_dbu_new(p->db, s_apply_done, m);
+    HL_DBU(m->unit, s_sql_claim, NULL, NULL, env->id, p->cfg.producer);
+    h->fn(m, h->arg);
+    s_backpressure(p);
+}
+
+int hl_pipeline_consume(hl_pipeline_t *p, hl_stage_t stage, const hl_handler_t *handlers, size_t n)
+{
+    assert(stage < HL_STAGE_COUNT);
+    assert(n <= HL_MAX_HANDLERS);
+    s_consumer_t *c = &p->pull[stage];
+    assert(!c->open);
+    c->p = p;
+    c->stage = stage;
+    memcpy(c->handlers, handlers, n * sizeof *handlers);
+    c->nhandlers = n;
+    int rc =
+        hl_zsock_init(&c->sock, p->loop, p->zctx, ZMQ_PULL, s_stage_names[stage], p->cfg.hwm, 0);
+    if (rc != 0)
+        return rc;
+    c->open = true;
+    rc = s_connect_all(p, &c->sock, stage, 1);
+    if (rc != 0)
+        return rc;
+    hl_zsock_set_cb(&c->sock, s_recv_cb, NULL, c);
+    return 0;
+}
+
+static void s_sock_closed(hl_zsock_t *z);
+
+static void s_maybe_free(hl_pipeline_t *p)
+{
+    if (p->destroyed && p->closing_handles == 0)
+        free(p);
+}
+
+static void s_sock_closed(hl_zsock_t *z)
+{
+    hl_pipeline_t *p = z->arg;
+    p->closing_handles--;
+    s_maybe_free(p);
+}
+
+static void s_timer_closed(uv_handle_t *h)
+{
+    hl_pipeline_t *p = h->data;
+    p->closing_handles--;
+    s_maybe_free(p);
+}
+
+void hl_pipeline_stop_consuming(hl_pipeline_t *p)
+{
+    for (int i = 0; i < HL_STAGE_COUNT; i++) {
+        s_consumer_t *c = &p->pull[i];
+        if (c->open && !c->sock.closing) {
+            c->sock.arg = p;
+            p->closing_handles++;
+            hl_zsock_close(&c->sock, s_sock_closed);
+        }
+    }
+}
+
+void hl_pipeline_destroy(hl_pipeline_t **pp)
+{
+    hl_pipeline_t *p = *pp;
+    if (!p)
+        return;
+    *pp = NULL;
+    p->destroyed = true;
+    hl_pipeline_stop_consuming(p);
+    for (int i = 0; i < HL_STAGE_COUNT; i++) {
+        if (p->push_open[i] && !p->push[i].closing) {
+            p->push[i].arg = p;
+            p->closing_handles++;
+            hl_zsock_close(&p->push[i], s_sock_closed);
+        }
+    }
+    uv_timer_stop(&p->sweep);
+    p->closing_handles++;
+    uv_close((uv_handle_t *)&p->sweep, s_timer_closed);
+}

@@ -1,0 +1,127 @@
+/* hl_pipeline: reliable stages on top of ZeroMQ and the pipeline table.
+ *
+ * Producer: hl_pipeline_emit() adds the outgoing message's row
+ * (pipeline.message, pending) to the caller's unit, so the state change and
+ * the message commit together; after the commit the envelope is pushed to
+ * the stage (fast path). A sweeper re-sends rows still pending after
+ * HL_RESEND_AFTER_MS, with exponential back-off, and after
+ * HL_MAX_ATTEMPTS marks them dead (hlctl status shows, hlctl replay revives).
+ *
+ * Consumer: each received envelope becomes an hl_inmsg_t whose unit starts
+ * with `SELECT pipeline.claim(id)`. That function marks the row done and
+ * raises SQLSTATE HLDUP when it was done already, which rolls back every
+ * effect the handler added: effects happen exactly once however often a
+ * message arrives. Garbage is dead-lettered (logged, counted, stored).
+ *
+ * See common/README.md for the whole picture. */
+#ifndef HL_PIPELINE_H
+#define HL_PIPELINE_H
+
+#include "hl_db.h"
+#include "hl_id.h"
+#include "hl_zsock.h"
+#include "hongling.pb-c.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+/* Stages, in the fixed order that fixes their bus ports (base + 2 * index). */
+#define HL_STAGES(X)                                                                               \
+    X(APPEAL, "appeal")     /* hl-intake -> hl-triage: AppealReceived */                           \
+    X(STATUS, "status")     /* hl-triage -> hl-intake: TriageDecision, ItemResolved */             \
+    X(BOUNTY, "bounty")     /* hl-triage -> hl-bounty: WishPosted */                               \
+    X(ALLIANCE, "alliance") /* hl-triage -> hl-alliance: ItemEscalated */                          \
+    X(RESOLUTION,                                                                                  \
+      "resolution")     /* hl-bounty, hl-alliance -> hl-triage: TaskApproved, ItemResolved */      \
+    X(POINTS, "points") /* hl-bounty -> hl-points: PointsAwarded */
+
+typedef enum {
+#define HL_STAGE_ENUM(name, text) HL_STAGE_##name,
+    HL_STAGES(HL_STAGE_ENUM)
+#undef HL_STAGE_ENUM
+        HL_STAGE_COUNT /* number of stages */
+} hl_stage_t;
+
+const char *hl_stage_name(hl_stage_t stage);
+/* Returns the stage named `name`, or -1. */
+int hl_stage_parse(const char *name);
+
+typedef struct {
+    const char *buses;     /* "tcp://host:7100,tcp://host2:7100" */
+    const char *producer;  /* this service, e.g. "hl-intake" */
+    int hwm;               /* ZeroMQ high-water mark per socket */
+    int resend_after_ms;   /* first re-send of a pending row */
+    int sweep_interval_ms; /* how often the sweeper looks */
+    int max_attempts;      /* re-sends before a row is dead */
+    int retain_done_s;     /* done rows older than this are deleted */
+    int backlog_max;       /* consumer pauses reading above this many units pending */
+} hl_pipeline_cfg_t;
+
+typedef struct hl_pipeline hl_pipeline_t;
+typedef struct hl_inmsg hl_inmsg_t;
+
+/* One received message being applied. */
+struct hl_inmsg {
+    hl_pipeline_t *pipeline; /* owner */
+    hl_stage_t stage;        /* where it came from */
+    Hl__Envelope *env;       /* unpacked envelope, owned */
+    hl_dbu_t *unit;          /* the claim and the handler's effects */
+    uint64_t start_ns;       /* arrival, for the latency histogram */
+    void *user;              /* free for the handler's own state */
+};
+
+/* Handles one message type; must end with hl_inmsg_apply or hl_inmsg_reject
+ * (now or later, e.g. after a read). */
+typedef void(hl_consume_fn)(hl_inmsg_t *m, void *arg);
+
+typedef struct {
+    const char *type;  /* Envelope.type this handles, e.g. "AppealReceived" */
+    hl_consume_fn *fn; /* the handler */
+    void *arg;         /* passed to fn */
+} hl_handler_t;
+
+hl_pipeline_t *hl_pipeline_new(uv_loop_t *loop, void *zctx, hl_db_t *db,
+                               const hl_pipeline_cfg_t *cfg);
+/* Closes sockets and timers; in-flight messages are left to the sweeper. */
+void hl_pipeline_destroy(hl_pipeline_t **p);
+
+/* Opens the PUSH side of `stage` (connected to every bus). */
+int hl_pipeline_produce(hl_pipeline_t *p, hl_stage_t stage);
+/* Opens the PULL side of `stage` and dispatches by type to `handlers`
+ * (copied). */
+int hl_pipeline_consume(hl_pipeline_t *p, hl_stage_t stage, const hl_handler_t *handlers, size_t n);
+/* Starts the sweeper for this producer's rows. */
+void hl_pipeline_start_sweeper(hl_pipeline_t *p);
+/* Stops reading every consumer stage (drain). */
+void hl_pipeline_stop_consuming(hl_pipeline_t *p);
+/* True when at least one bus connection is up for every opened stage. */
+bool hl_pipeline_connected(const hl_pipeline_t *p);
+
+/* Packs `payload` into an envelope for `stage`, adds its pending row to `u`,
+ * and arranges for it to be sent once `u` commits. `trace_id` is the appeal
+ * (or item) the message follows. Writes the new message id to `id_out` when
+ * not NULL. */
+void hl_pipeline_emit(hl_pipeline_t *p, hl_dbu_t *u, hl_stage_t stage, const char *type,
+                      const char *trace_id, const ProtobufCMessage *payload,
+                      char id_out[HL_UUID_LEN + 1]);
+
+/* Packs `payload` into a new Envelope (fresh id written to `id_out`);
+ * returns malloc'd bytes the caller frees, length in *len. */
+uint8_t *hl_envelope_pack(hl_stage_t stage, const char *type, const char *trace_id,
+                          const char *producer, const ProtobufCMessage *payload,
+                          char id_out[HL_UUID_LEN + 1], size_t *len);
+
+/* The SQL that writes a pending row: $1 id, $2 stage, $3 type, $4 trace id,
+ * $5 producer, $6 envelope (binary), $7 first re-send delay in ms. */
+extern const char hl_sql_insert_message[];
+
+/* Consumer side: submits the message's unit; frees `*m` later and NULLs it. */
+void hl_inmsg_apply(hl_inmsg_t **m);
+/* Consumer side: refuses the message for good (dead-letters it with
+ * `reason`, logs, counts); frees `*m` later and NULLs it. */
+void hl_inmsg_reject(hl_inmsg_t **m, const char *reason);
+
+/* Test hooks: the sockets of a stage (NULL when not open). */
+hl_zsock_t *hl_pipeline_push_socket(hl_pipeline_t *p, hl_stage_t stage);
+
+#endif

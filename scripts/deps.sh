@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs what hongling needs from Debian's packages, only what is missing.
+# Runs as root, or through sudo for a normal user.
+set -eu
+PKGS="build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
+libuv1-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libpq-dev libcurl4-openssl-dev
+libqrencode-dev postgresql-15 postgresql-client-15 curl jq valgrind
+clang-format"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+# is a virtual name on bookworm (contrib is in postgresql-15).
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

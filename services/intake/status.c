@@ -1,0 +1,91 @@
+/* status.c: the "status" stage consumer. hl-triage reports how each appeal
+ * was classified and routed (TriageDecision) and when its item was resolved
+ * (ItemResolved, with the appeal ids); here that becomes the status and the
+ * history a resident sees with their tracking code. Statuses only move
+ * forward (intake.status_rank), so messages arriving out of order never
+ * undo a later step. */
+#include "intake.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char s_sql_decision[] =
+    "UPDATE intake.appeal SET size = $2, item_id = $3::uuid, updated_at = now(),"
+    " status = CASE WHEN intake.status_rank(status) < intake.status_rank('routed')"
+    "          THEN 'routed' ELSE status END"
+    " WHERE id = $1::uuid";
+static const char s_sql_decision_events[] =
+    "INSERT INTO intake.appeal_event (appeal_id, status, detail)"
+    " SELECT $1::uuid, s, d FROM (VALUES ('classified', $2), ('routed', $3)) v(s, d)"
+    " WHERE EXISTS (SELECT 1 FROM intake.appeal WHERE id = $1::uuid)";
+static const char s_sql_resolved[] =
+    "UPDATE intake.appeal SET updated_at = now(),"
+    " status = CASE WHEN intake.status_rank(status) < intake.status_rank('resolved')"
+    "          THEN 'resolved' ELSE status END"
+    " WHERE id = ANY($1::uuid[])";
+static const char s_sql_resolved_events[] =
+    "INSERT INTO intake.appeal_event (appeal_id, status, detail)"
+    " SELECT id, 'resolved', $2 FROM intake.appeal WHERE id = ANY($1::uuid[])";
+
+static void s_decision(hl_inmsg_t *m, void *arg)
+{
+    (void)arg;
+    Hl__TriageDecision *d =
+        hl__triage_decision__unpack(NULL, m->env->payload.len, m->env->payload.data);
+    if (!d || !hl_uuid_valid(d->appeal_id) || !hl_uuid_valid(d->item_id) || !d->size || !d->route) {
+        if (d)
+            hl__triage_decision__free_unpacked(d, NULL);
+        hl_inmsg_reject(&m, "TriageDecision lacks appeal_id, item_id, size or route");
+        return;
+    }
+    char classified[128], routed[128];
+    snprintf(classified, sizeof classified, "%s%s%s", d->size, d->category ? ", " : "",
+             d->category ? d->category : "");
+    snprintf(routed, sizeof routed, "to %s", d->route);
+    HL_DBU(m->unit, s_sql_decision, NULL, NULL, d->appeal_id, d->size, d->item_id);
+    HL_DBU(m->unit, s_sql_decision_events, NULL, NULL, d->appeal_id, classified, routed);
+    hl__triage_decision__free_unpacked(d, NULL);
+    hl_inmsg_apply(&m);
+}
+
+static void s_resolved(hl_inmsg_t *m, void *arg)
+{
+    (void)arg;
+    Hl__ItemResolved *r =
+        hl__item_resolved__unpack(NULL, m->env->payload.len, m->env->payload.data);
+    if (!r || r->n_appeal_ids == 0) {
+        if (r)
+            hl__item_resolved__free_unpacked(r, NULL);
+        hl_inmsg_reject(&m, "ItemResolved on the status stage must list appeal_ids");
+        return;
+    }
+    hl_buf_t ids = {0};
+    hl_buf_append(&ids, "{", 1);
+    for (size_t i = 0; i < r->n_appeal_ids; i++) {
+        if (!hl_uuid_valid(r->appeal_ids[i])) {
+            hl_buf_close(&ids);
+            hl__item_resolved__free_unpacked(r, NULL);
+            hl_inmsg_reject(&m, "ItemResolved has a malformed appeal id");
+            return;
+        }
+        hl_buf_printf(&ids, "%s%s", i ? "," : "", r->appeal_ids[i]);
+    }
+    hl_buf_append(&ids, "}", 1);
+    char detail[256];
+    snprintf(detail, sizeof detail, "%.200s", r->outcome ? r->outcome : "resolved");
+    HL_DBU(m->unit, s_sql_resolved, NULL, NULL, ids.data);
+    HL_DBU(m->unit, s_sql_resolved_events, NULL, NULL, ids.data, detail);
+    hl_buf_close(&ids);
+    hl__item_resolved__free_unpacked(r, NULL);
+    hl_inmsg_apply(&m);
+}
+
+int intake_status_consume(intake_t *in)
+{
+    const hl_handler_t handlers[] = {
+        {"TriageDecision", s_decision, in},
+        {"ItemResolved", s_resolved, in},
+    };
+    return hl_pipeline_consume(in->svc->pipeline, HL_STAGE_STATUS, handlers,
+                               sizeof handlers / sizeof handlers[0]);
+}

@@ -1,0 +1,24 @@
+# tests/: one cmocka binary per file, into $(BUILD)/tests/.
+#   tests/unit/test_<module>.c         libhl's modules
+#   tests/unit/test_<svc>_<topic>.c    also links services/<svc>/*.o except main.o
+#   tests/integration/test_<name>.c    whole-cluster tests (tests/support harness)
+# tests/run.sh starts a throwaway PostgreSQL and runs them all.
+
+TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
+ALL_OBJS += $(TEST_SUPPORT_OBJS)
+TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null) -lcurl
+
+# $(call hl_test_svc,test_triage_rules) -> the service objects it links
+hl_test_svc = $(if $(filter test_intake_% test_triage_% test_bounty_% test_points_% test_alliance_% test_hlctl_%,$(1)),$(filter-out %/main.o,$(patsubst %.c,$(BUILD)/%.o,$(wildcard services/$(word 2,$(subst _, ,$(1)))/*.c))))
+
+define hl_test
+ALL_OBJS += $$(BUILD)/$(2)/$(1).o
+TEST_BINARIES += $$(BUILD)/tests/$(1)
+$$(BUILD)/tests/$(1): $$(BUILD)/$(2)/$(1).o $$(call hl_test_svc,$(1)) $$(TEST_SUPPORT_OBJS) $$(LIBHL)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(TEST_LIBS)
+endef
+
+$(foreach t,$(basename $(notdir $(wildcard tests/unit/test_*.c))),$(eval $(call hl_test,$(t),tests/unit)))
+$(foreach t,$(basename $(notdir $(wildcard tests/integration/test_*.c))),$(eval $(call hl_test,$(t),tests/integration)))

@@ -1,0 +1,76 @@
+#!/bin/sh
+# tests/run.sh: run every test binary in $BUILD/tests against a throwaway
+# PostgreSQL, and end with one line a CI can read: "N passed, N failed".
+#
+# Unit tests first (fast), then the integration suites. Each binary's own
+# cmocka summary is kept in $BUILD/test-logs/<name>.log; failures print it.
+# HL_VALGRIND=1 runs unit tests under valgrind memcheck (and the cluster's
+# daemons, in the integration tests that support it).
+set -u
+BUILD=${BUILD:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs="$BUILD/test-logs"
+rm -rf "$logs"
+mkdir -p "$logs"
+
+pgdir=$(mktemp -d "${TMPDIR:-/tmp}/hl-test-pg-XXXXXX")
+pgport=$(shuf -i 40000-59999 -n 1)
+if ! url=$(scripts/pg.sh start "$pgdir" "$pgport"); then
+    echo "could not start the test PostgreSQL"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+export HL_TEST_PG="${url%/hongling}/postgres"
+export BUILD
+cleanup() { scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+trap cleanup EXIT INT TERM
+
+passed=0
+failed=0
+failed_names=""
+run_one() {
+    bin=$1
+    name=$(basename "$bin")
+    log="$logs/$name.log"
+    start=$(date +%s)
+    if [ "${HL_VALGRIND:-}" = 1 ] && [ "${2:-}" = unit ]; then
+        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+            "$bin" >"$log" 2>&1
+    else
+        "$bin" >"$log" 2>&1
+    fi
+    rc=$?
+    secs=$(( $(date +%s) - start ))
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1 # crashed, or a leak/sanitizer report without a failed test
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+        printf '  FAIL %-28s %3d passed %3d failed  (%ss)\n' "$name" "$p" "$f" "$secs"
+        sed 's/^/       | /' "$log" | tail -n 60
+        failed_names="$failed_names $name"
+    else
+        printf '  ok   %-28s %3d passed            (%ss)\n' "$name" "$p" "$secs"
+    fi
+}
+
+echo "unit tests:"
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    case "$(basename "$t")" in test_int_*) continue ;; esac
+    run_one "$t" unit
+done
+echo "integration tests:"
+for t in "$BUILD"/tests/test_int_*; do
+    [ -x "$t" ] || continue
+    run_one "$t" integration
+done
+[ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logs)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

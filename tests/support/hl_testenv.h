@@ -1,0 +1,76 @@
+/* hl_testenv: what tests need from the outside world — a database of their
+ * own in the throwaway PostgreSQL that tests/run.sh started (HL_TEST_PG),
+ * free ports, and a whole cluster of real daemons they can start, kill -9
+ * and restart. Timeouts scale with HL_TEST_TIMEOUT_MULT for slow machines. */
+#ifndef HL_TESTENV_H
+#define HL_TESTENV_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Daemons of a cluster, in start order. */
+enum {
+    HL_T_BUS0,     /* first hl-bus */
+    HL_T_BUS1,     /* second hl-bus (when started with two) */
+    HL_T_INTAKE,   /* hl-intake */
+    HL_T_TRIAGE,   /* hl-triage */
+    HL_T_BOUNTY,   /* hl-bounty */
+    HL_T_POINTS,   /* hl-points */
+    HL_T_ALLIANCE, /* hl-alliance */
+    HL_T_COUNT
+};
+
+typedef struct {
+    char dir[256];             /* logs of this cluster (kept on failure) */
+    char *db_url;              /* its own database */
+    int nbuses;                /* 1 or 2 */
+    int bus_port[2];           /* bus base ports */
+    int http_port[HL_T_COUNT]; /* HTTP ports (daemons only) */
+    pid_t pid[HL_T_COUNT];     /* running processes, 0 when stopped */
+    int starts[HL_T_COUNT];    /* how often each was started (log file suffix) */
+    const char *extra_env[8];  /* NULL-terminated extra HL_* settings for every daemon */
+} hl_cluster_t;
+
+/* Multiplier for every timeout (HL_TEST_TIMEOUT_MULT, default 1). */
+double hl_test_mult(void);
+/* The admin URL of the test PostgreSQL, or NULL when tests run without one. */
+const char *hl_test_pg(void);
+/* Creates (drop + create) database `name` and returns its URL (caller frees). */
+char *hl_test_create_db(const char *name);
+/* Connects or fails the test. */
+PGconn *hl_test_connect(const char *url);
+/* Runs `sql` and returns the first column of the first row as a number. */
+long hl_test_scalar(PGconn *conn, const char *sql);
+/* Waits until `sql` returns `want`, polling; returns whether it did. */
+bool hl_test_wait_scalar(PGconn *conn, const char *sql, long want, double seconds);
+/* A base port with `span` consecutive free TCP ports on 127.0.0.1. */
+int hl_test_free_ports(int span);
+/* Path of a built binary ($BUILD/bin/NAME). Static buffer. */
+const char *hl_test_bin(const char *name);
+
+/* Creates the database, migrates, seeds the demo city and starts the buses
+ * and all five daemons; waits for /readyz. Returns 0 or -1 (logged). */
+int hl_cluster_start(hl_cluster_t *c, const char *name, int nbuses);
+/* (Re)starts one process and, for daemons, waits until it is ready. */
+int hl_cluster_spawn(hl_cluster_t *c, int which);
+/* Sends `sig` to one process and reaps it. */
+void hl_cluster_kill(hl_cluster_t *c, int which, int sig);
+/* SIGTERM to every process, waits for them; returns how many did not exit 0. */
+int hl_cluster_stop(hl_cluster_t *c);
+/* Removes the logs when `ok`, else prints where they are. Frees. */
+void hl_cluster_close(hl_cluster_t *c, bool ok);
+/* Waits for GET /readyz == 200 on daemon `which`. */
+bool hl_cluster_wait_ready(hl_cluster_t *c, int which, double seconds);
+
+/* One HTTP request to daemon `which`; returns the status (0: no answer).
+ * `body` (may be NULL) is sent as JSON; *out gets the parsed reply (may be
+ * NULL for non-JSON). Extra headers as "Name: value" strings, NULL-ended. */
+long hl_test_http(hl_cluster_t *c, int which, const char *method, const char *path, json_t *body,
+                  json_t **out, const char *const *headers);
+/* The same against a full URL with a raw body and content type. */
+long hl_test_http_raw(const char *url, const char *method, const char *content_type,
+                      const char *body, size_t len, char **out, const char *const *headers);
+
+#endif
