@@ -425,8 +425,9 @@ static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
         s_inmsg_free(m);
         return;
     }
-    if (rc == HL_EINVAL) {
-        /* The data itself is refused by the schema: re-sending cannot help. */
+    if (rc == HL_EINVAL || rc == HL_ECONFLICT) {
+        /* The data itself is refused by the schema (a check, a foreign key, a
+         * unique key): re-sending cannot help, so an operator must look. */
         char reason[512];
         snprintf(reason, sizeof reason, "effects refused by the database: %s (SQLSTATE %s)",
                  err->message, err->sqlstate);
@@ -553,6 +554,7 @@ static void s_timer_closed(uv_handle_t *h)
 
 void hl_pipeline_stop_consuming(hl_pipeline_t *p)
 {
+    uv_timer_stop(&p->sweep);
     for (int i = 0; i < HL_STAGE_COUNT; i++) {
         s_consumer_t *c = &p->pull[i];
         if (c->open && !c->sock.closing) {

@@ -92,7 +92,8 @@ int hl_pipeline_produce(hl_pipeline_t *p, hl_stage_t stage);
 int hl_pipeline_consume(hl_pipeline_t *p, hl_stage_t stage, const hl_handler_t *handlers, size_t n);
 /* Starts the sweeper for this producer's rows. */
 void hl_pipeline_start_sweeper(hl_pipeline_t *p);
-/* Stops reading every consumer stage (drain). */
+/* Stops reading every consumer stage and stops the sweeper (drain): what
+ * is pending stays pending for the next start or another replica. */
 void hl_pipeline_stop_consuming(hl_pipeline_t *p);
 /* True when at least one bus connection is up for every opened stage. */
 bool hl_pipeline_connected(const hl_pipeline_t *p);

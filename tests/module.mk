@@ -22,3 +22,6 @@ endef
 
 $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_*.c))),$(eval $(call hl_test,$(t),tests/unit)))
 $(foreach t,$(basename $(notdir $(wildcard tests/integration/test_*.c))),$(eval $(call hl_test,$(t),tests/integration)))
+
+# make bench's load generator.
+$(eval $(call hl_program,hl-bench,tests/bench,-lcurl))
