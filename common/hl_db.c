@@ -51,6 +51,7 @@ struct hl_dbu {
     hl_dbu_done_fn *done; /* final callback, or NULL */
     void *arg;            /* for done */
     bool solo;            /* must run in a transaction of its own */
+    int fault_stmt;       /* statement the fault hook hit (index + 1), 0 if none */
     s_block_t *mem;       /* arena of parameter copies */
 };
 
@@ -157,7 +158,7 @@ void hl_dbu_stmt(hl_dbu_t *u, const char *sql, int nparams, const char *const *v
     s->rows_arg = rows_arg;
     if (nparams == 0)
         return;
-    s->values = hl_dbu_keep(u, (char *[1]){0}, (size_t)nparams * sizeof(char *));
+    s->values = hl_dbu_keep(u, values, (size_t)nparams * sizeof(char *));
     for (int i = 0; i < nparams; i++) {
         if (!values[i]) {
             s->values[i] = NULL;
@@ -494,7 +495,12 @@ static void s_send_batch(hl_db_t *db, hl_dbu_t **units, int n)
             s_stmt_t *s = &u->stmts[si];
             int ok;
             db->sent++;
-            if (db->fail_nth && db->sent == db->fail_nth) {
+            /* The fault sticks to its statement, so the unit's solo re-run
+             * after the batch split fails again and the unit ends with
+             * HL_EFAULT rather than passing on the retry. */
+            if (db->fail_nth && db->sent == db->fail_nth)
+                u->fault_stmt = si + 1;
+            if (u->fault_stmt == si + 1) {
                 ok = PQsendQueryParams(db->conn,
                                        "DO $$BEGIN RAISE EXCEPTION 'injected fault' "
                                        "USING ERRCODE = 'HLFLT'; END$$",

@@ -101,7 +101,8 @@ void hl_dbu_destroy(hl_dbu_t **u);
 int hl_db_map_sqlstate(const char *sqlstate);
 
 /* Fault hook for tests: the N-th statement sent from now on fails on the
- * server (SQLSTATE HLFLT). 0 turns it off. */
+ * server (SQLSTATE HLFLT), and again whenever its unit is re-run, so that
+ * unit (alone) fails with HL_EFAULT. 0 turns it off. */
 void hl_db_fail_nth(hl_db_t *db, unsigned n);
 /* Statistics since start, for /metrics and tests. */
 typedef struct {

@@ -27,6 +27,8 @@ struct hl_http {
     uv_poll_t poll;           /* MHD's epoll fd */
     uv_timer_t timer;         /* MHD's timeouts */
     int active;               /* requests in progress */
+    hl_http_req_t *reqs;      /* those requests (list) */
+    bool stopping;            /* hl_http_destroy running */
     int handles_open;         /* for destroy */
     bool quiesced;            /* no longer accepting */
     hl_metric_t *by_class[6]; /* requests by status class (1xx..5xx) */
@@ -44,6 +46,10 @@ struct hl_http_req {
     bool too_big;                          /* body over the limit */
     bool dispatched;                       /* handler called */
     bool suspended;                        /* waiting for a later reply */
+    bool parked;                           /* MHD_suspend_connection called, not resumed */
+    bool orphan;                           /* server stopped while a reply was owed */
+    hl_http_req_t *prev;                   /* http->reqs list */
+    hl_http_req_t *next;                   /* http->reqs list */
     struct MHD_Response *response;         /* ready to queue */
     int status;                            /* its status */
     char *headers[HL_HTTP_MAX_HEADERS][2]; /* extra response headers */
@@ -97,12 +103,12 @@ const char *hl_http_param(const hl_http_req_t *req, int i)
 
 const char *hl_http_query(const hl_http_req_t *req, const char *key)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+    return req->conn ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key) : NULL;
 }
 
 const char *hl_http_header(const hl_http_req_t *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    return req->conn ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
 }
 
 const char *hl_http_body(const hl_http_req_t *req, size_t *len)
@@ -132,17 +138,30 @@ void hl_http_suspend(hl_http_req_t *req)
     req->suspended = true;
 }
 
+static void s_req_free(hl_http_req_t *req);
+
 void hl_http_reply_raw(hl_http_req_t *req, int status, const char *content_type, char *body,
                        size_t len)
 {
     assert(!req->response);
+    if (req->orphan) {
+        /* The server stopped meanwhile: nobody to send it to. */
+        free(body);
+        s_req_free(req);
+        return;
+    }
     req->response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     for (int i = 0; i < req->nheaders; i++)
         MHD_add_response_header(req->response, req->headers[i][0], req->headers[i][1]);
     req->status = status;
-    if (req->suspended && req->dispatched) {
-        req->suspended = false;
+    req->suspended = false;
+    /* Resume only what MHD suspended: a handler that suspends and then
+     * replies before returning (its unit failed at once) never was, and
+     * resuming it anyway leaves MHD's "resuming" flag set on the
+     * connection, which makes the next suspend on it a no-op. */
+    if (req->parked) {
+        req->parked = false;
         MHD_resume_connection(req->conn);
         /* Let MHD see the resumed connection on the next loop turn. */
         uv_timer_start(&req->http->timer, s_timer_cb, 0, 0);
@@ -236,12 +255,11 @@ static void s_metrics(hl_http_req_t *req, void *arg)
 
 /* ---- routing ------------------------------------------------------------- */
 
+/* MHD has URL-decoded the path already; decoding again would turn "%2520"
+ * into " " instead of "%20". */
 static char *s_decode_segment(const char *s, size_t len)
 {
-    char *out = hl_strndup(s, len);
-    size_t n = MHD_http_unescape(out);
-    out[n] = '\0';
-    return out;
+    return hl_strndup(s, len);
 }
 
 /* Matches `path` against `pattern`; fills req->params on success. */
@@ -343,6 +361,10 @@ static hl_http_req_t *s_req_new(hl_http_t *http, struct MHD_Connection *conn, co
     else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, req->peer,
                   sizeof req->peer);
+    req->next = http->reqs;
+    if (http->reqs)
+        http->reqs->prev = req;
+    http->reqs = req;
     http->active++;
     return req;
 }
@@ -385,6 +407,8 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         return MHD_YES;
     }
     if (req->dispatched) {
+        if (http->stopping)
+            return MHD_NO; /* resumed by hl_http_destroy: its reply comes later */
         /* Resumed without a response cannot happen; answer rather than hang. */
         hl_http_reply_error(req, 500, NULL, "internal error: no response");
         return s_queue(req);
@@ -403,6 +427,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         hl_http_reply_error(req, 500, NULL, "internal error: handler gave no response");
         return s_queue(req);
     }
+    req->parked = true;
     MHD_suspend_connection(conn);
     return MHD_YES;
 }
@@ -417,6 +442,27 @@ static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     *con_cls = NULL;
+    if (req->prev)
+        req->prev->next = req->next;
+    else
+        http->reqs = req->next;
+    if (req->next)
+        req->next->prev = req->prev;
+    http->active--;
+    if (req->suspended && !req->response) {
+        /* Closed by hl_http_destroy while its handler still owes the reply
+         * (a drain that timed out): keep the request, unusable, until that
+         * reply arrives and frees it. */
+        req->orphan = true;
+        req->conn = NULL;
+        req->http = NULL;
+        return;
+    }
+    s_req_free(req);
+}
+
+static void s_req_free(hl_http_req_t *req)
+{
     if (req->response)
         MHD_destroy_response(req->response);
     for (int i = 0; i < HL_HTTP_MAX_PARAMS; i++)
@@ -429,7 +475,6 @@ static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req->method);
     free(req->path);
     free(req);
-    http->active--;
 }
 
 static void s_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -471,12 +516,15 @@ hl_http_t *hl_http_new(uv_loop_t *loop, const hl_http_cfg_t *cfg, const hl_http_
                           "Requests refused because the body exceeded the limit", NULL);
     http->latency = hl_metric_histogram("hl_http_request_seconds",
                                         "Time from request arrival to response queued", NULL);
+    /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it sets SO_REUSEPORT,
+     * so a second daemon on the same port would start silently and share
+     * its connections; MHD's default SO_REUSEADDR allows a quick restart. */
     http->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)cfg->port, NULL,
         NULL, s_access, http, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, s_completed, http,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->timeout_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        (unsigned)cfg->timeout_s, MHD_OPTION_END);
     if (!http->mhd) {
         hl_error("http", cfg->addr, "could not listen on %s:%d", cfg->addr, cfg->port);
         free(http->routes);
@@ -526,6 +574,15 @@ void hl_http_destroy(hl_http_t **hp)
     *hp = NULL;
     uv_poll_stop(&http->poll);
     uv_timer_stop(&http->timer);
+    /* MHD aborts the process when stopped with suspended connections. Those
+     * still waiting for a reply (a drain that timed out) are resumed so MHD
+     * can close them; their requests live on as orphans until replied to. */
+    http->stopping = true;
+    for (hl_http_req_t *r = http->reqs; r; r = r->next)
+        if (r->parked) {
+            r->parked = false;
+            MHD_resume_connection(r->conn);
+        }
     MHD_stop_daemon(http->mhd);
     http->mhd = NULL;
     uv_close((uv_handle_t *)&http->poll, s_closed);

@@ -36,11 +36,18 @@ static hl_metric_t *s_register(int kind, const char *name, const char *help, con
     m->name = hl_strdup(name);
     m->help = hl_strdup(help);
     m->labels = labels ? hl_strdup(labels) : NULL;
-    /* Append, so output keeps registration order and families stay together. */
+    /* Insert after the family's last member (or append a new family), so
+     * a family renders as one block with one HELP and TYPE even when its
+     * members are registered between other families' (as per stage). */
+    hl_metric_t **at = NULL;
     hl_metric_t **tail = &s_head;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = m;
+    for (; *tail; tail = &(*tail)->next)
+        if (strcmp((*tail)->name, name) == 0)
+            at = &(*tail)->next;
+    if (!at)
+        at = tail;
+    m->next = *at;
+    *at = m;
     return m;
 }
 

@@ -66,6 +66,7 @@ struct hl_pipeline {
     s_consumer_t pull[HL_STAGE_COUNT]; /* consumer sockets */
     s_stage_metrics_t metrics[HL_STAGE_COUNT];
     uv_timer_t sweep;     /* sweeper tick */
+    uv_timer_t recheck;   /* re-evaluates back-pressure while paused */
     bool sweeping;        /* a sweep query is in flight */
     bool paused;          /* consumers paused for back-pressure */
     int inflight;         /* hl_inmsg_t alive */
@@ -118,7 +119,9 @@ hl_pipeline_t *hl_pipeline_new(uv_loop_t *loop, void *zctx, hl_db_t *db,
     p->db = db;
     p->cfg = *cfg;
     uv_timer_init(loop, &p->sweep);
+    uv_timer_init(loop, &p->recheck);
     p->sweep.data = p;
+    p->recheck.data = p;
     s_metrics_init(p);
     return p;
 }
@@ -353,8 +356,12 @@ static const char s_sql_dead[] = "UPDATE pipeline.message SET dead_at = now(), l
 static const char s_sql_dead_raw[] =
     "INSERT INTO pipeline.dead_letter (consumer, stage, reason, raw) VALUES ($1, $2, $3, $4)";
 
+static void s_recheck_cb(uv_timer_t *t);
+
 static void s_backpressure(hl_pipeline_t *p)
 {
+    if (p->destroyed)
+        return;
     size_t pending = hl_db_pending(p->db);
     size_t high = (size_t)(p->cfg.backlog_max > 0 ? p->cfg.backlog_max : 1024);
     bool pause = pending >= high;
@@ -363,6 +370,13 @@ static void s_backpressure(hl_pipeline_t *p)
     if (!pause && pending > high / 2)
         return; /* hysteresis: resume only once half drained */
     p->paused = pause;
+    /* Other units (HTTP, the sweeper) count towards `pending` too, and their
+     * completion calls nobody here: while paused, look again regularly, or
+     * reading stays paused for good once our own messages are done. */
+    if (pause)
+        uv_timer_start(&p->recheck, s_recheck_cb, 10, 10);
+    else
+        uv_timer_stop(&p->recheck);
     for (int i = 0; i < HL_STAGE_COUNT; i++) {
         if (!p->pull[i].open)
             continue;
@@ -371,6 +385,11 @@ static void s_backpressure(hl_pipeline_t *p)
         else
             hl_zsock_resume(&p->pull[i].sock);
     }
+}
+
+static void s_recheck_cb(uv_timer_t *t)
+{
+    s_backpressure(t->data);
 }
 
 static void s_inmsg_free(hl_inmsg_t *m)
@@ -438,6 +457,15 @@ static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
     hl_metric_add(sm->failed, 1);
     hl_warn("message", m->env->id, "could not apply %s: %s (left for re-send)", m->env->type,
             err->message);
+    s_inmsg_free(m);
+}
+
+void hl_inmsg_retry(hl_inmsg_t **mp, const char *why)
+{
+    hl_inmsg_t *m = *mp;
+    *mp = NULL;
+    hl_metric_add(m->pipeline->metrics[m->stage].failed, 1);
+    hl_warn("message", m->env->id, "left %s for re-delivery: %s", m->env->type, why);
     s_inmsg_free(m);
 }
 
@@ -581,6 +609,8 @@ void hl_pipeline_destroy(hl_pipeline_t **pp)
         }
     }
     uv_timer_stop(&p->sweep);
-    p->closing_handles++;
+    uv_timer_stop(&p->recheck);
+    p->closing_handles += 2;
     uv_close((uv_handle_t *)&p->sweep, s_timer_closed);
+    uv_close((uv_handle_t *)&p->recheck, s_timer_closed);
 }

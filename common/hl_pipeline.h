@@ -122,6 +122,12 @@ void hl_inmsg_apply(hl_inmsg_t **m);
  * `reason`, logs, counts); frees `*m` later and NULLs it. */
 void hl_inmsg_reject(hl_inmsg_t **m, const char *reason);
 
+/* Consumer side: gives the message back without applying it (a read it
+ * needed failed, or it arrived too early): nothing is written, the row stays
+ * pending and the producer's sweeper re-sends it after its back-off. Logs
+ * `why`, counts hl_pipeline_apply_failures_total, frees `*m`, NULLs it. */
+void hl_inmsg_retry(hl_inmsg_t **m, const char *why);
+
 /* Test hooks: the sockets of a stage (NULL when not open). */
 hl_zsock_t *hl_pipeline_push_socket(hl_pipeline_t *p, hl_stage_t stage);
 

@@ -134,8 +134,10 @@ out_free:
 }
 
 /* Which daemon normally writes each stage's rows (and so re-sends them). */
-static const char *s_producer(hl_stage_t stage)
+static const char *s_producer(hl_stage_t stage, const char *type)
 {
+    if (stage == HL_STAGE_RESOLUTION && strcmp(type, "TaskApproved") == 0)
+        return "hl-bounty";
     static const char *const producers[HL_STAGE_COUNT] = {
         [HL_STAGE_APPEAL] = "hl-intake",       [HL_STAGE_STATUS] = "hl-triage",
         [HL_STAGE_BOUNTY] = "hl-triage",       [HL_STAGE_ALLIANCE] = "hl-triage",
@@ -179,7 +181,7 @@ int hlctl_emit(const char *stage_name, const char *type, const char *text)
     }
     char id[HL_UUID_LEN + 1];
     size_t len;
-    const char *producer = s_producer((hl_stage_t)stage);
+    const char *producer = s_producer((hl_stage_t)stage, type);
     uint8_t *env = hl_envelope_pack((hl_stage_t)stage, type, trace, producer, m, id, &len);
     protobuf_c_message_free_unpacked(m, NULL);
 

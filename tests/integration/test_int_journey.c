@@ -226,7 +226,8 @@ static void test_large_goes_to_alliance(void **state)
            id);
     json_t *a = s_track(code, "routed");
     assert_string_equal(json_string_value(json_object_get(a, "size")), "large");
-    const char *item = json_string_value(json_object_get(a, "item_id"));
+    char item[64];
+    snprintf(item, sizeof item, "%s", json_string_value(json_object_get(a, "item_id")));
     assert_true(s_wait(1, "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'", item));
 
     json_t *m = NULL;

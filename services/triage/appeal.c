@@ -1,0 +1,265 @@
+/* appeal.c: the "appeal" stage consumer — where every appeal hl-intake
+ * stored is classified (DOMAIN.md workflow 2).
+ *
+ * An AppealReceived is checked, then one read unit finds where the appeal
+ * sits in the org tree (its compound and community) and whether a case
+ * exists for it already. In that read's done callback the in-memory rules
+ * decide size and category, the appeal joins its item (for now always a
+ * new one: s_item_for_appeal is where consolidation of similar appeals will
+ * choose an open item instead, from candidates the same read fetches), and
+ * the message's own unit — which starts with the exactly-once claim —
+ * gets the case, the item and its route, and the messages: TriageDecision
+ * for hl-intake always, WishPosted or ItemEscalated by size. A redelivered
+ * message rolls back at the claim; a second message about an appeal that
+ * already has a case is applied with nothing but its claim. */
+#include "triage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRIAGE_TITLE_CHARS 20 /* length of a title cut from the text */
+
+static const char *const s_channels[] = {"qr", "mailbox", "visit", "web", "platform", "phone"};
+
+/* One AppealReceived being applied. */
+typedef struct {
+    triage_t *t;           /* service */
+    hl_inmsg_t *m;         /* the message */
+    Hl__AppealReceived *a; /* its payload, owned */
+    bool found;            /* the org unit exists */
+    bool has_case;         /* the appeal has a case already */
+    char level[16];        /* level of the appeal's org unit */
+    char compound[40];     /* compound at or above it, "" if none */
+    char community[40];    /* community at or above it, "" if none */
+} s_appeal_t;
+
+/* What gets counted after commit. */
+typedef struct {
+    triage_t *t;        /* service */
+    triage_size_t size; /* the decision */
+} s_counted_t;
+
+static void s_appeal_free(s_appeal_t *x)
+{
+    if (x->a)
+        hl__appeal_received__free_unpacked(x->a, NULL);
+    free(x);
+}
+
+
+void triage_inmsg_defer(triage_t *t, hl_inmsg_t **mp, const char *why)
+{
+    hl_metric_add(t->deferred, 1);
+    hl_inmsg_retry(mp, why);
+}
+
+static bool s_text(const char *s, size_t max)
+{
+    return s && *s && triage_utf8_len(s) <= max;
+}
+
+/* Refuses for good what can never be applied; returns the reason or NULL. */
+static const char *s_check(const Hl__AppealReceived *a)
+{
+    if (!a)
+        return "payload is not an AppealReceived";
+    if (!a->appeal_id || !hl_uuid_valid(a->appeal_id))
+        return "AppealReceived lacks a valid appeal_id";
+    if (!s_text(a->tracking_code, 32))
+        return "AppealReceived lacks a tracking_code";
+    if (!s_text(a->org_unit, 32))
+        return "AppealReceived lacks an org_unit";
+    if (!s_text(a->body, 5000))
+        return "AppealReceived lacks a body (or it is over 5000 characters)";
+    if (a->title && triage_utf8_len(a->title) > 200)
+        return "AppealReceived title is over 200 characters";
+    bool known = false;
+    for (size_t i = 0; a->channel && i < sizeof s_channels / sizeof s_channels[0]; i++)
+        known = known || strcmp(a->channel, s_channels[i]) == 0;
+    if (!known)
+        return "AppealReceived has an unknown channel";
+    return NULL;
+}
+
+/* The org unit and every unit above it, nearest first. */
+static const char s_sql_place[] =
+    "WITH RECURSIVE up (code, level, parent, depth) AS ("
+    "  SELECT code, level, parent, 0 FROM org.org_unit WHERE code = $1"
+    "  UNION ALL"
+    "  SELECT o.code, o.level, o.parent, up.depth + 1 FROM org.org_unit o"
+    "  JOIN up ON o.code = up.parent WHERE up.depth < 10)"
+    " SELECT code, level FROM up ORDER BY depth";
+static const char s_sql_has_case[] = "SELECT 1 FROM triage.case WHERE appeal_id = $1::uuid";
+
+static void s_place_rows(void *arg, const PGresult *res)
+{
+    s_appeal_t *x = arg;
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *code = PQgetvalue(res, i, 0), *level = PQgetvalue(res, i, 1);
+        if (i == 0) {
+            x->found = true;
+            snprintf(x->level, sizeof x->level, "%s", level);
+        }
+        if (!x->compound[0] && strcmp(level, "compound") == 0)
+            snprintf(x->compound, sizeof x->compound, "%s", code);
+        if (!x->community[0] && strcmp(level, "community") == 0)
+            snprintf(x->community, sizeof x->community, "%s", code);
+    }
+}
+
+static void s_case_rows(void *arg, const PGresult *res)
+{
+    s_appeal_t *x = arg;
+    x->has_case = PQntuples(res) > 0;
+}
+
+/* The item this appeal joins. Consolidation belongs here: pick an open item
+ * about the same matter (same compound and category, similar text) from
+ * candidates fetched by the read, and return its id; NULL opens a new one. */
+static const char *s_item_for_appeal(const s_appeal_t *x, const triage_verdict_t *v)
+{
+    (void)x;
+    (void)v;
+    return NULL;
+}
+
+static void s_counted_cb(void *arg)
+{
+    s_counted_t *c = arg;
+    hl_metric_add(c->t->decisions[c->size], 1);
+}
+
+static const char s_sql_case[] =
+    "INSERT INTO triage.case (appeal_id, item_id, tracking_code, channel, org_unit,"
+    " category_given, category, size, rule_id, rule_version, category_rule_id, title, body,"
+    " received_at, decided_at)"
+    " VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::bigint, $10::int, $11::bigint,"
+    " $12, $13, COALESCE(to_timestamp($14::float8 / 1e6), now()),"
+    " to_timestamp($15::float8 / 1e6))";
+
+static void s_decide(s_appeal_t *x)
+{
+    triage_t *t = x->t;
+    const Hl__AppealReceived *a = x->a;
+    const char *given = a->category && *a->category ? a->category : NULL;
+    const char *title = a->title && *a->title ? a->title : NULL;
+    triage_appeal_view_t view = {a->channel, given, title, a->body};
+    triage_verdict_t v;
+    if (triage_rules_eval(t->rules, &view, &v) != 0) {
+        triage_inmsg_defer(t, &x->m, "no active rule decides the size of this appeal");
+        return;
+    }
+    char item_id[HL_UUID_LEN + 1];
+    const char *joined = s_item_for_appeal(x, &v);
+    if (joined)
+        snprintf(item_id, sizeof item_id, "%s", joined);
+    else
+        hl_uuid_new(item_id);
+    char *cut = title ? NULL : triage_title_from_body(a->body, TRIAGE_TITLE_CHARS);
+    triage_place_t place = {a->org_unit, x->level, x->compound[0] ? x->compound : NULL,
+                            x->community[0] ? x->community : NULL};
+    triage_new_item_t item = {
+        .id = item_id,
+        .appeal_id = a->appeal_id,
+        .size = v.size,
+        .category = v.category,
+        .org_unit = a->org_unit,
+        .title = title ? title : cut,
+        .body = a->body,
+    };
+    triage_route_plan(v.size, &place, &item.route);
+
+    hl_dbu_t *u = x->m->unit;
+    if (!joined)
+        triage_route_open_item(t, u, &item);
+    int64_t decided_us = hl_time_us();
+    char rule[24], version[16], category_rule[24], received[24], decided[24];
+    snprintf(rule, sizeof rule, "%lld", v.size_rule->id);
+    snprintf(version, sizeof version, "%d", v.size_rule->version);
+    snprintf(category_rule, sizeof category_rule, "%lld",
+             v.category_rule ? v.category_rule->id : 0);
+    snprintf(received, sizeof received, "%lld", (long long)a->received_at_us);
+    snprintf(decided, sizeof decided, "%lld", (long long)decided_us);
+    HL_DBU(u, s_sql_case, NULL, NULL, a->appeal_id, item_id, a->tracking_code, a->channel,
+           a->org_unit, given, v.category, triage_size_name(v.size), rule, version,
+           v.category_rule ? category_rule : NULL, title, a->body,
+           a->has_received_at_us ? received : NULL, decided);
+
+    Hl__TriageDecision d = HL__TRIAGE_DECISION__INIT;
+    d.appeal_id = a->appeal_id;
+    d.item_id = item_id;
+    d.size = (char *)triage_size_name(v.size);
+    d.category = (char *)(v.category ? v.category : "");
+    d.route = (char *)item.route.route;
+    d.has_rule_id = 1;
+    d.rule_id = v.size_rule->id;
+    d.has_decided_at_us = 1;
+    d.decided_at_us = decided_us;
+    d.target = (char *)item.route.target;
+    hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_STATUS, "TriageDecision", a->appeal_id, &d.base,
+                     NULL);
+
+    s_counted_t *c = hl_dbu_keep(u, &(s_counted_t){t, v.size}, sizeof(s_counted_t));
+    hl_dbu_on_commit(u, s_counted_cb, c);
+    hl_debug("appeal", a->appeal_id, "%s by rule %lld, %s, to %s %s", triage_size_name(v.size),
+             v.size_rule->id, v.category ? v.category : "no category", item.route.route,
+             item.route.target);
+    free(cut);
+    hl_inmsg_apply(&x->m);
+}
+
+static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_appeal_t *x = arg;
+    triage_t *t = x->t;
+    if (rc != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "could not read the appeal's context: %s", err->message);
+        triage_inmsg_defer(t, &x->m, why);
+    } else if (x->has_case) {
+        hl_debug("appeal", x->a->appeal_id, "appeal has a case already: only claiming");
+        hl_inmsg_apply(&x->m);
+    } else if (!x->found) {
+        char why[128];
+        snprintf(why, sizeof why, "unknown org unit \"%.40s\"", x->a->org_unit);
+        hl_inmsg_reject(&x->m, why);
+    } else if (!t->rules) {
+        triage_rules_reload(t);
+        triage_inmsg_defer(t, &x->m, "the rules are not loaded yet");
+    } else {
+        s_decide(x);
+    }
+    s_appeal_free(x);
+}
+
+static void s_appeal_received(hl_inmsg_t *m, void *arg)
+{
+    triage_t *t = arg;
+    Hl__AppealReceived *a =
+        hl__appeal_received__unpack(NULL, m->env->payload.len, m->env->payload.data);
+    const char *why = s_check(a);
+    if (why) {
+        if (a)
+            hl__appeal_received__free_unpacked(a, NULL);
+        hl_inmsg_reject(&m, why);
+        return;
+    }
+    s_appeal_t *x = hl_calloc(1, sizeof *x);
+    x->t = t;
+    x->m = m;
+    x->a = a;
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, x);
+    HL_DBU(u, s_sql_place, s_place_rows, x, a->org_unit);
+    HL_DBU(u, s_sql_has_case, s_case_rows, x, a->appeal_id);
+    hl_dbu_submit(&u);
+}
+
+int triage_appeal_consume(triage_t *t)
+{
+    const hl_handler_t handlers[] = {
+        {"AppealReceived", s_appeal_received, t},
+    };
+    return hl_pipeline_consume(t->svc->pipeline, HL_STAGE_APPEAL, handlers,
+                               sizeof handlers / sizeof handlers[0]);
+}

@@ -1,0 +1,289 @@
+/* council.c: POST /v1/items/{id}/council — the three-party council (party
+ * branch, owners' committee, property company) records its hearing of a
+ * small item, which resolves it (DOMAIN.md workflow 3).
+ *
+ * The body is validated first (422 naming the field; nothing read). A read
+ * unit then finds the item (404), checks it is small and unresolved (409)
+ * and collects its appeals; the write unit resolves the item through
+ * triage_resolve_add (ItemResolved to hl-intake with the appeal ids) and
+ * records the hearing only if that unit is the one that resolved it, so a
+ * hearing posted twice, or racing another resolution, is answered 409 and
+ * stores nothing. The reply goes out after commit. */
+#include "triage.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRIAGE_ATTENDEES_MAX 20 /* most attendees listed */
+
+/* One POST in flight. */
+typedef struct {
+    triage_t *t;                   /* service */
+    hl_http_req_t *req;            /* suspended request */
+    json_t *body;                  /* parsed request, owned */
+    char item_id[HL_UUID_LEN + 1]; /* the item */
+    const char *venue;             /* into body */
+    const char *heard_at;          /* into body, or NULL */
+    const char *decision;          /* into body */
+    const char *outcome;           /* into body */
+    const char *assignee;          /* into body, or NULL */
+    const char *due_date;          /* into body, or NULL */
+    char *attendees;               /* JSON array text, owned */
+    bool found;                    /* read: the item exists */
+    char size[8];                  /* read: its size */
+    char status[12];               /* read: its status */
+    bool future;                   /* read: heard_at is in the future */
+    char **appeal_ids;             /* read: its appeals, owned */
+    size_t n_appeal_ids;           /* count */
+    const bool *won;               /* write: this unit resolved the item */
+} s_council_t;
+
+static void s_free(s_council_t *c)
+{
+    json_decref(c->body);
+    free(c->attendees);
+    for (size_t i = 0; i < c->n_appeal_ids; i++)
+        free(c->appeal_ids[i]);
+    free(c->appeal_ids);
+    free(c);
+}
+
+/* Reads string field `key`: present (when required), a string, not blank,
+ * at most `max` characters. Replies 422 and returns false otherwise. */
+static bool s_string(hl_http_req_t *req, json_t *obj, const char *key, bool required, size_t max,
+                     const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            hl_http_reply_error(req, 422, key, "%s is required", key);
+        return !required;
+    }
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!s) {
+        hl_http_reply_error(req, 422, key, "%s must be a string", key);
+        return false;
+    }
+    if (strlen(s) != json_string_length(v)) {
+        hl_http_reply_error(req, 422, key, "%s must not contain NUL characters", key);
+        return false;
+    }
+    if (strspn(s, " \t\r\n") == strlen(s)) {
+        hl_http_reply_error(req, 422, key, "%s must not be empty", key);
+        return false;
+    }
+    if (triage_utf8_len(s) > max) {
+        hl_http_reply_error(req, 422, key, "%s is %zu characters long; the limit is %zu", key,
+                            triage_utf8_len(s), max);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+static bool s_validate(hl_http_req_t *req, s_council_t *c)
+{
+    static const char *const allowed[] = {"venue",   "heard_at", "attendees", "decision",
+                                          "outcome", "assignee", "due_date",  NULL};
+    const char *key;
+    json_t *v;
+    json_object_foreach(c->body, key, v)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok = ok || strcmp(*a, key) == 0;
+        if (!ok) {
+            char field[80];
+            snprintf(field, sizeof field, "%.64s", key);
+            hl_http_reply_error(req, 422, field, "unknown field \"%s\"", field);
+            return false;
+        }
+    }
+    if (!s_string(req, c->body, "venue", true, 200, &c->venue) ||
+        !s_string(req, c->body, "heard_at", false, 40, &c->heard_at) ||
+        !s_string(req, c->body, "decision", true, 4000, &c->decision) ||
+        !s_string(req, c->body, "outcome", true, 4000, &c->outcome) ||
+        !s_string(req, c->body, "assignee", false, 200, &c->assignee) ||
+        !s_string(req, c->body, "due_date", false, 10, &c->due_date))
+        return false;
+    if (c->heard_at && !triage_iso_timestamp_valid(c->heard_at)) {
+        hl_http_reply_error(
+            req, 422, "heard_at",
+            "heard_at must be an ISO 8601 timestamp, e.g. 2024-05-01T19:30:00+08:00");
+        return false;
+    }
+    if (c->due_date && !triage_iso_date_valid(c->due_date)) {
+        hl_http_reply_error(req, 422, "due_date", "due_date must be a date, e.g. 2024-05-31");
+        return false;
+    }
+    json_t *att = json_object_get(c->body, "attendees");
+    if (!json_is_array(att) || json_array_size(att) == 0) {
+        hl_http_reply_error(
+            req, 422, "attendees",
+            "attendees must be a non-empty array of strings, e.g. [\"party_branch\", "
+            "\"owners_committee\", \"property_company\"]");
+        return false;
+    }
+    if (json_array_size(att) > TRIAGE_ATTENDEES_MAX) {
+        hl_http_reply_error(req, 422, "attendees", "attendees lists more than %d entries",
+                            TRIAGE_ATTENDEES_MAX);
+        return false;
+    }
+    size_t i;
+    json_array_foreach(att, i, v)
+    {
+        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+        if (!s || strlen(s) != json_string_length(v) || strspn(s, " \t\r\n") == strlen(s) ||
+            triage_utf8_len(s) > 100) {
+            char field[32];
+            snprintf(field, sizeof field, "attendees[%zu]", i);
+            hl_http_reply_error(req, 422, field,
+                                "%s must be a non-empty string of at most 100 characters", field);
+            return false;
+        }
+    }
+    c->attendees = json_dumps(att, JSON_COMPACT);
+    return true;
+}
+
+/* ---- the write ------------------------------------------------------- */
+
+static const char s_sql_hearing[] =
+    "INSERT INTO triage.council (id, item_id, venue, venue_code, heard_at, attendees,"
+    " decision, outcome, assignee, due_date, recorded_at)"
+    " SELECT $1::uuid, i.id, $3, (SELECT code FROM org.venue WHERE code = $3),"
+    " COALESCE($4::timestamptz, now()), ARRAY(SELECT jsonb_array_elements_text($5::jsonb)),"
+    " $6, $7, $8, $9::date, now()"
+    " FROM triage.item i WHERE i.id = $2::uuid AND i.resolved_message = $10::uuid"
+    " ON CONFLICT (item_id) DO UPDATE SET venue = EXCLUDED.venue,"
+    " venue_code = EXCLUDED.venue_code, heard_at = EXCLUDED.heard_at,"
+    " attendees = EXCLUDED.attendees, decision = EXCLUDED.decision,"
+    " outcome = EXCLUDED.outcome, assignee = EXCLUDED.assignee, due_date = EXCLUDED.due_date,"
+    " recorded_at = EXCLUDED.recorded_at";
+
+static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_council_t *c = arg;
+    if (rc == HL_EINVAL) {
+        hl_http_reply_error(c->req, 422, NULL, "hearing refused: %s", err->message);
+    } else if (rc != 0) {
+        hl_warn("item", c->item_id, "could not record the council hearing: %s", err->message);
+        hl_http_add_header(c->req, "Retry-After", "1");
+        hl_http_reply_error(c->req, 503, NULL, "could not record the hearing now; retry");
+    } else if (!*c->won) {
+        hl_http_reply_error(c->req, 409, "id", "item %s was resolved meanwhile", c->item_id);
+    } else {
+        hl_metric_add(c->t->councils, 1);
+        hl_info("item", c->item_id, "council hearing recorded at %s: item resolved", c->venue);
+        hl_http_reply_json(c->req, 200,
+                           json_pack("{s:s, s:s}", "item_id", c->item_id, "status", "resolved"));
+    }
+    s_free(c);
+}
+
+static void s_write(s_council_t *c)
+{
+    triage_t *t = c->t;
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_write_done, c);
+    char msg[HL_UUID_LEN + 1], council[HL_UUID_LEN + 1];
+    c->won = triage_resolve_add(t, u, c->item_id, c->outcome, "council", c->appeal_ids,
+                                c->n_appeal_ids, msg);
+    hl_uuid_new(council);
+    HL_DBU(u, s_sql_hearing, NULL, NULL, council, c->item_id, c->venue, c->heard_at, c->attendees,
+           c->decision, c->outcome, c->assignee, c->due_date, msg);
+    hl_dbu_submit(&u);
+}
+
+/* ---- the read -------------------------------------------------------- */
+
+static const char s_sql_item[] = "SELECT size, status FROM triage.item WHERE id = $1::uuid";
+static const char s_sql_appeals[] =
+    "SELECT appeal_id::text FROM triage.case WHERE item_id = $1::uuid"
+    " ORDER BY received_at, appeal_id";
+static const char s_sql_future[] =
+    "SELECT COALESCE($1::timestamptz > now() + interval '1 day', false)";
+
+static void s_item_rows(void *arg, const PGresult *res)
+{
+    s_council_t *c = arg;
+    if (PQntuples(res) != 1)
+        return;
+    c->found = true;
+    snprintf(c->size, sizeof c->size, "%s", PQgetvalue(res, 0, 0));
+    snprintf(c->status, sizeof c->status, "%s", PQgetvalue(res, 0, 1));
+}
+
+static void s_appeal_rows(void *arg, const PGresult *res)
+{
+    s_council_t *c = arg;
+    int n = PQntuples(res);
+    c->appeal_ids = hl_calloc((size_t)n + 1, sizeof *c->appeal_ids);
+    for (int i = 0; i < n; i++)
+        c->appeal_ids[i] = hl_strdup(PQgetvalue(res, i, 0));
+    c->n_appeal_ids = (size_t)n;
+}
+
+static void s_future_rows(void *arg, const PGresult *res)
+{
+    s_council_t *c = arg;
+    c->future = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+}
+
+static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_council_t *c = arg;
+    if (rc == HL_EINVAL) {
+        /* Only the heard_at cast can fail on input we checked. */
+        hl_http_reply_error(c->req, 422, "heard_at", "heard_at is not a valid time: %s",
+                            err->message);
+    } else if (rc != 0) {
+        hl_http_add_header(c->req, "Retry-After", "1");
+        hl_http_reply_error(c->req, 503, NULL, "could not read the item now: %s", err->message);
+    } else if (!c->found) {
+        hl_http_reply_error(c->req, 404, "id", "no item has id %s", c->item_id);
+    } else if (strcmp(c->size, "small") != 0) {
+        hl_http_reply_error(c->req, 409, "id",
+                            "item %s is a %s item: only small items go to the council", c->item_id,
+                            c->size);
+    } else if (strcmp(c->status, "resolved") == 0) {
+        hl_http_reply_error(c->req, 409, "id", "item %s is resolved already", c->item_id);
+    } else if (c->future) {
+        hl_http_reply_error(c->req, 422, "heard_at", "heard_at is in the future");
+    } else {
+        s_write(c);
+        return;
+    }
+    s_free(c);
+}
+
+void triage_council_post(hl_http_req_t *req, void *arg)
+{
+    triage_t *t = arg;
+    const char *id = hl_http_param(req, 0);
+    if (!id || !hl_uuid_valid(id)) {
+        hl_http_reply_error(req, 400, "id", "item id must be a UUID");
+        return;
+    }
+    json_t *body = hl_http_json_body(req);
+    if (!body)
+        return;
+    s_council_t *c = hl_calloc(1, sizeof *c);
+    c->t = t;
+    c->req = req;
+    c->body = body;
+    for (size_t i = 0; i < HL_UUID_LEN; i++)
+        c->item_id[i] = (char)tolower((unsigned char)id[i]);
+    if (!s_validate(req, c)) {
+        s_free(c);
+        return;
+    }
+    hl_http_suspend(req);
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, c);
+    HL_DBU(u, s_sql_item, s_item_rows, c, c->item_id);
+    HL_DBU(u, s_sql_appeals, s_appeal_rows, c, c->item_id);
+    HL_DBU(u, s_sql_future, s_future_rows, c, c->heard_at);
+    hl_dbu_submit(&u);
+}

@@ -1,0 +1,66 @@
+/* hl-triage: the commissioner's stage. Every appeal hl-intake stored
+ * arrives on stage "appeal" and is classified by the rules in triage.rule
+ * (wish, small or large), joins an item and is routed: small items down to
+ * the compound's three-party council, large ones up to the regional
+ * alliance (stage "alliance"), wishes to the claim board (stage "bounty");
+ * hl-intake hears of every decision and resolution on stage "status".
+ * Resolutions come back on stage "resolution" (hl-alliance, hl-bounty) and
+ * over HTTP from the council; the commissioner reads the queue over HTTP. */
+#include "triage.h"
+
+#include <stdio.h>
+
+static const hl_cfg_entry_t s_cfg_table[] = {
+    HL_SVC_CFG_ENTRIES(triage_cfg_t, svc, "8081", "hl_triage"),
+};
+
+static void s_on_drain(hl_service_t *svc)
+{
+    triage_rules_stop(svc->app);
+}
+
+int main(int argc, char **argv)
+{
+    static triage_cfg_t cfg;
+    hl_service_config(argc, argv, "hl-triage", s_cfg_table,
+                      sizeof s_cfg_table / sizeof s_cfg_table[0], &cfg, &cfg.svc);
+    static hl_service_t svc;
+    if (hl_service_init(&svc, "hl-triage", &cfg.svc) != 0)
+        return 1;
+    static triage_t t;
+    t.svc = &svc;
+    t.cfg = &cfg;
+    for (int size = TRIAGE_SIZE_WISH; size < TRIAGE_SIZE_COUNT; size++) {
+        char label[32];
+        snprintf(label, sizeof label, "size=\"%s\"", triage_size_name((triage_size_t)size));
+        t.decisions[size] =
+            hl_metric_counter("hl_triage_decisions_total", "Appeals classified, by size", label);
+    }
+    t.resolved = hl_metric_counter("hl_triage_items_resolved_total", "Items resolved", NULL);
+    t.councils = hl_metric_counter("hl_triage_councils_recorded_total",
+                                   "Three-party council hearings recorded", NULL);
+    t.deferred = hl_metric_counter("hl_triage_messages_deferred_total",
+                                   "Messages left pending for re-delivery (a read failed)", NULL);
+    t.rule_loads = hl_metric_counter("hl_triage_rule_loads_total", "Rule sets loaded", NULL);
+    t.rule_errors = hl_metric_counter("hl_triage_rule_errors_total",
+                                      "Rules skipped as unusable when loading", NULL);
+    t.rules_active = hl_metric_gauge("hl_triage_rules_active", "Rules in the loaded set", NULL);
+    svc.app = &t;
+    svc.on_drain = s_on_drain;
+    const hl_http_route_t routes[] = {
+        {"GET", "/v1/queue", triage_queue_get, &t},
+        {"GET", "/v1/items/{}", triage_item_get, &t},
+        {"POST", "/v1/items/{}/council", triage_council_post, &t},
+    };
+    if (hl_pipeline_produce(svc.pipeline, HL_STAGE_STATUS) != 0 ||
+        hl_pipeline_produce(svc.pipeline, HL_STAGE_BOUNTY) != 0 ||
+        hl_pipeline_produce(svc.pipeline, HL_STAGE_ALLIANCE) != 0 ||
+        triage_appeal_consume(&t) != 0 || triage_resolution_consume(&t) != 0 ||
+        hl_service_listen(&svc, routes, sizeof routes / sizeof routes[0]) != 0)
+        return 1;
+    triage_rules_start(&t);
+    hl_pipeline_start_sweeper(svc.pipeline);
+    int rc = hl_service_run(&svc);
+    triage_rules_destroy(&t.rules);
+    return rc;
+}

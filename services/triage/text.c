@@ -1,0 +1,216 @@
+/* text.c: small pure text helpers of hl-triage. An item needs a title for
+ * the commissioner's queue, the wish board and the alliance agenda; most
+ * appeals (a typed-in letter, a visit note, a QR form) come without one, so
+ * one is cut from the opening of the text. */
+#include "triage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+size_t triage_utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Length in bytes of the UTF-8 sequence starting at `s` (1 for stray bytes). */
+static size_t s_seq_len(const char *s)
+{
+    unsigned char c = (unsigned char)*s;
+    size_t n = c < 0x80             ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 1;
+    for (size_t i = 1; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            return 1;
+    return n;
+}
+
+static bool s_is_space(const char *s, size_t len)
+{
+    return (len == 1 && strchr(" \t\r\n\f\v", *s)) ||
+           (len == 3 && memcmp(s, "\xE3\x80\x80", 3) == 0); /* U+3000 */
+}
+
+/* Sentence ends: 。！？； and their ASCII forms, and line breaks. */
+static bool s_is_stop(const char *s, size_t len)
+{
+    static const char *const stops[] = {"。", "！", "？", "；", "!", "?", ";", "\n", "\r"};
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        if (strlen(stops[i]) == len && memcmp(stops[i], s, len) == 0)
+            return true;
+    return false;
+}
+
+/* Skips white space and sentence ends. */
+static const char *s_skip_blank(const char *p)
+{
+    while (*p) {
+        size_t n = s_seq_len(p);
+        if (!s_is_space(p, n) && !s_is_stop(p, n))
+            break;
+        p += n;
+    }
+    return p;
+}
+
+/* True when the clause [p, end) opens a letter: it starts with 致, 各位,
+ * 尊敬的 or 亲爱的, or ends by greeting someone (您好, 书记好, 姐姐好 ...). */
+static bool s_is_salutation(const char *p, const char *end)
+{
+    static const char *const starts[] = {"致", "各位", "尊敬的", "亲爱的"};
+    static const char *const ends[] = {"您好",   "你好",   "们好",    "书记好", "主任好",
+                                       "姐姐好", "哥哥好", "阿姨好",  "叔叔好", "同志好",
+                                       "干部好", "领导好", "网格员好"};
+    size_t len = (size_t)(end - p);
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++)
+        if (len > strlen(starts[i]) && strncmp(p, starts[i], strlen(starts[i])) == 0)
+            return true;
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        size_t n = strlen(ends[i]);
+        if (len >= n && memcmp(end - n, ends[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A letter's salutation ("书记您好：", "致社区居委会：", "各位社区干部好！"):
+ * a short opening clause closed by a sentence end, a colon or a comma.
+ * Returns what follows it, or `p` when there is none. */
+static const char *s_skip_salutation(const char *p)
+{
+    static const char *const closers[] = {"：", ":", "，", ","};
+    const char *q = p;
+    for (size_t chars = 0; *q && chars <= 12; chars++) {
+        size_t n = s_seq_len(q);
+        bool closer = s_is_stop(q, n);
+        for (size_t i = 0; !closer && i < sizeof closers / sizeof closers[0]; i++)
+            closer = strlen(closers[i]) == n && memcmp(closers[i], q, n) == 0;
+        if (closer)
+            return s_is_salutation(p, q) ? s_skip_blank(q + n) : p;
+        q += n;
+    }
+    return p;
+}
+
+char *triage_title_from_body(const char *body, size_t max)
+{
+    hl_buf_t out = {0};
+    size_t chars = 0;
+    bool cut = false, pending_space = false;
+    /* Leading white space, sentence ends and a salutation say nothing. */
+    const char *p = s_skip_blank(body ? body : "");
+    const char *rest = s_skip_salutation(p);
+    if (*rest)
+        p = rest;
+    while (*p) {
+        size_t n = s_seq_len(p);
+        if (s_is_stop(p, n))
+            break;
+        if (s_is_space(p, n)) {
+            pending_space = chars > 0;
+            p += n;
+            continue;
+        }
+        if (chars + (pending_space ? 1 : 0) >= max) {
+            cut = true;
+            break;
+        }
+        if (pending_space) {
+            hl_buf_append(&out, " ", 1);
+            chars++;
+            pending_space = false;
+        }
+        hl_buf_append(&out, p, n);
+        chars++;
+        p += n;
+    }
+    if (out.len == 0) {
+        hl_buf_close(&out);
+        return hl_strdup("（无标题）");
+    }
+    if (cut)
+        hl_buf_append(&out, "…", strlen("…"));
+    return out.data;
+}
+
+/* Reads exactly `n` digits at *p into *out and advances; false otherwise. */
+static bool s_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool s_date(const char **p)
+{
+    int y, m, d;
+    if (!s_digits(p, 4, &y) || *(*p)++ != '-' || !s_digits(p, 2, &m) || *(*p)++ != '-' ||
+        !s_digits(p, 2, &d))
+        return false;
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || m < 1 || m > 12 || d < 1)
+        return false;
+    return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+bool triage_iso_date_valid(const char *s)
+{
+    const char *p = s;
+    return s && s_date(&p) && *p == '\0';
+}
+
+bool triage_iso_timestamp_valid(const char *s)
+{
+    const char *p = s;
+    if (!s || !s_date(&p))
+        return false;
+    if (*p == '\0')
+        return true;
+    int h, mi, sec = 0;
+    if ((*p != 'T' && *p != ' ') || (p++, !s_digits(&p, 2, &h)) || *p++ != ':' ||
+        !s_digits(&p, 2, &mi))
+        return false;
+    if (*p == ':') {
+        p++;
+        if (!s_digits(&p, 2, &sec))
+            return false;
+        if (*p == '.') {
+            p++;
+            int frac = 0;
+            while (*p >= '0' && *p <= '9' && frac < 7)
+                p++, frac++;
+            if (frac == 0 || frac > 6)
+                return false;
+        }
+    }
+    if (h > 23 || mi > 59 || sec > 59)
+        return false;
+    if (*p == 'Z')
+        return p[1] == '\0';
+    if (*p == '+' || *p == '-') {
+        p++;
+        int oh, om = 0;
+        if (!s_digits(&p, 2, &oh))
+            return false;
+        if (*p == ':')
+            p++;
+        if (*p && !s_digits(&p, 2, &om))
+            return false;
+        return *p == '\0' && oh <= 14 && om <= 59;
+    }
+    return *p == '\0';
+}

@@ -1,0 +1,106 @@
+/* triage.h: shared state of hl-triage, the commissioner's stage (see main.c). */
+#ifndef TRIAGE_H
+#define TRIAGE_H
+
+#include "hl.h"
+#include "rules.h"
+
+typedef struct {
+    hl_svc_cfg_t svc; /* the settings every daemon takes */
+} triage_cfg_t;
+
+typedef struct {
+    hl_service_t *svc;                         /* loop, db, pipeline, http */
+    const triage_cfg_t *cfg;                   /* configuration */
+    triage_rules_t *rules;                     /* active rules, owned; NULL until loaded */
+    uv_timer_t reload;                         /* reloads the rules every minute */
+    bool loading;                              /* a rule load is in flight */
+    hl_metric_t *decisions[TRIAGE_SIZE_COUNT]; /* appeals classified, by size */
+    hl_metric_t *resolved;                     /* items resolved */
+    hl_metric_t *councils;                     /* council hearings recorded */
+    hl_metric_t *deferred;                     /* messages left for re-delivery */
+    hl_metric_t *rule_loads;                   /* rule sets loaded */
+    hl_metric_t *rule_errors;                  /* rules skipped as unusable */
+    hl_metric_t *rules_active;                 /* rules in the current set */
+} triage_t;
+
+/* ruleload.c: loads triage.rule into memory at start, on every reconnect
+ * and every 60 s; triage_rules_reload asks for a load now (no-op when one
+ * is in flight). */
+void triage_rules_start(triage_t *t);
+void triage_rules_stop(triage_t *t);
+void triage_rules_reload(triage_t *t);
+
+/* appeal.c: the "appeal" stage consumer (AppealReceived). */
+int triage_appeal_consume(triage_t *t);
+/* A message that cannot be applied now (a read it needs failed) is left
+ * pending, for the producer's sweeper to send again. */
+void triage_inmsg_defer(triage_t *t, hl_inmsg_t **m, const char *why);
+
+/* Where an appeal sits in the org tree. Strings borrowed. */
+typedef struct {
+    const char *org_unit;  /* the appeal's anchor */
+    const char *level;     /* its level: compound, micro_grid, community, ... */
+    const char *compound;  /* the compound at or above it, or NULL */
+    const char *community; /* the community at or above it, or NULL */
+} triage_place_t;
+
+/* Where an item goes. Strings are literals or borrowed from the place. */
+typedef struct {
+    const char *route;  /* council, alliance or board */
+    const char *level;  /* compound, community, town or city */
+    const char *target; /* org unit routed to */
+} triage_route_t;
+
+/* A new item, about to be opened by its first appeal. Strings borrowed. */
+typedef struct {
+    const char *id;        /* new item id */
+    const char *appeal_id; /* the appeal opening it (trace id of the messages) */
+    triage_size_t size;    /* decided size */
+    const char *category;  /* decided category, or NULL */
+    const char *org_unit;  /* where the matter is */
+    const char *title;     /* short title */
+    const char *body;      /* the appeal text */
+    triage_route_t route;  /* where it goes */
+} triage_new_item_t;
+
+/* route.c: the plan (pure) and the statements that open and route an item. */
+void triage_route_plan(triage_size_t size, const triage_place_t *place, triage_route_t *out);
+void triage_route_open_item(triage_t *t, hl_dbu_t *u, const triage_new_item_t *item);
+/* The rung of an item level in ItemEscalated.level: compound 1, community 2,
+ * town 3, city 4; 0 for anything else. */
+int triage_level_rank(const char *level);
+
+/* resolve.c: the "resolution" stage consumer (ItemResolved, TaskApproved),
+ * and the statements that resolve an item, shared with council.c. */
+int triage_resolution_consume(triage_t *t);
+/* Adds to `u` the statements that resolve item `item_id` once: the guarded
+ * UPDATE, the ItemResolved message for hl-intake listing `appeal_ids`, and
+ * the guard that withdraws that message again when the item turned out to
+ * be resolved already (by a concurrent transaction). Writes that message's
+ * id to `msg_id`: later statements in `u` can test "this unit resolved the
+ * item" as triage.item.resolved_message = msg_id. Returns a flag, kept
+ * with the unit and valid until its done callback returns, that is true
+ * after commit exactly when this unit resolved the item. */
+const bool *triage_resolve_add(triage_t *t, hl_dbu_t *u, const char *item_id, const char *outcome,
+                               const char *resolved_by, char *const *appeal_ids,
+                               size_t n_appeal_ids, char msg_id[HL_UUID_LEN + 1]);
+
+/* queue.c: GET /v1/queue and GET /v1/items/{id}. */
+void triage_queue_get(hl_http_req_t *req, void *arg);
+void triage_item_get(hl_http_req_t *req, void *arg);
+/* council.c: POST /v1/items/{id}/council. */
+void triage_council_post(hl_http_req_t *req, void *arg);
+
+/* text.c (pure): a short title from an appeal's text: its opening up to the
+ * first sentence end, at most `max` characters, "…" when cut. Caller frees. */
+char *triage_title_from_body(const char *body, size_t max);
+/* Counts UTF-8 code points. */
+size_t triage_utf8_len(const char *s);
+/* True for an ISO 8601 date, YYYY-MM-DD, that exists (from 1970). */
+bool triage_iso_date_valid(const char *s);
+/* True for an ISO 8601 date, or date and time: YYYY-MM-DD[Thh:mm[:ss[.ffffff]]]
+ * with an optional Z or +hh[:mm] offset (a space may stand for the T). */
+bool triage_iso_timestamp_valid(const char *s);
+
+#endif
