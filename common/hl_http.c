@@ -503,7 +503,8 @@ hl_http_t *hl_http_new(uv_loop_t *loop, const hl_http_cfg_t *cfg, const hl_http_
     http->loop = loop;
     http->cfg = *cfg;
     http->routes = hl_malloc((nroutes ? nroutes : 1) * sizeof *routes);
-    memcpy(http->routes, routes, nroutes * sizeof *routes);
+    if (nroutes)
+        memcpy(http->routes, routes, nroutes * sizeof *routes);
     http->nroutes = nroutes;
     for (int c = 1; c <= 5; c++) {
         char l[32];
