@@ -1,0 +1,110 @@
+/* outcome.c: POST /v1/meetings/{id}/outcomes — the joint meeting records
+ * what it decided on one agenda item, possibly naming the member unit that
+ * took it on. One unit of work resolves the item (alliance.record_outcome,
+ * which resolves a pending item only, so a second outcome for the same item
+ * fails with 409 and rolls back) and writes the ItemResolved message for
+ * hl-triage on the "resolution" stage: the outcome and its message commit
+ * together or not at all. The caller is answered after that commit. */
+#include "alliance.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char s_sql_record[] = "SELECT alliance.record_outcome($1::uuid, $2::uuid, $3, $4,"
+                                   " timestamptz 'epoch' + $5::bigint * interval '1 microsecond')";
+
+typedef struct {
+    alliance_t *al;                /* service */
+    hl_http_req_t *req;            /* suspended request */
+    json_t *body;                  /* the parsed request, owned */
+    alliance_outcome_t o;          /* fields, pointing into body */
+    char meeting[HL_UUID_LEN + 1]; /* the meeting */
+    const char *resolved_by;       /* unit code or "joint meeting" */
+    int64_t resolved_at_us;        /* stored and sent */
+} s_post_t;
+
+static void s_post_free(s_post_t *p)
+{
+    json_decref(p->body);
+    free(p);
+}
+
+static void s_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_post_t *p = arg;
+    const char *con = err && err->constraint ? err->constraint : "";
+    if (rc == 0) {
+        hl_metric_add(p->al->resolved, 1);
+        hl_info("item", p->o.item_id, "resolved by %s at joint meeting %s", p->resolved_by,
+                p->meeting);
+        hl_http_reply_json(p->req, 200,
+                           json_pack("{s:s, s:s, s:s, s:s}", "item_id", p->o.item_id, "status",
+                                     "resolved", "meeting_id", p->meeting, "resolved_by",
+                                     p->resolved_by));
+    } else if (rc == HL_ENOENT && strcmp(con, "meeting") == 0) {
+        hl_http_reply_error(p->req, 404, "id", "no joint meeting has this id");
+    } else if (rc == HL_ENOENT) {
+        hl_http_reply_error(p->req, 404, "item_id", "item %s is not on this meeting's agenda",
+                            p->o.item_id);
+    } else if (rc == HL_ECONFLICT) {
+        hl_http_reply_error(p->req, 409, "item_id", "item %s was resolved already", p->o.item_id);
+    } else if (rc == HL_EINVAL && strstr(con, "resolved_by_unit")) {
+        hl_metric_add(p->al->refused, 1);
+        hl_http_reply_error(p->req, 422, "unit", "unknown member unit \"%.32s\"", p->o.unit);
+    } else if (rc == HL_EINVAL) {
+        hl_metric_add(p->al->refused, 1);
+        hl_http_reply_error(p->req, 422, NULL, "outcome refused: %s", err->message);
+    } else {
+        hl_warn("item", p->o.item_id, "could not record outcome: %s", err->message);
+        hl_http_add_header(p->req, "Retry-After", "1");
+        hl_http_reply_error(p->req, 503, NULL, "could not record the outcome now; retry");
+    }
+    s_post_free(p);
+}
+
+void alliance_outcome_post(hl_http_req_t *req, void *arg)
+{
+    alliance_t *al = arg;
+    const char *id = hl_http_param(req, 0);
+    if (!hl_uuid_valid(id)) {
+        hl_http_reply_error(req, 404, "id", "no joint meeting has this id (ids are UUIDs)");
+        return;
+    }
+    json_t *body = hl_http_json_body(req);
+    if (!body) {
+        hl_metric_add(al->refused, 1);
+        return;
+    }
+    s_post_t *p = hl_calloc(1, sizeof *p);
+    p->al = al;
+    p->req = req;
+    p->body = body;
+    const char *field;
+    char msg[160];
+    if (!alliance_outcome_parse(body, &p->o, &field, msg, sizeof msg)) {
+        hl_metric_add(al->refused, 1);
+        hl_http_reply_error(req, 422, field, "%s", msg);
+        s_post_free(p);
+        return;
+    }
+    memcpy(p->meeting, id, HL_UUID_LEN);
+    p->resolved_by = p->o.unit ? p->o.unit : "joint meeting";
+    p->resolved_at_us = hl_time_us();
+    hl_http_suspend(req);
+
+    char at[24];
+    snprintf(at, sizeof at, "%" PRId64, p->resolved_at_us);
+    hl_dbu_t *u = hl_dbu_new(al->svc->db, s_done, p);
+    HL_DBU(u, s_sql_record, NULL, NULL, p->meeting, p->o.item_id, p->o.outcome, p->o.unit, at);
+    Hl__ItemResolved msg_out = HL__ITEM_RESOLVED__INIT;
+    msg_out.item_id = (char *)p->o.item_id;
+    msg_out.outcome = (char *)p->o.outcome;
+    msg_out.resolved_by = (char *)p->resolved_by;
+    msg_out.has_resolved_at_us = 1;
+    msg_out.resolved_at_us = p->resolved_at_us;
+    hl_pipeline_emit(al->svc->pipeline, u, HL_STAGE_RESOLUTION, "ItemResolved", p->o.item_id,
+                     &msg_out.base, NULL);
+    hl_dbu_submit(&u);
+}

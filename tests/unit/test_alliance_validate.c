@@ -1,0 +1,261 @@
+/* test_alliance_validate: the pure checks of hl-alliance (services/alliance/
+ * validate.c) — what an ItemEscalated must hold to go on an agenda, the
+ * agenda title made from an item without one, and the JSON bodies of
+ * POST /v1/meetings/{id}/outcomes and /held. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "../../services/alliance/alliance.h"
+
+#include <string.h>
+
+#define S_ITEM_ID "5aad146d-9b43-4955-a487-90078900df9e"
+
+static Hl__ItemEscalated s_item(void)
+{
+    Hl__ItemEscalated e = HL__ITEM_ESCALATED__INIT;
+    e.item_id = S_ITEM_ID;
+    e.title = "主干道占道经营";
+    e.body = "早晚高峰摊点占道，行人只能走机动车道";
+    e.category = "market";
+    e.org_unit = "cp001";
+    e.has_level = e.has_appeal_count = 1;
+    e.level = 3;
+    e.appeal_count = 12;
+    e.reason = "large";
+    return e;
+}
+
+static void s_refused(const Hl__ItemEscalated *e, const char *want)
+{
+    char why[160] = "";
+    assert_false(alliance_escalation_check(e, why, sizeof why));
+    if (!strstr(why, want))
+        print_error("reason \"%s\" lacks \"%s\"\n", why, want);
+    assert_non_null(strstr(why, want));
+}
+
+static void test_escalation_valid(void **state)
+{
+    (void)state;
+    char why[160];
+    Hl__ItemEscalated e = s_item();
+    assert_true(alliance_escalation_check(&e, why, sizeof why));
+    /* Only item_id and some text are needed. */
+    Hl__ItemEscalated bare = HL__ITEM_ESCALATED__INIT;
+    bare.item_id = S_ITEM_ID;
+    bare.body = "老旧宿舍楼漏雨\n楼梯破损";
+    assert_true(alliance_escalation_check(&bare, why, sizeof why));
+    bare.body = NULL;
+    bare.title = "t";
+    assert_true(alliance_escalation_check(&bare, why, sizeof why));
+}
+
+static void test_escalation_refused(void **state)
+{
+    (void)state;
+    s_refused(NULL, "not an ItemEscalated");
+    Hl__ItemEscalated e = s_item();
+    e.item_id = NULL;
+    s_refused(&e, "item_id is missing");
+    e.item_id = "item-7";
+    s_refused(&e, "item_id is not a UUID");
+    e = s_item();
+    e.title = e.body = NULL;
+    s_refused(&e, "neither title nor body");
+    e.title = e.body = "";
+    s_refused(&e, "neither title nor body");
+    e = s_item();
+    e.title = "line\nbreak";
+    s_refused(&e, "title contains control characters");
+    e = s_item();
+    e.level = -1;
+    s_refused(&e, "level -1 is out of range");
+    e = s_item();
+    e.appeal_count = -3;
+    s_refused(&e, "appeal_count -3 is negative");
+    e = s_item();
+    e.org_unit = "a-code-far-longer-than-thirty-two-chars";
+    s_refused(&e, "org_unit is too long");
+    e = s_item();
+    e.body = "bad \xff byte";
+    s_refused(&e, "body is not valid UTF-8");
+    e = s_item();
+    e.title = "   ";
+    s_refused(&e, "title is blank");
+    char long_title[202];
+    memset(long_title, 't', 201);
+    long_title[201] = '\0';
+    e = s_item();
+    e.title = long_title;
+    s_refused(&e, "title is too long");
+}
+
+static void s_title(const char *title, const char *body, const char *want)
+{
+    Hl__ItemEscalated e = HL__ITEM_ESCALATED__INIT;
+    e.title = (char *)title;
+    e.body = (char *)body;
+    char out[ALLIANCE_TITLE_MAX * 4 + 1];
+    alliance_item_title(&e, out, sizeof out);
+    if (strcmp(out, want) != 0)
+        print_error("got \"%s\", want \"%s\"\n", out, want);
+    assert_string_equal(out, want);
+}
+
+static void test_item_title(void **state)
+{
+    (void)state;
+    s_title("主干道占道经营", "whatever", "主干道占道经营");
+    s_title("", "short body", "short body");
+    s_title(NULL, "two\nlines\there  ", "two lines here");
+    /* 60 characters are kept whole; one more is cut with an ellipsis. */
+    char sixty[3 * 61 + 1] = "";
+    for (int i = 0; i < 60; i++)
+        strcat(sixty, "楼");
+    s_title(NULL, sixty, sixty);
+    char sixty_one[3 * 62 + 1];
+    snprintf(sixty_one, sizeof sixty_one, "%s漏", sixty);
+    char want[3 * 61 + 1];
+    snprintf(want, sizeof want, "%s…", sixty);
+    s_title(NULL, sixty_one, want);
+    /* A small buffer is never overrun and ends on a character boundary. */
+    Hl__ItemEscalated e = HL__ITEM_ESCALATED__INIT;
+    e.body = sixty;
+    char small[11];
+    alliance_item_title(&e, small, sizeof small);
+    assert_true(strlen(small) < sizeof small);
+    assert_null(alliance_text_problem(small, 60, true, false));
+}
+
+static void s_outcome_refused(const char *json, const char *want_field, const char *want_msg)
+{
+    /* NUL is allowed here so the parser's own NUL check is reached. */
+    json_t *j = json_loads(json, JSON_ALLOW_NUL, NULL);
+    assert_non_null(j);
+    alliance_outcome_t o;
+    const char *field = NULL;
+    char msg[160] = "";
+    bool ok = alliance_outcome_parse(j, &o, &field, msg, sizeof msg);
+    if (ok || strcmp(field, want_field) != 0 || !strstr(msg, want_msg))
+        print_error("%s: ok=%d field=%s msg=%s\n", json, ok, field ? field : "-", msg);
+    assert_false(ok);
+    assert_string_equal(field, want_field);
+    assert_non_null(strstr(msg, want_msg));
+    json_decref(j);
+}
+
+static void test_outcome_body(void **state)
+{
+    (void)state;
+    json_t *j = json_loads("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":\"设置临时摊区\","
+                           "\"unit\":\"mu017\"}",
+                           0, NULL);
+    alliance_outcome_t o;
+    const char *field;
+    char msg[160];
+    assert_true(alliance_outcome_parse(j, &o, &field, msg, sizeof msg));
+    assert_string_equal(o.item_id, S_ITEM_ID);
+    assert_string_equal(o.outcome, "设置临时摊区");
+    assert_string_equal(o.unit, "mu017");
+    json_decref(j);
+    j = json_loads("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":\"line one\\nline two\","
+                   "\"unit\":null}",
+                   0, NULL);
+    assert_true(alliance_outcome_parse(j, &o, &field, msg, sizeof msg));
+    assert_null(o.unit);
+    json_decref(j);
+
+    s_outcome_refused("{\"outcome\":\"x\"}", "item_id", "item_id is missing");
+    s_outcome_refused("{\"item_id\":\"nope\",\"outcome\":\"x\"}", "item_id", "UUID");
+    s_outcome_refused("{\"item_id\":7,\"outcome\":\"x\"}", "item_id", "must be a string");
+    s_outcome_refused("{\"item_id\":\"" S_ITEM_ID "\"}", "outcome", "outcome is missing");
+    s_outcome_refused("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":\"\"}", "outcome",
+                      "outcome is empty");
+    s_outcome_refused("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":\" \\n \"}", "outcome",
+                      "outcome is blank");
+    s_outcome_refused("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":null}", "outcome",
+                      "outcome is missing");
+    s_outcome_refused("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":\"x\",\"unit\":\"\"}", "unit",
+                      "must not be empty");
+    s_outcome_refused("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":\"x\",\"unit\":17}", "unit",
+                      "must be a string");
+    s_outcome_refused("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":\"x\",\"by\":\"me\"}", "body",
+                      "unknown field \"by\"");
+    s_outcome_refused("{\"item_id\":\"" S_ITEM_ID "\",\"outcome\":\"a\\u0000b\"}", "outcome",
+                      "NUL");
+}
+
+static void test_held_body(void **state)
+{
+    (void)state;
+    const char *minutes = "x", *field;
+    char msg[160];
+    assert_true(alliance_held_parse(NULL, &minutes, &field, msg, sizeof msg));
+    assert_null(minutes);
+    json_t *j = json_loads("{}", 0, NULL);
+    assert_true(alliance_held_parse(j, &minutes, &field, msg, sizeof msg));
+    assert_null(minutes);
+    json_decref(j);
+    j = json_loads("{\"minutes\":\"一、占道经营：设摊区\\n二、宿舍修缮\"}", 0, NULL);
+    assert_true(alliance_held_parse(j, &minutes, &field, msg, sizeof msg));
+    assert_non_null(minutes);
+    json_decref(j);
+    j = json_loads("{\"minutes\":5}", 0, NULL);
+    assert_false(alliance_held_parse(j, &minutes, &field, msg, sizeof msg));
+    assert_string_equal(field, "minutes");
+    json_decref(j);
+    j = json_loads("{\"minute\":\"typo\"}", 0, NULL);
+    assert_false(alliance_held_parse(j, &minutes, &field, msg, sizeof msg));
+    assert_string_equal(field, "body");
+    json_decref(j);
+}
+
+static void test_domain_and_numbers(void **state)
+{
+    (void)state;
+    assert_true(alliance_domain_wellformed("city_management"));
+    assert_true(alliance_domain_wellformed("audit"));
+    assert_false(alliance_domain_wellformed(NULL));
+    assert_false(alliance_domain_wellformed(""));
+    assert_false(alliance_domain_wellformed("City"));
+    assert_false(alliance_domain_wellformed("city management"));
+    assert_false(alliance_domain_wellformed("a'--"));
+    long v = 0;
+    assert_true(alliance_int_parse(NULL, 100, 1, 500, &v));
+    assert_int_equal(v, 100);
+    assert_true(alliance_int_parse("500", 100, 1, 500, &v));
+    assert_int_equal(v, 500);
+    assert_false(alliance_int_parse("501", 100, 1, 500, &v));
+    assert_false(alliance_int_parse("0", 100, 1, 500, &v));
+    assert_false(alliance_int_parse("-3", 100, 1, 500, &v));
+    assert_false(alliance_int_parse("3a", 100, 1, 500, &v));
+    assert_false(alliance_int_parse("", 100, 1, 500, &v));
+}
+
+static void test_text_problem(void **state)
+{
+    (void)state;
+    assert_null(alliance_text_problem("a\tb\nc", 10, true, true));
+    assert_string_equal(alliance_text_problem("a\tb", 10, true, false),
+                        "contains control characters");
+    assert_string_equal(alliance_text_problem("\xe3\x80\x80 \n", 10, true, true), "is blank");
+    assert_string_equal(alliance_text_problem("\xf4\x90\x80\x80", 10, true, false),
+                        "is not valid UTF-8");
+    assert_string_equal(alliance_text_problem("\xc1\xbf", 10, true, false), "is not valid UTF-8");
+    assert_string_equal(alliance_text_problem(NULL, 10, true, false), "is missing");
+    assert_null(alliance_text_problem(NULL, 10, false, false));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escalation_valid), cmocka_unit_test(test_escalation_refused),
+        cmocka_unit_test(test_item_title),       cmocka_unit_test(test_outcome_body),
+        cmocka_unit_test(test_held_body),        cmocka_unit_test(test_domain_and_numbers),
+        cmocka_unit_test(test_text_problem),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
