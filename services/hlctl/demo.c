@@ -149,7 +149,14 @@ static int s_post_appeals(s_http_t *h, PGconn *conn, int n)
     unsigned seed = 20261128;
     int ok = 0, failed = 0;
     for (int i = 0; i < n; i++) {
-        const s_template_t *t = &s_templates[s_rand(&seed) % S_NTEMPLATES];
+        /* The report's shape: most matters are small, some are wishes, a few
+         * are large enough for the alliance. */
+        int size_roll = (int)(s_rand(&seed) % 100);
+        const char *size = size_roll < 76 ? "small" : size_roll < 92 ? "wish" : "large";
+        const s_template_t *t;
+        do
+            t = &s_templates[s_rand(&seed) % S_NTEMPLATES];
+        while (strcmp(t->size, size) != 0);
         int roll = (int)(s_rand(&seed) % 100), acc = 0;
         const char *channel = "web";
         for (size_t c = 0; c < sizeof s_channels / sizeof s_channels[0]; c++) {
@@ -333,8 +340,8 @@ static void s_summary(PGconn *conn)
     s_print_rows(conn, "appeals by channel:",
                  "SELECT channel, count(*) FROM intake.appeal GROUP BY 1 ORDER BY 2 DESC");
     s_print_rows(conn, "appeals by category:",
-                 "SELECT coalesce(cat.name, c.category_decided, '未分类'), count(*)"
-                 " FROM triage.case c LEFT JOIN org.category cat ON cat.code = c.category_decided"
+                 "SELECT coalesce(cat.name, c.category, '未分类'), count(*)"
+                 " FROM triage.case c LEFT JOIN org.category cat ON cat.code = c.category"
                  " GROUP BY 1 ORDER BY 2 DESC");
     s_print_rows(conn,
                  "routed by size:", "SELECT size, count(*) FROM triage.case GROUP BY 1 ORDER BY 1");
