@@ -118,7 +118,7 @@ static void test_item_title(void **state)
     s_title(NULL, sixty, sixty);
     char sixty_one[3 * 62 + 1];
     snprintf(sixty_one, sizeof sixty_one, "%s漏", sixty);
-    char want[3 * 61 + 1];
+    char want[3 * 62 + 1];
     snprintf(want, sizeof want, "%s…", sixty);
     s_title(NULL, sixty_one, want);
     /* A small buffer is never overrun and ends on a character boundary. */
