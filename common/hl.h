@@ -4,6 +4,7 @@
 
 #include "hl_alloc.h"
 #include "hl_cfg.h"
+#include "hl_curve.h"
 #include "hl_db.h"
 #include "hl_err.h"
 #include "hl_http.h"
@@ -13,6 +14,7 @@
 #include "hl_migrate.h"
 #include "hl_pipeline.h"
 #include "hl_service.h"
+#include "hl_text.h"
 #include "hl_zsock.h"
 
 #endif

@@ -47,11 +47,6 @@ void alliance_member_units_get(hl_http_req_t *req, void *arg);
 
 /* validate.c: checks without I/O (unit-tested). */
 
-/* Returns NULL when `s` is an acceptable text field of at most `max`
- * characters, otherwise a static phrase ("is missing", "is empty", "is blank",
- * "is not valid UTF-8", "contains control characters", "is too long"). NULL
- * or "" is fine unless `required`. `multiline` lets tabs and line breaks in. */
-const char *alliance_text_problem(const char *s, size_t max, bool required, bool multiline);
 /* True when `e` can go on an agenda; otherwise writes why into `why`. */
 bool alliance_escalation_check(const Hl__ItemEscalated *e, char *why, size_t len);
 /* Writes the agenda title of a checked item into `out`: its title, or when

@@ -11,75 +11,6 @@
 
 /* Decodes one UTF-8 sequence at `p`; returns its length and the code point
  * in *cp, or 0 when it is malformed (overlong, surrogate, out of range). */
-static int s_utf8_next(const unsigned char *p, unsigned *cp)
-{
-    unsigned c = p[0], min;
-    int more;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        more = 1, min = 0x80, c &= 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        more = 2, min = 0x800, c &= 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        more = 3, min = 0x10000, c &= 0x07;
-    } else {
-        return 0;
-    }
-    for (int i = 1; i <= more; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return more + 1;
-}
-
-const char *alliance_text_problem(const char *s, size_t max, bool required, bool multiline)
-{
-    if (!s)
-        return required ? "is missing" : NULL;
-    if (!*s)
-        return required ? "is empty" : NULL;
-    const unsigned char *p = (const unsigned char *)s;
-    size_t chars = 0;
-    bool visible = false;
-    while (*p) {
-        unsigned cp;
-        int n = s_utf8_next(p, &cp);
-        if (n == 0)
-            return "is not valid UTF-8";
-        bool space = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x3000;
-        if ((cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) &&
-            !(multiline && (cp == '\t' || cp == '\n' || cp == '\r')))
-            return "contains control characters";
-        visible = visible || !space;
-        chars++;
-        p += n;
-    }
-    if (!visible)
-        return "is blank";
-    if (chars > max)
-        return "is too long";
-    return NULL;
-}
-
-static bool s_text(const char *name, const char *value, size_t max, bool required, bool multiline,
-                   char *why, size_t len)
-{
-    const char *problem = alliance_text_problem(value, max, required, multiline);
-    if (!problem)
-        return true;
-    if (strcmp(problem, "is too long") == 0)
-        snprintf(why, len, "%s is too long (the limit is %zu characters)", name, max);
-    else
-        snprintf(why, len, "%s %s", name, problem);
-    return false;
-}
-
 bool alliance_escalation_check(const Hl__ItemEscalated *e, char *why, size_t len)
 {
     if (!e) {
@@ -90,11 +21,11 @@ bool alliance_escalation_check(const Hl__ItemEscalated *e, char *why, size_t len
         snprintf(why, len, "item_id %s", e->item_id ? "is not a UUID" : "is missing");
         return false;
     }
-    if (!s_text("title", e->title, ALLIANCE_TITLE_MAX, false, false, why, len) ||
-        !s_text("body", e->body, ALLIANCE_BODY_MAX, false, true, why, len) ||
-        !s_text("category", e->category, ALLIANCE_CATEGORY_MAX, false, false, why, len) ||
-        !s_text("org_unit", e->org_unit, ALLIANCE_CODE_MAX, false, false, why, len) ||
-        !s_text("reason", e->reason, ALLIANCE_REASON_MAX, false, false, why, len))
+    if (!hl_text_check("title", e->title, ALLIANCE_TITLE_MAX, false, false, why, len) ||
+        !hl_text_check("body", e->body, ALLIANCE_BODY_MAX, false, true, why, len) ||
+        !hl_text_check("category", e->category, ALLIANCE_CATEGORY_MAX, false, false, why, len) ||
+        !hl_text_check("org_unit", e->org_unit, ALLIANCE_CODE_MAX, false, false, why, len) ||
+        !hl_text_check("reason", e->reason, ALLIANCE_REASON_MAX, false, false, why, len))
         return false;
     if ((!e->title || !*e->title) && (!e->body || !*e->body)) {
         snprintf(why, len, "item has neither title nor body");
@@ -124,7 +55,7 @@ void alliance_item_title(const Hl__ItemEscalated *e, char *out, size_t outlen)
     size_t used = 0, chars = 0;
     while (*p && chars < ALLIANCE_TITLE_FROM) {
         unsigned cp;
-        int n = s_utf8_next(p, &cp);
+        int n = hl_utf8_next(p, &cp);
         if (n == 0 || used + (size_t)n + 4 > outlen)
             break;
         if (cp == '\n' || cp == '\r' || cp == '\t')
@@ -184,7 +115,7 @@ static bool s_string(json_t *body, const char *key, size_t max, bool required, b
         snprintf(msg, len, "%s must not be empty (leave it out instead)", key);
         return false;
     }
-    if (!s_text(key, s, max, required, multiline, msg, len))
+    if (!hl_text_check(key, s, max, required, multiline, msg, len))
         return false;
     *out = s;
     return true;

@@ -46,8 +46,6 @@ typedef enum {
 /* Returns the status named `s`, or -1. */
 int bounty_status_parse(const char *s);
 const char *bounty_status_name(bounty_status_t status);
-/* Counts UTF-8 code points; returns -1 when `s` is not valid UTF-8. */
-long bounty_utf8_len(const char *s);
 /* True for an org unit or member unit code: 1..32 of [a-z0-9_-]. */
 bool bounty_code_valid(const char *s);
 /* Parses "YYYY-MM" (2000..2999, 01..12) into "YYYY-MM-01" (out[11]). */

@@ -28,7 +28,7 @@ bool bounty_body_string(hl_http_req_t *req, json_t *obj, const char *key, bool r
         hl_http_reply_error(req, 422, key, "%s must not contain NUL characters", key);
         return false;
     }
-    long n = bounty_utf8_len(s); /* jansson hands out valid UTF-8 only */
+    long n = hl_utf8_len(s); /* jansson hands out valid UTF-8 only */
     if (n <= 0 || strspn(s, " \t\r\n") == strlen(s)) {
         hl_http_reply_error(req, 422, key, "%s must not be empty", key);
         return false;

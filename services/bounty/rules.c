@@ -27,39 +27,6 @@ const char *bounty_status_name(bounty_status_t status)
                : "?";
 }
 
-long bounty_utf8_len(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long n = 0;
-    while (*p) {
-        unsigned c = *p;
-        int more;
-        unsigned min;
-        if (c < 0x80) {
-            more = 0, min = 0;
-        } else if ((c & 0xE0) == 0xC0) {
-            more = 1, min = 0x80, c &= 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            more = 2, min = 0x800, c &= 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            more = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return -1;
-        }
-        p++;
-        for (int i = 0; i < more; i++, p++) {
-            if ((*p & 0xC0) != 0x80)
-                return -1;
-            c = (c << 6) | (*p & 0x3F);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-        if (c < min || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
-            return -1;
-        n++;
-    }
-    return n;
-}
-
 bool bounty_code_valid(const char *s)
 {
     if (!s)
@@ -114,7 +81,7 @@ static bool s_text_ok(const char *s, long max)
 {
     if (!s)
         return false;
-    long n = bounty_utf8_len(s);
+    long n = hl_utf8_len(s);
     return n >= 1 && n <= max && strspn(s, " \t\r\n") < strlen(s);
 }
 

@@ -36,11 +36,6 @@ void points_leaderboard_get(hl_http_req_t *req, void *arg);
 
 /* validate.c: checks without I/O (unit-tested). */
 
-/* Returns NULL when `s` is an acceptable text field of at most `max` characters,
- * otherwise a static phrase saying what is wrong ("is missing", "is empty",
- * "is not valid UTF-8", "contains control characters", "is too long"). A NULL or
- * empty `s` is fine when `required` is false. */
-const char *points_text_problem(const char *s, size_t max, bool required);
 /* True when `a` is an award the ledger can take; otherwise writes why into
  * `why` (a complete phrase naming the field). */
 bool points_award_check(const Hl__PointsAwarded *a, char *why, size_t len);

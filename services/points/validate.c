@@ -8,77 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Counts the characters of `s` if it is valid UTF-8 without control
- * characters; returns -1 (not UTF-8) or -2 (control character). */
-static long s_utf8_chars(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long n = 0;
-    while (*p) {
-        unsigned c = *p;
-        int more;
-        unsigned min;
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7F)
-                return -2;
-            p++;
-            n++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            more = 1, min = 0x80, c &= 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            more = 2, min = 0x800, c &= 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            more = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return -1;
-        }
-        p++;
-        for (int i = 0; i < more; i++, p++) {
-            if ((*p & 0xC0) != 0x80)
-                return -1;
-            c = (c << 6) | (*p & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return -1; /* overlong, out of range or a surrogate */
-        if (c >= 0x80 && c <= 0x9F)
-            return -2; /* C1 controls */
-        n++;
-    }
-    return n;
-}
-
-const char *points_text_problem(const char *s, size_t max, bool required)
-{
-    if (!s)
-        return required ? "is missing" : NULL;
-    if (!*s)
-        return required ? "is empty" : NULL;
-    long n = s_utf8_chars(s);
-    if (n == -1)
-        return "is not valid UTF-8";
-    if (n == -2)
-        return "contains control characters";
-    if (strspn(s, " ") == strlen(s))
-        return "is blank";
-    if ((size_t)n > max)
-        return "is too long";
-    return NULL;
-}
-
-static bool s_field(const char *name, const char *value, size_t max, bool required, char *why,
-                    size_t len)
-{
-    const char *problem = points_text_problem(value, max, required);
-    if (!problem)
-        return true;
-    if (strcmp(problem, "is too long") == 0)
-        snprintf(why, len, "%s is too long (the limit is %zu characters)", name, max);
-    else
-        snprintf(why, len, "%s %s", name, problem);
-    return false;
-}
-
 bool points_award_check(const Hl__PointsAwarded *a, char *why, size_t len)
 {
     if (!a) {
@@ -89,7 +18,7 @@ bool points_award_check(const Hl__PointsAwarded *a, char *why, size_t len)
         snprintf(why, len, "award_id %s", a->award_id ? "is not a UUID" : "is missing");
         return false;
     }
-    if (!s_field("account", a->account, POINTS_ACCOUNT_MAX, true, why, len))
+    if (!hl_text_check("account", a->account, POINTS_ACCOUNT_MAX, true, false, why, len))
         return false;
     if (!a->has_amount || a->amount == 0) {
         snprintf(why, len, "amount %s", a->has_amount ? "is zero" : "is missing");
@@ -100,15 +29,15 @@ bool points_award_check(const Hl__PointsAwarded *a, char *why, size_t len)
                  POINTS_AMOUNT_MAX);
         return false;
     }
-    return s_field("reason", a->reason, POINTS_REASON_MAX, true, why, len) &&
-           s_field("source_kind", a->source_kind, POINTS_KIND_MAX, false, why, len) &&
-           s_field("source_id", a->source_id, POINTS_SOURCE_MAX, false, why, len) &&
-           s_field("org_unit", a->org_unit, POINTS_UNIT_MAX, false, why, len);
+    return hl_text_check("reason", a->reason, POINTS_REASON_MAX, true, false, why, len) &&
+           hl_text_check("source_kind", a->source_kind, POINTS_KIND_MAX, false, false, why, len) &&
+           hl_text_check("source_id", a->source_id, POINTS_SOURCE_MAX, false, false, why, len) &&
+           hl_text_check("org_unit", a->org_unit, POINTS_UNIT_MAX, false, false, why, len);
 }
 
 bool points_account_check(const char *account, char *why, size_t len)
 {
-    return s_field("account", account, POINTS_ACCOUNT_MAX, true, why, len);
+    return hl_text_check("account", account, POINTS_ACCOUNT_MAX, true, false, why, len);
 }
 
 bool points_int_parse(const char *text, long def, long min, long max, long *out)

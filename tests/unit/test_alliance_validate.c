@@ -127,7 +127,7 @@ static void test_item_title(void **state)
     char small[11];
     alliance_item_title(&e, small, sizeof small);
     assert_true(strlen(small) < sizeof small);
-    assert_null(alliance_text_problem(small, 60, true, false));
+    assert_null(hl_text_problem(small, 60, true, false));
 }
 
 static void s_outcome_refused(const char *json, const char *want_field, const char *want_msg)
@@ -238,15 +238,15 @@ static void test_domain_and_numbers(void **state)
 static void test_text_problem(void **state)
 {
     (void)state;
-    assert_null(alliance_text_problem("a\tb\nc", 10, true, true));
-    assert_string_equal(alliance_text_problem("a\tb", 10, true, false),
+    assert_null(hl_text_problem("a\tb\nc", 10, true, true));
+    assert_string_equal(hl_text_problem("a\tb", 10, true, false),
                         "contains control characters");
-    assert_string_equal(alliance_text_problem("\xe3\x80\x80 \n", 10, true, true), "is blank");
-    assert_string_equal(alliance_text_problem("\xf4\x90\x80\x80", 10, true, false),
+    assert_string_equal(hl_text_problem("\xe3\x80\x80 \n", 10, true, true), "is blank");
+    assert_string_equal(hl_text_problem("\xf4\x90\x80\x80", 10, true, false),
                         "is not valid UTF-8");
-    assert_string_equal(alliance_text_problem("\xc1\xbf", 10, true, false), "is not valid UTF-8");
-    assert_string_equal(alliance_text_problem(NULL, 10, true, false), "is missing");
-    assert_null(alliance_text_problem(NULL, 10, false, false));
+    assert_string_equal(hl_text_problem("\xc1\xbf", 10, true, false), "is not valid UTF-8");
+    assert_string_equal(hl_text_problem(NULL, 10, true, false), "is missing");
+    assert_null(hl_text_problem(NULL, 10, false, false));
 }
 
 int main(void)

@@ -44,16 +44,16 @@ static void test_status_names(void **state)
 static void test_utf8_len(void **state)
 {
     (void)state;
-    assert_int_equal(bounty_utf8_len(""), 0);
-    assert_int_equal(bounty_utf8_len("abc"), 3);
-    assert_int_equal(bounty_utf8_len("微心愿"), 3);
-    assert_int_equal(bounty_utf8_len("a\xF0\x9F\x98\x80"), 2); /* U+1F600 */
-    assert_int_equal(bounty_utf8_len("\xC3"), -1);             /* truncated */
-    assert_int_equal(bounty_utf8_len("\x80"), -1);             /* lone continuation */
-    assert_int_equal(bounty_utf8_len("\xC0\xAF"), -1);         /* overlong '/' */
-    assert_int_equal(bounty_utf8_len("\xED\xA0\x80"), -1);     /* surrogate */
-    assert_int_equal(bounty_utf8_len("\xF4\x90\x80\x80"), -1); /* past U+10FFFF */
-    assert_int_equal(bounty_utf8_len("\xFF"), -1);
+    assert_int_equal(hl_utf8_len(""), 0);
+    assert_int_equal(hl_utf8_len("abc"), 3);
+    assert_int_equal(hl_utf8_len("微心愿"), 3);
+    assert_int_equal(hl_utf8_len("a\xF0\x9F\x98\x80"), 2); /* U+1F600 */
+    assert_int_equal(hl_utf8_len("\xC3"), -1);             /* truncated */
+    assert_int_equal(hl_utf8_len("\x80"), -1);             /* lone continuation */
+    assert_int_equal(hl_utf8_len("\xC0\xAF"), -1);         /* overlong '/' */
+    assert_int_equal(hl_utf8_len("\xED\xA0\x80"), -1);     /* surrogate */
+    assert_int_equal(hl_utf8_len("\xF4\x90\x80\x80"), -1); /* past U+10FFFF */
+    assert_int_equal(hl_utf8_len("\xFF"), -1);
 }
 
 static void test_code_valid(void **state)
@@ -319,7 +319,7 @@ static void test_award_reason(void **state)
     char small[27]; /* the 22-byte prefix, 换, one byte of 灯 and the NUL */
     bounty_award_reason("换灯泡", small, sizeof small);
     assert_string_equal(small, "micro-wish completed: 换");
-    assert_true(bounty_utf8_len(small) > 0);
+    assert_true(hl_utf8_len(small) > 0);
     char tiny[24];
     bounty_award_reason("换灯泡", tiny, sizeof tiny);
     assert_string_equal(tiny, "micro-wish completed: ");

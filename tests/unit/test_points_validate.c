@@ -137,15 +137,15 @@ static void test_award_texts(void **state)
 static void test_text_problem_utf8(void **state)
 {
     (void)state;
-    assert_null(points_text_problem("党员中心户", 5, true));
-    assert_string_equal(points_text_problem("党员中心户", 4, true), "is too long");
-    assert_string_equal(points_text_problem("\xc0\xaf", 8, true), "is not valid UTF-8");
-    assert_string_equal(points_text_problem("\xed\xa0\x80", 8, true), "is not valid UTF-8");
-    assert_string_equal(points_text_problem("\xe5\x85", 8, true), "is not valid UTF-8");
-    assert_string_equal(points_text_problem("a\xc2\x85", 8, true), "contains control characters");
-    assert_string_equal(points_text_problem("a\x7f", 8, true), "contains control characters");
-    assert_null(points_text_problem(NULL, 8, false));
-    assert_null(points_text_problem("", 8, false));
+    assert_null(hl_text_problem("党员中心户", 5, true, false));
+    assert_string_equal(hl_text_problem("党员中心户", 4, true, false), "is too long");
+    assert_string_equal(hl_text_problem("\xc0\xaf", 8, true, false), "is not valid UTF-8");
+    assert_string_equal(hl_text_problem("\xed\xa0\x80", 8, true, false), "is not valid UTF-8");
+    assert_string_equal(hl_text_problem("\xe5\x85", 8, true, false), "is not valid UTF-8");
+    assert_string_equal(hl_text_problem("a\xc2\x85", 8, true, false), "contains control characters");
+    assert_string_equal(hl_text_problem("a\x7f", 8, true, false), "contains control characters");
+    assert_null(hl_text_problem(NULL, 8, false, false));
+    assert_null(hl_text_problem("", 8, false, false));
 }
 
 static void test_account_from_url(void **state)

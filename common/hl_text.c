@@ -1,0 +1,90 @@
+/* hl_text: UTF-8 and text-field checks shared by every daemon. */
+#include "hl_text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int hl_utf8_next(const unsigned char *p, unsigned *cp)
+{
+    unsigned c = p[0], min;
+    int more;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        more = 1, min = 0x80, c &= 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        more = 2, min = 0x800, c &= 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        more = 3, min = 0x10000, c &= 0x07;
+    } else {
+        return 0;
+    }
+    for (int i = 1; i <= more; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    /* Overlong forms, values past U+10FFFF and surrogates are not UTF-8. */
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return more + 1;
+}
+
+long hl_utf8_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    long n = 0;
+    while (*p) {
+        unsigned cp;
+        int len = hl_utf8_next(p, &cp);
+        if (len == 0)
+            return -1;
+        p += len;
+        n++;
+    }
+    return n;
+}
+
+const char *hl_text_problem(const char *s, size_t max, bool required, bool multiline)
+{
+    if (!s)
+        return required ? "is missing" : NULL;
+    if (!*s)
+        return required ? "is empty" : NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t chars = 0;
+    bool visible = false;
+    while (*p) {
+        unsigned cp;
+        int n = hl_utf8_next(p, &cp);
+        if (n == 0)
+            return "is not valid UTF-8";
+        bool space = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x3000;
+        if ((cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) &&
+            !(multiline && (cp == '\t' || cp == '\n' || cp == '\r')))
+            return "contains control characters";
+        visible = visible || !space;
+        chars++;
+        p += n;
+    }
+    if (!visible)
+        return "is blank";
+    if (chars > max)
+        return "is too long";
+    return NULL;
+}
+
+bool hl_text_check(const char *name, const char *s, size_t max, bool required, bool multiline,
+                   char *why, size_t len)
+{
+    const char *problem = hl_text_problem(s, max, required, multiline);
+    if (!problem)
+        return true;
+    if (strcmp(problem, "is too long") == 0)
+        snprintf(why, len, "%s is too long (the limit is %zu characters)", name, max);
+    else
+        snprintf(why, len, "%s %s", name, problem);
+    return false;
+}

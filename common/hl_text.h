@@ -1,0 +1,29 @@
+/* hl_text: checking the text people send us — UTF-8 that really is UTF-8
+ * (no overlong forms, surrogates or values past U+10FFFF), no control
+ * characters, not blank, and within a length counted in characters (a
+ * Chinese character is one character, not three bytes). Every daemon checks
+ * its fields with these, so the rules and the wording of refusals are the
+ * same everywhere. */
+#ifndef HL_TEXT_H
+#define HL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Decodes one code point at `p` into *cp; returns its length in bytes (1-4),
+ * or 0 when `p` does not start a valid UTF-8 sequence. */
+int hl_utf8_next(const unsigned char *p, unsigned *cp);
+/* Number of code points in `s`, or -1 when it is not valid UTF-8. */
+long hl_utf8_len(const char *s);
+/* Why `s` is not acceptable as a text field, or NULL when it is: "is missing"
+ * and "is empty" (only when `required`), "is not valid UTF-8", "contains
+ * control characters" (tab and newlines allowed when `multiline`), "is
+ * blank" (spaces only, the ideographic space U+3000 included), "is too long"
+ * (more than `max` characters). The string is static. */
+const char *hl_text_problem(const char *s, size_t max, bool required, bool multiline);
+/* hl_text_problem as a sentence naming the field ("title is too long (the
+ * limit is 200 characters)") written to `why`; returns true when acceptable. */
+bool hl_text_check(const char *name, const char *s, size_t max, bool required, bool multiline,
+                   char *why, size_t len);
+
+#endif
