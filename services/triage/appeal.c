@@ -24,14 +24,19 @@ static const char *const s_channels[] = {"qr", "mailbox", "visit", "web", "platf
 
 /* One AppealReceived being applied. */
 typedef struct {
-    triage_t *t;           /* service */
-    hl_inmsg_t *m;         /* the message */
-    Hl__AppealReceived *a; /* its payload, owned */
-    bool found;            /* the org unit exists */
-    bool has_case;         /* the appeal has a case already */
-    char level[16];        /* level of the appeal's org unit */
-    char compound[40];     /* compound at or above it, "" if none */
-    char community[40];    /* community at or above it, "" if none */
+    triage_t *t;                    /* service */
+    hl_inmsg_t *m;                  /* the message */
+    Hl__AppealReceived *a;          /* its payload, owned */
+    bool found;                     /* the org unit exists */
+    bool has_case;                  /* the appeal has a case already */
+    char level[16];                 /* level of the appeal's org unit */
+    char compound[40];              /* compound at or above it, "" if none */
+    char community[40];             /* community at or above it, "" if none */
+    char compound_name[80];         /* the compound's name, cut out before comparing texts */
+    triage_candidate_t *candidates; /* appeals in open items nearby, owned */
+    char *
+        *joined; /* per candidate: item id, version, size, route, level, target, category; owned */
+    size_t n_candidates; /* count */
 } s_appeal_t;
 
 /* What gets counted after commit. */
@@ -40,13 +45,18 @@ typedef struct {
     triage_size_t size; /* the decision */
 } s_counted_t;
 
+#define S_CANDIDATE_COLS 12 /* columns of s_sql_candidates */
+
 static void s_appeal_free(s_appeal_t *x)
 {
+    for (size_t i = 0; i < x->n_candidates * S_CANDIDATE_COLS; i++)
+        free(x->joined[i]);
+    free(x->joined);
+    free(x->candidates);
     if (x->a)
         hl__appeal_received__free_unpacked(x->a, NULL);
     free(x);
 }
-
 
 void triage_inmsg_defer(triage_t *t, hl_inmsg_t **mp, const char *why)
 {
@@ -89,7 +99,24 @@ static const char s_sql_place[] =
     "  UNION ALL"
     "  SELECT o.code, o.level, o.parent, up.depth + 1 FROM org.org_unit o"
     "  JOIN up ON o.code = up.parent WHERE up.depth < 10)"
-    " SELECT code, level FROM up ORDER BY depth";
+    " SELECT code, level, name FROM up JOIN org.org_unit USING (code, level) ORDER BY depth";
+/* Appeals in routed items of the same community opened within $2 days
+ * (consolidation candidates), oldest item first: item id, version, size,
+ * route, level, target, category, the case's size and category, the item's
+ * compound and its name, the case's text. */
+static const char s_sql_candidates[] =
+    "WITH RECURSIVE up (code, level, parent, depth) AS ("
+    "  SELECT code, level, parent, 0 FROM org.org_unit WHERE code = $1"
+    "  UNION ALL"
+    "  SELECT o.code, o.level, o.parent, up.depth + 1 FROM org.org_unit o"
+    "  JOIN up ON o.code = up.parent WHERE up.depth < 10)"
+    " SELECT i.id::text, i.version::text, i.size, i.route, i.level, i.target, i.category,"
+    " c.size, c.category, i.compound, COALESCE(n.name, ''), c.body"
+    " FROM triage.item i JOIN triage.case c ON c.item_id = i.id"
+    " LEFT JOIN org.org_unit n ON n.code = i.compound"
+    " WHERE i.status = 'routed' AND i.community = (SELECT code FROM up WHERE level = 'community'"
+    " ORDER BY depth LIMIT 1) AND i.created_at > now() - make_interval(days => $2::int)"
+    " ORDER BY i.created_at, i.id, c.received_at, c.appeal_id LIMIT 500";
 static const char s_sql_has_case[] = "SELECT 1 FROM triage.case WHERE appeal_id = $1::uuid";
 
 static void s_place_rows(void *arg, const PGresult *res)
@@ -101,11 +128,34 @@ static void s_place_rows(void *arg, const PGresult *res)
             x->found = true;
             snprintf(x->level, sizeof x->level, "%s", level);
         }
-        if (!x->compound[0] && strcmp(level, "compound") == 0)
+        if (!x->compound[0] && strcmp(level, "compound") == 0) {
             snprintf(x->compound, sizeof x->compound, "%s", code);
+            snprintf(x->compound_name, sizeof x->compound_name, "%s", PQgetvalue(res, i, 2));
+        }
         if (!x->community[0] && strcmp(level, "community") == 0)
             snprintf(x->community, sizeof x->community, "%s", code);
     }
+}
+
+static const char *s_or_null(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+static void s_candidate_rows(void *arg, const PGresult *res)
+{
+    s_appeal_t *x = arg;
+    size_t n = (size_t)PQntuples(res);
+    x->candidates = hl_calloc(n + 1, sizeof *x->candidates);
+    x->joined = hl_calloc(n * S_CANDIDATE_COLS + 1, sizeof *x->joined);
+    for (size_t i = 0; i < n; i++) {
+        char **col = x->joined + i * S_CANDIDATE_COLS;
+        for (int k = 0; k < S_CANDIDATE_COLS; k++)
+            col[k] = PQgetisnull(res, (int)i, k) ? NULL : hl_strdup(PQgetvalue(res, (int)i, k));
+        x->candidates[i] =
+            (triage_candidate_t){col[0], col[7], s_or_null(col[8]), col[9], col[10], col[11]};
+    }
+    x->n_candidates = n;
 }
 
 static void s_case_rows(void *arg, const PGresult *res)
@@ -114,15 +164,29 @@ static void s_case_rows(void *arg, const PGresult *res)
     x->has_case = PQntuples(res) > 0;
 }
 
-/* The item this appeal joins. Consolidation belongs here: pick an open item
- * about the same matter (same compound and category, similar text) from
- * candidates fetched by the read, and return its id; NULL opens a new one. */
-static const char *s_item_for_appeal(const s_appeal_t *x, const triage_verdict_t *v)
+/* The item this appeal joins, as its candidate row (item id, version,
+ * size, route, level, target, category), or NULL to open a new one: an
+ * open item of the same compound (or, more alike, of a neighbouring one)
+ * with an appeal of the same size and category and similar text. */
+static char *const *s_item_for_appeal(const s_appeal_t *x, const triage_verdict_t *v)
 {
-    (void)x;
-    (void)v;
-    return NULL;
+    triage_candidate_t mine = {NULL,
+                               triage_size_name(v->size),
+                               v->category,
+                               x->compound[0] ? x->compound : NULL,
+                               x->compound_name,
+                               x->a->body};
+    double score = 0;
+    int i = triage_consolidate_pick(x->candidates, x->n_candidates, &mine,
+                                    (double)x->t->cfg->consolidate_permille / 1000.0, &score);
+    if (i < 0)
+        return NULL;
+    hl_debug("appeal", x->a->appeal_id, "joins item %s (similarity %.3f)", x->candidates[i].item_id,
+             score);
+    return x->joined + (size_t)i * S_CANDIDATE_COLS;
 }
+
+static const char s_sql_join[] = "SELECT triage.item_join($1::uuid)";
 
 static void s_counted_cb(void *arg)
 {
@@ -151,9 +215,9 @@ static void s_decide(s_appeal_t *x)
         return;
     }
     char item_id[HL_UUID_LEN + 1];
-    const char *joined = s_item_for_appeal(x, &v);
+    char *const *joined = s_item_for_appeal(x, &v);
     if (joined)
-        snprintf(item_id, sizeof item_id, "%s", joined);
+        snprintf(item_id, sizeof item_id, "%s", joined[0]);
     else
         hl_uuid_new(item_id);
     char *cut = title ? NULL : triage_title_from_body(a->body, TRIAGE_TITLE_CHARS);
@@ -168,10 +232,21 @@ static void s_decide(s_appeal_t *x)
         .title = title ? title : cut,
         .body = a->body,
     };
+    item.compound = place.compound;
+    item.community = place.community;
     triage_route_plan(v.size, &place, &item.route);
+    if (joined) {
+        /* The appeal takes the item's route as it stands now (escalated,
+         * overridden): nothing is routed or escalated again. */
+        item.route.route = joined[3];
+        item.route.level = joined[4];
+        item.route.target = joined[5];
+    }
 
     hl_dbu_t *u = x->m->unit;
-    if (!joined)
+    if (joined)
+        HL_DBU(u, s_sql_join, NULL, NULL, item_id);
+    else
         triage_route_open_item(t, u, &item);
     int64_t decided_us = hl_time_us();
     char rule[24], version[16], category_rule[24], received[24], decided[24];
@@ -189,8 +264,8 @@ static void s_decide(s_appeal_t *x)
     Hl__TriageDecision d = HL__TRIAGE_DECISION__INIT;
     d.appeal_id = a->appeal_id;
     d.item_id = item_id;
-    d.size = (char *)triage_size_name(v.size);
-    d.category = (char *)(v.category ? v.category : "");
+    d.size = (char *)(joined ? joined[2] : triage_size_name(v.size));
+    d.category = (char *)(joined ? (joined[6] ? joined[6] : "") : v.category ? v.category : "");
     d.route = (char *)item.route.route;
     d.has_rule_id = 1;
     d.rule_id = v.size_rule->id;
@@ -252,6 +327,9 @@ static void s_appeal_received(hl_inmsg_t *m, void *arg)
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, x);
     HL_DBU(u, s_sql_place, s_place_rows, x, a->org_unit);
     HL_DBU(u, s_sql_has_case, s_case_rows, x, a->appeal_id);
+    char days[16];
+    snprintf(days, sizeof days, "%lld", t->cfg->consolidate_days);
+    HL_DBU(u, s_sql_candidates, s_candidate_rows, x, a->org_unit, days);
     hl_dbu_submit(&u);
 }
 

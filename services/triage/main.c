@@ -5,18 +5,32 @@
  * alliance (stage "alliance"), wishes to the claim board (stage "bounty");
  * hl-intake hears of every decision and resolution on stage "status".
  * Resolutions come back on stage "resolution" (hl-alliance, hl-bounty) and
- * over HTTP from the council; the commissioner reads the queue over HTTP. */
+ * over HTTP from the council; the commissioner reads the queue, overrides,
+ * merges and splits items over HTTP; overdue items climb the hierarchy. */
 #include "triage.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 static const hl_cfg_entry_t s_cfg_table[] = {
     HL_SVC_CFG_ENTRIES(triage_cfg_t, svc, "8081", "hl_triage"),
+    {"HL_CONSOLIDATE_PERMILLE", HL_CFG_INT, "60", 0, 1001,
+     offsetof(triage_cfg_t, consolidate_permille), false,
+     "least text similarity (Dice of character bigrams, per mille) for an appeal to join an open "
+     "item; 1001 turns consolidation off"},
+    {"HL_CONSOLIDATE_DAYS", HL_CFG_INT, "30", 1, 3650, offsetof(triage_cfg_t, consolidate_days),
+     false, "only items opened within this many days are joined"},
+    {"HL_DEADLINE_SCAN_MS", HL_CFG_INT, "1000", 50, 3600000,
+     offsetof(triage_cfg_t, deadline_scan_ms), false, "how often overdue items are looked for"},
+    {"HL_CLOCK_OFFSET_S", HL_CFG_INT, "0", -315360000, 315360000,
+     offsetof(triage_cfg_t, clock_offset_s), false,
+     "seconds added to the clock the deadline scanner compares deadlines with (tests only)"},
 };
 
 static void s_on_drain(hl_service_t *svc)
 {
     triage_rules_stop(svc->app);
+    triage_deadlines_stop(svc->app);
 }
 
 int main(int argc, char **argv)
@@ -44,6 +58,9 @@ int main(int argc, char **argv)
     t.rule_loads = hl_metric_counter("hl_triage_rule_loads_total", "Rule sets loaded", NULL);
     t.rule_errors = hl_metric_counter("hl_triage_rule_errors_total",
                                       "Rules skipped as unusable when loading", NULL);
+    t.escalated =
+        hl_metric_counter("hl_triage_items_escalated_total",
+                          "Items escalated one level for overrunning their deadline", NULL);
     t.rules_active = hl_metric_gauge("hl_triage_rules_active", "Rules in the loaded set", NULL);
     svc.app = &t;
     svc.on_drain = s_on_drain;
@@ -51,6 +68,10 @@ int main(int argc, char **argv)
         {"GET", "/v1/queue", triage_queue_get, &t},
         {"GET", "/v1/items/{}", triage_item_get, &t},
         {"POST", "/v1/items/{}/council", triage_council_post, &t},
+        {"POST", "/v1/items/{}/override", triage_override_post, &t},
+        {"POST", "/v1/items/{}/merge", triage_merge_post, &t},
+        {"POST", "/v1/items/{}/split", triage_split_post, &t},
+        {"GET", "/v1/escalations/due", triage_escalations_due_get, &t},
     };
     if (hl_pipeline_produce(svc.pipeline, HL_STAGE_STATUS) != 0 ||
         hl_pipeline_produce(svc.pipeline, HL_STAGE_BOUNTY) != 0 ||
@@ -59,6 +80,7 @@ int main(int argc, char **argv)
         hl_service_listen(&svc, routes, sizeof routes / sizeof routes[0]) != 0)
         return 1;
     triage_rules_start(&t);
+    triage_deadlines_start(&t);
     hl_pipeline_start_sweeper(svc.pipeline);
     int rc = hl_service_run(&svc);
     triage_rules_destroy(&t.rules);

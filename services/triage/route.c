@@ -50,10 +50,16 @@ void triage_route_plan(triage_size_t size, const triage_place_t *place, triage_r
     }
 }
 
+const char *triage_due_stage(triage_size_t size)
+{
+    return size == TRIAGE_SIZE_SMALL ? "hear" : "resolve";
+}
+
 static const char s_sql_item[] =
     "INSERT INTO triage.item (id, size, category, org_unit, title, status, route, level, target,"
-    " appeal_count, created_at, routed_at)"
-    " VALUES ($1::uuid, $2, $3, $4, $5, 'routed', $6, $7, $8, 1, now(), now())";
+    " appeal_count, created_at, routed_at, compound, community, due_stage, due_at)"
+    " VALUES ($1::uuid, $2, $3, $4, $5, 'routed', $6, $7, $8, 1, now(), now(), $9, $10, $11,"
+    " triage.deadline(now(), $2, $11, $3))";
 static const char s_sql_council[] =
     "INSERT INTO triage.council (id, item_id) VALUES ($1::uuid, $2::uuid)";
 
@@ -61,7 +67,8 @@ void triage_route_open_item(triage_t *t, hl_dbu_t *u, const triage_new_item_t *i
 {
     const triage_route_t *r = &item->route;
     HL_DBU(u, s_sql_item, NULL, NULL, item->id, triage_size_name(item->size), item->category,
-           item->org_unit, item->title, r->route, r->level, r->target);
+           item->org_unit, item->title, r->route, r->level, r->target, item->compound,
+           item->community, triage_due_stage(item->size));
     hl_pipeline_t *p = t->svc->pipeline;
     if (item->size == TRIAGE_SIZE_SMALL) {
         char council[HL_UUID_LEN + 1];
@@ -91,4 +98,21 @@ void triage_route_open_item(triage_t *t, hl_dbu_t *u, const triage_new_item_t *i
         msg.category = (char *)(item->category ? item->category : "");
         hl_pipeline_emit(p, u, HL_STAGE_BOUNTY, "WishPosted", item->appeal_id, &msg.base, NULL);
     }
+}
+
+void triage_route_tell(triage_t *t, hl_dbu_t *u, const char *appeal_id, const char *item_id,
+                       const char *size, const char *category, const char *route,
+                       const char *target)
+{
+    Hl__TriageDecision d = HL__TRIAGE_DECISION__INIT;
+    d.appeal_id = (char *)appeal_id;
+    d.item_id = (char *)item_id;
+    d.size = (char *)size;
+    d.category = (char *)(category ? category : "");
+    d.route = (char *)route;
+    d.has_decided_at_us = 1;
+    d.decided_at_us = hl_time_us();
+    d.target = (char *)(target ? target : "");
+    hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_STATUS, "TriageDecision", appeal_id, &d.base,
+                     NULL);
 }

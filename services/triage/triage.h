@@ -5,8 +5,14 @@
 #include "hl.h"
 #include "rules.h"
 
+#include <stdint.h>
+
 typedef struct {
-    hl_svc_cfg_t svc; /* the settings every daemon takes */
+    hl_svc_cfg_t svc;               /* the settings every daemon takes */
+    long long consolidate_permille; /* least text similarity (per mille) to join an item */
+    long long consolidate_days;     /* only items opened this many days back are joined */
+    long long deadline_scan_ms;     /* how often overdue items are looked for */
+    long long clock_offset_s;       /* seconds added to now() by the deadline scanner (tests) */
 } triage_cfg_t;
 
 typedef struct {
@@ -15,6 +21,9 @@ typedef struct {
     triage_rules_t *rules;                     /* active rules, owned; NULL until loaded */
     uv_timer_t reload;                         /* reloads the rules every minute */
     bool loading;                              /* a rule load is in flight */
+    uv_timer_t deadlines;                      /* looks for overdue items */
+    bool scanning;                             /* a deadline scan is in flight */
+    hl_metric_t *escalated;                    /* items escalated as overdue */
     hl_metric_t *decisions[TRIAGE_SIZE_COUNT]; /* appeals classified, by size */
     hl_metric_t *resolved;                     /* items resolved */
     hl_metric_t *councils;                     /* council hearings recorded */
@@ -62,6 +71,8 @@ typedef struct {
     const char *title;     /* short title */
     const char *body;      /* the appeal text */
     triage_route_t route;  /* where it goes */
+    const char *compound;  /* compound it lies in, or NULL */
+    const char *community; /* community it lies in, or NULL */
 } triage_new_item_t;
 
 /* route.c: the plan (pure) and the statements that open and route an item. */
@@ -70,6 +81,15 @@ void triage_route_open_item(triage_t *t, hl_dbu_t *u, const triage_new_item_t *i
 /* The rung of an item level in ItemEscalated.level: compound 1, community 2,
  * town 3, city 4; 0 for anything else. */
 int triage_level_rank(const char *level);
+/* The stage whose time limit runs first for an item of `size`: "hear" for
+ * small items (the council must sit), "resolve" for the others. */
+const char *triage_due_stage(triage_size_t size);
+/* Adds a TriageDecision for one appeal to `u`: tells hl-intake the item it
+ * is in and where that item is now (after a merge, split, override or
+ * escalation; route "escalated" for the latter). */
+void triage_route_tell(triage_t *t, hl_dbu_t *u, const char *appeal_id, const char *item_id,
+                       const char *size, const char *category, const char *route,
+                       const char *target);
 
 /* resolve.c: the "resolution" stage consumer (ItemResolved, TaskApproved),
  * and the statements that resolve an item, shared with council.c. */
@@ -89,6 +109,16 @@ const bool *triage_resolve_add(triage_t *t, hl_dbu_t *u, const char *item_id, co
 /* queue.c: GET /v1/queue and GET /v1/items/{id}. */
 void triage_queue_get(hl_http_req_t *req, void *arg);
 void triage_item_get(hl_http_req_t *req, void *arg);
+/* commission.c: the commissioner's decisions over items: override
+ * (size, category, target), merge and split, each naming the item version
+ * it acted on (409 when it moved). */
+void triage_override_post(hl_http_req_t *req, void *arg);
+void triage_merge_post(hl_http_req_t *req, void *arg);
+void triage_split_post(hl_http_req_t *req, void *arg);
+/* escalate.c: the deadline scanner and GET /v1/escalations/due. */
+void triage_deadlines_start(triage_t *t);
+void triage_deadlines_stop(triage_t *t);
+void triage_escalations_due_get(hl_http_req_t *req, void *arg);
 /* council.c: POST /v1/items/{id}/council. */
 void triage_council_post(hl_http_req_t *req, void *arg);
 
@@ -102,5 +132,42 @@ bool triage_iso_date_valid(const char *s);
 /* True for an ISO 8601 date, or date and time: YYYY-MM-DD[Thh:mm[:ss[.ffffff]]]
  * with an optional Z or +hh[:mm] offset (a space may stand for the T). */
 bool triage_iso_timestamp_valid(const char *s);
+
+/* similar.c (pure): text similarity for consolidation. */
+#define TRIAGE_NEIGHBOUR_FACTOR 2.0 /* a neighbouring compound must be this much more alike */
+
+/* The normalised character bigrams of a text, sorted and unique. */
+typedef struct {
+    uint64_t *grams; /* owned */
+    size_t n;        /* count */
+} triage_shingles_t;
+
+/* Fills `s` from `text` with every occurrence of `strip` (the compound's
+ * name; NULL or "" for none) cut out first. Close with triage_shingles_close. */
+void triage_shingles_init(triage_shingles_t *s, const char *text, const char *strip);
+void triage_shingles_close(triage_shingles_t *s);
+/* Dice coefficient of two bigram sets, 0..1 (0 when either is empty). */
+double triage_dice(const triage_shingles_t *a, const triage_shingles_t *b);
+/* The same for two texts, each with its own name to cut out. */
+double triage_similarity(const char *a, const char *strip_a, const char *b, const char *strip_b);
+
+/* One appeal already in an open item (a candidate to join), or the appeal
+ * being decided. Strings borrowed. */
+typedef struct {
+    const char *item_id;       /* its item (candidates only) */
+    const char *size;          /* size the rules gave this appeal */
+    const char *category;      /* its category, or NULL */
+    const char *compound;      /* its compound, or NULL */
+    const char *compound_name; /* that compound's name, cut out before comparing */
+    const char *body;          /* its text */
+} triage_candidate_t;
+
+/* The candidate whose item `appeal` should join: same size and category,
+ * text similarity at least `threshold` (TRIAGE_NEIGHBOUR_FACTOR times that
+ * for another compound of the community), the most similar one wins (the
+ * first on a tie). Returns its index, or -1 to open a new item; writes the
+ * best score to `score` when not NULL. */
+int triage_consolidate_pick(const triage_candidate_t *candidates, size_t n,
+                            const triage_candidate_t *appeal, double threshold, double *score);
 
 #endif

@@ -177,11 +177,12 @@ static void test_kill_triage_and_bus_under_load(void **state)
     assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM intake.appeal WHERE status = "
                                         "'received'"),
                      0);
-    /* Downstream got each wish and each large item once. */
+    /* Downstream got each wish item and each large item once (appeals that
+     * joined an existing item through consolidation send nothing more). */
     assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM bounty.wish"),
-                     hl_test_scalar(db, "SELECT count(*) FROM triage.case WHERE size = 'wish'"));
+                     hl_test_scalar(db, "SELECT count(*) FROM triage.item WHERE size = 'wish'"));
     assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM alliance.agenda_item"),
-                     hl_test_scalar(db, "SELECT count(*) FROM triage.case WHERE size = 'large'"));
+                     hl_test_scalar(db, "SELECT count(*) FROM triage.item WHERE size = 'large'"));
     fprintf(stderr, "crash: %ld pipeline messages applied, %ld re-sent at least once\n",
             hl_test_scalar(db, "SELECT count(*) FROM pipeline.message"),
             hl_test_scalar(db, "SELECT count(*) FROM pipeline.message WHERE attempts > 0"));

@@ -1,0 +1,632 @@
+/* commission.c: the commissioner's decisions over items (DOMAIN.md
+ * workflow 2: "rules first, a person able to override"), over HTTP:
+ *
+ *   POST /v1/items/{id}/override  {"size"?, "category"?, "target"?, "reason", "version"}
+ *   POST /v1/items/{id}/merge     {"into", "reason", "version"?}
+ *   POST /v1/items/{id}/split     {"appeal_ids": [...], "reason", "version"?}
+ *
+ * Each is recorded as a triage.override row beside the automatic decision
+ * (triage."case" keeps what the rules said) and re-routes what changed:
+ * a size change opens the new route (council row, ItemEscalated to
+ * hl-alliance, WishPosted to hl-bounty), and every appeal concerned gets a
+ * TriageDecision so hl-intake shows its item and route as they are now.
+ *
+ * The body is validated first (422 naming the field). A read unit fetches
+ * the item(s) and their appeals (404, 409 when closed or at another
+ * version, 422 for unknown categories, targets or appeals). The write unit
+ * starts with triage.item_claim_version(), which bumps the version only if
+ * it is still the one read, and otherwise raises HL409: the whole unit
+ * rolls back, so of two commissioners acting on one version one gets 200
+ * and the other 409, and nothing is half-applied. */
+#include "triage.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_ITEM_COLS 14 /* columns of s_sql_item */
+
+typedef enum {
+    S_OVERRIDE, /* size, category, target */
+    S_MERGE,    /* into another item */
+    S_SPLIT,    /* some appeals into a new item */
+} s_kind_t;
+
+/* One item as read: the columns of s_sql_item. */
+typedef struct {
+    bool found;             /* it exists */
+    char *col[S_ITEM_COLS]; /* owned; NULL for SQL NULL */
+    char **appeals;         /* its appeal ids, owned */
+    size_t n_appeals;       /* count */
+} s_item_t;
+
+enum {
+    C_VERSION,
+    C_STATUS,
+    C_SIZE,
+    C_CATEGORY,
+    C_ORG_UNIT,
+    C_TITLE,
+    C_ROUTE,
+    C_LEVEL,
+    C_TARGET,
+    C_COMPOUND,
+    C_COMMUNITY,
+    C_ORG_LEVEL,
+    C_BODY,
+    C_COUNT,
+};
+
+/* One POST in flight. */
+typedef struct {
+    triage_t *t;                    /* service */
+    hl_http_req_t *req;             /* suspended request */
+    json_t *body;                   /* parsed request, owned */
+    s_kind_t kind;                  /* which command */
+    char item_id[HL_UUID_LEN + 1];  /* the item in the path */
+    char into[HL_UUID_LEN + 1];     /* merge: the item merged into */
+    const char *reason;             /* into body */
+    long long version;              /* version acted on; 0: the one read (merge, split) */
+    const char *size;               /* override: into body, or NULL */
+    const char *category;           /* override: into body, or NULL */
+    const char *target;             /* override: into body, or NULL */
+    char **split;                   /* split: the appeal ids, owned, lower case */
+    size_t n_split;                 /* count */
+    s_item_t item;                  /* read: the item */
+    s_item_t other;                 /* read: merge's target item */
+    bool category_known;            /* read: override's category exists */
+    char target_level[16];          /* read: override's target's level, "" if unknown */
+    char new_item[HL_UUID_LEN + 1]; /* split: the new item */
+    int new_version;                /* the item's version after the write */
+} s_cmd_t;
+
+static void s_item_close(s_item_t *it)
+{
+    for (int i = 0; i < S_ITEM_COLS; i++)
+        free(it->col[i]);
+    for (size_t i = 0; i < it->n_appeals; i++)
+        free(it->appeals[i]);
+    free(it->appeals);
+}
+
+static void s_free(s_cmd_t *c)
+{
+    json_decref(c->body);
+    s_item_close(&c->item);
+    s_item_close(&c->other);
+    for (size_t i = 0; i < c->n_split; i++)
+        free(c->split[i]);
+    free(c->split);
+    free(c);
+}
+
+static void s_lower_uuid(char out[HL_UUID_LEN + 1], const char *id)
+{
+    for (size_t i = 0; i < HL_UUID_LEN; i++)
+        out[i] = (char)tolower((unsigned char)id[i]);
+    out[HL_UUID_LEN] = '\0';
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+static bool s_known_fields(hl_http_req_t *req, json_t *body, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok = ok || strcmp(*a, key) == 0;
+        if (!ok) {
+            char field[80];
+            snprintf(field, sizeof field, "%.64s", key);
+            hl_http_reply_error(req, 422, field, "unknown field \"%s\"", field);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool s_string(hl_http_req_t *req, json_t *obj, const char *key, bool required, size_t max,
+                     const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            hl_http_reply_error(req, 422, key, "%s is required", key);
+        return !required;
+    }
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!s || strlen(s) != json_string_length(v) || strspn(s, " \t\r\n") == strlen(s)) {
+        hl_http_reply_error(req, 422, key, "%s must be a non-empty string", key);
+        return false;
+    }
+    if (triage_utf8_len(s) > max) {
+        hl_http_reply_error(req, 422, key, "%s is longer than %zu characters", key, max);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+static bool s_version(hl_http_req_t *req, s_cmd_t *c, bool required)
+{
+    json_t *v = json_object_get(c->body, "version");
+    if (!v || json_is_null(v)) {
+        if (required)
+            hl_http_reply_error(req, 422, "version",
+                                "version is required: the item version you acted on (GET "
+                                "/v1/items/{id} shows it)");
+        return !required;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 2000000000) {
+        hl_http_reply_error(req, 422, "version", "version must be a positive integer");
+        return false;
+    }
+    c->version = json_integer_value(v);
+    return true;
+}
+
+static bool s_validate(hl_http_req_t *req, s_cmd_t *c)
+{
+    static const char *const override_fields[] = {"size",   "category", "target",
+                                                  "reason", "version",  NULL};
+    static const char *const merge_fields[] = {"into", "reason", "version", NULL};
+    static const char *const split_fields[] = {"appeal_ids", "reason", "version", NULL};
+    const char *const *allowed = c->kind == S_OVERRIDE ? override_fields
+                                 : c->kind == S_MERGE  ? merge_fields
+                                                       : split_fields;
+    if (!s_known_fields(req, c->body, allowed) ||
+        !s_string(req, c->body, "reason", true, 2000, &c->reason) ||
+        !s_version(req, c, c->kind == S_OVERRIDE))
+        return false;
+    if (c->kind == S_OVERRIDE) {
+        if (!s_string(req, c->body, "size", false, 8, &c->size) ||
+            !s_string(req, c->body, "category", false, 32, &c->category) ||
+            !s_string(req, c->body, "target", false, 32, &c->target))
+            return false;
+        if (c->size && triage_size_parse(c->size) < 0) {
+            hl_http_reply_error(req, 422, "size", "size must be wish, small or large");
+            return false;
+        }
+        if (!c->size && !c->category && !c->target) {
+            hl_http_reply_error(req, 422, "size",
+                                "give at least one of size, category and target to override");
+            return false;
+        }
+    } else if (c->kind == S_MERGE) {
+        const char *into;
+        if (!s_string(req, c->body, "into", true, HL_UUID_LEN, &into))
+            return false;
+        if (!hl_uuid_valid(into)) {
+            hl_http_reply_error(req, 422, "into", "into must be an item id (UUID)");
+            return false;
+        }
+        s_lower_uuid(c->into, into);
+        if (strcmp(c->into, c->item_id) == 0) {
+            hl_http_reply_error(req, 422, "into", "an item cannot be merged into itself");
+            return false;
+        }
+    } else {
+        json_t *ids = json_object_get(c->body, "appeal_ids");
+        if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 1000) {
+            hl_http_reply_error(req, 422, "appeal_ids",
+                                "appeal_ids must be a non-empty array of appeal ids");
+            return false;
+        }
+        c->split = hl_calloc(json_array_size(ids) + 1, sizeof *c->split);
+        size_t i;
+        json_t *v;
+        json_array_foreach(ids, i, v)
+        {
+            const char *s = json_string_value(v);
+            if (!s || !hl_uuid_valid(s)) {
+                char field[48];
+                snprintf(field, sizeof field, "appeal_ids[%zu]", i);
+                hl_http_reply_error(req, 422, field, "%s must be an appeal id (UUID)", field);
+                return false;
+            }
+            char id[HL_UUID_LEN + 1];
+            s_lower_uuid(id, s);
+            for (size_t k = 0; k < c->n_split; k++)
+                if (strcmp(c->split[k], id) == 0) {
+                    char field[48];
+                    snprintf(field, sizeof field, "appeal_ids[%zu]", i);
+                    hl_http_reply_error(req, 422, field, "appeal %s is listed twice", id);
+                    return false;
+                }
+            c->split[c->n_split++] = hl_strdup(id);
+        }
+    }
+    return true;
+}
+
+/* ---- the write ------------------------------------------------------- */
+
+static const char s_sql_claim[] = "SELECT triage.item_claim_version($1::uuid, $2::int)";
+static const char s_sql_override[] =
+    "UPDATE triage.item SET size = $2, category = $3, route = $4, level = $5, target = $6,"
+    " due_stage = CASE WHEN $7::bool THEN $8 ELSE due_stage END,"
+    " due_at = CASE WHEN $7::bool THEN triage.deadline(now(), $2, $8, $3) ELSE due_at END"
+    " WHERE id = $1::uuid";
+static const char s_sql_record[] =
+    "INSERT INTO triage.override (id, item_id, kind, size_before, size_after, category_before,"
+    " category_after, target_before, target_after, other_item, appeal_ids, reason, version)"
+    " VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10::uuid,"
+    " COALESCE($11::uuid[], '{}'), $12, $13::int)";
+static const char s_sql_council[] =
+    "INSERT INTO triage.council (id, item_id) VALUES ($1::uuid, $2::uuid)"
+    " ON CONFLICT (item_id) DO NOTHING";
+static const char s_sql_move_all[] =
+    "UPDATE triage.case SET item_id = $2::uuid WHERE item_id = $1::uuid";
+static const char s_sql_count_add[] =
+    "UPDATE triage.item SET appeal_count = appeal_count + $2::int WHERE id = $1::uuid";
+static const char s_sql_merged[] =
+    "UPDATE triage.item SET status = 'merged', merged_into = $2::uuid, due_at = NULL"
+    " WHERE id = $1::uuid";
+static const char s_sql_split_item[] =
+    "INSERT INTO triage.item (id, size, category, org_unit, title, status, route, level, target,"
+    " appeal_count, created_at, routed_at, compound, community, due_stage, due_at)"
+    " SELECT $2::uuid, size, category, org_unit, title, 'routed', route, level, target,"
+    " $3::int, now(), now(), compound, community, due_stage, due_at"
+    " FROM triage.item WHERE id = $1::uuid";
+static const char s_sql_split_move[] =
+    "UPDATE triage.case SET item_id = $2::uuid WHERE item_id = $1::uuid"
+    " AND appeal_id = ANY($3::uuid[])";
+
+static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_cmd_t *c = arg;
+    if (rc == HL_ECONFLICT) {
+        hl_http_reply_error(c->req, 409, "version",
+                            "item %s changed meanwhile (or was closed): read it again", c->item_id);
+    } else if (rc == HL_EINVAL) {
+        hl_http_reply_error(c->req, 422, NULL, "refused: %s", err->message);
+    } else if (rc != 0) {
+        hl_warn("item", c->item_id, "could not apply the commissioner's decision: %s",
+                err->message);
+        hl_http_add_header(c->req, "Retry-After", "1");
+        hl_http_reply_error(c->req, 503, NULL, "could not store the decision now; retry");
+    } else if (c->kind == S_OVERRIDE) {
+        hl_info("item", c->item_id, "overridden by the commissioner");
+        hl_http_reply_json(c->req, 200,
+                           json_pack("{s:s, s:i, s:s}", "item_id", c->item_id, "version",
+                                     c->new_version, "status", "overridden"));
+    } else if (c->kind == S_MERGE) {
+        hl_info("item", c->item_id, "merged into %s", c->into);
+        hl_http_reply_json(c->req, 200,
+                           json_pack("{s:s, s:s, s:i}", "item_id", c->into, "merged", c->item_id,
+                                     "moved", (int)c->item.n_appeals));
+    } else {
+        hl_info("item", c->item_id, "split: %zu appeals to %s", c->n_split, c->new_item);
+        hl_http_reply_json(c->req, 200,
+                           json_pack("{s:s, s:s, s:i, s:i}", "item_id", c->item_id, "new_item_id",
+                                     c->new_item, "moved", (int)c->n_split, "version",
+                                     c->new_version));
+    }
+    s_free(c);
+}
+
+/* A uuid[] literal of `ids`. Caller frees. */
+static char *s_uuid_array(char *const *ids, size_t n)
+{
+    hl_buf_t b = {0};
+    hl_buf_append(&b, "{", 1);
+    for (size_t i = 0; i < n; i++)
+        hl_buf_printf(&b, "%s%s", i ? "," : "", ids[i]);
+    hl_buf_append(&b, "}", 1);
+    return b.data;
+}
+
+/* The messages that put item `id` (size, category, target as given) on a
+ * new route: a council row, ItemEscalated or WishPosted. */
+static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t size,
+                         const char *category, const char *target, const char *level,
+                         int appeal_count, const char *reason)
+{
+    char **col = c->item.col;
+    hl_pipeline_t *p = c->t->svc->pipeline;
+    const char *trace = c->item.n_appeals ? c->item.appeals[0] : id;
+    if (size == TRIAGE_SIZE_SMALL) {
+        char council[HL_UUID_LEN + 1];
+        hl_uuid_new(council);
+        HL_DBU(u, s_sql_council, NULL, NULL, council, id);
+    } else if (size == TRIAGE_SIZE_LARGE) {
+        Hl__ItemEscalated msg = HL__ITEM_ESCALATED__INIT;
+        msg.item_id = (char *)id;
+        msg.title = col[C_TITLE];
+        msg.body = col[C_BODY] ? col[C_BODY] : "";
+        msg.category = (char *)(category ? category : "");
+        msg.org_unit = col[C_ORG_UNIT];
+        msg.has_level = 1;
+        msg.level = triage_level_rank(level);
+        msg.has_appeal_count = 1;
+        msg.appeal_count = appeal_count;
+        msg.reason = (char *)reason;
+        hl_pipeline_emit(p, u, HL_STAGE_ALLIANCE, "ItemEscalated", trace, &msg.base, NULL);
+    } else {
+        Hl__WishPosted msg = HL__WISH_POSTED__INIT;
+        msg.item_id = (char *)id;
+        msg.appeal_id = (char *)trace;
+        msg.title = col[C_TITLE];
+        msg.body = col[C_BODY] ? col[C_BODY] : "";
+        msg.org_unit = (char *)target;
+        msg.category = (char *)(category ? category : "");
+        hl_pipeline_emit(p, u, HL_STAGE_BOUNTY, "WishPosted", trace, &msg.base, NULL);
+    }
+}
+
+static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
+{
+    char **col = c->item.col;
+    triage_size_t old_size = (triage_size_t)triage_size_parse(col[C_SIZE]);
+    triage_size_t size = c->size ? (triage_size_t)triage_size_parse(c->size) : old_size;
+    const char *category = c->category ? c->category : col[C_CATEGORY];
+    bool resized = size != old_size;
+    triage_route_t r = {col[C_ROUTE], col[C_LEVEL], col[C_TARGET]};
+    if (resized) {
+        triage_place_t place = {col[C_ORG_UNIT], col[C_ORG_LEVEL], col[C_COMPOUND],
+                                col[C_COMMUNITY]};
+        triage_route_plan(size, &place, &r);
+    }
+    if (c->target) {
+        r.target = c->target;
+        r.level = c->target_level;
+    }
+    HL_DBU(u, s_sql_override, NULL, NULL, c->item_id, triage_size_name(size), category, r.route,
+           r.level, r.target, resized ? "true" : "false", triage_due_stage(size));
+    if (resized)
+        s_open_route(c, u, c->item_id, size, category, r.target, r.level, (int)c->item.n_appeals,
+                     "override");
+    char id[HL_UUID_LEN + 1];
+    hl_uuid_new(id);
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "override", col[C_SIZE],
+           triage_size_name(size), col[C_CATEGORY], category, col[C_TARGET], r.target, NULL, NULL,
+           c->reason, version);
+    for (size_t i = 0; i < c->item.n_appeals; i++)
+        triage_route_tell(c->t, u, c->item.appeals[i], c->item_id, triage_size_name(size), category,
+                          r.route, r.target);
+}
+
+static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
+{
+    char **into = c->other.col;
+    char other_version[16], moved[16];
+    snprintf(other_version, sizeof other_version, "%s", into[C_VERSION]);
+    snprintf(moved, sizeof moved, "%zu", c->item.n_appeals);
+    HL_DBU(u, s_sql_claim, NULL, NULL, c->into, other_version);
+    HL_DBU(u, s_sql_move_all, NULL, NULL, c->item_id, c->into);
+    HL_DBU(u, s_sql_count_add, NULL, NULL, c->into, moved);
+    HL_DBU(u, s_sql_merged, NULL, NULL, c->item_id, c->into);
+    char id[HL_UUID_LEN + 1];
+    hl_uuid_new(id);
+    char *ids = s_uuid_array(c->item.appeals, c->item.n_appeals);
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "merge", NULL, NULL, NULL, NULL, NULL, NULL,
+           c->into, ids, c->reason, version);
+    free(ids);
+    for (size_t i = 0; i < c->item.n_appeals; i++)
+        triage_route_tell(c->t, u, c->item.appeals[i], c->into, into[C_SIZE], into[C_CATEGORY],
+                          into[C_ROUTE], into[C_TARGET]);
+}
+
+static void s_write_split(s_cmd_t *c, hl_dbu_t *u, const char *version)
+{
+    char **col = c->item.col;
+    char moved[16], minus[16];
+    snprintf(moved, sizeof moved, "%zu", c->n_split);
+    snprintf(minus, sizeof minus, "-%zu", c->n_split);
+    hl_uuid_new(c->new_item);
+    char *ids = s_uuid_array(c->split, c->n_split);
+    HL_DBU(u, s_sql_split_item, NULL, NULL, c->item_id, c->new_item, moved);
+    HL_DBU(u, s_sql_split_move, NULL, NULL, c->item_id, c->new_item, ids);
+    HL_DBU(u, s_sql_count_add, NULL, NULL, c->item_id, minus);
+    s_open_route(c, u, c->new_item, (triage_size_t)triage_size_parse(col[C_SIZE]), col[C_CATEGORY],
+                 col[C_TARGET], col[C_LEVEL], (int)c->n_split, "split");
+    char id[HL_UUID_LEN + 1];
+    hl_uuid_new(id);
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "split", NULL, NULL, NULL, NULL, NULL, NULL,
+           c->new_item, ids, c->reason, version);
+    free(ids);
+    for (size_t i = 0; i < c->n_split; i++)
+        triage_route_tell(c->t, u, c->split[i], c->new_item, col[C_SIZE], col[C_CATEGORY],
+                          col[C_ROUTE], col[C_TARGET]);
+}
+
+static void s_write(s_cmd_t *c)
+{
+    hl_dbu_t *u = hl_dbu_new(c->t->svc->db, s_write_done, c);
+    char version[16];
+    snprintf(version, sizeof version, "%lld", c->version);
+    c->new_version = (int)c->version + 1;
+    HL_DBU(u, s_sql_claim, NULL, NULL, c->item_id, version);
+    if (c->kind == S_OVERRIDE)
+        s_write_override(c, u, version);
+    else if (c->kind == S_MERGE)
+        s_write_merge(c, u, version);
+    else
+        s_write_split(c, u, version);
+    hl_dbu_submit(&u);
+}
+
+/* ---- the read -------------------------------------------------------- */
+
+static const char s_sql_item[] =
+    "SELECT i.version::text, i.status, i.size, i.category, i.org_unit, i.title, i.route, i.level,"
+    " i.target, i.compound, i.community, o.level,"
+    " (SELECT body FROM triage.case WHERE item_id = i.id ORDER BY received_at, appeal_id LIMIT 1),"
+    " i.appeal_count::text"
+    " FROM triage.item i JOIN org.org_unit o ON o.code = i.org_unit WHERE i.id = $1::uuid";
+static const char s_sql_appeals[] =
+    "SELECT appeal_id::text FROM triage.case WHERE item_id = $1::uuid"
+    " ORDER BY received_at, appeal_id";
+static const char s_sql_category[] = "SELECT 1 FROM org.category WHERE code = $1";
+static const char s_sql_target[] = "SELECT level FROM org.org_unit WHERE code = $1";
+
+static void s_item_rows(void *arg, const PGresult *res)
+{
+    s_item_t *it = arg;
+    if (PQntuples(res) != 1)
+        return;
+    it->found = true;
+    for (int k = 0; k < S_ITEM_COLS; k++)
+        it->col[k] = PQgetisnull(res, 0, k) ? NULL : hl_strdup(PQgetvalue(res, 0, k));
+}
+
+static void s_appeal_rows(void *arg, const PGresult *res)
+{
+    s_item_t *it = arg;
+    int n = PQntuples(res);
+    it->appeals = hl_calloc((size_t)n + 1, sizeof *it->appeals);
+    for (int i = 0; i < n; i++)
+        it->appeals[i] = hl_strdup(PQgetvalue(res, i, 0));
+    it->n_appeals = (size_t)n;
+}
+
+static void s_category_rows(void *arg, const PGresult *res)
+{
+    s_cmd_t *c = arg;
+    c->category_known = PQntuples(res) == 1;
+}
+
+static void s_target_rows(void *arg, const PGresult *res)
+{
+    s_cmd_t *c = arg;
+    if (PQntuples(res) == 1)
+        snprintf(c->target_level, sizeof c->target_level, "%s", PQgetvalue(res, 0, 0));
+}
+
+static bool s_open(const s_item_t *it)
+{
+    return strcmp(it->col[C_STATUS], "routed") == 0 || strcmp(it->col[C_STATUS], "open") == 0;
+}
+
+/* The reason the command cannot be applied (replied), or false to write. */
+static bool s_refused(s_cmd_t *c)
+{
+    hl_http_req_t *req = c->req;
+    if (!c->item.found) {
+        hl_http_reply_error(req, 404, "id", "no item has id %s", c->item_id);
+        return true;
+    }
+    if (!s_open(&c->item)) {
+        hl_http_reply_error(req, 409, "id", "item %s is %s", c->item_id, c->item.col[C_STATUS]);
+        return true;
+    }
+    long long current = atoll(c->item.col[C_VERSION]);
+    if (c->version && c->version != current) {
+        hl_http_reply_error(req, 409, "version", "item %s is at version %lld, not %lld", c->item_id,
+                            current, c->version);
+        return true;
+    }
+    c->version = current;
+    if (c->kind == S_OVERRIDE) {
+        if (c->category && !c->category_known) {
+            hl_http_reply_error(req, 422, "category", "no category has code \"%s\"", c->category);
+            return true;
+        }
+        if (c->target && triage_level_rank(c->target_level) == 0) {
+            hl_http_reply_error(req, 422, "target",
+                                "target must be a compound, community, town or the city");
+            return true;
+        }
+    } else if (c->kind == S_MERGE) {
+        if (!c->other.found) {
+            hl_http_reply_error(req, 422, "into", "no item has id %s", c->into);
+            return true;
+        }
+        if (!s_open(&c->other)) {
+            hl_http_reply_error(req, 409, "into", "item %s is %s", c->into, c->other.col[C_STATUS]);
+            return true;
+        }
+    } else {
+        for (size_t i = 0; i < c->n_split; i++) {
+            bool mine = false;
+            for (size_t k = 0; k < c->item.n_appeals && !mine; k++)
+                mine = strcmp(c->item.appeals[k], c->split[i]) == 0;
+            if (!mine) {
+                char field[48];
+                snprintf(field, sizeof field, "appeal_ids[%zu]", i);
+                hl_http_reply_error(req, 422, field, "appeal %s is not in item %s", c->split[i],
+                                    c->item_id);
+                return true;
+            }
+        }
+        if (c->n_split >= c->item.n_appeals) {
+            hl_http_reply_error(req, 422, "appeal_ids", "at least one appeal must stay in item %s",
+                                c->item_id);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_cmd_t *c = arg;
+    if (rc != 0) {
+        hl_http_add_header(c->req, "Retry-After", "1");
+        hl_http_reply_error(c->req, 503, NULL, "could not read the item now: %s", err->message);
+    } else if (!s_refused(c)) {
+        s_write(c);
+        return;
+    }
+    s_free(c);
+}
+
+static void s_post(hl_http_req_t *req, triage_t *t, s_kind_t kind)
+{
+    const char *id = hl_http_param(req, 0);
+    if (!id || !hl_uuid_valid(id)) {
+        hl_http_reply_error(req, 400, "id", "item id must be a UUID");
+        return;
+    }
+    json_t *body = hl_http_json_body(req);
+    if (!body)
+        return;
+    s_cmd_t *c = hl_calloc(1, sizeof *c);
+    c->t = t;
+    c->req = req;
+    c->body = body;
+    c->kind = kind;
+    s_lower_uuid(c->item_id, id);
+    if (!json_is_object(body)) {
+        hl_http_reply_error(req, 422, NULL, "the body must be a JSON object");
+        s_free(c);
+        return;
+    }
+    if (!s_validate(req, c)) {
+        s_free(c);
+        return;
+    }
+    hl_http_suspend(req);
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, c);
+    HL_DBU(u, s_sql_item, s_item_rows, &c->item, c->item_id);
+    HL_DBU(u, s_sql_appeals, s_appeal_rows, &c->item, c->item_id);
+    if (kind == S_MERGE) {
+        HL_DBU(u, s_sql_item, s_item_rows, &c->other, c->into);
+        HL_DBU(u, s_sql_appeals, s_appeal_rows, &c->other, c->into);
+    }
+    if (kind == S_OVERRIDE) {
+        HL_DBU(u, s_sql_category, s_category_rows, c, c->category);
+        HL_DBU(u, s_sql_target, s_target_rows, c, c->target);
+    }
+    hl_dbu_submit(&u);
+}
+
+void triage_override_post(hl_http_req_t *req, void *arg)
+{
+    s_post(req, arg, S_OVERRIDE);
+}
+
+void triage_merge_post(hl_http_req_t *req, void *arg)
+{
+    s_post(req, arg, S_MERGE);
+}
+
+void triage_split_post(hl_http_req_t *req, void *arg)
+{
+    s_post(req, arg, S_SPLIT);
+}

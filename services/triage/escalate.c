@@ -1,0 +1,292 @@
+/* escalate.c: time limits (DOMAIN.md workflow 2: "each stage has a time
+ * limit; an item that overruns it climbs one level of the hierarchy").
+ *
+ * Every routed item carries a deadline (triage.item.due_at), set when it
+ * is routed from triage.time_limit in working days (triage.deadline(),
+ * which skips weekends and triage.holiday). A uv timer looks every
+ * HL_DEADLINE_SCAN_MS for items past it — one read (FOR UPDATE SKIP LOCKED,
+ * so replicas scanning at once mostly take different items), then one
+ * write unit per item:
+ *
+ *   - triage.item_claim_version() (a replica or a commissioner that changed
+ *     the item first makes this unit roll back: it is skipped, not retried);
+ *   - the item climbs to the parent of its target (compound -> community
+ *     -> town -> city; at the city it stays) and gets a new "resolve"
+ *     deadline;
+ *   - a triage.escalation row;
+ *   - a TriageDecision with route "escalated" for each of its appeals, so
+ *     hl-intake records the step in the resident's history;
+ *   - for a large item, or one that reached the city, ItemEscalated to
+ *     hl-alliance (reason "overdue") with the item's escalation history
+ *     appended to the body (the message has no field of its own for it).
+ *
+ * "Now" is the database's now() plus HL_CLOCK_OFFSET_S, passed in as a
+ * parameter: tests shift the clock instead of sleeping. Deadlines live in
+ * PostgreSQL, so they survive restarts; an item overdue while hl-triage was
+ * down is escalated on the first scan after start.
+ *
+ * GET /v1/escalations/due?within_hours=24 lists the items whose deadline
+ * falls within the window, and the overdue ones. */
+#include "triage.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_SCAN_BATCH 50 /* items escalated per scan at most */
+#define S_COLS       15 /* columns of s_sql_overdue */
+
+enum {
+    E_ID,
+    E_VERSION,
+    E_SIZE,
+    E_CATEGORY,
+    E_LEVEL,
+    E_TARGET,
+    E_PARENT,
+    E_PARENT_LEVEL,
+    E_ORG_UNIT,
+    E_TITLE,
+    E_COUNT,
+    E_DUE,
+    E_BODY,
+    E_APPEALS,
+    E_HISTORY,
+};
+
+/* One scan: the overdue items read. */
+typedef struct {
+    triage_t *t; /* service */
+    char **cols; /* S_COLS per item, owned */
+    size_t n;    /* items */
+} s_scan_t;
+
+static void s_scan_free(s_scan_t *s)
+{
+    for (size_t i = 0; i < s->n * S_COLS; i++)
+        free(s->cols[i]);
+    free(s->cols);
+    free(s);
+}
+
+static void s_offset(const triage_t *t, char out[24])
+{
+    snprintf(out, 24, "%lld", t->cfg->clock_offset_s);
+}
+
+static const char s_sql_overdue[] =
+    "SELECT i.id::text, i.version::text, i.size, i.category, i.level, i.target, p.code, p.level,"
+    " i.org_unit, i.title, i.appeal_count::text, i.due_at::text,"
+    " (SELECT body FROM triage.case WHERE item_id = i.id ORDER BY received_at, appeal_id LIMIT 1),"
+    " (SELECT string_agg(appeal_id::text, ',' ORDER BY received_at, appeal_id) FROM triage.case"
+    "   WHERE item_id = i.id),"
+    " (SELECT string_agg(format('%s %s: %s -> %s', to_char(e.at AT TIME ZONE 'Asia/Shanghai',"
+    "   'YYYY-MM-DD HH24:MI'), e.reason, e.from_level, e.to_level), '; ' ORDER BY e.at)"
+    "   FROM triage.escalation e WHERE e.item_id = i.id)"
+    " FROM triage.item i JOIN org.org_unit t ON t.code = i.target"
+    " LEFT JOIN org.org_unit p ON p.code = t.parent"
+    " WHERE i.status = 'routed' AND i.due_at <= now() + make_interval(secs => $1::float8)"
+    " ORDER BY i.due_at, i.id LIMIT $2::int FOR UPDATE OF i SKIP LOCKED";
+static const char s_sql_claim[] = "SELECT triage.item_claim_version($1::uuid, $2::int)";
+static const char s_sql_climb[] =
+    "UPDATE triage.item SET level = $2, target = $3, due_stage = 'resolve',"
+    " due_at = triage.deadline(now() + make_interval(secs => $4::float8), size, 'resolve',"
+    " category) WHERE id = $1::uuid";
+static const char s_sql_escalation[] =
+    "INSERT INTO triage.escalation (id, item_id, from_level, to_level, from_target, to_target,"
+    " reason, due_at, at)"
+    " VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, 'overdue', $7::timestamptz,"
+    " now() + make_interval(secs => $8::float8))";
+
+static void s_scan_rows(void *arg, const PGresult *res)
+{
+    s_scan_t *s = arg;
+    size_t n = (size_t)PQntuples(res);
+    s->cols = hl_calloc(n * S_COLS + 1, sizeof *s->cols);
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < S_COLS; k++)
+            s->cols[i * S_COLS + k] =
+                PQgetisnull(res, (int)i, k) ? NULL : hl_strdup(PQgetvalue(res, (int)i, k));
+    s->n = n;
+}
+
+/* After one item's escalation unit. */
+typedef struct {
+    triage_t *t;                   /* service */
+    char item_id[HL_UUID_LEN + 1]; /* the item */
+    char to_level[16];             /* where it went */
+} s_climb_t;
+
+static void s_climb_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_climb_t *c = arg;
+    if (rc == 0) {
+        hl_metric_add(c->t->escalated, 1);
+        hl_info("item", c->item_id, "overdue: escalated to %s", c->to_level);
+    } else if (rc == HL_ECONFLICT) {
+        hl_debug("item", c->item_id, "changed meanwhile: escalation skipped");
+    } else {
+        hl_warn("item", c->item_id, "could not escalate the overdue item: %s (next scan retries)",
+                err->message);
+    }
+    free(c);
+}
+
+static void s_escalate(triage_t *t, char **col)
+{
+    bool top = !col[E_PARENT] || triage_level_rank(col[E_PARENT_LEVEL]) == 0;
+    const char *to_level = top ? col[E_LEVEL] : col[E_PARENT_LEVEL];
+    const char *to_target = top ? col[E_TARGET] : col[E_PARENT];
+    char offset[24];
+    s_offset(t, offset);
+    s_climb_t *c = hl_calloc(1, sizeof *c);
+    c->t = t;
+    snprintf(c->item_id, sizeof c->item_id, "%s", col[E_ID]);
+    snprintf(c->to_level, sizeof c->to_level, "%s", to_level);
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_climb_done, c);
+    HL_DBU(u, s_sql_claim, NULL, NULL, col[E_ID], col[E_VERSION]);
+    HL_DBU(u, s_sql_climb, NULL, NULL, col[E_ID], to_level, to_target, offset);
+    char id[HL_UUID_LEN + 1];
+    hl_uuid_new(id);
+    HL_DBU(u, s_sql_escalation, NULL, NULL, id, col[E_ID], col[E_LEVEL], to_level, col[E_TARGET],
+           to_target, col[E_DUE], offset);
+    char *appeals = hl_strdup(col[E_APPEALS] ? col[E_APPEALS] : "");
+    char *first = NULL;
+    for (char *save = NULL, *a = strtok_r(appeals, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        if (!first)
+            first = a;
+        triage_route_tell(t, u, a, col[E_ID], col[E_SIZE], col[E_CATEGORY], "escalated", to_target);
+    }
+    if (strcmp(col[E_SIZE], "large") == 0 || strcmp(to_level, "city") == 0) {
+        hl_buf_t body = {0};
+        hl_buf_printf(&body, "%s", col[E_BODY] ? col[E_BODY] : col[E_TITLE]);
+        hl_buf_printf(&body, "\n\n[escalation history] %s%soverdue %s -> %s (deadline %s)",
+                      col[E_HISTORY] ? col[E_HISTORY] : "", col[E_HISTORY] ? "; " : "",
+                      col[E_LEVEL], to_level, col[E_DUE]);
+        Hl__ItemEscalated msg = HL__ITEM_ESCALATED__INIT;
+        msg.item_id = col[E_ID];
+        msg.title = col[E_TITLE];
+        msg.body = body.data;
+        msg.category = col[E_CATEGORY] ? col[E_CATEGORY] : "";
+        msg.org_unit = col[E_ORG_UNIT];
+        msg.has_level = 1;
+        msg.level = triage_level_rank(to_level);
+        msg.has_appeal_count = 1;
+        msg.appeal_count = atoi(col[E_COUNT]);
+        msg.reason = "overdue";
+        hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_ALLIANCE, "ItemEscalated",
+                         first ? first : col[E_ID], &msg.base, NULL);
+        hl_buf_close(&body);
+    }
+    free(appeals);
+    hl_dbu_submit(&u);
+}
+
+static void s_scan_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_scan_t *s = arg;
+    triage_t *t = s->t;
+    t->scanning = false;
+    if (rc != 0)
+        hl_warn(NULL, NULL, "could not look for overdue items: %s", err->message);
+    else
+        for (size_t i = 0; i < s->n; i++)
+            s_escalate(t, s->cols + i * S_COLS);
+    s_scan_free(s);
+}
+
+static void s_tick_cb(uv_timer_t *timer)
+{
+    triage_t *t = timer->data;
+    if (t->scanning || !hl_db_ready(t->svc->db))
+        return;
+    t->scanning = true;
+    s_scan_t *s = hl_calloc(1, sizeof *s);
+    s->t = t;
+    char offset[24], batch[16];
+    s_offset(t, offset);
+    snprintf(batch, sizeof batch, "%d", S_SCAN_BATCH);
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_scan_done, s);
+    HL_DBU(u, s_sql_overdue, s_scan_rows, s, offset, batch);
+    hl_dbu_submit(&u);
+}
+
+void triage_deadlines_start(triage_t *t)
+{
+    uv_timer_init(t->svc->loop, &t->deadlines);
+    t->deadlines.data = t;
+    uv_unref((uv_handle_t *)&t->deadlines);
+    uint64_t every = (uint64_t)t->cfg->deadline_scan_ms;
+    uv_timer_start(&t->deadlines, s_tick_cb, every, every);
+}
+
+void triage_deadlines_stop(triage_t *t)
+{
+    uv_timer_stop(&t->deadlines);
+}
+
+/* ---- GET /v1/escalations/due ----------------------------------------- */
+
+static const char s_sql_due[] =
+    "SELECT json_build_object('id', id, 'size', size, 'category', category, 'title', title,"
+    " 'status', status, 'level', level, 'target', target, 'due_stage', due_stage, 'due_at',"
+    " due_at, 'overdue', due_at <= now() + make_interval(secs => $1::float8), 'version', version,"
+    " 'appeal_count', appeal_count)"
+    " FROM triage.item WHERE status = 'routed'"
+    " AND due_at <= now() + make_interval(secs => $1::float8) + make_interval(hours => $2::int)"
+    " ORDER BY due_at, id LIMIT 500";
+
+typedef struct {
+    hl_http_req_t *req; /* suspended request */
+    json_t *items;      /* built from the rows */
+} s_due_t;
+
+static void s_due_rows(void *arg, const PGresult *res)
+{
+    s_due_t *d = arg;
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *o = json_loads(PQgetvalue(res, i, 0), JSON_DECODE_ANY, NULL);
+        if (o)
+            json_array_append_new(d->items, o);
+    }
+}
+
+static void s_due_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_due_t *d = arg;
+    if (rc != 0) {
+        hl_http_add_header(d->req, "Retry-After", "1");
+        hl_http_reply_error(d->req, 503, NULL, "could not read deadlines now: %s", err->message);
+        json_decref(d->items);
+    } else {
+        hl_http_reply_json(d->req, 200, json_pack("{s:o}", "items", d->items));
+    }
+    free(d);
+}
+
+void triage_escalations_due_get(hl_http_req_t *req, void *arg)
+{
+    triage_t *t = arg;
+    const char *within = hl_http_query(req, "within_hours");
+    long hours = 24;
+    if (within) {
+        char *end;
+        hours = strtol(within, &end, 10);
+        if (!isdigit((unsigned char)within[0]) || *end || hours < 0 || hours > 8760) {
+            hl_http_reply_error(req, 400, "within_hours",
+                                "within_hours must be an integer from 0 to 8760");
+            return;
+        }
+    }
+    char offset[24], hours_text[16];
+    s_offset(t, offset);
+    snprintf(hours_text, sizeof hours_text, "%ld", hours);
+    s_due_t *d = hl_calloc(1, sizeof *d);
+    d->req = req;
+    d->items = json_array();
+    hl_http_suspend(req);
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_due_done, d);
+    HL_DBU(u, s_sql_due, s_due_rows, d, offset, hours_text);
+    hl_dbu_submit(&u);
+}
