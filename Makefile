@@ -27,7 +27,7 @@ endif
 
 BIN := $(BUILD)/bin
 .DEFAULT_GOAL := all
-.PHONY: all run stop test asan valgrind format bench clean deps
+.PHONY: all run stop test asan valgrind format bench clean deps compose-test
 
 # Fragments append to these.
 BINARIES :=
@@ -73,7 +73,8 @@ run: deps
 stop:
 	$(Q)scripts/stop.sh
 
-test: deps
+test:
+	$(Q)scripts/deps.sh --test
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
@@ -93,6 +94,11 @@ asan: deps
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-valgrind OPT=-O0 all
 	$(Q)BUILD=build-valgrind HL_VALGRIND=1 tests/run.sh
+
+# The docker-compose stack for real (starts its own dockerd if needed;
+# skips with a message where no Docker engine can run). Not part of `test`.
+compose-test:
+	$(Q)tests/compose-test.sh
 
 format:
 	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')

@@ -156,7 +156,9 @@ int hl_pipeline_produce(hl_pipeline_t *p, hl_stage_t stage)
     if (rc != 0)
         return rc;
     p->push_open[stage] = true;
-    rc = s_connect_all(p, z, stage, 0);
+    rc = hl_curve_apply_client(z, p->cfg.curve);
+    if (rc == 0)
+        rc = s_connect_all(p, z, stage, 0);
     /* Rebuild the text[] literal of produced stages for the sweeper. */
     size_t off = 0;
     off += (size_t)snprintf(p->stages_sql + off, sizeof p->stages_sql - off, "{");
@@ -551,7 +553,9 @@ int hl_pipeline_consume(hl_pipeline_t *p, hl_stage_t stage, const hl_handler_t *
     if (rc != 0)
         return rc;
     c->open = true;
-    rc = s_connect_all(p, &c->sock, stage, 1);
+    rc = hl_curve_apply_client(&c->sock, p->cfg.curve);
+    if (rc == 0)
+        rc = s_connect_all(p, &c->sock, stage, 1);
     if (rc != 0)
         return rc;
     hl_zsock_set_cb(&c->sock, s_recv_cb, NULL, c);

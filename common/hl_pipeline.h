@@ -17,6 +17,7 @@
 #ifndef HL_PIPELINE_H
 #define HL_PIPELINE_H
 
+#include "hl_curve.h"
 #include "hl_db.h"
 #include "hl_id.h"
 #include "hl_zsock.h"
@@ -32,8 +33,9 @@
     X(BOUNTY, "bounty")     /* hl-triage -> hl-bounty: WishPosted */                               \
     X(ALLIANCE, "alliance") /* hl-triage -> hl-alliance: ItemEscalated */                          \
     X(RESOLUTION,                                                                                  \
-      "resolution")     /* hl-bounty, hl-alliance -> hl-triage: TaskApproved, ItemResolved */      \
-    X(POINTS, "points") /* hl-bounty -> hl-points: PointsAwarded */
+      "resolution")         /* hl-bounty, hl-alliance -> hl-triage: TaskApproved, ItemResolved */  \
+    X(POINTS, "points")     /* hl-bounty -> hl-points: PointsAwarded */                            \
+    X(FEEDBACK, "feedback") /* hl-intake -> hl-triage: AppealFeedback */
 
 typedef enum {
 #define HL_STAGE_ENUM(name, text) HL_STAGE_##name,
@@ -47,14 +49,15 @@ const char *hl_stage_name(hl_stage_t stage);
 int hl_stage_parse(const char *name);
 
 typedef struct {
-    const char *buses;     /* "tcp://host:7100,tcp://host2:7100" */
-    const char *producer;  /* this service, e.g. "hl-intake" */
-    int hwm;               /* ZeroMQ high-water mark per socket */
-    int resend_after_ms;   /* first re-send of a pending row */
-    int sweep_interval_ms; /* how often the sweeper looks */
-    int max_attempts;      /* re-sends before a row is dead */
-    int retain_done_s;     /* done rows older than this are deleted */
-    int backlog_max;       /* consumer pauses reading above this many units pending */
+    const char *buses;       /* "tcp://host:7100,tcp://host2:7100" */
+    const char *producer;    /* this service, e.g. "hl-intake" */
+    int hwm;                 /* ZeroMQ high-water mark per socket */
+    int resend_after_ms;     /* first re-send of a pending row */
+    int sweep_interval_ms;   /* how often the sweeper looks */
+    int max_attempts;        /* re-sends before a row is dead */
+    int retain_done_s;       /* done rows older than this are deleted */
+    int backlog_max;         /* consumer pauses reading above this many units pending */
+    const hl_curve_t *curve; /* NULL or CURVE client keys for every bus hop (not owned) */
 } hl_pipeline_cfg_t;
 
 typedef struct hl_pipeline hl_pipeline_t;

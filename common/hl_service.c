@@ -90,6 +90,12 @@ int hl_service_init(hl_service_t *s, const char *name, const hl_svc_cfg_t *cfg)
     s->loop = uv_default_loop();
     if (cfg->migrate && hl_service_migrate(cfg->database_url) != 0)
         return HL_EDB;
+    int rc =
+        hl_curve_load(&s->curve, cfg->curve_secret, cfg->curve_public, cfg->curve_server, false);
+    if (rc != 0)
+        return rc;
+    if (hl_curve_on(&s->curve))
+        hl_info("curve", s->curve.public_key, "CURVE on every bus hop, as this public key");
     s->zctx = zmq_ctx_new();
     hl_db_cfg_t dbcfg = {cfg->database_url, cfg->db_role, (int)cfg->batch_max, name};
     s->db = hl_db_new(s->loop, &dbcfg);
@@ -102,6 +108,7 @@ int hl_service_init(hl_service_t *s, const char *name, const hl_svc_cfg_t *cfg)
         .max_attempts = (int)cfg->max_attempts,
         .retain_done_s = (int)cfg->retain_done_s,
         .backlog_max = (int)cfg->batch_max * 4,
+        .curve = &s->curve,
     };
     s->pipeline = hl_pipeline_new(s->loop, s->zctx, s->db, &pcfg);
     uv_signal_init(s->loop, &s->sigterm);

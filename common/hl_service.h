@@ -38,6 +38,9 @@ typedef struct {
     long long retain_done_s;     /* HL_RETAIN_DONE_S */
     long long hwm;               /* HL_ZMQ_HWM */
     long long drain_timeout_ms;  /* HL_DRAIN_TIMEOUT_MS */
+    const char *curve_secret;    /* HL_CURVE_SECRET_KEY_FILE */
+    const char *curve_public;    /* HL_CURVE_PUBLIC_KEY_FILE */
+    const char *curve_server;    /* HL_CURVE_SERVER_KEY_FILE */
 } hl_svc_cfg_t;
 
 /* The common rows of a service's config table; `T` is the service's config
@@ -141,6 +144,12 @@ typedef struct {
          "keep applied pipeline rows this long before purging"},                                   \
         {"HL_ZMQ_HWM", HL_CFG_INT,         "10000", 1,                                             \
          10000000,     offsetof(T, f.hwm), false,   "ZeroMQ high-water mark per socket"},          \
+        {"HL_CURVE_SECRET_KEY_FILE", HL_CFG_STR, "", 0, 0, offsetof(T, f.curve_secret), false,     \
+         "this daemon's CURVE secret key (Z85 file); empty: plain TCP to the buses"},              \
+        {"HL_CURVE_PUBLIC_KEY_FILE", HL_CFG_STR, "", 0, 0, offsetof(T, f.curve_public), false,     \
+         "this daemon's CURVE public key (checked against the secret; optional)"},                \
+        {"HL_CURVE_SERVER_KEY_FILE", HL_CFG_STR, "", 0, 0, offsetof(T, f.curve_server), false,     \
+         "the buses' CURVE public key (Z85 file); needed with a secret key"},                     \
     {                                                                                              \
         "HL_DRAIN_TIMEOUT_MS", HL_CFG_INT, "8000", 0, 600000, offsetof(T, f.drain_timeout_ms),     \
             false, "longest graceful drain on SIGTERM"                                             \
@@ -163,6 +172,7 @@ struct hl_service {
     bool draining;                     /* drain started */
     void (*on_drain)(hl_service_t *s); /* service's own drain step, or NULL */
     void *app;                         /* the service's own state */
+    hl_curve_t curve;                  /* CURVE client keys, or all empty (plain TCP) */
 };
 
 /* Parses the service's config table from the environment (exits with a

@@ -39,8 +39,10 @@ start() {
 SUFFIX=-1 start hl-bus HL_BUS_BIND=tcp://127.0.0.1:7100
 SUFFIX=-2 start hl-bus HL_BUS_BIND=tcp://127.0.0.1:7200
 port=8080
+# The demo posts its appeals from loopback without an API key: exempt
+# 127.0.0.1 from hl-intake's per-address rate limit (HL_RATE_EXEMPT).
 for d in hl-intake hl-triage hl-bounty hl-points hl-alliance; do
-    start "$d" HL_BUS="$BUSES" HL_HTTP_PORT=$port
+    start "$d" HL_BUS="$BUSES" HL_HTTP_PORT=$port HL_RATE_EXEMPT="${HL_RATE_EXEMPT-127.0.0.1}"
     port=$((port + 1))
 done
 
@@ -71,7 +73,7 @@ The cluster is up (logs in $VAR/log, 'make stop' ends it):
   hl-bounty    http://127.0.0.1:8082   wish board: claim, complete, review
   hl-points    http://127.0.0.1:8083   balances, leaderboard
   hl-alliance  http://127.0.0.1:8084   joint meetings, outcomes, member units
-  hl-bus       tcp://127.0.0.1:7100-7111 and tcp://127.0.0.1:7200-7211
+  hl-bus       tcp://127.0.0.1:7100-7113 and tcp://127.0.0.1:7200-7213
   PostgreSQL   $HL_DATABASE_URL
                (also in $VAR/hongling.env: . var/hongling.env && psql "\$HL_DATABASE_URL")
   pipeline     HL_DATABASE_URL=... $BUILD/bin/hlctl status

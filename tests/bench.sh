@@ -25,7 +25,7 @@ export HL_DATABASE_URL="$url"
 "$BUILD/bin/hlctl" seed-demo >/dev/null
 HL_BUS_BIND=tcp://127.0.0.1:$bus "$BUILD/bin/hl-bus" 2>"$dir/bus.log" &
 pids="$!"
-HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$http HL_LOG_LEVEL=warn "$BUILD/bin/hl-intake" 2>"$dir/intake.log" &
+HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$http HL_LOG_LEVEL=warn HL_RATE_EXEMPT=127.0.0.1 "$BUILD/bin/hl-intake" 2>"$dir/intake.log" &
 pids="$pids $!"
 until curl -sf -m 1 "http://127.0.0.1:$http/readyz" >/dev/null; do sleep 0.1; done
 

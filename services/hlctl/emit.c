@@ -23,6 +23,7 @@ static const ProtobufCMessageDescriptor *s_descriptor(const char *type)
         {"TaskApproved", &hl__task_approved__descriptor},
         {"PointsAwarded", &hl__points_awarded__descriptor},
         {"ItemResolved", &hl__item_resolved__descriptor},
+        {"AppealFeedback", &hl__appeal_feedback__descriptor},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strcmp(types[i].type, type) == 0)
@@ -142,6 +143,7 @@ static const char *s_producer(hl_stage_t stage, const char *type)
         [HL_STAGE_APPEAL] = "hl-intake",       [HL_STAGE_STATUS] = "hl-triage",
         [HL_STAGE_BOUNTY] = "hl-triage",       [HL_STAGE_ALLIANCE] = "hl-triage",
         [HL_STAGE_RESOLUTION] = "hl-alliance", [HL_STAGE_POINTS] = "hl-bounty",
+        [HL_STAGE_FEEDBACK] = "hl-intake",
     };
     return producers[stage];
 }

@@ -18,5 +18,13 @@ int hlctl_emit(const char *stage, const char *type, const char *json);
 ProtobufCMessage *hlctl_message_from_json(const char *type, json_t *obj, char *err, size_t errlen);
 /* demo.c: `hlctl demo`. */
 int hlctl_demo(void);
+/* apikey.c: `hlctl api-key create NAME [RATE] | revoke NAME | list`
+ * (argv starts after "api-key"). */
+int hlctl_api_key(int argc, char **argv);
+/* keygen.c: `hlctl keygen NAME [--out DIR]` with its arguments after the
+ * command; returns the exit code. */
+int hlctl_keygen(int argc, char **argv);
+/* qr.c: `hlctl qr [--out DIR]` (argv starts after "qr"); returns the exit code. */
+int hlctl_qr(int argc, char **argv);
 
 #endif

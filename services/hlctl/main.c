@@ -6,6 +6,9 @@
  *   hlctl replay [STAGE]          give dead messages another chance
  *   hlctl emit STAGE TYPE JSON    write and push one pipeline message
  *   hlctl demo                    drive a month of appeals through a running cluster
+ *   hlctl api-key create NAME     print a new API key for a machine client (revoke, list)
+ *   hlctl keygen NAME [--out DIR] write a CurveZMQ key pair (NAME.key, NAME.pub)
+ *   hlctl qr [--out DIR]          QR codes for every mailbox and compound
  *
  * A command-line tool runs one thing and exits, so it uses blocking libpq:
  * the event-loop rules are for the daemons. */
@@ -23,7 +26,14 @@ static void s_usage(FILE *f)
                "  status                pipeline lag per stage: pending, dead, oldest pending\n"
                "  replay [STAGE]        revive dead pipeline messages (all stages or one)\n"
                "  emit STAGE TYPE JSON  write one pipeline message built from JSON and push it\n"
-               "  demo                  drive a realistic month of appeals through the cluster\n\n"
+               "  demo                  drive a realistic month of appeals through the cluster\n"
+               "  api-key create NAME [RATE_PER_MIN]   print a new API key (shown once)\n"
+               "  api-key revoke NAME   end a key (hl-intake refuses it within 10 s)\n"
+               "  api-key list          the keys, their rates, created and revoked\n"
+               "  keygen NAME [--out DIR]  write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
+               "                        0600) and DIR/NAME.pub\n"
+               "  qr [--out DIR]        write a QR code (SVG and PNG) for every mailbox and\n"
+               "                        compound, encoding HL_PUBLIC_URL/r?src=TOKEN (var/qr)\n\n"
                "Environment: HL_DATABASE_URL (default postgresql://localhost:5432/hongling),\n"
                "HL_BUS (for emit), HL_DEMO_APPEALS and HL_BASE_PORT (for demo).\n");
 }
@@ -164,6 +174,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "demo") == 0)
         return hlctl_demo();
+    if (strcmp(cmd, "api-key") == 0)
+        return hlctl_api_key(argc - 2, argv + 2);
+    if (strcmp(cmd, "keygen") == 0)
+        return hlctl_keygen(argc - 2, argv + 2);
+    if (strcmp(cmd, "qr") == 0)
+        return hlctl_qr(argc - 2, argv + 2);
     fprintf(stderr, "hlctl: unknown command \"%s\"\n", cmd);
     s_usage(stderr);
     return 2;

@@ -1,1 +1,1 @@
-$(eval $(call hl_program,hlctl,services/hlctl,-lcurl))
+$(eval $(call hl_program,hlctl,services/hlctl,-lcurl -lqrencode -lpng))

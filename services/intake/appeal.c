@@ -7,13 +7,21 @@
  * tracking code only after that commit. An Idempotency-Key that was seen
  * before makes the insert fail on its unique index; we then answer with the
  * appeal the key first created (or 422 when the key came with a different
- * request), so a client can retry blindly and never create two. */
+ * request), so a client can retry blindly and never create two.
+ *
+ * intake_appeal_store is that write, shared by every way in: the JSON API
+ * here, Open311 (open311.c) and the batch import each validate their own
+ * input into an intake_appeal_t and answer from its callback. POST
+ * /v1/appeals also takes "Authorization: Bearer <api key>" from machine
+ * clients (per-key rate limit) and limits anonymous callers per address. */
 #include "intake.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const s_channels[] = {"qr", "mailbox", "visit", "web", "platform", "phone"};
 
@@ -26,41 +34,42 @@ size_t intake_utf8_len(const char *s)
     return n;
 }
 
-/* The validated request; strings point into `json`. */
+/* One POST /v1/appeals in flight. */
 typedef struct {
-    json_t *json;           /* the parsed body, owned */
-    const char *channel;    /* required */
-    const char *org_unit;   /* required */
-    const char *category;   /* optional */
-    const char *title;      /* optional */
-    const char *body;       /* required */
-    const char *name;       /* optional contact */
-    const char *phone;      /* optional contact */
-    const char *source_ref; /* optional */
-    bool has_location;      /* location given */
-    double lat, lon;        /* location */
-} s_appeal_t;
+    intake_t *in;       /* service */
+    hl_http_req_t *req; /* suspended request */
+} s_post_t;
 
-/* One POST in flight. */
+/* One store in flight: owned copies of the appeal's strings. */
 typedef struct {
     intake_t *in;                   /* service */
-    hl_http_req_t *req;             /* suspended request */
-    s_appeal_t a;                   /* what was asked */
-    char *idem_key;                 /* Idempotency-Key, owned, or NULL */
-    char hash[17];                  /* request fingerprint */
+    intake_appeal_t a;              /* what to store; strings owned */
+    intake_appeal_done_fn *done;    /* caller's callback */
+    void *arg;                      /* its argument */
     char id[HL_UUID_LEN + 1];       /* new appeal id */
     char code[HL_TRACKING_LEN + 1]; /* new tracking code */
     char resident[HL_UUID_LEN + 1]; /* new resident id */
     int attempts;                   /* tracking-code collisions retried */
     json_t *found;                  /* the earlier appeal for a repeated key */
     bool mismatch;                  /* repeated key, different request */
-} s_post_t;
+} s_store_t;
 
-static void s_post_free(s_post_t *p)
+static char *s_dup(const char *s)
 {
-    json_decref(p->a.json);
+    return s ? hl_strdup(s) : NULL;
+}
+
+static void s_store_free(s_store_t *p)
+{
+    char **owned[] = {
+        (char **)&p->a.channel,      (char **)&p->a.org_unit,   (char **)&p->a.category,
+        (char **)&p->a.title,        (char **)&p->a.body,       (char **)&p->a.name,
+        (char **)&p->a.phone,        (char **)&p->a.source_ref, (char **)&p->a.idem_key,
+        (char **)&p->a.request_hash, (char **)&p->a.qr,         (char **)&p->a.staff,
+        (char **)&p->a.written_at};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        free(*owned[i]);
     json_decref(p->found);
-    free(p->idem_key);
     free(p);
 }
 
@@ -122,10 +131,25 @@ static bool s_only_keys(hl_http_req_t *req, json_t *obj, const char *const *allo
     return true;
 }
 
-static bool s_validate(hl_http_req_t *req, json_t *j, s_appeal_t *a)
+const char *intake_phone_invalid(const char *phone)
 {
-    static const char *const top[] = {"channel", "org_unit",   "category", "title", "body",
-                                      "contact", "source_ref", "location", NULL};
+    size_t digits = 0;
+    for (const char *p = phone; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits++;
+        else if (!(*p == '+' && p == phone) && *p != '-' && *p != ' ')
+            return "may hold only digits, spaces, '-' and a leading '+'";
+    }
+    if (digits < 5 || digits > 15)
+        return "must have 5 to 15 digits";
+    return NULL;
+}
+
+static bool s_validate(hl_http_req_t *req, json_t *j, intake_appeal_t *a, char written_at[40])
+{
+    static const char *const top[] = {"channel", "org_unit",   "category", "title",   "body",
+                                      "contact", "source_ref", "location", "mailbox", "qr",
+                                      "staff",   "written_at", NULL};
     static const char *const contact_keys[] = {"name", "phone", NULL};
     static const char *const location_keys[] = {"lat", "lon", NULL};
     if (!s_only_keys(req, j, top, ""))
@@ -141,7 +165,14 @@ static bool s_validate(hl_http_req_t *req, json_t *j, s_appeal_t *a)
                             a->channel);
         return false;
     }
-    if (!s_string(req, j, "org_unit", "org_unit", true, 32, &a->org_unit) ||
+    intake_refusal_t why;
+    if (intake_channel_parse(j, hl_time_us(), a, written_at, &why) != 0) {
+        hl_http_reply_error(req, why.status, why.field[0] ? why.field : NULL, "%s", why.message);
+        return false;
+    }
+    /* A mailbox or QR code fixes the compound (anchor.c, migration 012). */
+    bool anchored = a->mailbox || a->qr;
+    if (!s_string(req, j, "org_unit", "org_unit", !anchored, 32, &a->org_unit) ||
         !s_string(req, j, "category", "category", false, 64, &a->category) ||
         !s_string(req, j, "title", "title", false, 200, &a->title) ||
         !s_string(req, j, "body", "body", true, 5000, &a->body) ||
@@ -157,23 +188,10 @@ static bool s_validate(hl_http_req_t *req, json_t *j, s_appeal_t *a)
             !s_string(req, contact, "name", "contact.name", false, 50, &a->name) ||
             !s_string(req, contact, "phone", "contact.phone", false, 20, &a->phone))
             return false;
-        if (a->phone) {
-            size_t digits = 0;
-            for (const char *p = a->phone; *p; p++) {
-                if (*p >= '0' && *p <= '9')
-                    digits++;
-                else if (!(*p == '+' && p == a->phone) && *p != '-' && *p != ' ') {
-                    hl_http_reply_error(req, 422, "contact.phone",
-                                        "contact.phone may hold only digits, spaces, '-' and a "
-                                        "leading '+'");
-                    return false;
-                }
-            }
-            if (digits < 5 || digits > 15) {
-                hl_http_reply_error(req, 422, "contact.phone",
-                                    "contact.phone must have 5 to 15 digits");
-                return false;
-            }
+        const char *why = a->phone ? intake_phone_invalid(a->phone) : NULL;
+        if (why) {
+            hl_http_reply_error(req, 422, "contact.phone", "contact.phone %s", why);
+            return false;
         }
     }
     json_t *loc = json_object_get(j, "location");
@@ -204,7 +222,7 @@ static bool s_validate(hl_http_req_t *req, json_t *j, s_appeal_t *a)
     return true;
 }
 
-static void s_fingerprint(const char *data, size_t len, char out[17])
+void intake_fingerprint(const char *data, size_t len, char out[17])
 {
     /* FNV-1a: only to tell "same request again" from "key reused". */
     uint64_t h = 1469598103934665603ULL;
@@ -222,11 +240,12 @@ static const char s_sql_resident[] =
 
 static const char s_sql_appeal[] =
     "INSERT INTO intake.appeal (id, tracking_code, channel, org_unit, category, title, body,"
-    " resident_id, source_ref, lat, lon, idempotency_key, request_hash)"
+    " resident_id, source_ref, lat, lon, idempotency_key, request_hash,"
+    " mailbox, qr_token, staff, written_at)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7,"
     " CASE WHEN $8::text IS NOT NULL"
     "      THEN (SELECT id FROM intake.resident WHERE phone = $8::text) ELSE $9::uuid END,"
-    " $10, $11::float8, $12::float8, $13, $14)";
+    " $10, $11::float8, $12::float8, $13, $14, $15::int, $16, $17, $18::timestamptz)";
 
 static const char s_sql_event[] =
     "INSERT INTO intake.appeal_event (appeal_id, status, detail) VALUES ($1, 'received', $2)";
@@ -235,66 +254,62 @@ static const char s_sql_by_key[] =
     "SELECT id::text, tracking_code, status, request_hash FROM intake.appeal"
     " WHERE idempotency_key = $1";
 
-static void s_submit(s_post_t *p);
+static void s_submit(s_store_t *p);
 
-static void s_reply_created(s_post_t *p, int status, const char *id, const char *code,
-                            const char *state)
+/* Hands the outcome to the caller and frees the store. */
+static void s_finish(s_store_t *p, int status, const char *field, const char *message,
+                     const char *id, const char *code, const char *state)
 {
-    char loc[64];
-    snprintf(loc, sizeof loc, "/v1/appeals/%s", code);
-    hl_http_add_header(p->req, "Location", loc);
-    if (status == 200)
-        hl_http_add_header(p->req, "Idempotent-Replayed", "true");
-    hl_http_reply_json(
-        p->req, status,
-        json_pack("{s:s, s:s, s:s}", "id", id, "tracking_code", code, "status", state));
+    intake_appeal_result_t r = {status, field, message, id, code, state};
+    p->done(p->arg, &r);
+    s_store_free(p);
 }
 
 static void s_by_key_rows(void *arg, const PGresult *res)
 {
-    s_post_t *p = arg;
+    s_store_t *p = arg;
     if (PQntuples(res) != 1)
         return;
     p->found = json_pack("{s:s, s:s, s:s}", "id", PQgetvalue(res, 0, 0), "tracking_code",
                          PQgetvalue(res, 0, 1), "status", PQgetvalue(res, 0, 2));
-    p->mismatch = strcmp(PQgetvalue(res, 0, 3), p->hash) != 0;
+    p->mismatch = !p->a.request_hash || strcmp(PQgetvalue(res, 0, 3), p->a.request_hash) != 0;
 }
 
 static void s_by_key_done(void *arg, int rc, const hl_dberr_t *err)
 {
-    s_post_t *p = arg;
+    s_store_t *p = arg;
+    char msg[300];
     if (rc != 0 || !p->found) {
         /* The key's appeal vanished or the database is gone: let the client retry. */
-        hl_http_add_header(p->req, "Retry-After", "1");
-        hl_http_reply_error(p->req, 503, NULL, "could not look up the idempotency key: %s",
-                            rc ? err->message : "not found");
+        snprintf(msg, sizeof msg, "could not look up the idempotency key: %.200s",
+                 rc ? err->message : "not found");
+        s_finish(p, 503, NULL, msg, NULL, NULL, NULL);
     } else if (p->mismatch) {
         hl_metric_add(p->in->refused, 1);
-        hl_http_reply_error(p->req, 422, "Idempotency-Key",
-                            "this Idempotency-Key was already used for a different request");
+        s_finish(p, 422, "Idempotency-Key",
+                 "this Idempotency-Key was already used for a different request", NULL, NULL, NULL);
     } else {
         hl_metric_add(p->in->replayed, 1);
-        s_reply_created(p, 200, json_string_value(json_object_get(p->found, "id")),
-                        json_string_value(json_object_get(p->found, "tracking_code")),
-                        json_string_value(json_object_get(p->found, "status")));
+        s_finish(p, 200, NULL, NULL, json_string_value(json_object_get(p->found, "id")),
+                 json_string_value(json_object_get(p->found, "tracking_code")),
+                 json_string_value(json_object_get(p->found, "status")));
     }
-    s_post_free(p);
 }
 
 static void s_insert_done(void *arg, int rc, const hl_dberr_t *err)
 {
-    s_post_t *p = arg;
+    s_store_t *p = arg;
+    char msg[300];
     if (rc == 0) {
         hl_metric_add(p->in->accepted, 1);
         hl_debug("appeal", p->id, "stored appeal %s from %s", p->code, p->a.channel);
-        s_reply_created(p, 201, p->id, p->code, "received");
-        s_post_free(p);
+        s_finish(p, 201, NULL, NULL, p->id, p->code, "received");
         return;
     }
     const char *con = err->constraint ? err->constraint : "";
     if (rc == HL_ECONFLICT && strcmp(con, "appeal_idempotency_key_key") == 0) {
         hl_dbu_t *u = hl_dbu_new(p->in->svc->db, s_by_key_done, p);
-        HL_DBU(u, s_sql_by_key, s_by_key_rows, p, p->idem_key);
+        HL_DBU(u, s_sql_by_key, s_by_key_rows, p, p->a.idem_key);
         hl_dbu_submit(&u);
         return;
     }
@@ -303,30 +318,43 @@ static void s_insert_done(void *arg, int rc, const hl_dberr_t *err)
         s_submit(p);
         return;
     }
+    static const struct {
+        const char *constraint, *field;
+    } channel_checks[] = {
+        {"appeal_mailbox_fkey", "mailbox"},       {"appeal_qr_token_fkey", "qr"},
+        {"appeal_mailbox_compound", "org_unit"},  {"appeal_qr_compound", "org_unit"},
+        {"appeal_written_at_sane", "written_at"}, {"appeal_staff_length", "staff"},
+    };
+    for (size_t i = 0; rc == HL_EINVAL && i < sizeof channel_checks / sizeof channel_checks[0]; i++)
+        if (strcmp(con, channel_checks[i].constraint) == 0) {
+            hl_metric_add(p->in->refused, 1);
+            snprintf(msg, sizeof msg, "%.250s", err->message);
+            s_finish(p, 422, channel_checks[i].field, msg, NULL, NULL, NULL);
+            return;
+        }
     if (rc == HL_EINVAL && strstr(con, "org_unit")) {
         hl_metric_add(p->in->refused, 1);
-        hl_http_reply_error(p->req, 422, "org_unit", "unknown org unit code \"%.32s\"",
-                            p->a.org_unit);
+        snprintf(msg, sizeof msg, "unknown org unit code \"%.32s\"", p->a.org_unit);
+        s_finish(p, 422, "org_unit", msg, NULL, NULL, NULL);
     } else if (rc == HL_EINVAL && strstr(con, "category")) {
         hl_metric_add(p->in->refused, 1);
-        hl_http_reply_error(p->req, 422, "category", "unknown category code \"%.64s\"",
-                            p->a.category);
+        snprintf(msg, sizeof msg, "unknown category code \"%.64s\"", p->a.category);
+        s_finish(p, 422, "category", msg, NULL, NULL, NULL);
     } else if (rc == HL_EINVAL) {
         hl_metric_add(p->in->refused, 1);
-        hl_http_reply_error(p->req, 422, NULL, "appeal refused: %s", err->message);
+        snprintf(msg, sizeof msg, "appeal refused: %.200s", err->message);
+        s_finish(p, 422, NULL, msg, NULL, NULL, NULL);
     } else {
         hl_warn("appeal", p->id, "could not store appeal: %s", err->message);
-        hl_http_add_header(p->req, "Retry-After", "1");
-        hl_http_reply_error(p->req, 503, NULL,
-                            "could not store the appeal now; retry with the "
-                            "same Idempotency-Key");
+        s_finish(p, 503, NULL,
+                 "could not store the appeal now; retry with the same Idempotency-Key", NULL, NULL,
+                 NULL);
     }
-    s_post_free(p);
 }
 
-static void s_submit(s_post_t *p)
+static void s_submit(s_store_t *p)
 {
-    const s_appeal_t *a = &p->a;
+    const intake_appeal_t *a = &p->a;
     intake_t *in = p->in;
     hl_uuid_new(p->id);
     hl_tracking_new(p->code);
@@ -337,12 +365,14 @@ static void s_submit(s_post_t *p)
         resident = p->resident;
         HL_DBU(u, s_sql_resident, NULL, NULL, p->resident, a->phone, a->name);
     }
-    char lat[32], lon[32];
+    char lat[32], lon[32], mailbox[16];
+    snprintf(mailbox, sizeof mailbox, "%d", a->mailbox);
     snprintf(lat, sizeof lat, "%.9g", a->lat);
     snprintf(lon, sizeof lon, "%.9g", a->lon);
     HL_DBU(u, s_sql_appeal, NULL, NULL, p->id, p->code, a->channel, a->org_unit, a->category,
            a->title, a->body, a->phone, resident, a->source_ref, a->has_location ? lat : NULL,
-           a->has_location ? lon : NULL, p->idem_key, p->hash);
+           a->has_location ? lon : NULL, a->idem_key, a->request_hash, a->mailbox ? mailbox : NULL,
+           a->qr, a->staff, a->written_at);
     char detail[64];
     snprintf(detail, sizeof detail, "via %s", a->channel);
     HL_DBU(u, s_sql_event, NULL, NULL, p->id, detail);
@@ -364,16 +394,121 @@ static void s_submit(s_post_t *p)
         msg.lon = a->lon;
         msg.has_location = 1;
     }
+    int64_t written_us;
+    msg.has_mailbox = a->mailbox != 0;
+    msg.mailbox = a->mailbox;
+    msg.qr_token = (char *)(a->qr ? a->qr : "");
+    msg.staff = (char *)(a->staff ? a->staff : "");
+    if (a->written_at && intake_time_parse(a->written_at, &written_us)) {
+        msg.has_written_at_us = 1;
+        msg.written_at_us = written_us;
+    }
+    if (a->extra)
+        a->extra(u, p->id, a->extra_arg);
     hl_pipeline_emit(in->svc->pipeline, u, HL_STAGE_APPEAL, "AppealReceived", p->id, &msg.base,
                      NULL);
     hl_dbu_submit(&u);
 }
 
+/* The compound of the appeal's mailbox or QR code is known (anchor.c). */
+static void s_anchored(void *arg, const char *compound, const intake_refusal_t *why)
+{
+    s_store_t *p = arg;
+    if (!compound) {
+        if (why->status == 422)
+            hl_metric_add(p->in->refused, 1);
+        s_finish(p, why->status, why->field[0] ? why->field : NULL, why->message, NULL, NULL, NULL);
+        return;
+    }
+    p->a.org_unit = hl_strdup(compound);
+    s_submit(p);
+}
+
+void intake_appeal_store(intake_t *in, const intake_appeal_t *a, intake_appeal_done_fn *done,
+                         void *arg)
+{
+    assert(in && a && a->channel && (a->org_unit || a->mailbox || a->qr) && a->body && done);
+    s_store_t *p = hl_calloc(1, sizeof *p);
+    p->in = in;
+    p->done = done;
+    p->arg = arg;
+    p->a = *a;
+    p->a.channel = s_dup(a->channel);
+    p->a.org_unit = s_dup(a->org_unit);
+    p->a.category = s_dup(a->category);
+    p->a.title = s_dup(a->title);
+    p->a.body = s_dup(a->body);
+    p->a.name = s_dup(a->name);
+    p->a.phone = s_dup(a->phone);
+    p->a.source_ref = s_dup(a->source_ref);
+    p->a.idem_key = s_dup(a->idem_key);
+    p->a.request_hash = s_dup(a->request_hash);
+    p->a.qr = s_dup(a->qr);
+    p->a.staff = s_dup(a->staff);
+    p->a.written_at = s_dup(a->written_at);
+    if (!p->a.org_unit) {
+        intake_anchor_resolve(in, p->a.mailbox, p->a.qr, s_anchored, p);
+        return;
+    }
+    s_submit(p);
+}
+
+/* ---- POST /v1/appeals ---------------------------------------------------- */
+
+static void s_post_done(void *arg, const intake_appeal_result_t *r)
+{
+    s_post_t *p = arg;
+    if (r->status == 200 || r->status == 201) {
+        char loc[64];
+        snprintf(loc, sizeof loc, "/v1/appeals/%s", r->tracking_code);
+        hl_http_add_header(p->req, "Location", loc);
+        if (r->status == 200)
+            hl_http_add_header(p->req, "Idempotent-Replayed", "true");
+        hl_http_reply_json(p->req, r->status,
+                           json_pack("{s:s, s:s, s:s}", "id", r->id, "tracking_code",
+                                     r->tracking_code, "status", r->state));
+    } else {
+        if (r->status == 503)
+            hl_http_add_header(p->req, "Retry-After", "1");
+        hl_http_reply_error(p->req, r->status, r->field, "%s", r->message);
+    }
+    free(p);
+}
+
 void intake_appeal_post(hl_http_req_t *req, void *arg)
 {
     intake_t *in = arg;
-    const char *key = hl_http_header(req, "Idempotency-Key");
-    if (key && (strlen(key) == 0 || strlen(key) > 200)) {
+    /* Machine clients present an API key as a bearer token; everyone else
+     * is limited per address. */
+    const char *auth = hl_http_header(req, "Authorization");
+    const char *key = NULL;
+    if (auth) {
+        if (strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
+            hl_http_add_header(req, "WWW-Authenticate", "Bearer");
+            hl_http_reply_error(req, 401, "Authorization",
+                                "Authorization must be \"Bearer <api key>\"");
+            return;
+        }
+        key = auth + 7;
+    }
+    long long retry_after = 0;
+    switch (intake_admit(in, req, key, &retry_after)) {
+    case INTAKE_ADMIT_OK:
+        break;
+    case INTAKE_ADMIT_BAD_KEY:
+        hl_http_add_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        hl_http_reply_error(req, 401, "Authorization", "unknown or revoked API key");
+        return;
+    case INTAKE_ADMIT_LIMITED: {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%lld", retry_after);
+        hl_http_add_header(req, "Retry-After", ra);
+        hl_http_reply_error(req, 429, NULL, "too many requests; retry after %lld s", retry_after);
+        return;
+    }
+    }
+    const char *idem = hl_http_header(req, "Idempotency-Key");
+    if (idem && (strlen(idem) == 0 || strlen(idem) > 200)) {
         hl_metric_add(in->refused, 1);
         hl_http_reply_error(req, 422, "Idempotency-Key",
                             "Idempotency-Key must be 1 to 200 characters");
@@ -384,21 +519,25 @@ void intake_appeal_post(hl_http_req_t *req, void *arg)
         hl_metric_add(in->refused, 1);
         return;
     }
+    intake_appeal_t a = {0};
+    char written_at[40];
+    if (!s_validate(req, j, &a, written_at)) {
+        hl_metric_add(in->refused, 1);
+        json_decref(j);
+        return;
+    }
+    char hash[17];
+    size_t len;
+    const char *body = hl_http_body(req, &len);
+    intake_fingerprint(body, len, hash);
+    a.idem_key = idem;
+    a.request_hash = hash;
     s_post_t *p = hl_calloc(1, sizeof *p);
     p->in = in;
     p->req = req;
-    p->a.json = j;
-    if (!s_validate(req, j, &p->a)) {
-        hl_metric_add(in->refused, 1);
-        s_post_free(p);
-        return;
-    }
-    p->idem_key = key ? hl_strdup(key) : NULL;
-    size_t len;
-    const char *body = hl_http_body(req, &len);
-    s_fingerprint(body, len, p->hash);
     hl_http_suspend(req);
-    s_submit(p);
+    intake_appeal_store(in, &a, s_post_done, p);
+    json_decref(j);
 }
 
 /* ---- GET /v1/appeals/{tracking_code} ---------------------------------- */

@@ -5,16 +5,84 @@
 #include "hl.h"
 
 typedef struct {
-    hl_svc_cfg_t svc; /* the settings every daemon takes */
+    hl_svc_cfg_t svc;                /* the settings every daemon takes */
+    long long rate_per_key_per_min;  /* HL_RATE_PER_KEY_PER_MIN: default per API key */
+    long long rate_per_addr_per_min; /* HL_RATE_PER_ADDR_PER_MIN: per client address */
+    long long rate_burst;            /* HL_RATE_BURST: bucket size, requests */
+    const char *rate_exempt;         /* HL_RATE_EXEMPT: comma-separated addresses */
+    const char *public_url;          /* HL_PUBLIC_URL: base URL for Open311 discovery */
+    long long batch_max_lines;       /* HL_BATCH_MAX_LINES: most lines in one batch */
 } intake_cfg_t;
 
+typedef struct intake_keys intake_keys_t;           /* apikey.c */
+typedef struct intake_ratelimit intake_ratelimit_t; /* ratelimit.c */
+
 typedef struct {
-    hl_service_t *svc;       /* loop, db, pipeline, http */
-    const intake_cfg_t *cfg; /* configuration */
-    hl_metric_t *accepted;   /* appeals stored */
-    hl_metric_t *replayed;   /* idempotent repeats answered */
-    hl_metric_t *refused;    /* appeals refused as bad input */
+    hl_service_t *svc;            /* loop, db, pipeline, http */
+    const intake_cfg_t *cfg;      /* configuration */
+    hl_metric_t *accepted;        /* appeals stored */
+    hl_metric_t *replayed;        /* idempotent repeats answered */
+    hl_metric_t *refused;         /* appeals refused as bad input */
+    intake_keys_t *keys;          /* active API keys (apikey.c) */
+    intake_ratelimit_t *per_key;  /* token buckets per API key */
+    intake_ratelimit_t *per_addr; /* token buckets per client address */
+    hl_metric_t *limited;         /* requests refused with 429 */
 } intake_t;
+
+/* ---- appeal.c: storing one validated appeal ------------------------------
+ * Shared by POST /v1/appeals, Open311 POST requests and the batch import:
+ * validate into an intake_appeal_t, call intake_appeal_store, answer in
+ * the callback. */
+
+/* A validated appeal. Strings are copied by intake_appeal_store, so the
+ * caller may free them as soon as it returns. */
+typedef struct {
+    const char *channel;      /* required: qr, mailbox, visit, web, platform, phone */
+    const char *org_unit;     /* required: org unit code */
+    const char *category;     /* optional category code */
+    const char *title;        /* optional */
+    const char *body;         /* required */
+    const char *name;         /* optional contact name */
+    const char *phone;        /* optional contact phone */
+    const char *source_ref;   /* optional */
+    bool has_location;        /* lat/lon given */
+    double lat, lon;          /* location (WGS84) */
+    const char *idem_key;     /* optional Idempotency-Key */
+    const char *request_hash; /* fingerprint of the request (with idem_key) */
+    /* Channel details (see channel.c); a mailbox or QR code fixes the
+     * compound, so org_unit may then be NULL. */
+    int mailbox;            /* red mailbox number, 0 when none */
+    const char *qr;         /* token of the QR code scanned, or NULL */
+    const char *staff;      /* staff member who typed it in or visited, or NULL */
+    const char *written_at; /* when it was written, RFC 3339, or NULL */
+    /* Optional: adds the caller's own statements to the same unit, after
+     * the appeal row (called again with a new id if a tracking code
+     * collides); `extra_arg` must live until the done callback. */
+    void (*extra)(hl_dbu_t *u, const char *appeal_id, void *extra_arg);
+    void *extra_arg; /* for extra */
+} intake_appeal_t;
+
+/* The outcome of intake_appeal_store; valid only during the callback. */
+typedef struct {
+    int status;                /* 201 stored, 200 idempotent replay, 422 refused, 503 retry later */
+    const char *field;         /* 422: the field at fault (org_unit, category, ...), or NULL */
+    const char *message;       /* 422/503: what went wrong */
+    const char *id;            /* 200/201: appeal id */
+    const char *tracking_code; /* 200/201: tracking code */
+    const char *state;         /* 200/201: resident-facing status */
+} intake_appeal_result_t;
+
+typedef void(intake_appeal_done_fn)(void *arg, const intake_appeal_result_t *result);
+
+/* Stores `a` (contact row, appeal, first history step, AppealReceived) in
+ * one unit and calls `done` after the commit or the final failure. Counts
+ * accepted/replayed/refused. */
+void intake_appeal_store(intake_t *in, const intake_appeal_t *a, intake_appeal_done_fn *done,
+                         void *arg);
+/* Checks a contact phone number; returns NULL or why it is refused. */
+const char *intake_phone_invalid(const char *phone);
+/* FNV-1a fingerprint of a request body into out[17]. */
+void intake_fingerprint(const char *data, size_t len, char out[17]);
 
 /* appeal.c: POST /v1/appeals and GET /v1/appeals/{tracking_code}. */
 void intake_appeal_post(hl_http_req_t *req, void *arg);
@@ -22,9 +90,119 @@ void intake_appeal_get(hl_http_req_t *req, void *arg);
 /* reference.c: GET /v1/categories and GET /v1/org-units. */
 void intake_categories_get(hl_http_req_t *req, void *arg);
 void intake_org_units_get(hl_http_req_t *req, void *arg);
+/* feedback.c: POST /v1/appeals/{tracking_code}/confirm and .../reopen. */
+void intake_feedback_confirm(hl_http_req_t *req, void *arg);
+void intake_feedback_reopen(hl_http_req_t *req, void *arg);
 /* status.c: the "status" stage consumer, which keeps residents' status. */
 int intake_status_consume(intake_t *in);
 /* Counts UTF-8 code points (the string is already valid UTF-8). */
 size_t intake_utf8_len(const char *s);
+
+/* ---- apikey.c: API keys for machine clients ------------------------------ */
+/* Starts the key table and its reload every 10 s. */
+void intake_keys_start(intake_t *in);
+/* Stops reloading (drain). */
+void intake_keys_stop(intake_t *in);
+/* Looks up a presented key. Returns true and the key's name (owned by the
+ * table, valid until the next loop turn) and its rate per minute (0: the
+ * default) when it is active. */
+bool intake_keys_check(intake_t *in, const char *key, const char **name, long long *rate_per_min);
+
+/* ---- ratelimit.c: admission control --------------------------------------- */
+/* The verdict of intake_admit. */
+typedef enum {
+    INTAKE_ADMIT_OK,      /* serve it */
+    INTAKE_ADMIT_BAD_KEY, /* a key was given and is unknown or revoked */
+    INTAKE_ADMIT_LIMITED, /* over the rate: 429 with Retry-After */
+} intake_admit_t;
+/* Applies the per-key (when `key` is given) or per-address limit to a
+ * request. On INTAKE_ADMIT_LIMITED sets *retry_after_s. */
+intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key,
+                            long long *retry_after_s);
+
+/* ---- open311.c: Open311 GeoReport v2 under /open311/v2/ ------------------- */
+void intake_open311_discovery(hl_http_req_t *req, void *arg);
+void intake_open311_services(hl_http_req_t *req, void *arg);
+void intake_open311_service(hl_http_req_t *req, void *arg);
+void intake_open311_requests_get(hl_http_req_t *req, void *arg);
+void intake_open311_requests_post(hl_http_req_t *req, void *arg);
+void intake_open311_request_get(hl_http_req_t *req, void *arg);
+void intake_open311_token_get(hl_http_req_t *req, void *arg);
+
+/* ---- channel details, batch import, resident pages ---------------------- */
+
+/* Why an appeal (or one batch line) was refused: what the 4xx reply says. */
+typedef struct {
+    int status;        /* HTTP status: 422 for a bad field, 400 for bad JSON */
+    char field[64];    /* field at fault, "" when the fault is not one field's */
+    char message[256]; /* why, in the PostgreSQL message style */
+} intake_refusal_t;
+
+/* Fills `why` and returns -1, so a validator can `return intake_refuse(...)`. */
+int intake_refuse(intake_refusal_t *why, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* channel.c: the channel-detail fields mailbox, qr, staff and written_at of
+ * a request object into `a` (strings point into `obj`; written_at into
+ * `written_at`, RFC 3339 UTC). `now_us` is the wall clock, a parameter for
+ * tests. Returns 0, or -1 with `why` filled. Pure: no I/O. */
+int intake_channel_parse(json_t *obj, int64_t now_us, intake_appeal_t *a, char written_at[40],
+                         intake_refusal_t *why);
+/* Parses an ISO 8601 date-time with an offset ("2024-05-01T08:30:00+08:00",
+ * "...Z", fractional seconds allowed, ' ' for 'T'), or a bare date (the day
+ * starts at 00:00 China Standard Time, UTC+8, the programme's only zone).
+ * Returns true and µs since the epoch, or false for anything else. */
+bool intake_time_parse(const char *s, int64_t *us);
+/* Writes `us` as "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
+void intake_time_format(int64_t us, char out[40]);
+/* True when `s` (of `len` bytes) is valid UTF-8 without NUL, overlong forms
+ * or surrogates. */
+bool intake_utf8_valid(const char *s, size_t len);
+
+/* anchor.c: the compound of mailbox `mailbox` (when not 0) or QR code `qr`.
+ * `done` gets it (valid only during the call), or NULL and why (422 naming
+ * the field for an unknown box or code, 503 when the database failed). */
+typedef void(intake_anchor_fn)(void *arg, const char *compound, const intake_refusal_t *why);
+void intake_anchor_resolve(intake_t *in, int mailbox, const char *qr, intake_anchor_fn *done,
+                           void *arg);
+
+/* validate.c: every field of a POST /v1/appeals object without replying,
+ * for the batch import (a line may also carry "idempotency_key", stored
+ * into *line_key). Strings in `a` point into `obj`; written_at into
+ * `written_at`. Returns 0, or -1 with `why` filled. Pure: no I/O. */
+int intake_appeal_from_json(json_t *obj, int64_t now_us, intake_appeal_t *a, char written_at[40],
+                            const char **line_key, intake_refusal_t *why);
+
+/* lines.c: splitting a batch body into records. Pure: no I/O. */
+typedef struct {
+    int line;                 /* line of the body where the record starts, from 1 */
+    const char *start;        /* the record's bytes, in the body */
+    size_t len;               /* their length */
+    json_t *obj;              /* the record as a request object, owned, or NULL */
+    intake_refusal_t refusal; /* set (status != 0) when the record is bad */
+} intake_record_t;
+typedef struct {
+    intake_record_t *v; /* records, in order */
+    size_t n;           /* how many */
+} intake_records_t;
+/* Splits NDJSON: one JSON object per non-blank line. */
+int intake_ndjson_parse(const char *body, size_t len, size_t max, intake_records_t *out,
+                        intake_refusal_t *why);
+/* Parses RFC 4180 CSV with a header row into request objects: columns
+ * channel, org_unit, category, title, body, contact_name, contact_phone,
+ * source_ref, lat, lon, mailbox, qr, staff, written_at, idempotency_key; an
+ * empty cell is an absent field. A bad record is marked, the rest go on.
+ * Returns 0, or -1 with `why` (bad header, too many records). */
+int intake_csv_parse(const char *body, size_t len, size_t max, intake_records_t *out,
+                     intake_refusal_t *why);
+/* Frees the records and their objects. */
+void intake_records_close(intake_records_t *r);
+
+/* batch.c: POST /v1/appeals/batch. */
+void intake_batch_post(hl_http_req_t *req, void *arg);
+/* form.c: the resident's pages for the QR channel and their assets. */
+void intake_page_form_get(hl_http_req_t *req, void *arg);
+void intake_page_track_get(hl_http_req_t *req, void *arg);
+void intake_page_asset_get(hl_http_req_t *req, void *arg);
 
 #endif

@@ -1,9 +1,11 @@
 /* status.c: the "status" stage consumer. hl-triage reports how each appeal
  * was classified and routed (TriageDecision) and when its item was resolved
  * (ItemResolved, with the appeal ids); here that becomes the status and the
- * history a resident sees with their tracking code. Statuses only move
- * forward (intake.status_rank), so messages arriving out of order never
- * undo a later step. */
+ * history a resident sees with their tracking code; route "escalated"
+ * (an item that climbed a level) shows as status escalated. Statuses only
+ * move forward (intake.status_next), so messages arriving out of order
+ * never undo a later step — except that a reopened appeal (feedback.c) is
+ * moved on by its item's new escalation or resolution, a new round. */
 #include "intake.h"
 
 #include <stdio.h>
@@ -11,18 +13,16 @@
 
 static const char s_sql_decision[] =
     "UPDATE intake.appeal SET size = $2, item_id = $3::uuid, updated_at = now(),"
-    " status = CASE WHEN intake.status_rank(status) < intake.status_rank('routed')"
-    "          THEN 'routed' ELSE status END"
+    " status = intake.status_next(status,"
+    "          CASE WHEN $4 = 'escalated' THEN 'escalated' ELSE 'routed' END)"
     " WHERE id = $1::uuid";
 static const char s_sql_decision_events[] =
     "INSERT INTO intake.appeal_event (appeal_id, status, detail)"
     " SELECT $1::uuid, s, d FROM (VALUES ('classified', $2), ('routed', $3)) v(s, d)"
     " WHERE EXISTS (SELECT 1 FROM intake.appeal WHERE id = $1::uuid)";
-static const char s_sql_resolved[] =
-    "UPDATE intake.appeal SET updated_at = now(),"
-    " status = CASE WHEN intake.status_rank(status) < intake.status_rank('resolved')"
-    "          THEN 'resolved' ELSE status END"
-    " WHERE id = ANY($1::uuid[])";
+static const char s_sql_resolved[] = "UPDATE intake.appeal SET updated_at = now(),"
+                                     " status = intake.status_next(status, 'resolved')"
+                                     " WHERE id = ANY($1::uuid[])";
 static const char s_sql_resolved_events[] =
     "INSERT INTO intake.appeal_event (appeal_id, status, detail)"
     " SELECT id, 'resolved', $2 FROM intake.appeal WHERE id = ANY($1::uuid[])";
@@ -42,7 +42,7 @@ static void s_decision(hl_inmsg_t *m, void *arg)
     snprintf(classified, sizeof classified, "%s%s%s", d->size, d->category ? ", " : "",
              d->category ? d->category : "");
     snprintf(routed, sizeof routed, "to %s", d->route);
-    HL_DBU(m->unit, s_sql_decision, NULL, NULL, d->appeal_id, d->size, d->item_id);
+    HL_DBU(m->unit, s_sql_decision, NULL, NULL, d->appeal_id, d->size, d->item_id, d->route);
     HL_DBU(m->unit, s_sql_decision_events, NULL, NULL, d->appeal_id, classified, routed);
     hl__triage_decision__free_unpacked(d, NULL);
     hl_inmsg_apply(&m);

@@ -96,7 +96,7 @@ static const char s_sql_climb[] =
 static const char s_sql_escalation[] =
     "INSERT INTO triage.escalation (id, item_id, from_level, to_level, from_target, to_target,"
     " reason, due_at, at)"
-    " VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, 'overdue', $7::timestamptz,"
+    " VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $9, $7::timestamptz,"
     " now() + make_interval(secs => $8::float8))";
 
 static void s_scan_rows(void *arg, const PGresult *res)
@@ -133,53 +133,78 @@ static void s_climb_done(void *arg, int rc, const hl_dberr_t *err)
     free(c);
 }
 
-static void s_escalate(triage_t *t, char **col)
+const char *triage_escalate_add(triage_t *t, hl_dbu_t *u, const triage_climb_t *c,
+                                const char *reason, const char *told)
 {
-    bool top = !col[E_PARENT] || triage_level_rank(col[E_PARENT_LEVEL]) == 0;
-    const char *to_level = top ? col[E_LEVEL] : col[E_PARENT_LEVEL];
-    const char *to_target = top ? col[E_TARGET] : col[E_PARENT];
+    bool top = !c->parent || triage_level_rank(c->parent_level) == 0;
+    const char *to_level = top ? c->level : c->parent_level;
+    const char *to_target = top ? c->target : c->parent;
     char offset[24];
     s_offset(t, offset);
-    s_climb_t *c = hl_calloc(1, sizeof *c);
-    c->t = t;
-    snprintf(c->item_id, sizeof c->item_id, "%s", col[E_ID]);
-    snprintf(c->to_level, sizeof c->to_level, "%s", to_level);
-    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_climb_done, c);
-    HL_DBU(u, s_sql_claim, NULL, NULL, col[E_ID], col[E_VERSION]);
-    HL_DBU(u, s_sql_climb, NULL, NULL, col[E_ID], to_level, to_target, offset);
+    HL_DBU(u, s_sql_climb, NULL, NULL, c->id, to_level, to_target, offset);
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    HL_DBU(u, s_sql_escalation, NULL, NULL, id, col[E_ID], col[E_LEVEL], to_level, col[E_TARGET],
-           to_target, col[E_DUE], offset);
-    char *appeals = hl_strdup(col[E_APPEALS] ? col[E_APPEALS] : "");
+    HL_DBU(u, s_sql_escalation, NULL, NULL, id, c->id, c->level, to_level, c->target, to_target,
+           c->due, offset, reason);
+    char *appeals = hl_strdup(c->appeals ? c->appeals : "");
     char *first = NULL;
     for (char *save = NULL, *a = strtok_r(appeals, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
         if (!first)
             first = a;
-        triage_route_tell(t, u, a, col[E_ID], col[E_SIZE], col[E_CATEGORY], "escalated", to_target);
+        triage_route_tell(t, u, a, c->id, c->size, c->category, "escalated", to_target);
     }
-    if (strcmp(col[E_SIZE], "large") == 0 || strcmp(to_level, "city") == 0) {
+    if (strcmp(c->size, "large") == 0 || strcmp(to_level, "city") == 0) {
         hl_buf_t body = {0};
-        hl_buf_printf(&body, "%s", col[E_BODY] ? col[E_BODY] : col[E_TITLE]);
-        hl_buf_printf(&body, "\n\n[escalation history] %s%soverdue %s -> %s (deadline %s)",
-                      col[E_HISTORY] ? col[E_HISTORY] : "", col[E_HISTORY] ? "; " : "",
-                      col[E_LEVEL], to_level, col[E_DUE]);
+        hl_buf_printf(&body, "%s", c->body ? c->body : c->title);
+        hl_buf_printf(&body, "\n\n[escalation history] %s%s%s %s -> %s",
+                      c->history ? c->history : "", c->history ? "; " : "", told, c->level,
+                      to_level);
+        if (c->due)
+            hl_buf_printf(&body, " (deadline %s)", c->due);
         Hl__ItemEscalated msg = HL__ITEM_ESCALATED__INIT;
-        msg.item_id = col[E_ID];
-        msg.title = col[E_TITLE];
+        msg.item_id = (char *)c->id;
+        msg.title = (char *)c->title;
         msg.body = body.data;
-        msg.category = col[E_CATEGORY] ? col[E_CATEGORY] : "";
-        msg.org_unit = col[E_ORG_UNIT];
+        msg.category = (char *)(c->category ? c->category : "");
+        msg.org_unit = (char *)c->org_unit;
         msg.has_level = 1;
         msg.level = triage_level_rank(to_level);
         msg.has_appeal_count = 1;
-        msg.appeal_count = atoi(col[E_COUNT]);
-        msg.reason = "overdue";
+        msg.appeal_count = atoi(c->count);
+        msg.reason = (char *)told;
         hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_ALLIANCE, "ItemEscalated",
-                         first ? first : col[E_ID], &msg.base, NULL);
+                         first ? first : c->id, &msg.base, NULL);
         hl_buf_close(&body);
     }
     free(appeals);
+    return to_level;
+}
+
+static void s_escalate(triage_t *t, char **col)
+{
+    const triage_climb_t climb = {
+        .id = col[E_ID],
+        .size = col[E_SIZE],
+        .category = col[E_CATEGORY],
+        .level = col[E_LEVEL],
+        .target = col[E_TARGET],
+        .parent = col[E_PARENT],
+        .parent_level = col[E_PARENT_LEVEL],
+        .org_unit = col[E_ORG_UNIT],
+        .title = col[E_TITLE],
+        .count = col[E_COUNT],
+        .due = col[E_DUE],
+        .body = col[E_BODY],
+        .appeals = col[E_APPEALS],
+        .history = col[E_HISTORY],
+    };
+    s_climb_t *c = hl_calloc(1, sizeof *c);
+    c->t = t;
+    snprintf(c->item_id, sizeof c->item_id, "%s", col[E_ID]);
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_climb_done, c);
+    HL_DBU(u, s_sql_claim, NULL, NULL, col[E_ID], col[E_VERSION]);
+    snprintf(c->to_level, sizeof c->to_level, "%s",
+             triage_escalate_add(t, u, &climb, "overdue", "overdue"));
     hl_dbu_submit(&u);
 }
 

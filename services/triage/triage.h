@@ -119,6 +119,33 @@ void triage_split_post(hl_http_req_t *req, void *arg);
 void triage_deadlines_start(triage_t *t);
 void triage_deadlines_stop(triage_t *t);
 void triage_escalations_due_get(hl_http_req_t *req, void *arg);
+/* An item about to climb one level. Strings borrowed; NULL where absent. */
+typedef struct {
+    const char *id;           /* the item */
+    const char *size;         /* its size (large: the alliance is told) */
+    const char *category;     /* its category */
+    const char *level;        /* its level now */
+    const char *target;       /* its target org unit now */
+    const char *parent;       /* the target's parent (NULL at the top) */
+    const char *parent_level; /* that parent's level */
+    const char *org_unit;     /* where the matter is */
+    const char *title;        /* short title */
+    const char *count;        /* appeal count, decimal */
+    const char *due;          /* the deadline that was missed, or NULL */
+    const char *body;         /* the first appeal's text, or NULL */
+    const char *appeals;      /* its appeal ids, comma-separated */
+    const char *history;      /* earlier escalations, one line, or NULL */
+} triage_climb_t;
+/* Adds to `u` one climb of item `c` (the caller claimed or guarded it):
+ * level and target to the parent (at the city it stays), a new "resolve"
+ * deadline, a triage.escalation row with `reason` (overdue, reopened), a
+ * TriageDecision with route "escalated" for each appeal and, for a large
+ * item or one at the city, ItemEscalated to hl-alliance whose reason is
+ * `told`. Returns the level it climbs to (borrowed from `c`). */
+const char *triage_escalate_add(triage_t *t, hl_dbu_t *u, const triage_climb_t *c,
+                                const char *reason, const char *told);
+/* feedback.c: the "feedback" stage consumer (AppealFeedback). */
+int triage_feedback_consume(triage_t *t);
 /* council.c: POST /v1/items/{id}/council. */
 void triage_council_post(hl_http_req_t *req, void *arg);
 

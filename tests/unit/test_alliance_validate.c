@@ -239,11 +239,9 @@ static void test_text_problem(void **state)
 {
     (void)state;
     assert_null(hl_text_problem("a\tb\nc", 10, true, true));
-    assert_string_equal(hl_text_problem("a\tb", 10, true, false),
-                        "contains control characters");
+    assert_string_equal(hl_text_problem("a\tb", 10, true, false), "contains control characters");
     assert_string_equal(hl_text_problem("\xe3\x80\x80 \n", 10, true, true), "is blank");
-    assert_string_equal(hl_text_problem("\xf4\x90\x80\x80", 10, true, false),
-                        "is not valid UTF-8");
+    assert_string_equal(hl_text_problem("\xf4\x90\x80\x80", 10, true, false), "is not valid UTF-8");
     assert_string_equal(hl_text_problem("\xc1\xbf", 10, true, false), "is not valid UTF-8");
     assert_string_equal(hl_text_problem(NULL, 10, true, false), "is missing");
     assert_null(hl_text_problem(NULL, 10, false, false));

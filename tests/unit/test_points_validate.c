@@ -142,7 +142,8 @@ static void test_text_problem_utf8(void **state)
     assert_string_equal(hl_text_problem("\xc0\xaf", 8, true, false), "is not valid UTF-8");
     assert_string_equal(hl_text_problem("\xed\xa0\x80", 8, true, false), "is not valid UTF-8");
     assert_string_equal(hl_text_problem("\xe5\x85", 8, true, false), "is not valid UTF-8");
-    assert_string_equal(hl_text_problem("a\xc2\x85", 8, true, false), "contains control characters");
+    assert_string_equal(hl_text_problem("a\xc2\x85", 8, true, false),
+                        "contains control characters");
     assert_string_equal(hl_text_problem("a\x7f", 8, true, false), "contains control characters");
     assert_null(hl_text_problem(NULL, 8, false, false));
     assert_null(hl_text_problem("", 8, false, false));

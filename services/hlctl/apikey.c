@@ -1,0 +1,123 @@
+/* apikey.c: `hlctl api-key create NAME [RATE_PER_MIN]`, `hlctl api-key
+ * revoke NAME` and `hlctl api-key list`: the keys machine clients (the
+ * external platform, Open311 aggregators) present to hl-intake. A key is 32
+ * random bytes shown once, in hex; only its SHA-256 is stored, so a leaked
+ * database does not leak keys. hl-intake reloads the active keys every 10
+ * seconds, so a new or revoked key takes effect within seconds. */
+#include "hl_sha256.h"
+#include "hlctl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool s_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || name[0] == '.' || name[0] == '_' || name[0] == '-')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return false;
+    return true;
+}
+
+static int s_create(const char *name, const char *rate)
+{
+    if (!s_name_ok(name)) {
+        fprintf(stderr,
+                "hlctl: key name \"%s\" must be 1 to 64 letters, digits, '.', '_' or "
+                "'-', starting with a letter or digit\n",
+                name);
+        return 2;
+    }
+    if (rate) {
+        char *end;
+        long v = strtol(rate, &end, 10);
+        if (!*rate || *end || v < 1 || v > 1000000) {
+            fprintf(stderr,
+                    "hlctl: rate \"%s\" must be a whole number of requests per minute "
+                    "from 1 to 1000000\n",
+                    rate);
+            return 2;
+        }
+    }
+    unsigned char raw[32];
+    hl_random_bytes(raw, sizeof raw);
+    char key[65];
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(key + 2 * i, 3, "%02x", raw[i]);
+    char hash[65];
+    hl_sha256_hex(key, 64, hash);
+    PGconn *conn = hlctl_connect();
+    /* A revoked name may be given a new key; an active one may not. */
+    const char *params[3] = {name, hash, rate};
+    PGresult *r = hlctl_query(
+        conn,
+        "INSERT INTO intake.api_key (name, key_hash, rate_per_min) VALUES ($1, $2, $3::int)"
+        " ON CONFLICT (name) DO UPDATE SET key_hash = EXCLUDED.key_hash,"
+        " rate_per_min = EXCLUDED.rate_per_min, created_at = now(), revoked_at = NULL"
+        " WHERE intake.api_key.revoked_at IS NOT NULL RETURNING id",
+        3, params);
+    int rows = PQntuples(r);
+    PQclear(r);
+    PQfinish(conn);
+    if (rows != 1) {
+        fprintf(stderr, "hlctl: an active key named \"%s\" exists; revoke it first\n", name);
+        return 1;
+    }
+    printf("%s\n", key);
+    fprintf(stderr, "api key \"%s\" created (shown once; hl-intake accepts it within 10 s)\n",
+            name);
+    return 0;
+}
+
+static int s_revoke(const char *name)
+{
+    PGconn *conn = hlctl_connect();
+    const char *params[1] = {name};
+    PGresult *r = hlctl_query(conn,
+                              "UPDATE intake.api_key SET revoked_at = now()"
+                              " WHERE name = $1 AND revoked_at IS NULL",
+                              1, params);
+    int rows = atoi(PQcmdTuples(r));
+    PQclear(r);
+    PQfinish(conn);
+    if (rows != 1) {
+        fprintf(stderr, "hlctl: no active key named \"%s\"\n", name);
+        return 1;
+    }
+    printf("api key \"%s\" revoked; hl-intake refuses it within 10 s\n", name);
+    return 0;
+}
+
+static int s_list(void)
+{
+    PGconn *conn = hlctl_connect();
+    PGresult *r = hlctl_query(conn,
+                              "SELECT name, coalesce(rate_per_min::text, 'default'),"
+                              " to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
+                              " coalesce(to_char(revoked_at, 'YYYY-MM-DD HH24:MI'), '-')"
+                              " FROM intake.api_key ORDER BY name",
+                              0, NULL);
+    printf("%-24s %10s %17s %17s\n", "name", "rate/min", "created", "revoked");
+    for (int i = 0; i < PQntuples(r); i++)
+        printf("%-24s %10s %17s %17s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+    PQclear(r);
+    PQfinish(conn);
+    return 0;
+}
+
+int hlctl_api_key(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[0], "create") == 0 && argc <= 3)
+        return s_create(argv[1], argc == 3 ? argv[2] : NULL);
+    if (argc == 2 && strcmp(argv[0], "revoke") == 0)
+        return s_revoke(argv[1]);
+    if (argc == 1 && strcmp(argv[0], "list") == 0)
+        return s_list();
+    fprintf(stderr, "usage: hlctl api-key create NAME [RATE_PER_MIN] | revoke NAME | list\n");
+    return 2;
+}

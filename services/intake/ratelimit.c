@@ -1,0 +1,225 @@
+/* ratelimit.c: admission control at the front door, before any parsing or
+ * database work. Each API key and each anonymous client address has a
+ * token bucket: it holds at most `burst` tokens, refills at the configured
+ * rate per minute, and a request takes one. An empty bucket means 429 with
+ * Retry-After set to when the next token arrives, so one flooding client is
+ * refused while every other client is served as usual.
+ *
+ * The table is in memory and bounded: a bucket that has refilled completely
+ * is indistinguishable from no bucket, so it is dropped whenever the table
+ * is swept (once a minute, and whenever it is full). If it is still full
+ * of active buckets, the one idle longest is evicted. The clock is passed
+ * in, so the tests drive time by hand. */
+#include "intake.h"
+#include "ratelimit.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_KEY_MAX 72 /* longest key kept (an IPv6 address or "key:" + a name) */
+
+typedef struct {
+    char key[S_KEY_MAX]; /* bucket key, NUL-terminated */
+    double tokens;       /* tokens left at last_ms */
+    double rate;         /* refill, tokens per minute */
+    double burst;        /* most tokens held */
+    uint64_t last_ms;    /* last refill */
+    int next;            /* next entry in its hash chain, or -1 */
+    bool used;           /* slot in use */
+} s_bucket_t;
+
+struct intake_ratelimit {
+    s_bucket_t *buckets; /* capacity slots */
+    int *heads;          /* hash chains: nheads first-entry indices, -1 empty */
+    size_t capacity;     /* most buckets kept */
+    size_t nheads;       /* chain heads (power of two) */
+    size_t size;         /* buckets in use */
+    int free_list;       /* unused slots, linked through next */
+    uint64_t swept_ms;   /* last sweep */
+};
+
+static uint64_t s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+intake_ratelimit_t *intake_ratelimit_new(size_t capacity)
+{
+    assert(capacity > 0 && capacity < (size_t)1 << 30);
+    intake_ratelimit_t *rl = hl_calloc(1, sizeof *rl);
+    rl->capacity = capacity;
+    rl->nheads = 1;
+    while (rl->nheads < capacity)
+        rl->nheads <<= 1;
+    rl->buckets = hl_calloc(capacity, sizeof *rl->buckets);
+    rl->heads = hl_malloc(rl->nheads * sizeof *rl->heads);
+    for (size_t i = 0; i < rl->nheads; i++)
+        rl->heads[i] = -1;
+    for (size_t i = 0; i < capacity; i++)
+        rl->buckets[i].next = i + 1 < capacity ? (int)(i + 1) : -1;
+    rl->free_list = 0;
+    return rl;
+}
+
+void intake_ratelimit_destroy(intake_ratelimit_t **rlp)
+{
+    intake_ratelimit_t *rl = *rlp;
+    if (!rl)
+        return;
+    *rlp = NULL;
+    free(rl->buckets);
+    free(rl->heads);
+    free(rl);
+}
+
+size_t intake_ratelimit_size(const intake_ratelimit_t *rl)
+{
+    return rl->size;
+}
+
+/* Tokens bucket `b` holds at `now_ms`. */
+static double s_level(const s_bucket_t *b, uint64_t now_ms)
+{
+    double elapsed = now_ms > b->last_ms ? (double)(now_ms - b->last_ms) : 0;
+    double t = b->tokens + elapsed * b->rate / 60000.0;
+    return t > b->burst ? b->burst : t;
+}
+
+static void s_remove(intake_ratelimit_t *rl, int idx)
+{
+    s_bucket_t *b = &rl->buckets[idx];
+    int *link = &rl->heads[s_hash(b->key) & (rl->nheads - 1)];
+    while (*link != idx)
+        link = &rl->buckets[*link].next;
+    *link = b->next;
+    b->used = false;
+    b->next = rl->free_list;
+    rl->free_list = idx;
+    rl->size--;
+}
+
+void intake_ratelimit_sweep(intake_ratelimit_t *rl, uint64_t now_ms)
+{
+    for (size_t i = 0; i < rl->capacity; i++)
+        if (rl->buckets[i].used && s_level(&rl->buckets[i], now_ms) >= rl->buckets[i].burst)
+            s_remove(rl, (int)i);
+    rl->swept_ms = now_ms;
+}
+
+static int s_find(const intake_ratelimit_t *rl, const char *key)
+{
+    for (int i = rl->heads[s_hash(key) & (rl->nheads - 1)]; i >= 0; i = rl->buckets[i].next)
+        if (strcmp(rl->buckets[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+static int s_insert(intake_ratelimit_t *rl, const char *key, uint64_t now_ms)
+{
+    if (rl->size == rl->capacity)
+        intake_ratelimit_sweep(rl, now_ms);
+    if (rl->size == rl->capacity) {
+        /* Every bucket is active: evict the one idle longest. */
+        int oldest = 0;
+        for (size_t i = 1; i < rl->capacity; i++)
+            if (rl->buckets[i].last_ms < rl->buckets[oldest].last_ms)
+                oldest = (int)i;
+        s_remove(rl, oldest);
+    }
+    int idx = rl->free_list;
+    s_bucket_t *b = &rl->buckets[idx];
+    rl->free_list = b->next;
+    snprintf(b->key, sizeof b->key, "%s", key);
+    b->tokens = 0;
+    b->last_ms = now_ms;
+    b->used = true;
+    int *head = &rl->heads[s_hash(b->key) & (rl->nheads - 1)];
+    b->next = *head;
+    *head = idx;
+    rl->size++;
+    return idx;
+}
+
+long long intake_ratelimit_take(intake_ratelimit_t *rl, const char *key, double rate_per_min,
+                                double burst, uint64_t now_ms)
+{
+    assert(rl && key && rate_per_min > 0 && burst >= 1);
+    if (now_ms >= rl->swept_ms + 60000)
+        intake_ratelimit_sweep(rl, now_ms);
+    char k[S_KEY_MAX];
+    snprintf(k, sizeof k, "%s", key);
+    int idx = s_find(rl, k);
+    if (idx < 0) {
+        idx = s_insert(rl, k, now_ms);
+        rl->buckets[idx].tokens = burst;
+    }
+    s_bucket_t *b = &rl->buckets[idx];
+    b->rate = rate_per_min;
+    b->burst = burst;
+    b->tokens = s_level(b, now_ms);
+    b->last_ms = now_ms;
+    if (b->tokens >= 1) {
+        b->tokens -= 1;
+        return 0;
+    }
+    /* Milliseconds until one whole token is back. */
+    double wait = (1 - b->tokens) * 60000.0 / rate_per_min;
+    return (long long)ceil(wait);
+}
+
+/* ---- intake_admit: the policy on top of the buckets ----------------------- */
+
+/* True when `addr` is in the comma-separated list `list`. */
+bool intake_addr_listed(const char *list, const char *addr)
+{
+    if (!list || !addr || !*addr)
+        return false;
+    size_t n = strlen(addr);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',' && *end != ' ')
+            end++;
+        if ((size_t)(end - p) == n && strncmp(p, addr, n) == 0)
+            return true;
+        p = end;
+    }
+    return false;
+}
+
+intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key,
+                            long long *retry_after_s)
+{
+    uint64_t now_ms = uv_now(in->svc->loop);
+    double burst = (double)in->cfg->rate_burst;
+    long long wait_ms;
+    if (key) {
+        const char *name;
+        long long rate;
+        if (!intake_keys_check(in, key, &name, &rate))
+            return INTAKE_ADMIT_BAD_KEY;
+        if (rate <= 0)
+            rate = in->cfg->rate_per_key_per_min;
+        wait_ms = intake_ratelimit_take(in->per_key, name, (double)rate, burst, now_ms);
+    } else {
+        const char *peer = hl_http_peer(req);
+        if (intake_addr_listed(in->cfg->rate_exempt, peer))
+            return INTAKE_ADMIT_OK;
+        wait_ms = intake_ratelimit_take(in->per_addr, peer, (double)in->cfg->rate_per_addr_per_min,
+                                        burst, now_ms);
+    }
+    if (wait_ms == 0)
+        return INTAKE_ADMIT_OK;
+    hl_metric_add(in->limited, 1);
+    *retry_after_s = (wait_ms + 999) / 1000;
+    return INTAKE_ADMIT_LIMITED;
+}

@@ -1,0 +1,232 @@
+/* feedback.c: the "feedback" stage consumer. hl-intake sends AppealFeedback
+ * when a resident confirms or reopens a resolved appeal with their tracking
+ * code (DOMAIN.md: "The resident is notified through their tracking status
+ * and can confirm or reopen; a reopened item comes back to the council, and
+ * a second reopening escalates it").
+ *
+ * Every message becomes a triage.feedback row. A confirmation changes
+ * nothing else. A reopening of a resolved small item (route council) is
+ * read first (the item, its appeals, its place), then in the message's own
+ * unit:
+ *
+ *   - the first reopening sends the item back to its council:
+ *     triage.item_reopen() routes it again with a new "hear" deadline, the
+ *     council row is reset to pending for a new hearing (its earlier
+ *     record is kept in triage.feedback.hearing), and each appeal gets a
+ *     TriageDecision with route "council";
+ *   - the second (and any later) reopening escalates it: it becomes a
+ *     large item routed to the alliance and climbs one level through
+ *     triage_escalate_add (escalate.c): escalation row with reason
+ *     "reopened", TriageDecision "escalated" per appeal, ItemEscalated with
+ *     reason "reopened twice".
+ *
+ * triage.item_reopen() names the version read and raises 40001 when the
+ * item moved meanwhile, so the message is left for re-delivery and re-read.
+ * A reopening of an item that is not resolved (another appeal of it
+ * reopened it first), of a large item or wish, or of an unknown item is
+ * only recorded. Redelivery is a no-op through the claim. */
+#include "triage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_REASON_MAX 500 /* characters, as hl-intake checks */
+
+enum {
+    F_ID,
+    F_VERSION,
+    F_STATUS,
+    F_ROUTE,
+    F_REOPENS,
+    F_SIZE,
+    F_CATEGORY,
+    F_LEVEL,
+    F_TARGET,
+    F_PARENT,
+    F_PARENT_LEVEL,
+    F_ORG_UNIT,
+    F_TITLE,
+    F_COUNT,
+    F_BODY,
+    F_APPEALS,
+    F_HISTORY,
+    F_COLS
+};
+
+/* One reopening being applied. */
+typedef struct {
+    triage_t *t;            /* service */
+    hl_inmsg_t *m;          /* the message */
+    Hl__AppealFeedback *fb; /* its payload, owned */
+    char *col[F_COLS];      /* the item read, owned; col[F_ID] NULL when none */
+} s_reopen_t;
+
+static const char s_sql_record[] =
+    "INSERT INTO triage.feedback (id, appeal_id, item_id, kind, reason, effect, hearing, at)"
+    " VALUES ($1::uuid, $2::uuid, (SELECT id FROM triage.item WHERE id = $3::uuid), $4, $5, "
+    "$6::text,"
+    " CASE WHEN $6::text = 'council' THEN (SELECT to_jsonb(k) - 'id' - 'item_id' FROM "
+    "triage.council k"
+    "   WHERE k.item_id = $3::uuid) END,"
+    " to_timestamp($7::float8 / 1e6))";
+static const char s_sql_item[] =
+    "SELECT i.id::text, i.version::text, i.status, i.route, i.reopen_count::text, i.size,"
+    " i.category, i.level, i.target, p.code, p.level, i.org_unit, i.title,"
+    " i.appeal_count::text,"
+    " (SELECT body FROM triage.case WHERE item_id = i.id ORDER BY received_at, appeal_id LIMIT 1),"
+    " (SELECT string_agg(appeal_id::text, ',' ORDER BY received_at, appeal_id) FROM triage.case"
+    "   WHERE item_id = i.id),"
+    " (SELECT string_agg(format('%s %s: %s -> %s', to_char(e.at AT TIME ZONE 'Asia/Shanghai',"
+    "   'YYYY-MM-DD HH24:MI'), e.reason, e.from_level, e.to_level), '; ' ORDER BY e.at)"
+    "   FROM triage.escalation e WHERE e.item_id = i.id)"
+    " FROM triage.item i JOIN org.org_unit t ON t.code = i.target"
+    " LEFT JOIN org.org_unit p ON p.code = t.parent"
+    " WHERE i.id = COALESCE((SELECT item_id FROM triage.case WHERE appeal_id = $1::uuid),"
+    "  NULLIF($2, '')::uuid)";
+static const char s_sql_reopen[] = "SELECT triage.item_reopen($1::uuid, $2::int, $3::boolean,"
+                                   " now() + make_interval(secs => $4::float8))";
+static const char s_sql_council_reset[] =
+    "INSERT INTO triage.council (id, item_id) VALUES ($1::uuid, $2::uuid)"
+    " ON CONFLICT (item_id) DO UPDATE SET venue = NULL, venue_code = NULL, heard_at = NULL,"
+    " attendees = NULL, decision = NULL, outcome = NULL, assignee = NULL, due_date = NULL,"
+    " recorded_at = NULL, created_at = now()";
+
+static void s_free(s_reopen_t *r)
+{
+    for (int k = 0; k < F_COLS; k++)
+        free(r->col[k]);
+    hl__appeal_feedback__free_unpacked(r->fb, NULL);
+    free(r);
+}
+
+static void s_record(hl_inmsg_t *m, const Hl__AppealFeedback *fb, const char *item_id,
+                     const char *effect)
+{
+    char id[HL_UUID_LEN + 1], at[24];
+    hl_uuid_new(id);
+    snprintf(at, sizeof at, "%lld", (long long)(fb->has_at_us ? fb->at_us : hl_time_us()));
+    const char *reason = fb->reason && *fb->reason ? fb->reason : NULL;
+    HL_DBU(m->unit, s_sql_record, NULL, NULL, id, fb->appeal_id,
+           item_id ? item_id : (fb->item_id && *fb->item_id ? fb->item_id : NULL), fb->kind, reason,
+           effect, at);
+}
+
+static void s_item_rows(void *arg, const PGresult *res)
+{
+    s_reopen_t *r = arg;
+    if (PQntuples(res) != 1)
+        return;
+    for (int k = 0; k < F_COLS; k++)
+        r->col[k] = PQgetisnull(res, 0, k) ? NULL : hl_strdup(PQgetvalue(res, 0, k));
+}
+
+/* Adds the reopening's effects to m->unit. */
+static void s_reopen(s_reopen_t *r)
+{
+    triage_t *t = r->t;
+    hl_inmsg_t *m = r->m;
+    char **c = r->col;
+    bool escalate = atoi(c[F_REOPENS]) + 1 >= 2;
+    char offset[24];
+    snprintf(offset, sizeof offset, "%lld", t->cfg->clock_offset_s);
+    HL_DBU(m->unit, s_sql_reopen, NULL, NULL, c[F_ID], c[F_VERSION], escalate ? "true" : "false",
+           offset);
+    s_record(m, r->fb, c[F_ID], escalate ? "escalated" : "council");
+    if (escalate) {
+        const triage_climb_t climb = {
+            .id = c[F_ID],
+            .size = "large",
+            .category = c[F_CATEGORY],
+            .level = c[F_LEVEL],
+            .target = c[F_TARGET],
+            .parent = c[F_PARENT],
+            .parent_level = c[F_PARENT_LEVEL],
+            .org_unit = c[F_ORG_UNIT],
+            .title = c[F_TITLE],
+            .count = c[F_COUNT],
+            .due = NULL,
+            .body = c[F_BODY],
+            .appeals = c[F_APPEALS],
+            .history = c[F_HISTORY],
+        };
+        const char *to = triage_escalate_add(t, m->unit, &climb, "reopened", "reopened twice");
+        hl_info("item", c[F_ID], "reopened again by a resident: escalated to %s, alliance", to);
+        return;
+    }
+    char council[HL_UUID_LEN + 1];
+    hl_uuid_new(council);
+    HL_DBU(m->unit, s_sql_council_reset, NULL, NULL, council, c[F_ID]);
+    char *appeals = hl_strdup(c[F_APPEALS] ? c[F_APPEALS] : "");
+    for (char *save = NULL, *a = strtok_r(appeals, ",", &save); a; a = strtok_r(NULL, ",", &save))
+        triage_route_tell(t, m->unit, a, c[F_ID], c[F_SIZE], c[F_CATEGORY], "council", c[F_TARGET]);
+    free(appeals);
+    hl_info("item", c[F_ID], "reopened by a resident: back to the council of %s", c[F_TARGET]);
+}
+
+static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_reopen_t *r = arg;
+    hl_inmsg_t *m = r->m;
+    if (rc != 0) {
+        triage_inmsg_defer(r->t, &m, err->message);
+    } else {
+        char **c = r->col;
+        if (c[F_ID] && c[F_STATUS] && strcmp(c[F_STATUS], "resolved") == 0 && c[F_ROUTE] &&
+            strcmp(c[F_ROUTE], "council") == 0 && c[F_REOPENS] && c[F_VERSION]) {
+            s_reopen(r);
+        } else {
+            hl_info("appeal", r->fb->appeal_id,
+                    "reopening recorded only: item %s is %s (%s), not a resolved council item",
+                    c[F_ID] ? c[F_ID] : "unknown", c[F_STATUS] ? c[F_STATUS] : "-",
+                    c[F_ROUTE] ? c[F_ROUTE] : "-");
+            s_record(m, r->fb, c[F_ID], "recorded");
+        }
+        hl_inmsg_apply(&m);
+    }
+    s_free(r);
+}
+
+static void s_feedback(hl_inmsg_t *m, void *arg)
+{
+    triage_t *t = arg;
+    Hl__AppealFeedback *fb =
+        hl__appeal_feedback__unpack(NULL, m->env->payload.len, m->env->payload.data);
+    const char *bad = NULL;
+    char why[160];
+    if (!fb || !hl_uuid_valid(fb->appeal_id))
+        bad = "AppealFeedback lacks a valid appeal_id";
+    else if (fb->item_id && *fb->item_id && !hl_uuid_valid(fb->item_id))
+        bad = "AppealFeedback has a malformed item_id";
+    else if (!fb->kind || (strcmp(fb->kind, "confirm") != 0 && strcmp(fb->kind, "reopen") != 0))
+        bad = "AppealFeedback kind must be confirm or reopen";
+    else if (!hl_text_check("reason", fb->reason, S_REASON_MAX, strcmp(fb->kind, "reopen") == 0,
+                            true, why, sizeof why))
+        bad = why;
+    if (bad) {
+        if (fb)
+            hl__appeal_feedback__free_unpacked(fb, NULL);
+        hl_inmsg_reject(&m, bad);
+        return;
+    }
+    if (strcmp(fb->kind, "confirm") == 0) {
+        s_record(m, fb, NULL, "recorded");
+        hl__appeal_feedback__free_unpacked(fb, NULL);
+        hl_inmsg_apply(&m);
+        return;
+    }
+    s_reopen_t *r = hl_calloc(1, sizeof *r);
+    r->t = t;
+    r->m = m;
+    r->fb = fb;
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, r);
+    HL_DBU(u, s_sql_item, s_item_rows, r, fb->appeal_id, fb->item_id ? fb->item_id : "");
+    hl_dbu_submit(&u);
+}
+
+int triage_feedback_consume(triage_t *t)
+{
+    const hl_handler_t handlers[] = {{"AppealFeedback", s_feedback, t}};
+    return hl_pipeline_consume(t->svc->pipeline, HL_STAGE_FEEDBACK, handlers,
+                               sizeof handlers / sizeof handlers[0]);
+}

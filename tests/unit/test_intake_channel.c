@@ -1,0 +1,224 @@
+/* test_intake_channel: the pure parts of the channel details and the batch
+ * import: ISO 8601 times, UTF-8 checks, mailbox/qr/staff/written_at rules,
+ * NDJSON and RFC 4180 CSV records, and whole-line validation. */
+#include "../../services/intake/intake.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* 2026-11-28T00:00:00Z */
+#define NOW_US (1795824000LL * 1000000)
+
+static void test_time_parse(void **state)
+{
+    (void)state;
+    int64_t us;
+    assert_true(intake_time_parse("1970-01-01T00:00:00Z", &us));
+    assert_int_equal(us, 0);
+    assert_true(intake_time_parse("2026-11-28T08:00:00+08:00", &us));
+    assert_int_equal(us, NOW_US);
+    assert_true(intake_time_parse("2026-11-28 00:00:00.5z", &us));
+    assert_int_equal(us, NOW_US + 500000);
+    assert_true(intake_time_parse("2026-11-28", &us)); /* 00:00 UTC+8 */
+    assert_int_equal(us, NOW_US - 8LL * 3600 * 1000000);
+    assert_true(intake_time_parse("2024-02-29T12:00-0130", &us));
+    char out[40];
+    intake_time_format(NOW_US + 123456, out);
+    assert_string_equal(out, "2026-11-28T00:00:00.123456Z");
+    intake_time_format(0, out);
+    assert_string_equal(out, "1970-01-01T00:00:00.000000Z");
+
+    static const char *const bad[] = {"",
+                                      "2026-11-28T08:00:00", /* no offset: ambiguous */
+                                      "2023-02-29",          /* not a leap year */
+                                      "2026-13-01",
+                                      "2026-11-31",
+                                      "2026-11-28T24:00:00Z",
+                                      "2026-11-28T08:60Z",
+                                      "2026-11-28T08:00:00+15:00",
+                                      "2026-11-28T08:00:00Zjunk",
+                                      "26-11-28",
+                                      "2026/11/28",
+                                      "2026-11-28T08:00:00.Z",
+                                      "1' OR '1'='1",
+                                      "9999999999-01-01",
+                                      NULL};
+    for (int i = 0; bad[i]; i++)
+        assert_false(intake_time_parse(bad[i], &us));
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(intake_utf8_valid("红色信箱 ok", strlen("红色信箱 ok")));
+    assert_true(intake_utf8_valid("\xF0\x9F\x98\x80", 4));  /* emoji */
+    assert_false(intake_utf8_valid("a\0b", 3));             /* NUL */
+    assert_false(intake_utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
+    assert_false(intake_utf8_valid("\xE0\x80\xAF", 3));     /* overlong, 3 bytes */
+    assert_false(intake_utf8_valid("\xED\xA0\x80", 3));     /* surrogate U+D800 */
+    assert_false(intake_utf8_valid("\xF4\x90\x80\x80", 4)); /* beyond U+10FFFF */
+    assert_false(intake_utf8_valid("\xE7\xBA", 2));         /* truncated */
+    assert_false(intake_utf8_valid("\x80", 1));             /* stray continuation */
+    assert_false(intake_utf8_valid("\xFF", 1));
+}
+
+/* Parses `json` as a request and returns intake_appeal_from_json's result. */
+static int s_line(const char *json, intake_appeal_t *a, char written[40], intake_refusal_t *why)
+{
+    json_t *obj = json_loads(json, 0, NULL);
+    assert_non_null(obj);
+    const char *key;
+    memset(why, 0, sizeof *why);
+    int rc = intake_appeal_from_json(obj, NOW_US, a, written, &key, why);
+    json_decref(obj); /* strings are not used after this point */
+    return rc;
+}
+
+static void test_channel_details(void **state)
+{
+    (void)state;
+    intake_appeal_t a;
+    intake_refusal_t why;
+    char w[40];
+    assert_int_equal(s_line("{\"channel\":\"mailbox\",\"mailbox\":12,\"body\":\"x\","
+                            "\"staff\":\"王芳\",\"written_at\":\"2026-11-27\"}",
+                            &a, w, &why),
+                     0);
+    assert_int_equal(a.mailbox, 12);
+    assert_null(a.org_unit); /* the mailbox fixes it */
+    assert_string_equal(w, "2026-11-26T16:00:00.000000Z");
+    assert_int_equal(s_line("{\"channel\":\"qr\",\"qr\":\"cp-cp006\",\"body\":\"x\"}", &a, w, &why),
+                     0);
+
+    static const struct {
+        const char *json, *field;
+    } bad[] = {
+        {"{\"channel\":\"mailbox\",\"mailbox\":0,\"body\":\"x\"}", "mailbox"},
+        {"{\"channel\":\"mailbox\",\"mailbox\":-3,\"body\":\"x\"}", "mailbox"},
+        {"{\"channel\":\"mailbox\",\"mailbox\":\"12\",\"body\":\"x\"}", "mailbox"},
+        {"{\"channel\":\"mailbox\",\"mailbox\":12.5,\"body\":\"x\"}", "mailbox"},
+        {"{\"channel\":\"mailbox\",\"mailbox\":99999999999999999,\"body\":\"x\"}", "mailbox"},
+        {"{\"channel\":\"web\",\"mailbox\":12,\"body\":\"x\"}", "mailbox"},
+        {"{\"channel\":\"web\",\"qr\":\"cp-cp006\",\"body\":\"x\"}", "qr"},
+        {"{\"channel\":\"qr\",\"qr\":\"cp-cp006'; DROP TABLE x;--\",\"body\":\"x\"}", "qr"},
+        {"{\"channel\":\"qr\",\"qr\":\"\",\"body\":\"x\"}", "qr"},
+        {"{\"channel\":\"visit\",\"org_unit\":\"cp001\",\"staff\":\"   \",\"body\":\"x\"}",
+         "staff"},
+        {"{\"channel\":\"visit\",\"org_unit\":\"cp001\",\"staff\":\"a\\nb\",\"body\":\"x\"}",
+         "staff"},
+        {"{\"channel\":\"visit\",\"org_unit\":\"cp001\",\"staff\":"
+         "\"123456789012345678901234567890123456789012345678901\",\"body\":\"x\"}",
+         "staff"},
+        {"{\"channel\":\"visit\",\"org_unit\":\"cp001\",\"written_at\":\"2026-11-28T09:00:00Z\","
+         "\"body\":\"x\"}",
+         "written_at"}, /* nine hours ahead */
+        {"{\"channel\":\"visit\",\"org_unit\":\"cp001\",\"written_at\":\"2024-01-01\","
+         "\"body\":\"x\"}",
+         "written_at"}, /* too old */
+        {"{\"channel\":\"visit\",\"org_unit\":\"cp001\",\"written_at\":1700000000,\"body\":\"x\"}",
+         "written_at"},
+        {"{\"channel\":\"visit\",\"body\":\"x\"}", "org_unit"},
+        {"{\"channel\":\"fax\",\"org_unit\":\"cp001\",\"body\":\"x\"}", "channel"},
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\",\"evil\":1}", "evil"},
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\",\"location\":{\"lat\":91,"
+         "\"lon\":0}}",
+         "location.lat"},
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\",\"contact\":{\"phone\":"
+         "\"1' OR 1=1\"}}",
+         "contact.phone"},
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\" \"}", "body"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(s_line(bad[i].json, &a, w, &why), -1);
+        assert_int_equal(why.status, 422);
+        assert_string_equal(why.field, bad[i].field);
+    }
+}
+
+static void test_ndjson(void **state)
+{
+    (void)state;
+    const char body[] = "{\"a\":1}\n\n  \r\n[1]\n{bad\n{\"b\":2}";
+    intake_records_t r;
+    intake_refusal_t why;
+    assert_int_equal(intake_ndjson_parse(body, sizeof body - 1, 10, &r, &why), 0);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.v[0].line, 1);
+    assert_int_equal(r.v[0].refusal.status, 0);
+    assert_int_equal(r.v[1].line, 4);
+    assert_int_equal(r.v[1].refusal.status, 400); /* not an object */
+    assert_int_equal(r.v[2].refusal.status, 400); /* malformed */
+    assert_int_equal(r.v[3].line, 6);
+    assert_int_equal(r.v[3].refusal.status, 0);
+    intake_records_close(&r);
+    assert_int_equal(intake_ndjson_parse(body, sizeof body - 1, 3, &r, &why), -1);
+    assert_int_equal(why.status, 413);
+}
+
+static void test_csv(void **state)
+{
+    (void)state;
+    const char body[] = "\xEF\xBB\xBF"
+                        "channel,mailbox,body,contact_name,lat,lon\r\n"
+                        "mailbox,3,\"逗号, \"\"引号\"\"\n换行\",张三,31.3,118.1\r\n"
+                        "mailbox,4,bad\"quote,,,\n"
+                        "mailbox,x,b,,,\n"
+                        "\n"
+                        "mailbox,5,\"unterminated,,,\n"
+                        "mailbox,6,never read,,,\n";
+    intake_records_t r;
+    intake_refusal_t why;
+    assert_int_equal(intake_csv_parse(body, sizeof body - 1, 10, &r, &why), 0);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.v[0].line, 2);
+    assert_int_equal(r.v[0].refusal.status, 0);
+    json_t *o = r.v[0].obj;
+    assert_string_equal(json_string_value(json_object_get(o, "body")), "逗号, \"引号\"\n换行");
+    assert_int_equal(json_integer_value(json_object_get(o, "mailbox")), 3);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "contact"), "name")),
+                        "张三");
+    assert_true(json_is_real(json_object_get(json_object_get(o, "location"), "lat")));
+    assert_int_equal(r.v[1].line, 4);
+    assert_int_equal(r.v[1].refusal.status, 422); /* quote inside unquoted field */
+    assert_int_equal(r.v[2].line, 5);
+    assert_string_equal(r.v[2].refusal.field, "mailbox");
+    assert_int_equal(r.v[3].line, 7);
+    assert_non_null(strstr(r.v[3].refusal.message, "unterminated"));
+    intake_records_close(&r);
+
+    static const char *const bad_headers[] = {"channel,body,nope\nweb,x,y\n",
+                                              "channel,body,body\nweb,x,y\n",
+                                              "channel,\"body\nweb,x\n", NULL};
+    for (int i = 0; bad_headers[i]; i++) {
+        assert_int_equal(intake_csv_parse(bad_headers[i], strlen(bad_headers[i]), 10, &r, &why),
+                         -1);
+        assert_string_equal(why.field, "header");
+    }
+    const char invalid[] = "channel,body\nweb,\xC0\xAF\nweb,a\x01"
+                           "b\nweb,c,d\n";
+    assert_int_equal(intake_csv_parse(invalid, sizeof invalid - 1, 10, &r, &why), 0);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.v[0].refusal.field, "body"); /* overlong UTF-8 */
+    assert_int_equal(r.v[1].refusal.status, 0);   /* control bytes are kept for the validator */
+    assert_int_equal(r.v[2].refusal.status, 422); /* too many fields */
+    intake_records_close(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_channel_details),
+        cmocka_unit_test(test_ndjson),
+        cmocka_unit_test(test_csv),
+    };
+    return cmocka_run_group_tests_name("intake channel details and batch records", tests, NULL,
+                                       NULL);
+}
