@@ -144,12 +144,30 @@ typedef struct {
          "keep applied pipeline rows this long before purging"},                                   \
         {"HL_ZMQ_HWM", HL_CFG_INT,         "10000", 1,                                             \
          10000000,     offsetof(T, f.hwm), false,   "ZeroMQ high-water mark per socket"},          \
-        {"HL_CURVE_SECRET_KEY_FILE", HL_CFG_STR, "", 0, 0, offsetof(T, f.curve_secret), false,     \
+        {"HL_CURVE_SECRET_KEY_FILE",                                                               \
+         HL_CFG_STR,                                                                               \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         offsetof(T, f.curve_secret),                                                              \
+         false,                                                                                    \
          "this daemon's CURVE secret key (Z85 file); empty: plain TCP to the buses"},              \
-        {"HL_CURVE_PUBLIC_KEY_FILE", HL_CFG_STR, "", 0, 0, offsetof(T, f.curve_public), false,     \
-         "this daemon's CURVE public key (checked against the secret; optional)"},                \
-        {"HL_CURVE_SERVER_KEY_FILE", HL_CFG_STR, "", 0, 0, offsetof(T, f.curve_server), false,     \
-         "the buses' CURVE public key (Z85 file); needed with a secret key"},                     \
+        {"HL_CURVE_PUBLIC_KEY_FILE",                                                               \
+         HL_CFG_STR,                                                                               \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         offsetof(T, f.curve_public),                                                              \
+         false,                                                                                    \
+         "this daemon's CURVE public key (checked against the secret; optional)"},                 \
+        {"HL_CURVE_SERVER_KEY_FILE",                                                               \
+         HL_CFG_STR,                                                                               \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         offsetof(T, f.curve_server),                                                              \
+         false,                                                                                    \
+         "the buses' CURVE public key (Z85 file); needed with a secret key"},                      \
     {                                                                                              \
         "HL_DRAIN_TIMEOUT_MS", HL_CFG_INT, "8000", 0, 600000, offsetof(T, f.drain_timeout_ms),     \
             false, "longest graceful drain on SIGTERM"                                             \

@@ -11,28 +11,17 @@
  *
  * intake_appeal_store is that write, shared by every way in: the JSON API
  * here, Open311 (open311.c) and the batch import each validate their own
- * input into an intake_appeal_t and answer from its callback. POST
- * /v1/appeals also takes "Authorization: Bearer <api key>" from machine
- * clients (per-key rate limit) and limits anonymous callers per address. */
+ * input into an intake_appeal_t and answer from its callback (a JSON
+ * object, here and in a batch, through intake_appeal_from_json of
+ * validate.c). POST /v1/appeals also takes "Authorization: Bearer <api
+ * key>" from machine clients (per-key rate limit) and limits anonymous
+ * callers per address (intake_admit_json, ratelimit.c). */
 #include "intake.h"
 
 #include <assert.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-static const char *const s_channels[] = {"qr", "mailbox", "visit", "web", "platform", "phone"};
-
-size_t intake_utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
 
 /* One POST /v1/appeals in flight. */
 typedef struct {
@@ -71,155 +60,6 @@ static void s_store_free(s_store_t *p)
         free(*owned[i]);
     json_decref(p->found);
     free(p);
-}
-
-/* Reads optional string field `key`; replies 422 and returns false when it
- * is present but not a non-empty string of at most `max` characters. */
-static bool s_string(hl_http_req_t *req, json_t *obj, const char *key, const char *path,
-                     bool required, size_t max, const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        if (required) {
-            hl_http_reply_error(req, 422, path, "%s is required", path);
-            return false;
-        }
-        return true;
-    }
-    if (!json_is_string(v)) {
-        hl_http_reply_error(req, 422, path, "%s must be a string", path);
-        return false;
-    }
-    const char *s = json_string_value(v);
-    if (strlen(s) != json_string_length(v)) {
-        hl_http_reply_error(req, 422, path, "%s must not contain NUL characters", path);
-        return false;
-    }
-    size_t n = intake_utf8_len(s);
-    size_t trimmed = strspn(s, " \t\r\n");
-    if (n == 0 || trimmed == strlen(s)) {
-        hl_http_reply_error(req, 422, path, "%s must not be empty", path);
-        return false;
-    }
-    if (n > max) {
-        hl_http_reply_error(req, 422, path, "%s is %zu characters long; the limit is %zu", path, n,
-                            max);
-        return false;
-    }
-    *out = s;
-    return true;
-}
-
-static bool s_only_keys(hl_http_req_t *req, json_t *obj, const char *const *allowed,
-                        const char *prefix)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            ok = ok || strcmp(*a, key) == 0;
-        if (!ok) {
-            char path[128];
-            snprintf(path, sizeof path, "%s%.100s", prefix, key);
-            hl_http_reply_error(req, 422, path, "unknown field \"%s\"", path);
-            return false;
-        }
-    }
-    return true;
-}
-
-const char *intake_phone_invalid(const char *phone)
-{
-    size_t digits = 0;
-    for (const char *p = phone; *p; p++) {
-        if (*p >= '0' && *p <= '9')
-            digits++;
-        else if (!(*p == '+' && p == phone) && *p != '-' && *p != ' ')
-            return "may hold only digits, spaces, '-' and a leading '+'";
-    }
-    if (digits < 5 || digits > 15)
-        return "must have 5 to 15 digits";
-    return NULL;
-}
-
-static bool s_validate(hl_http_req_t *req, json_t *j, intake_appeal_t *a, char written_at[40])
-{
-    static const char *const top[] = {"channel", "org_unit",   "category", "title",   "body",
-                                      "contact", "source_ref", "location", "mailbox", "qr",
-                                      "staff",   "written_at", NULL};
-    static const char *const contact_keys[] = {"name", "phone", NULL};
-    static const char *const location_keys[] = {"lat", "lon", NULL};
-    if (!s_only_keys(req, j, top, ""))
-        return false;
-    if (!s_string(req, j, "channel", "channel", true, 16, &a->channel))
-        return false;
-    bool known = false;
-    for (size_t i = 0; i < sizeof s_channels / sizeof s_channels[0]; i++)
-        known = known || strcmp(a->channel, s_channels[i]) == 0;
-    if (!known) {
-        hl_http_reply_error(req, 422, "channel",
-                            "unknown channel \"%.32s\" (qr, mailbox, visit, web, platform, phone)",
-                            a->channel);
-        return false;
-    }
-    intake_refusal_t why;
-    if (intake_channel_parse(j, hl_time_us(), a, written_at, &why) != 0) {
-        hl_http_reply_error(req, why.status, why.field[0] ? why.field : NULL, "%s", why.message);
-        return false;
-    }
-    /* A mailbox or QR code fixes the compound (anchor.c, migration 012). */
-    bool anchored = a->mailbox || a->qr;
-    if (!s_string(req, j, "org_unit", "org_unit", !anchored, 32, &a->org_unit) ||
-        !s_string(req, j, "category", "category", false, 64, &a->category) ||
-        !s_string(req, j, "title", "title", false, 200, &a->title) ||
-        !s_string(req, j, "body", "body", true, 5000, &a->body) ||
-        !s_string(req, j, "source_ref", "source_ref", false, 100, &a->source_ref))
-        return false;
-    json_t *contact = json_object_get(j, "contact");
-    if (contact && !json_is_null(contact)) {
-        if (!json_is_object(contact)) {
-            hl_http_reply_error(req, 422, "contact", "contact must be an object {name, phone}");
-            return false;
-        }
-        if (!s_only_keys(req, contact, contact_keys, "contact.") ||
-            !s_string(req, contact, "name", "contact.name", false, 50, &a->name) ||
-            !s_string(req, contact, "phone", "contact.phone", false, 20, &a->phone))
-            return false;
-        const char *why = a->phone ? intake_phone_invalid(a->phone) : NULL;
-        if (why) {
-            hl_http_reply_error(req, 422, "contact.phone", "contact.phone %s", why);
-            return false;
-        }
-    }
-    json_t *loc = json_object_get(j, "location");
-    if (loc && !json_is_null(loc)) {
-        if (!json_is_object(loc) || !s_only_keys(req, loc, location_keys, "location.")) {
-            if (!json_is_object(loc))
-                hl_http_reply_error(req, 422, "location", "location must be an object {lat, lon}");
-            return false;
-        }
-        json_t *lat = json_object_get(loc, "lat"), *lon = json_object_get(loc, "lon");
-        if (!json_is_number(lat) || !json_is_number(lon)) {
-            hl_http_reply_error(req, 422, !json_is_number(lat) ? "location.lat" : "location.lon",
-                                "location needs numeric lat and lon");
-            return false;
-        }
-        a->lat = json_number_value(lat);
-        a->lon = json_number_value(lon);
-        if (!isfinite(a->lat) || a->lat < -90 || a->lat > 90) {
-            hl_http_reply_error(req, 422, "location.lat", "location.lat must be in [-90, 90]");
-            return false;
-        }
-        if (!isfinite(a->lon) || a->lon < -180 || a->lon > 180) {
-            hl_http_reply_error(req, 422, "location.lon", "location.lon must be in [-180, 180]");
-            return false;
-        }
-        a->has_location = true;
-    }
-    return true;
 }
 
 void intake_fingerprint(const char *data, size_t len, char out[17])
@@ -478,35 +318,8 @@ static void s_post_done(void *arg, const intake_appeal_result_t *r)
 void intake_appeal_post(hl_http_req_t *req, void *arg)
 {
     intake_t *in = arg;
-    /* Machine clients present an API key as a bearer token; everyone else
-     * is limited per address. */
-    const char *auth = hl_http_header(req, "Authorization");
-    const char *key = NULL;
-    if (auth) {
-        if (strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
-            hl_http_add_header(req, "WWW-Authenticate", "Bearer");
-            hl_http_reply_error(req, 401, "Authorization",
-                                "Authorization must be \"Bearer <api key>\"");
-            return;
-        }
-        key = auth + 7;
-    }
-    long long retry_after = 0;
-    switch (intake_admit(in, req, key, &retry_after)) {
-    case INTAKE_ADMIT_OK:
-        break;
-    case INTAKE_ADMIT_BAD_KEY:
-        hl_http_add_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        hl_http_reply_error(req, 401, "Authorization", "unknown or revoked API key");
+    if (!intake_admit_json(in, req, 1))
         return;
-    case INTAKE_ADMIT_LIMITED: {
-        char ra[24];
-        snprintf(ra, sizeof ra, "%lld", retry_after);
-        hl_http_add_header(req, "Retry-After", ra);
-        hl_http_reply_error(req, 429, NULL, "too many requests; retry after %lld s", retry_after);
-        return;
-    }
-    }
     const char *idem = hl_http_header(req, "Idempotency-Key");
     if (idem && (strlen(idem) == 0 || strlen(idem) > 200)) {
         hl_metric_add(in->refused, 1);
@@ -519,10 +332,12 @@ void intake_appeal_post(hl_http_req_t *req, void *arg)
         hl_metric_add(in->refused, 1);
         return;
     }
-    intake_appeal_t a = {0};
+    intake_appeal_t a;
     char written_at[40];
-    if (!s_validate(req, j, &a, written_at)) {
+    intake_refusal_t why;
+    if (intake_appeal_from_json(j, hl_time_us(), &a, written_at, NULL, &why) != 0) {
         hl_metric_add(in->refused, 1);
+        hl_http_reply_error(req, why.status, why.field[0] ? why.field : NULL, "%s", why.message);
         json_decref(j);
         return;
     }

@@ -18,7 +18,12 @@
  * bytes (two identical letters in one stack count as one). Before storing,
  * one read looks all the keys up, so a whole re-sent batch is answered from
  * that read without a failed insert per line; a line raced by a concurrent
- * copy of the batch still ends in the insert's unique-key replay. */
+ * copy of the batch still ends in the insert's unique-key replay.
+ *
+ * Admission is that of POST /v1/appeals (an API key as a bearer token, or
+ * the client's address), at one token per line: once the body is split,
+ * the batch is admitted whole or refused whole with 429 and Retry-After,
+ * before anything touches the database (see ratelimit.c). */
 #include "intake.h"
 
 #include <stdio.h>
@@ -53,7 +58,7 @@ typedef struct s_batch {
 
 static void s_batch_free(s_batch_t *b)
 {
-    for (size_t i = 0; i < b->recs.n; i++) {
+    for (size_t i = 0; b->lines && i < b->recs.n; i++) {
         free(b->lines[i].key);
         json_decref(b->lines[i].error);
     }
@@ -227,6 +232,11 @@ void intake_batch_post(hl_http_req_t *req, void *arg)
     if (rc != 0) {
         hl_metric_add(in->refused, 1);
         hl_http_reply_error(req, why.status, why.field[0] ? why.field : NULL, "%s", why.message);
+        s_batch_free(b);
+        return;
+    }
+    /* Admission: one token per line, the whole batch or nothing (ratelimit.c). */
+    if (!intake_admit_json(in, req, (long long)b->recs.n)) {
         s_batch_free(b);
         return;
     }

@@ -35,42 +35,6 @@ int intake_refuse(intake_refusal_t *why, int status, const char *field, const ch
     return -1;
 }
 
-bool intake_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    while (p < end) {
-        unsigned c = *p;
-        size_t n;
-        unsigned cp;
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            n = 2, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            n = 3, cp = c & 0x07;
-        else
-            return false; /* continuation byte first, or C0/C1/F5+ lead bytes */
-        if ((size_t)(end - p) <= n)
-            return false;
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false; /* overlong, beyond Unicode, or a surrogate */
-        p += n + 1;
-    }
-    return true;
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * days_from_civil), so no time zone database is consulted. */
 static int64_t s_days_from_civil(int64_t y, int m, int d)
@@ -184,26 +148,18 @@ void intake_time_format(int64_t us, char out[40])
     snprintf(out, 40, "%.39s", text);
 }
 
-/* A short printable string: no control characters, not blank, at most
- * `max` code points. */
-static int s_text(json_t *v, const char *field, size_t max, const char **out, intake_refusal_t *why)
+int intake_text_field(json_t *v, const char *field, size_t max, bool multiline, const char **out,
+                      intake_refusal_t *why)
 {
+    *out = NULL;
     if (!json_is_string(v))
         return intake_refuse(why, 422, field, "%s must be a string", field);
     const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-    if (strlen(s) != len || !intake_utf8_valid(s, len))
-        return intake_refuse(why, 422, field, "%s must be valid UTF-8 without NUL characters",
-                             field);
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7F)
-            return intake_refuse(why, 422, field, "%s must not contain control characters", field);
-    if (strspn(s, " ") == len)
-        return intake_refuse(why, 422, field, "%s must not be empty", field);
-    size_t n = intake_utf8_len(s);
-    if (n > max)
-        return intake_refuse(why, 422, field, "%s is %zu characters long; the limit is %zu", field,
-                             n, max);
+    if (strlen(s) != json_string_length(v))
+        return intake_refuse(why, 422, field, "%s must not contain NUL characters", field);
+    char problem[sizeof why->message];
+    if (!hl_text_check(field, s, max, true, multiline, problem, sizeof problem))
+        return intake_refuse(why, 422, field, "%s", problem);
     *out = s;
     return 0;
 }
@@ -225,7 +181,7 @@ int intake_channel_parse(json_t *obj, int64_t now_us, intake_appeal_t *a, char w
     }
     v = json_object_get(obj, "qr");
     if (v && !json_is_null(v)) {
-        if (s_text(v, "qr", 64, &a->qr, why) != 0)
+        if (intake_text_field(v, "qr", 64, false, &a->qr, why) != 0)
             return -1;
         if (strspn(a->qr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
             strlen(a->qr))
@@ -235,13 +191,13 @@ int intake_channel_parse(json_t *obj, int64_t now_us, intake_appeal_t *a, char w
             return intake_refuse(why, 422, "qr", "qr is given only with channel \"qr\"");
     }
     v = json_object_get(obj, "staff");
-    if (v && !json_is_null(v) && s_text(v, "staff", 50, &a->staff, why) != 0)
+    if (v && !json_is_null(v) && intake_text_field(v, "staff", 50, false, &a->staff, why) != 0)
         return -1;
     v = json_object_get(obj, "written_at");
     if (v && !json_is_null(v)) {
         const char *s;
         int64_t us;
-        if (s_text(v, "written_at", 40, &s, why) != 0)
+        if (intake_text_field(v, "written_at", 40, false, &s, why) != 0)
             return -1;
         if (!intake_time_parse(s, &us))
             return intake_refuse(why, 422, "written_at",

@@ -95,8 +95,6 @@ void intake_feedback_confirm(hl_http_req_t *req, void *arg);
 void intake_feedback_reopen(hl_http_req_t *req, void *arg);
 /* status.c: the "status" stage consumer, which keeps residents' status. */
 int intake_status_consume(intake_t *in);
-/* Counts UTF-8 code points (the string is already valid UTF-8). */
-size_t intake_utf8_len(const char *s);
 
 /* ---- apikey.c: API keys for machine clients ------------------------------ */
 /* Starts the key table and its reload every 10 s. */
@@ -116,9 +114,15 @@ typedef enum {
     INTAKE_ADMIT_LIMITED, /* over the rate: 429 with Retry-After */
 } intake_admit_t;
 /* Applies the per-key (when `key` is given) or per-address limit to a
- * request. On INTAKE_ADMIT_LIMITED sets *retry_after_s. */
-intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key,
+ * request that costs `cost` tokens (1 for one appeal, the line count for
+ * a batch; see ratelimit.c). On INTAKE_ADMIT_LIMITED sets *retry_after_s. */
+intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key, long long cost,
                             long long *retry_after_s);
+/* intake_admit for the JSON API: reads "Authorization: Bearer <api key>"
+ * (optional) and replies itself (401 bad or unknown key, 429 with
+ * Retry-After) when the request is not to be served; returns true when it
+ * is. */
+bool intake_admit_json(intake_t *in, hl_http_req_t *req, long long cost);
 
 /* ---- open311.c: Open311 GeoReport v2 under /open311/v2/ ------------------- */
 void intake_open311_discovery(hl_http_req_t *req, void *arg);
@@ -155,9 +159,12 @@ int intake_channel_parse(json_t *obj, int64_t now_us, intake_appeal_t *a, char w
 bool intake_time_parse(const char *s, int64_t *us);
 /* Writes `us` as "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
 void intake_time_format(int64_t us, char out[40]);
-/* True when `s` (of `len` bytes) is valid UTF-8 without NUL, overlong forms
- * or surrogates. */
-bool intake_utf8_valid(const char *s, size_t len);
+/* Text field `v` (a JSON value) reported as `field`: a string without NUL
+ * that passes hl_text_check (required, at most `max` characters, line
+ * breaks only when `multiline`). Returns 0 with *out pointing into `v`, or
+ * -1 with `why` filled (422 naming the field). */
+int intake_text_field(json_t *v, const char *field, size_t max, bool multiline, const char **out,
+                      intake_refusal_t *why);
 
 /* anchor.c: the compound of mailbox `mailbox` (when not 0) or QR code `qr`.
  * `done` gets it (valid only during the call), or NULL and why (422 naming
@@ -166,12 +173,19 @@ typedef void(intake_anchor_fn)(void *arg, const char *compound, const intake_ref
 void intake_anchor_resolve(intake_t *in, int mailbox, const char *qr, intake_anchor_fn *done,
                            void *arg);
 
-/* validate.c: every field of a POST /v1/appeals object without replying,
- * for the batch import (a line may also carry "idempotency_key", stored
- * into *line_key). Strings in `a` point into `obj`; written_at into
- * `written_at`. Returns 0, or -1 with `why` filled. Pure: no I/O. */
+/* validate.c: the one check of an appeal given as a JSON object (POST
+ * /v1/appeals, each batch line): fills `a` from `obj` without replying.
+ * With `line_key` the object may carry "idempotency_key" (stored into
+ * *line_key, NULL when absent); without it that field is unknown. Strings
+ * in `a` point into `obj`; written_at into `written_at`. Returns 0, or -1
+ * with `why` filled (400 not an object, 422 naming the field). Pure. */
 int intake_appeal_from_json(json_t *obj, int64_t now_us, intake_appeal_t *a, char written_at[40],
                             const char **line_key, intake_refusal_t *why);
+/* Sets a's location after checking lat in [-90, 90] and lon in [-180, 180]
+ * (finite); the fields are named `lat_field` and `lon_field` in a refusal.
+ * Returns 0, or -1 with `why` filled (422). */
+int intake_location_set(intake_appeal_t *a, double lat, double lon, const char *lat_field,
+                        const char *lon_field, intake_refusal_t *why);
 
 /* lines.c: splitting a batch body into records. Pure: no I/O. */
 typedef struct {

@@ -206,7 +206,7 @@ static int s_csv_object(const s_row_t *row, const int *col, json_t **out, intake
         const char *name = s_columns[col[i]], *v = row->field[i];
         if (row->flen[i] == 0)
             continue;
-        if (!intake_utf8_valid(v, row->flen[i])) {
+        if (strlen(v) != row->flen[i] || hl_utf8_len(v) < 0) {
             intake_refuse(why, 422, name, "%s must be valid UTF-8 without NUL characters", name);
             goto out_free;
         }

@@ -60,15 +60,10 @@ static bool s_split(const char *seg, char *name, size_t namelen, s_fmt_t *fmt)
 static void s_reply(hl_http_req_t *req, s_fmt_t fmt, int status, const char *root, json_t *v)
 {
     if (fmt == S_JSON) {
-        /* Twelve significant digits: coordinates print as given, not as
-         * their nearest double (31.300000000000001). */
-        char *text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(12));
+        size_t len;
+        char *text = intake_json_text(v, &len);
         json_decref(v);
-        if (!text)
-            text = hl_strdup("[]");
-        char *withnl = hl_asprintf("%s\n", text);
-        free(text);
-        hl_http_reply_raw(req, status, "application/json; charset=utf-8", withnl, strlen(withnl));
+        hl_http_reply_raw(req, status, "application/json; charset=utf-8", text, len);
         return;
     }
     size_t len;
@@ -98,7 +93,7 @@ static void s_error(hl_http_req_t *req, s_fmt_t fmt, int status, const char *fmt
 static bool s_admit(intake_t *in, hl_http_req_t *req, s_fmt_t fmt, const char *key)
 {
     long long retry_after = 0;
-    switch (intake_admit(in, req, key, &retry_after)) {
+    switch (intake_admit(in, req, key, 1, &retry_after)) {
     case INTAKE_ADMIT_OK:
         return true;
     case INTAKE_ADMIT_BAD_KEY:
@@ -343,24 +338,20 @@ static void s_post_done(void *arg, const intake_appeal_result_t *r)
     s_post_free(p);
 }
 
-/* Checks optional text field `name` (at most `max` characters); replies
- * 400 and returns false when it is present and empty or too long. */
+/* Checks optional text field `name` (at most `max` characters, hl_text's
+ * rules, line breaks only in the description); replies 400 and returns
+ * false when it is present and blank, too long or holds control
+ * characters. An empty field counts as absent. */
 static bool s_field(hl_http_req_t *req, s_fmt_t fmt, const intake_form_t *f, const char *name,
                     size_t max, const char **out)
 {
     const char *v = intake_form_get(f, name);
     *out = NULL;
-    if (!v)
-        return true;
-    if (strspn(v, " \t\r\n") == strlen(v)) {
-        if (!*v)
-            return true; /* clients send every field, empty when unused */
-        s_error(req, fmt, 400, "%s must not be blank", name);
-        return false;
-    }
-    size_t n = intake_utf8_len(v);
-    if (n > max) {
-        s_error(req, fmt, 400, "%s is %zu characters long; the limit is %zu", name, n, max);
+    if (!v || !*v)
+        return true; /* clients send every field, empty when unused */
+    char why[256];
+    if (!hl_text_check(name, v, max, true, strcmp(name, "description") == 0, why, sizeof why)) {
+        s_error(req, fmt, 400, "%s", why);
         return false;
     }
     *out = v;
@@ -452,15 +443,20 @@ static bool s_post_validate(s_post_t *p, const intake_form_t *f, intake_appeal_t
         return false;
     }
     if (lat) {
-        if (!intake_parse_double(lat, &a->lat) || a->lat < -90 || a->lat > 90) {
+        double lat_v, lon_v;
+        intake_refusal_t bad;
+        if (!intake_parse_double(lat, &lat_v)) {
             s_error(req, fmt, 400, "lat must be a decimal number in [-90, 90]");
             return false;
         }
-        if (!intake_parse_double(lon, &a->lon) || a->lon < -180 || a->lon > 180) {
+        if (!intake_parse_double(lon, &lon_v)) {
             s_error(req, fmt, 400, "long must be a decimal number in [-180, 180]");
             return false;
         }
-        a->has_location = true;
+        if (intake_location_set(a, lat_v, lon_v, "lat", "long", &bad) != 0) {
+            s_error(req, fmt, 400, "%s", bad.message);
+            return false;
+        }
     }
     if (!lat && !address && !address_id) {
         s_error(req, fmt, 400,

@@ -3,6 +3,7 @@
  * often as JSON, and filter by W3C datetimes; these are parsed and written
  * here, without I/O, so every refusal can be tested on its own. */
 #include "open311_fmt.h"
+#include "hl_text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -55,35 +56,11 @@ bool intake_text_ok(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-                return false;
-            if (c == 0x7f)
-                return false;
-            p++;
-            continue;
-        }
-        int n;
         unsigned cp;
-        if ((c & 0xE0) == 0xC0)
-            n = 1, cp = c & 0x1F;
-        else if ((c & 0xF0) == 0xE0)
-            n = 2, cp = c & 0x0F;
-        else if ((c & 0xF8) == 0xF0)
-            n = 3, cp = c & 0x07;
-        else
+        int n = hl_utf8_next(p, &cp);
+        if (n == 0 || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0x7F)
             return false;
-        for (int k = 1; k <= n; k++) {
-            if ((p[k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[k] & 0x3F);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF. */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return false;
-        p += n + 1;
+        p += n;
     }
     return true;
 }
@@ -244,9 +221,19 @@ void intake_xml_value(hl_buf_t *b, const char *name, json_t *v)
     } else if (json_is_integer(v)) {
         hl_buf_printf(b, "%lld", (long long)json_integer_value(v));
     } else if (json_is_real(v)) {
-        hl_buf_printf(b, "%.10g", json_real_value(v));
+        hl_buf_printf(b, "%.*g", INTAKE_REAL_DIGITS, json_real_value(v));
     }
     hl_buf_printf(b, "</%s>", name);
+}
+
+char *intake_json_text(const json_t *v, size_t *len)
+{
+    char *text =
+        json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(INTAKE_REAL_DIGITS));
+    char *withnl = hl_asprintf("%s\n", text ? text : "null");
+    free(text);
+    *len = strlen(withnl);
+    return withnl;
 }
 
 char *intake_xml_document(const char *root, json_t *v, size_t *len)

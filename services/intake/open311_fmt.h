@@ -37,6 +37,16 @@ void intake_form_close(intake_form_t *f);
  * tab, CR and LF. */
 bool intake_text_ok(const char *s);
 
+/* Significant digits of every real number intake writes (coordinates), in
+ * JSON and XML alike: plenty for a GPS fix, and 31.3 prints as 31.3, not as
+ * its nearest double 31.300000000000001 (hl_http_reply_json's 17 digits). */
+#define INTAKE_REAL_DIGITS 12
+
+/* `v` as compact JSON followed by a newline, reals with INTAKE_REAL_DIGITS
+ * digits: the body of every intake JSON reply that carries coordinates.
+ * The caller frees the result; *len gets its length. */
+char *intake_json_text(const json_t *v, size_t *len);
+
 /* Appends `s` escaped for XML text or attribute values: & < > " ' become
  * entities; control characters XML 1.0 cannot carry are dropped; all else
  * (Chinese included) passes as UTF-8. */

@@ -5,6 +5,14 @@
  * Retry-After set to when the next token arrives, so one flooding client is
  * refused while every other client is served as usual.
  *
+ * A batch (POST /v1/appeals/batch) costs one token per line, since each
+ * line is an insert like a single appeal: otherwise one request could carry
+ * thousands of inserts past a limit meant for a few a minute. It is
+ * admitted whole or refused whole (429, nothing stored). A batch larger
+ * than the bucket is admitted when the bucket is full and leaves it in
+ * debt (negative), so the client then waits until its average is back
+ * under the rate: big batches are possible, but never faster than the rate.
+ *
  * The table is in memory and bounded: a bucket that has refilled completely
  * is indistinguishable from no bucket, so it is dropped whenever the table
  * is swept (once a minute, and whenever it is full). If it is still full
@@ -18,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define S_KEY_MAX 72 /* longest key kept (an IPv6 address or "key:" + a name) */
 
@@ -151,7 +160,13 @@ static int s_insert(intake_ratelimit_t *rl, const char *key, uint64_t now_ms)
 long long intake_ratelimit_take(intake_ratelimit_t *rl, const char *key, double rate_per_min,
                                 double burst, uint64_t now_ms)
 {
-    assert(rl && key && rate_per_min > 0 && burst >= 1);
+    return intake_ratelimit_take_n(rl, key, rate_per_min, burst, 1, now_ms);
+}
+
+long long intake_ratelimit_take_n(intake_ratelimit_t *rl, const char *key, double rate_per_min,
+                                  double burst, double cost, uint64_t now_ms)
+{
+    assert(rl && key && rate_per_min > 0 && burst >= 1 && cost >= 1);
     if (now_ms >= rl->swept_ms + 60000)
         intake_ratelimit_sweep(rl, now_ms);
     char k[S_KEY_MAX];
@@ -166,12 +181,14 @@ long long intake_ratelimit_take(intake_ratelimit_t *rl, const char *key, double 
     b->burst = burst;
     b->tokens = s_level(b, now_ms);
     b->last_ms = now_ms;
-    if (b->tokens >= 1) {
-        b->tokens -= 1;
+    /* A cost above the burst needs a full bucket and leaves it in debt. */
+    double need = cost < burst ? cost : burst;
+    if (b->tokens >= need) {
+        b->tokens -= cost;
         return 0;
     }
-    /* Milliseconds until one whole token is back. */
-    double wait = (1 - b->tokens) * 60000.0 / rate_per_min;
+    /* Milliseconds until the tokens needed are back. */
+    double wait = (need - b->tokens) * 60000.0 / rate_per_min;
     return (long long)ceil(wait);
 }
 
@@ -196,7 +213,7 @@ bool intake_addr_listed(const char *list, const char *addr)
     return false;
 }
 
-intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key,
+intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key, long long cost,
                             long long *retry_after_s)
 {
     uint64_t now_ms = uv_now(in->svc->loop);
@@ -209,17 +226,53 @@ intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key,
             return INTAKE_ADMIT_BAD_KEY;
         if (rate <= 0)
             rate = in->cfg->rate_per_key_per_min;
-        wait_ms = intake_ratelimit_take(in->per_key, name, (double)rate, burst, now_ms);
+        wait_ms =
+            intake_ratelimit_take_n(in->per_key, name, (double)rate, burst, (double)cost, now_ms);
     } else {
         const char *peer = hl_http_peer(req);
         if (intake_addr_listed(in->cfg->rate_exempt, peer))
             return INTAKE_ADMIT_OK;
-        wait_ms = intake_ratelimit_take(in->per_addr, peer, (double)in->cfg->rate_per_addr_per_min,
-                                        burst, now_ms);
+        wait_ms =
+            intake_ratelimit_take_n(in->per_addr, peer, (double)in->cfg->rate_per_addr_per_min,
+                                    burst, (double)cost, now_ms);
     }
     if (wait_ms == 0)
         return INTAKE_ADMIT_OK;
     hl_metric_add(in->limited, 1);
     *retry_after_s = (wait_ms + 999) / 1000;
     return INTAKE_ADMIT_LIMITED;
+}
+
+bool intake_admit_json(intake_t *in, hl_http_req_t *req, long long cost)
+{
+    /* Machine clients present an API key as a bearer token; everyone else
+     * is limited per address. */
+    const char *auth = hl_http_header(req, "Authorization");
+    const char *key = NULL;
+    if (auth) {
+        if (strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
+            hl_http_add_header(req, "WWW-Authenticate", "Bearer");
+            hl_http_reply_error(req, 401, "Authorization",
+                                "Authorization must be \"Bearer <api key>\"");
+            return false;
+        }
+        key = auth + 7;
+    }
+    long long retry_after = 0;
+    switch (intake_admit(in, req, key, cost, &retry_after)) {
+    case INTAKE_ADMIT_OK:
+        return true;
+    case INTAKE_ADMIT_BAD_KEY:
+        hl_http_add_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        hl_http_reply_error(req, 401, "Authorization", "unknown or revoked API key");
+        return false;
+    case INTAKE_ADMIT_LIMITED: {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%lld", retry_after);
+        hl_http_add_header(req, "Retry-After", ra);
+        hl_http_reply_error(req, 429, NULL, "too many requests; retry after %lld s", retry_after);
+        return false;
+    }
+    }
+    return false;
 }

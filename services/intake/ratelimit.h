@@ -18,6 +18,12 @@ void intake_ratelimit_destroy(intake_ratelimit_t **rl);
  * longer than 71 bytes are cut there. */
 long long intake_ratelimit_take(intake_ratelimit_t *rl, const char *key, double rate_per_min,
                                 double burst, uint64_t now_ms);
+/* intake_ratelimit_take for a request worth `cost` tokens (at least 1):
+ * admitted when the bucket holds them, or, when `cost` exceeds `burst`,
+ * when it is full; the cost is then taken whole, so the bucket may go
+ * negative and the next request waits for the debt to be paid. */
+long long intake_ratelimit_take_n(intake_ratelimit_t *rl, const char *key, double rate_per_min,
+                                  double burst, double cost, uint64_t now_ms);
 /* Drops every bucket that has refilled completely by `now_ms`. */
 void intake_ratelimit_sweep(intake_ratelimit_t *rl, uint64_t now_ms);
 /* Buckets held. */

@@ -6,7 +6,7 @@
  * onto the alliance's agenda, while the resident's status follows every
  * step. Refusals (404, 409, 422) store nothing. The tests run in order and
  * share one cluster. */
-#include "hl_testenv.h"
+#include "hl_testflow.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,61 +25,15 @@ static bool s_ok = true;
 static int s_setup(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    s_c.extra_env[0] = "HL_RESEND_AFTER_MS=500";
-    s_c.extra_env[1] = "HL_SWEEP_INTERVAL_MS=200";
-    if (hl_cluster_start(&s_c, "hl_int_feedback", 1) != 0)
-        return -1;
-    s_db = hl_test_connect(s_c.db_url);
-    return 0;
+    static const char *const env[] = {"HL_RESEND_AFTER_MS=500", "HL_SWEEP_INTERVAL_MS=200", NULL};
+    return hl_test_cluster_up(&s_c, &s_db, "hl_int_feedback", 1, env);
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    PQfinish(s_db);
-    hl_cluster_close(&s_c, s_ok);
+    hl_test_cluster_down(&s_c, s_db, s_ok);
     return 0;
-}
-
-static long s_count(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return hl_test_scalar(s_db, sql);
-}
-
-static bool s_wait(long want, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return hl_test_wait_scalar(s_db, sql, want, 30);
-}
-
-/* One text value of a query (static buffer). */
-static const char *s_text(const char *fmt, ...)
-{
-    static char out[128];
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    PGresult *r = PQexec(s_db, sql);
-    out[0] = '\0';
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        snprintf(out, sizeof out, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return out;
 }
 
 /* Posts a small appeal and waits until hl-intake shows it routed to a
@@ -87,21 +41,19 @@ static const char *s_text(const char *fmt, ...)
 static void s_appeal(const char *org_unit, const char *body, char id[64], char code[32],
                      char item[64])
 {
-    json_t *out = NULL;
-    json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "channel", "qr", "org_unit", org_unit,
-                            "category", "neighbour", "body", body);
-    long st = hl_test_http(&s_c, HL_T_INTAKE, "POST", "/v1/appeals", req, &out, NULL);
-    json_decref(req);
-    assert_int_equal(st, 201);
-    snprintf(id, 64, "%s", json_string_value(json_object_get(out, "id")));
-    snprintf(code, 32, "%s", json_string_value(json_object_get(out, "tracking_code")));
-    json_decref(out);
-    assert_true(s_wait(1,
-                       "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = 'routed'"
-                       " AND size = 'small'",
-                       id));
-    snprintf(item, 64, "%s", s_text("SELECT item_id FROM triage.case WHERE appeal_id = '%s'", id));
-    assert_string_equal(s_text("SELECT route FROM triage.item WHERE id = '%s'", item), "council");
+    json_decref(hl_test_post_appeal(&s_c,
+                                    json_pack("{s:s, s:s, s:s, s:s}", "channel", "qr", "org_unit",
+                                              org_unit, "category", "neighbour", "body", body),
+                                    code, id));
+    assert_true(
+        hl_test_waitf(s_db, 1, 30,
+                      "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = 'routed'"
+                      " AND size = 'small'",
+                      id));
+    snprintf(item, 64, "%s",
+             hl_test_textf(s_db, "SELECT item_id FROM triage.case WHERE appeal_id = '%s'", id));
+    assert_string_equal(hl_test_textf(s_db, "SELECT route FROM triage.item WHERE id = '%s'", item),
+                        "council");
 }
 
 /* The council hears item `item`; waits until appeal `id` shows resolved. */
@@ -115,8 +67,9 @@ static void s_hear(const char *item, const char *id, const char *outcome)
     long st = hl_test_http(&s_c, HL_T_TRIAGE, "POST", path, rec, NULL, NULL);
     json_decref(rec);
     assert_int_equal(st, 200);
-    assert_true(s_wait(
-        1, "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = 'resolved'", id));
+    assert_true(hl_test_waitf(
+        s_db, 1, 30, "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = 'resolved'",
+        id));
 }
 
 /* POST /v1/appeals/{code}/{what} with `reason` (NULL: no body). Returns the
@@ -131,11 +84,6 @@ static long s_answer(const char *code, const char *what, const char *reason, jso
     return st;
 }
 
-static const char *s_field(json_t *reply)
-{
-    return json_string_value(json_object_get(json_object_get(reply, "error"), "field"));
-}
-
 static void test_confirm(void **state)
 {
     (void)state;
@@ -148,7 +96,7 @@ static void test_confirm(void **state)
     /* Not resolved yet: 409 naming the status, nothing stored. */
     json_t *out = NULL;
     assert_int_equal(s_answer(code, "confirm", NULL, &out), 409);
-    assert_string_equal(s_field(out), "tracking_code");
+    assert_string_equal(hl_test_error_field(out), "tracking_code");
     assert_non_null(strstr(
         json_string_value(json_object_get(json_object_get(out, "error"), "message")), "routed"));
     json_decref(out);
@@ -161,10 +109,12 @@ static void test_confirm(void **state)
     /* A second answer is refused; confirmed is final. */
     assert_int_equal(s_answer(code, "confirm", NULL, NULL), 409);
     assert_int_equal(s_answer(code, "reopen", "又开始跳了", NULL), 409);
-    assert_int_equal(s_count("SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
-                             " AND status IN ('confirmed', 'reopened')",
-                             id),
-                     1);
+    assert_int_equal(
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
+                       " AND status IN ('confirmed', 'reopened')",
+                       id),
+        1);
     /* The history shows it; triage records it and changes nothing else. */
     char path[64];
     snprintf(path, sizeof path, "/v1/appeals/%s", code);
@@ -176,15 +126,18 @@ static void test_confirm(void **state)
     assert_string_equal(json_string_value(json_object_get(last, "status")), "confirmed");
     assert_string_equal(json_string_value(json_object_get(last, "detail")), "问题解决了，谢谢");
     json_decref(out);
-    assert_true(s_wait(1,
-                       "SELECT count(*) FROM triage.feedback WHERE appeal_id = '%s'"
-                       " AND kind = 'confirm' AND effect = 'recorded' AND item_id = '%s'",
-                       id, item));
-    assert_string_equal(s_text("SELECT status FROM triage.item WHERE id = '%s'", item), "resolved");
-    assert_int_equal(s_count("SELECT reopen_count FROM triage.item WHERE id = '%s'", item), 0);
-    assert_int_equal(s_count("SELECT count(*) FROM reporting.feedback WHERE appeal_id = '%s'"
-                             " AND kind = 'confirm'",
-                             id),
+    assert_true(hl_test_waitf(s_db, 1, 30,
+                              "SELECT count(*) FROM triage.feedback WHERE appeal_id = '%s'"
+                              " AND kind = 'confirm' AND effect = 'recorded' AND item_id = '%s'",
+                              id, item));
+    assert_string_equal(hl_test_textf(s_db, "SELECT status FROM triage.item WHERE id = '%s'", item),
+                        "resolved");
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT reopen_count FROM triage.item WHERE id = '%s'", item), 0);
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM reporting.feedback WHERE appeal_id = '%s'"
+                                    " AND kind = 'confirm'",
+                                    id),
                      1);
     s_ok = true;
 }
@@ -199,25 +152,26 @@ static void test_reopen_twice(void **state)
     s_appeal("cp003", "隔壁邻居在公共走廊堆满杂物，进出都要侧身，协商多次无果，请求评理", id, code,
              item);
     const char *level0 = "compound";
-    assert_string_equal(s_text("SELECT level FROM triage.item WHERE id = '%s'", item), level0);
+    assert_string_equal(hl_test_textf(s_db, "SELECT level FROM triage.item WHERE id = '%s'", item),
+                        level0);
     s_hear(item, id, "邻居答应一周内清走杂物");
-    long version = s_count("SELECT version FROM triage.item WHERE id = '%s'", item);
+    long version = hl_test_countf(s_db, "SELECT version FROM triage.item WHERE id = '%s'", item);
     /* Refusals store nothing: no reason, an empty one, an unknown field,
      * an unknown or malformed code. */
     json_t *out = NULL;
     assert_int_equal(s_answer(code, "reopen", NULL, &out), 422);
-    assert_string_equal(s_field(out), "reason");
+    assert_string_equal(hl_test_error_field(out), "reason");
     json_decref(out);
     out = NULL;
     assert_int_equal(s_answer(code, "reopen", "   ", &out), 422);
-    assert_string_equal(s_field(out), "reason");
+    assert_string_equal(hl_test_error_field(out), "reason");
     json_decref(out);
     char path[128];
     snprintf(path, sizeof path, "/v1/appeals/%s/reopen", code);
     json_t *bad = json_pack("{s:s, s:s}", "reason", "没清", "phone", "13800000000");
     out = NULL;
     assert_int_equal(hl_test_http(&s_c, HL_T_INTAKE, "POST", path, bad, &out, NULL), 422);
-    assert_string_equal(s_field(out), "phone");
+    assert_string_equal(hl_test_error_field(out), "phone");
     json_decref(out);
     json_decref(bad);
     char *longer = malloc(3 * 501 + 1);
@@ -226,18 +180,20 @@ static void test_reopen_twice(void **state)
         strcat(longer, "杂");
     out = NULL;
     assert_int_equal(s_answer(code, "reopen", longer, &out), 422);
-    assert_string_equal(s_field(out), "reason");
+    assert_string_equal(hl_test_error_field(out), "reason");
     json_decref(out);
     free(longer);
     out = NULL;
     assert_int_equal(s_answer("HL0000000000", "reopen", "没清", &out), 404);
-    assert_string_equal(s_field(out), "tracking_code");
+    assert_string_equal(hl_test_error_field(out), "tracking_code");
     json_decref(out);
     assert_int_equal(s_answer("nonsense", "confirm", NULL, NULL), 404);
-    assert_string_equal(s_text("SELECT status FROM intake.appeal WHERE id = '%s'", id), "resolved");
-    assert_int_equal(s_count("SELECT count(*) FROM pipeline.message WHERE stage = 'feedback'"
-                             " AND trace_id = '%s'",
-                             id),
+    assert_string_equal(hl_test_textf(s_db, "SELECT status FROM intake.appeal WHERE id = '%s'", id),
+                        "resolved");
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM pipeline.message WHERE stage = 'feedback'"
+                                    " AND trace_id = '%s'",
+                                    id),
                      0);
 
     /* First reopening: back to a fresh council hearing. */
@@ -245,68 +201,86 @@ static void test_reopen_twice(void **state)
     assert_int_equal(s_answer(code, "reopen", "杂物还在，没有清走", &out), 200);
     assert_string_equal(json_string_value(json_object_get(out, "status")), "reopened");
     json_decref(out);
-    assert_string_equal(s_text("SELECT status FROM intake.appeal WHERE id = '%s'", id), "reopened");
-    assert_true(s_wait(1,
-                       "SELECT count(*) FROM triage.item WHERE id = '%s' AND status = 'routed'"
-                       " AND reopen_count = 1 AND resolved_at IS NULL AND outcome IS NULL"
-                       " AND due_stage = 'hear' AND route = 'council'",
-                       item));
-    assert_int_equal(s_count("SELECT version FROM triage.item WHERE id = '%s'", item), version + 1);
-    assert_int_equal(s_count("SELECT count(*) FROM triage.council WHERE item_id = '%s'"
-                             " AND decision IS NULL AND recorded_at IS NULL",
-                             item),
+    assert_string_equal(hl_test_textf(s_db, "SELECT status FROM intake.appeal WHERE id = '%s'", id),
+                        "reopened");
+    assert_true(
+        hl_test_waitf(s_db, 1, 30,
+                      "SELECT count(*) FROM triage.item WHERE id = '%s' AND status = 'routed'"
+                      " AND reopen_count = 1 AND resolved_at IS NULL AND outcome IS NULL"
+                      " AND due_stage = 'hear' AND route = 'council'",
+                      item));
+    assert_int_equal(hl_test_countf(s_db, "SELECT version FROM triage.item WHERE id = '%s'", item),
+                     version + 1);
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM triage.council WHERE item_id = '%s'"
+                                    " AND decision IS NULL AND recorded_at IS NULL",
+                                    item),
                      1);
-    assert_string_equal(s_text("SELECT hearing->>'outcome' FROM triage.feedback WHERE appeal_id"
-                               " = '%s' AND effect = 'council'",
-                               id),
-                        "邻居答应一周内清走杂物");
+    assert_string_equal(
+        hl_test_textf(s_db,
+                      "SELECT hearing->>'outcome' FROM triage.feedback WHERE appeal_id"
+                      " = '%s' AND effect = 'council'",
+                      id),
+        "邻居答应一周内清走杂物");
     /* The resident's history shows it routed to the council again, status
      * still reopened. */
-    assert_true(s_wait(2,
-                       "SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
-                       " AND status = 'routed' AND detail = 'to council'",
-                       id));
-    assert_string_equal(s_text("SELECT status FROM intake.appeal WHERE id = '%s'", id), "reopened");
+    assert_true(hl_test_waitf(s_db, 2, 30,
+                              "SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
+                              " AND status = 'routed' AND detail = 'to council'",
+                              id));
+    assert_string_equal(hl_test_textf(s_db, "SELECT status FROM intake.appeal WHERE id = '%s'", id),
+                        "reopened");
     /* A second reopening while it is not resolved is refused. */
     assert_int_equal(s_answer(code, "reopen", "还是没清", NULL), 409);
 
     /* The council hears it again: resolved again, and reopened again. */
     s_hear(item, id, "物业与居委会协助清运杂物");
-    assert_int_equal(s_count("SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
-                             " AND status = 'resolved'",
-                             id),
-                     2);
+    assert_int_equal(
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
+                       " AND status = 'resolved'",
+                       id),
+        2);
     out = NULL;
     assert_int_equal(s_answer(code, "reopen", "清了又堆回来了", &out), 200);
     json_decref(out);
     /* Second reopening: up one level, a large item for the alliance. */
-    assert_true(s_wait(1,
-                       "SELECT count(*) FROM triage.item WHERE id = '%s' AND status = 'routed'"
-                       " AND reopen_count = 2 AND size = 'large' AND route = 'alliance'"
-                       " AND level = 'community'",
-                       item));
-    assert_string_equal(s_text("SELECT target FROM triage.item WHERE id = '%s'", item),
-                        s_text("SELECT parent FROM org.org_unit WHERE code = 'cp003'"));
-    assert_int_equal(s_count("SELECT count(*) FROM triage.escalation WHERE item_id = '%s'"
-                             " AND reason = 'reopened' AND from_level = 'compound'"
-                             " AND to_level = 'community'",
-                             item),
+    assert_true(
+        hl_test_waitf(s_db, 1, 30,
+                      "SELECT count(*) FROM triage.item WHERE id = '%s' AND status = 'routed'"
+                      " AND reopen_count = 2 AND size = 'large' AND route = 'alliance'"
+                      " AND level = 'community'",
+                      item));
+    assert_string_equal(
+        hl_test_textf(s_db, "SELECT target FROM triage.item WHERE id = '%s'", item),
+        hl_test_textf(s_db, "SELECT parent FROM org.org_unit WHERE code = 'cp003'"));
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM triage.escalation WHERE item_id = '%s'"
+                                    " AND reason = 'reopened' AND from_level = 'compound'"
+                                    " AND to_level = 'community'",
+                                    item),
                      1);
-    assert_true(s_wait(1, "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'", item));
-    assert_true(s_wait(1,
-                       "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = 'escalated'"
-                       " AND size = 'large'",
-                       id));
-    assert_int_equal(s_count("SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
-                             " AND detail = 'to escalated'",
-                             id),
-                     1);
-    assert_int_equal(s_count("SELECT count(*) FROM reporting.feedback WHERE appeal_id = '%s'"
-                             " AND kind = 'reopen'",
-                             id),
+    assert_true(hl_test_waitf(
+        s_db, 1, 30, "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'", item));
+    assert_true(
+        hl_test_waitf(s_db, 1, 30,
+                      "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = 'escalated'"
+                      " AND size = 'large'",
+                      id));
+    assert_int_equal(
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
+                       " AND detail = 'to escalated'",
+                       id),
+        1);
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM reporting.feedback WHERE appeal_id = '%s'"
+                                    " AND kind = 'reopen'",
+                                    id),
                      2);
     /* Nothing was dead-lettered on the way. */
-    assert_int_equal(s_count("SELECT count(*) FROM pipeline.message WHERE dead_at IS NOT NULL"), 0);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM pipeline.message WHERE dead_at IS NOT NULL"), 0);
     s_ok = true;
 }
 

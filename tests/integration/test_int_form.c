@@ -8,7 +8,7 @@
  * the page fills in and submits. It reads the tracking code from the DOM,
  * finds the row in PostgreSQL anchored to the mailbox's compound, and opens
  * the status page. Skips cleanly when /usr/bin/chromium is not installed. */
-#include "hl_testenv.h"
+#include "hl_testflow.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,23 +32,19 @@ static char s_qrdir[300];
 static int s_setup(void **state)
 {
     (void)state;
-    if (!hl_test_pg() || access(S_CHROMIUM, X_OK) != 0)
+    static const char *const env[] = {"HL_RATE_EXEMPT=127.0.0.1", NULL};
+    if (access(S_CHROMIUM, X_OK) != 0)
         return 0;
-    s_c.extra_env[0] = "HL_RATE_EXEMPT=127.0.0.1";
-    if (hl_cluster_start(&s_c, "hl_int_form", 1) != 0)
-        return -1;
-    s_db = hl_test_connect(s_c.db_url);
+    int rc = hl_test_cluster_up(&s_c, &s_db, "hl_int_form", 1, env);
     snprintf(s_qrdir, sizeof s_qrdir, "%s/qr", s_c.dir);
-    return 0;
+    return rc;
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    if (!hl_test_pg() || access(S_CHROMIUM, X_OK) != 0)
-        return 0;
-    PQfinish(s_db);
-    hl_cluster_close(&s_c, s_ok);
+    if (access(S_CHROMIUM, X_OK) == 0)
+        hl_test_cluster_down(&s_c, s_db, s_ok);
     return 0;
 }
 

@@ -12,7 +12,7 @@
  *   truncated bodies, bad CSV quoting, numbers as strings, huge numbers)
  *   gets 4xx JSON naming the field where there is one, the daemon stays up
  *   and the number of appeals does not move. */
-#include "hl_testenv.h"
+#include "hl_testflow.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,23 +35,14 @@ static bool s_ok = true;
 static int s_setup(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    s_c.extra_env[0] = "HL_RATE_EXEMPT=127.0.0.1";
-    s_c.extra_env[1] = "HL_BATCH_MAX_LINES=60";
-    if (hl_cluster_start(&s_c, "hl_int_intake_batch", 1) != 0)
-        return -1;
-    s_db = hl_test_connect(s_c.db_url);
-    return 0;
+    static const char *const env[] = {"HL_RATE_EXEMPT=127.0.0.1", "HL_BATCH_MAX_LINES=60", NULL};
+    return hl_test_cluster_up(&s_c, &s_db, "hl_int_intake_batch", 1, env);
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    PQfinish(s_db);
-    hl_cluster_close(&s_c, s_ok);
+    hl_test_cluster_down(&s_c, s_db, s_ok);
     return 0;
 }
 
@@ -71,11 +62,6 @@ static long s_post(const char *path, const char *type, const char *body, size_t 
         *out = json_loads(text, 0, NULL);
     free(text);
     return st;
-}
-
-static const char *s_field(json_t *answer)
-{
-    return json_string_value(json_object_get(json_object_get(answer, "error"), "field"));
 }
 
 static json_t *s_result(json_t *answer, size_t i)
@@ -139,7 +125,7 @@ static void test_channel_details(void **state)
         assert_int_equal(
             s_post("/v1/appeals", "application/json", bad[i].body, strlen(bad[i].body), &a, NULL),
             422);
-        assert_string_equal(s_field(a), bad[i].field);
+        assert_string_equal(hl_test_error_field(a), bad[i].field);
         json_decref(a);
     }
     assert_int_equal(s_appeals(), before);
@@ -170,10 +156,10 @@ static void test_batch_ndjson(void **state)
     assert_int_equal(json_array_size(json_object_get(a, "results")), 5);
     assert_int_equal(s_int(s_result(a, 0), "line"), 1);
     assert_int_equal(s_int(s_result(a, 0), "status"), 201);
-    assert_string_equal(s_field(s_result(a, 1)), "org_unit");
+    assert_string_equal(hl_test_error_field(s_result(a, 1)), "org_unit");
     assert_int_equal(s_int(s_result(a, 2), "status"), 400);
     assert_int_equal(s_int(s_result(a, 3), "line"), 5);
-    assert_string_equal(s_field(s_result(a, 3)), "category");
+    assert_string_equal(hl_test_error_field(s_result(a, 3)), "category");
     assert_int_equal(s_int(s_result(a, 4), "status"), 201);
     char code0[32];
     snprintf(code0, sizeof code0, "%s",
@@ -221,8 +207,8 @@ static void test_batch_csv(void **state)
     assert_int_equal(s_int(s_result(a, 1), "line"), 4);
     assert_int_equal(s_int(s_result(a, 1), "status"), 422);
     assert_int_equal(s_int(s_result(a, 2), "status"), 201);
-    assert_string_equal(s_field(s_result(a, 3)), "location.lat");
-    assert_string_equal(s_field(s_result(a, 4)), "mailbox");
+    assert_string_equal(hl_test_error_field(s_result(a, 3)), "location.lat");
+    assert_string_equal(hl_test_error_field(s_result(a, 4)), "mailbox");
     json_decref(a);
     assert_int_equal(s_appeals(), before + 2);
     assert_int_equal(hl_test_scalar(s_db, "SELECT count(*) FROM intake.appeal"
@@ -259,7 +245,7 @@ static void test_batch_bad_line_loses_nothing(void **state)
     assert_int_equal(s_post("/v1/appeals/batch", "application/x-ndjson", body, len, &a, hdr), 200);
     assert_int_equal(s_int(a, "created"), 59);
     assert_int_equal(s_int(a, "failed"), 1);
-    assert_string_equal(s_field(s_result(a, 29)), "org_unit");
+    assert_string_equal(hl_test_error_field(s_result(a, 29)), "org_unit");
     json_decref(a);
     assert_int_equal(s_appeals(), before + 59);
 
@@ -392,9 +378,10 @@ static void test_hostile_corpus(void **state)
             fail_msg("corpus %zu (%s): status %ld, want %d", i, corpus[i].body, st,
                      corpus[i].status);
         assert_non_null(json_object_get(a, "error")); /* a JSON error, always */
-        if (corpus[i].field && (!s_field(a) || strcmp(s_field(a), corpus[i].field) != 0))
-            fail_msg("corpus %zu: field %s, want %s", i, s_field(a) ? s_field(a) : "(none)",
-                     corpus[i].field);
+        if (corpus[i].field &&
+            (!hl_test_error_field(a) || strcmp(hl_test_error_field(a), corpus[i].field) != 0))
+            fail_msg("corpus %zu: field %s, want %s", i,
+                     hl_test_error_field(a) ? hl_test_error_field(a) : "(none)", corpus[i].field);
         json_decref(a);
     }
 

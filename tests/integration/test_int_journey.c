@@ -1,7 +1,7 @@
 /* test_int_journey: one appeal of every size through every stage of a real
  * cluster (PostgreSQL, two buses, five daemons), asserting the rows each
  * stage writes and the status a resident sees with their tracking code. */
-#include "hl_testenv.h"
+#include "hl_testflow.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,90 +21,29 @@ static bool s_ok = true;
 static int s_setup(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    s_c.extra_env[0] = "HL_RESEND_AFTER_MS=500";
-    s_c.extra_env[1] = "HL_SWEEP_INTERVAL_MS=200";
-    if (hl_cluster_start(&s_c, "hl_int_journey", 2) != 0)
-        return -1;
-    s_db = hl_test_connect(s_c.db_url);
-    return 0;
+    static const char *const env[] = {"HL_RESEND_AFTER_MS=500", "HL_SWEEP_INTERVAL_MS=200", NULL};
+    return hl_test_cluster_up(&s_c, &s_db, "hl_int_journey", 2, env);
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    PQfinish(s_db);
-    hl_cluster_close(&s_c, s_ok);
+    hl_test_cluster_down(&s_c, s_db, s_ok);
     return 0;
 }
 
-static long s_count(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return hl_test_scalar(s_db, sql);
-}
-
-static bool s_wait(long want, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return hl_test_wait_scalar(s_db, sql, want, 30);
-}
-
-/* Posts an appeal; returns its tracking code (static per call site buffer). */
+/* Posts an appeal with a contact; writes its tracking code and id. */
 static void s_post(const char *channel, const char *org_unit, const char *body, char code[32],
                    char id[64])
 {
-    json_t *out = NULL;
-    json_t *req =
-        json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "channel", channel, "org_unit", org_unit, "body",
-                  body, "contact", "name", "张某", "phone", "13900001111");
-    long st = hl_test_http(&s_c, HL_T_INTAKE, "POST", "/v1/appeals", req, &out, NULL);
-    json_decref(req);
-    assert_int_equal(st, 201);
+    json_t *out = hl_test_post_appeal(&s_c,
+                                      json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "channel", channel,
+                                                "org_unit", org_unit, "body", body, "contact",
+                                                "name", "张某", "phone", "13900001111"),
+                                      code, id);
     assert_non_null(out);
-    snprintf(code, 32, "%s", json_string_value(json_object_get(out, "tracking_code")));
-    snprintf(id, 64, "%s", json_string_value(json_object_get(out, "id")));
     assert_string_equal(json_string_value(json_object_get(out, "status")), "received");
     json_decref(out);
-}
-
-/* GET /v1/appeals/{code} until its status is `want`; returns the body. */
-static json_t *s_track(const char *code, const char *want)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/v1/appeals/%s", code);
-    for (int i = 0; i < (int)(600 * hl_test_mult()); i++) {
-        json_t *out = NULL;
-        long st = hl_test_http(&s_c, HL_T_INTAKE, "GET", path, NULL, &out, NULL);
-        assert_int_equal(st, 200);
-        const char *status = json_string_value(json_object_get(out, "status"));
-        if (status && strcmp(status, want) == 0)
-            return out;
-        json_decref(out);
-        usleep(50000);
-    }
-    fail_msg("appeal %s never reached status %s", code, want);
-    return NULL;
-}
-
-static bool s_history_has(json_t *appeal, const char *step)
-{
-    json_t *h = json_object_get(appeal, "history");
-    for (size_t i = 0; i < json_array_size(h); i++)
-        if (strcmp(json_string_value(json_object_get(json_array_get(h, i), "status")), step) == 0)
-            return true;
-    return false;
 }
 
 static void test_small_goes_to_council(void **state)
@@ -116,19 +55,22 @@ static void test_small_goes_to_council(void **state)
     char code[32], id[64];
     s_post("phone", "cp006",
            "春江花城十四号楼楼上住户半夜经常大声喧哗，邻里多次沟通无果，请求调解。", code, id);
-    json_t *a = s_track(code, "routed");
+    json_t *a = hl_test_track(&s_c, code, "routed");
     assert_string_equal(json_string_value(json_object_get(a, "size")), "small");
     const char *item = json_string_value(json_object_get(a, "item_id"));
     assert_non_null(item);
-    assert_true(s_history_has(a, "received"));
-    assert_true(s_history_has(a, "classified"));
-    assert_true(s_history_has(a, "routed"));
+    assert_true(hl_test_history_has(a, "received"));
+    assert_true(hl_test_history_has(a, "classified"));
+    assert_true(hl_test_history_has(a, "routed"));
     assert_null(json_object_get(a, "contact")); /* never any contact data */
-    assert_int_equal(s_count("SELECT count(*) FROM triage.case WHERE appeal_id = '%s' AND size = "
-                             "'small'",
-                             id),
-                     1);
-    assert_int_equal(s_count("SELECT count(*) FROM triage.council WHERE item_id = '%s'", item), 1);
+    assert_int_equal(
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM triage.case WHERE appeal_id = '%s' AND size = "
+                       "'small'",
+                       id),
+        1);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.council WHERE item_id = '%s'", item), 1);
 
     char path[128];
     snprintf(path, sizeof path, "/v1/items/%s/council", item);
@@ -140,8 +82,8 @@ static void test_small_goes_to_council(void **state)
     assert_int_equal(hl_test_http(&s_c, HL_T_TRIAGE, "POST", path, rec, NULL, NULL), 409);
     json_decref(rec);
     json_decref(a);
-    a = s_track(code, "resolved");
-    assert_true(s_history_has(a, "resolved"));
+    a = hl_test_track(&s_c, code, "resolved");
+    assert_true(hl_test_history_has(a, "resolved"));
     json_decref(a);
     s_ok = true;
 }
@@ -156,10 +98,11 @@ static void test_wish_claimed_and_rewarded(void **state)
     s_post("visit", "cp005",
            "入户探访丹桂园独居老人罗奶奶，老人不会用手机交水电费，想请志愿者按月代为缴纳。", code,
            id);
-    json_t *a = s_track(code, "routed");
+    json_t *a = hl_test_track(&s_c, code, "routed");
     assert_string_equal(json_string_value(json_object_get(a, "size")), "wish");
     const char *item = json_string_value(json_object_get(a, "item_id"));
-    assert_true(s_wait(1, "SELECT count(*) FROM bounty.wish WHERE item_id = '%s'", item));
+    assert_true(
+        hl_test_waitf(s_db, 1, 30, "SELECT count(*) FROM bounty.wish WHERE item_id = '%s'", item));
 
     json_t *list = NULL;
     assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", "/v1/wishes?status=open&org_unit=cp005",
@@ -194,14 +137,16 @@ static void test_wish_claimed_and_rewarded(void **state)
     assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, NULL), 200);
     json_decref(b);
     /* No points before the community approves. */
-    assert_int_equal(s_count("SELECT count(*) FROM points.ledger WHERE account = '%s'", grid), 0);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM points.ledger WHERE account = '%s'", grid), 0);
     b = json_pack("{s:s, s:s}", "reviewer", community, "decision", "approve");
     snprintf(path, sizeof path, "/v1/wishes/%s/review", wish);
     assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, NULL), 200);
     assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, NULL), 409);
     json_decref(b);
 
-    assert_true(s_wait(1, "SELECT count(*) FROM points.ledger WHERE account = '%s'", grid));
+    assert_true(hl_test_waitf(s_db, 1, 30,
+                              "SELECT count(*) FROM points.ledger WHERE account = '%s'", grid));
     json_t *bal = NULL;
     snprintf(path, sizeof path, "/v1/balances/%s", grid);
     assert_int_equal(hl_test_http(&s_c, HL_T_POINTS, "GET", path, NULL, &bal, NULL), 200);
@@ -209,7 +154,7 @@ static void test_wish_claimed_and_rewarded(void **state)
     json_decref(bal);
     json_decref(list);
     json_decref(a);
-    a = s_track(code, "resolved");
+    a = hl_test_track(&s_c, code, "resolved");
     json_decref(a);
     s_ok = true;
 }
@@ -224,11 +169,12 @@ static void test_large_goes_to_alliance(void **state)
     s_post("web", "cp010",
            "红旗路下穿隧道排水能力不足，短时强降雨即积水封闭，建议市政部门增设强排泵站。", code,
            id);
-    json_t *a = s_track(code, "routed");
+    json_t *a = hl_test_track(&s_c, code, "routed");
     assert_string_equal(json_string_value(json_object_get(a, "size")), "large");
     char item[64];
     snprintf(item, sizeof item, "%s", json_string_value(json_object_get(a, "item_id")));
-    assert_true(s_wait(1, "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'", item));
+    assert_true(hl_test_waitf(
+        s_db, 1, 30, "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'", item));
 
     json_t *m = NULL;
     assert_int_equal(hl_test_http(&s_c, HL_T_ALLIANCE, "GET", "/v1/meetings/next", NULL, &m, NULL),
@@ -244,12 +190,12 @@ static void test_large_goes_to_alliance(void **state)
     json_decref(b);
     json_decref(m);
     json_decref(a);
-    a = s_track(code, "resolved");
+    a = hl_test_track(&s_c, code, "resolved");
     json_decref(a);
-    assert_true(s_wait(1,
-                       "SELECT count(*) FROM triage.item WHERE id = '%s' AND status = "
-                       "'resolved'",
-                       item));
+    assert_true(hl_test_waitf(s_db, 1, 30,
+                              "SELECT count(*) FROM triage.item WHERE id = '%s' AND status = "
+                              "'resolved'",
+                              item));
     s_ok = true;
 }
 
@@ -259,7 +205,7 @@ static void test_idempotency_key(void **state)
     if (!hl_test_pg())
         skip();
     s_ok = false;
-    long before = s_count("SELECT count(*) FROM intake.appeal");
+    long before = hl_test_countf(s_db, "SELECT count(*) FROM intake.appeal");
     const char *hdr[] = {"Idempotency-Key: journey-1", NULL};
     json_t *req = json_pack("{s:s, s:s, s:s}", "channel", "mailbox", "org_unit", "cp003", "body",
                             "惠民小区9幢北侧绿化带被车辆长期碾压占用。");
@@ -270,7 +216,7 @@ static void test_idempotency_key(void **state)
                         json_string_value(json_object_get(b, "tracking_code")));
     json_object_set_new(req, "body", json_string("另一件事"));
     assert_int_equal(hl_test_http(&s_c, HL_T_INTAKE, "POST", "/v1/appeals", req, NULL, hdr), 422);
-    assert_int_equal(s_count("SELECT count(*) FROM intake.appeal"), before + 1);
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM intake.appeal"), before + 1);
     json_decref(req);
     json_decref(a);
     json_decref(b);
@@ -283,7 +229,7 @@ static void test_bad_input_stores_nothing(void **state)
     if (!hl_test_pg())
         skip();
     s_ok = false;
-    long before = s_count("SELECT count(*) FROM intake.appeal");
+    long before = hl_test_countf(s_db, "SELECT count(*) FROM intake.appeal");
     static const struct {
         const char *body;  /* request body */
         long status;       /* expected status */
@@ -339,7 +285,7 @@ static void test_bad_input_stores_nothing(void **state)
     assert_int_equal(hl_test_http(&s_c, HL_T_INTAKE, "GET", "/v1/nothing", NULL, NULL, NULL), 404);
     assert_int_equal(hl_test_http(&s_c, HL_T_INTAKE, "DELETE", "/v1/appeals", NULL, NULL, NULL),
                      405);
-    assert_int_equal(s_count("SELECT count(*) FROM intake.appeal"), before);
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM intake.appeal"), before);
     s_ok = true;
 }
 
@@ -390,9 +336,11 @@ static void test_pipeline_settles_and_drains(void **state)
     if (!hl_test_pg())
         skip();
     s_ok = false;
-    assert_true(s_wait(0, "SELECT count(*) FROM pipeline.message WHERE done_at IS NULL"));
-    assert_int_equal(s_count("SELECT count(*) FROM pipeline.message WHERE dead_at IS NOT NULL"), 0);
-    assert_int_equal(s_count("SELECT count(*) FROM pipeline.dead_letter"), 0);
+    assert_true(
+        hl_test_waitf(s_db, 0, 30, "SELECT count(*) FROM pipeline.message WHERE done_at IS NULL"));
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM pipeline.message WHERE dead_at IS NOT NULL"), 0);
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM pipeline.dead_letter"), 0);
     /* Graceful drain: SIGTERM, every process exits 0. */
     assert_int_equal(hl_cluster_stop(&s_c), 0);
     s_ok = true;

@@ -4,9 +4,8 @@
  * XML with the standard filters — and the refusals: bad fields (400, the
  * standard's error shape, nothing stored), no key or a revoked key (403),
  * and a flooding key (429 with Retry-After) while another key is served. */
-#include "hl_testenv.h"
+#include "hl_testflow.h"
 
-#include <curl/curl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,25 +27,16 @@ static char s_id[40];             /* the request posted in test_post_and_read */
 static int s_setup(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
     /* No loopback exemption here: this test is about the limits. */
-    s_c.extra_env[0] = "HL_RATE_EXEMPT=";
-    s_c.extra_env[1] = "HL_RATE_PER_ADDR_PER_MIN=600";
-    s_c.extra_env[2] = "HL_RATE_BURST=20";
-    if (hl_cluster_start(&s_c, "hl_int_open311", 1) != 0)
-        return -1;
-    s_db = hl_test_connect(s_c.db_url);
-    return 0;
+    static const char *const env[] = {"HL_RATE_EXEMPT=", "HL_RATE_PER_ADDR_PER_MIN=600",
+                                      "HL_RATE_BURST=20", NULL};
+    return hl_test_cluster_up(&s_c, &s_db, "hl_int_open311", 1, env);
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    PQfinish(s_db);
-    hl_cluster_close(&s_c, s_started == s_finished);
+    hl_test_cluster_down(&s_c, s_db, s_started == s_finished);
     return 0;
 }
 
@@ -58,72 +47,19 @@ static int s_teardown(void **state)
         s_started++;                                                                               \
     } while (0)
 
-/* One HTTP request to hl-intake; returns the status, the body (caller
- * frees) and the Retry-After header when there is one. */
-typedef struct {
-    char *body;           /* owned */
-    char retry_after[16]; /* "" when absent */
-    char content_type[64];
-} s_resp_t;
-
-static size_t s_body_cb(char *data, size_t size, size_t n, void *arg)
-{
-    char **body = arg;
-    size_t old = *body ? strlen(*body) : 0;
-    *body = realloc(*body, old + size * n + 1);
-    memcpy(*body + old, data, size * n);
-    (*body)[old + size * n] = '\0';
-    return size * n;
-}
-
-static size_t s_header_cb(char *data, size_t size, size_t n, void *arg)
-{
-    s_resp_t *r = arg;
-    size_t len = size * n;
-    if (len > 13 && strncasecmp(data, "Retry-After:", 12) == 0)
-        snprintf(r->retry_after, sizeof r->retry_after, "%.*s", (int)strcspn(data + 13, "\r\n"),
-                 data + 13);
-    if (len > 14 && strncasecmp(data, "Content-Type:", 13) == 0)
-        snprintf(r->content_type, sizeof r->content_type, "%.*s", (int)strcspn(data + 14, "\r\n"),
-                 data + 14);
-    return len;
-}
-
+/* One HTTP request to hl-intake, a form-encoded body when `form`; returns
+ * the status, the body (caller frees) and the headers in *r. */
 static long s_http(const char *method, const char *path, const char *form, const char *extra_header,
-                   s_resp_t *r)
+                   hl_test_resp_t *r)
 {
-    memset(r, 0, sizeof *r);
-    char url[512];
+    char url[1024];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s_c.http_port[HL_T_INTAKE], path);
-    CURL *curl = curl_easy_init();
-    struct curl_slist *hdr = NULL;
-    if (form)
-        hdr = curl_slist_append(hdr, "Content-Type: application/x-www-form-urlencoded");
-    if (extra_header)
-        hdr = curl_slist_append(hdr, extra_header);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_body_cb);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, s_header_cb);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(20000 * hl_test_mult()));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
-    if (form) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
-    }
-    long status = 0;
-    if (curl_easy_perform(curl) == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(curl);
-    if (!r->body)
-        r->body = strdup("");
-    return status;
+    const char *headers[] = {extra_header, NULL};
+    return hl_test_http_ex(url, method, form ? "application/x-www-form-urlencoded" : NULL, form,
+                           form ? strlen(form) : 0, headers, r);
 }
 
-static json_t *s_json(const s_resp_t *r)
+static json_t *s_json(const hl_test_resp_t *r)
 {
     json_t *j = json_loads(r->body, 0, NULL);
     if (!j)
@@ -133,7 +69,7 @@ static json_t *s_json(const s_resp_t *r)
 }
 
 /* Asserts the standard's error shape with `code`. */
-static void s_assert_error(long status, const s_resp_t *r, int code)
+static void s_assert_error(long status, const hl_test_resp_t *r, int code)
 {
     if (status != code)
         fprintf(stderr, "want %d, got %ld: %s\n", code, status, r->body);
@@ -177,7 +113,7 @@ static bool s_wait_key(const char *key, long want)
     char form[256];
     snprintf(form, sizeof form, "api_key=%s&address_id=cp001", key);
     for (int i = 0; i < (int)(150 * hl_test_mult()); i++) {
-        s_resp_t r;
+        hl_test_resp_t r;
         long st = s_http("POST", "/open311/v2/requests.json", form, NULL, &r);
         free(r.body);
         if (st == want)
@@ -191,7 +127,7 @@ static void test_discovery(void **state)
 {
     (void)state;
     SKIP_WITHOUT_PG();
-    s_resp_t r;
+    hl_test_resp_t r;
     assert_int_equal(s_http("GET", "/open311/v2/discovery.json", NULL, NULL, &r), 200);
     json_t *j = s_json(&r);
     json_t *ep = json_array_get(json_object_get(j, "endpoints"), 0);
@@ -215,7 +151,7 @@ static void test_services(void **state)
 {
     (void)state;
     SKIP_WITHOUT_PG();
-    s_resp_t r;
+    hl_test_resp_t r;
     assert_int_equal(s_http("GET", "/open311/v2/services.json", NULL, NULL, &r), 200);
     json_t *j = s_json(&r);
     assert_int_equal(json_array_size(j), 12);
@@ -271,7 +207,7 @@ static void test_post_and_read(void **state)
              "&first_name=Li&last_name=Wei&phone=13800000001&email=li%%40example.cn"
              "&media_url=https%%3A%%2F%%2Fexample.cn%%2Fp.jpg&device_id=&account_id=",
              s_key_a);
-    s_resp_t r;
+    hl_test_resp_t r;
     long st = s_http("POST", "/open311/v2/requests.json", form, NULL, &r);
     if (st != 201)
         fprintf(stderr, "POST: %s\n", r.body);
@@ -342,7 +278,7 @@ static long s_list(const char *query, bool *has_id)
 {
     char path[512];
     snprintf(path, sizeof path, "/open311/v2/requests.json?%s", query);
-    s_resp_t r;
+    hl_test_resp_t r;
     long st = s_http("GET", path, NULL, NULL, &r);
     if (st != 200)
         fprintf(stderr, "GET %s: %ld %s\n", path, st, r.body);
@@ -393,7 +329,7 @@ static void test_filters(void **state)
     assert_int_equal(s_list("page_size=1", &has), 1);
 
     s_rest();
-    s_resp_t r;
+    hl_test_resp_t r;
     static const char *const bad[] = {"start_date=yesterday", "end_date=2010-01-01T00:00:00",
                                       "status=pending",       "service_request_id=x';--",
                                       "page_size=0",          "page_size=5000",
@@ -441,7 +377,7 @@ static void test_bad_posts_store_nothing(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char form[512];
         snprintf(form, sizeof form, "api_key=%s&%s", s_key_a, bad[i]);
-        s_resp_t r;
+        hl_test_resp_t r;
         long st = s_http("POST", "/open311/v2/requests.json", form, NULL, &r);
         if (st != 400)
             fprintf(stderr, "case %zu: %ld %s\n", i, st, r.body);
@@ -449,7 +385,7 @@ static void test_bad_posts_store_nothing(void **state)
         free(r.body);
     }
     /* XML errors for .xml, and the wrong content type. */
-    s_resp_t r;
+    hl_test_resp_t r;
     char form[256];
     snprintf(form, sizeof form, "api_key=%s&lat=1", s_key_a);
     assert_int_equal(s_http("POST", "/open311/v2/requests.xml", form, NULL, &r), 400);
@@ -465,7 +401,7 @@ static void test_keys_required(void **state)
     (void)state;
     SKIP_WITHOUT_PG();
     long before = s_appeals();
-    s_resp_t r;
+    hl_test_resp_t r;
     const char *form = "service_code=parking&address_id=cp001&description=x";
     s_assert_error(s_http("POST", "/open311/v2/requests.json", form, NULL, &r), &r, 403);
     free(r.body);
@@ -495,7 +431,7 @@ static void test_flood_and_revoke(void **state)
              "api_key=%s&service_code=roads&address_id=cp011&description=polite", s_key_a);
     int created = 0, limited = 0, polite_ok = 0;
     for (int i = 0; i < 40; i++) {
-        s_resp_t r;
+        hl_test_resp_t r;
         long st = s_http("POST", "/open311/v2/requests.json", flood, NULL, &r);
         if (st == 201)
             created++;
@@ -544,7 +480,7 @@ static void test_anonymous_flood(void **state)
     int limited = 0;
     char retry[16] = "";
     for (int i = 0; i < 40; i++) {
-        s_resp_t r;
+        hl_test_resp_t r;
         long st = s_http("POST", "/v1/appeals", NULL, NULL, &r);
         if (st == 429) {
             limited++;

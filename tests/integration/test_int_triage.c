@@ -5,7 +5,7 @@
  * deadline firing through the injectable clock (HL_CLOCK_OFFSET_S, after a
  * restart: deadlines live in PostgreSQL). The tests run in order and share
  * one cluster. */
-#include "hl_testenv.h"
+#include "hl_testflow.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,62 +25,16 @@ static bool s_ok = true;
 static int s_setup(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    s_c.extra_env[0] = "HL_RESEND_AFTER_MS=500";
-    s_c.extra_env[1] = "HL_SWEEP_INTERVAL_MS=200";
-    s_c.extra_env[2] = "HL_DEADLINE_SCAN_MS=200";
-    if (hl_cluster_start(&s_c, "hl_int_triage", 1) != 0)
-        return -1;
-    s_db = hl_test_connect(s_c.db_url);
-    return 0;
+    static const char *const env[] = {"HL_RESEND_AFTER_MS=500", "HL_SWEEP_INTERVAL_MS=200",
+                                      "HL_DEADLINE_SCAN_MS=200", NULL};
+    return hl_test_cluster_up(&s_c, &s_db, "hl_int_triage", 1, env);
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    if (!hl_test_pg())
-        return 0;
-    PQfinish(s_db);
-    hl_cluster_close(&s_c, s_ok);
+    hl_test_cluster_down(&s_c, s_db, s_ok);
     return 0;
-}
-
-static long s_count(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return hl_test_scalar(s_db, sql);
-}
-
-static bool s_wait(long want, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return hl_test_wait_scalar(s_db, sql, want, 30);
-}
-
-/* One text value of a query (static buffer). */
-static const char *s_text(const char *fmt, ...)
-{
-    static char out[128];
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    PGresult *r = PQexec(s_db, sql);
-    out[0] = '\0';
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        snprintf(out, sizeof out, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return out;
 }
 
 /* Posts an appeal and waits until triage has its case; writes its id and
@@ -88,16 +42,13 @@ static const char *s_text(const char *fmt, ...)
 static void s_appeal(const char *org_unit, const char *channel, const char *body, char id[64],
                      char item[64])
 {
-    json_t *out = NULL;
-    json_t *req =
-        json_pack("{s:s, s:s, s:s}", "channel", channel, "org_unit", org_unit, "body", body);
-    long st = hl_test_http(&s_c, HL_T_INTAKE, "POST", "/v1/appeals", req, &out, NULL);
-    json_decref(req);
-    assert_int_equal(st, 201);
-    snprintf(id, 64, "%s", json_string_value(json_object_get(out, "id")));
-    json_decref(out);
-    assert_true(s_wait(1, "SELECT count(*) FROM triage.case WHERE appeal_id = '%s'", id));
-    snprintf(item, 64, "%s", s_text("SELECT item_id FROM triage.case WHERE appeal_id = '%s'", id));
+    json_decref(hl_test_post_appeal(
+        &s_c, json_pack("{s:s, s:s, s:s}", "channel", channel, "org_unit", org_unit, "body", body),
+        NULL, id));
+    assert_true(
+        hl_test_waitf(s_db, 1, 30, "SELECT count(*) FROM triage.case WHERE appeal_id = '%s'", id));
+    snprintf(item, 64, "%s",
+             hl_test_textf(s_db, "SELECT item_id FROM triage.case WHERE appeal_id = '%s'", id));
 }
 
 static long s_post(const char *path, json_t *body, json_t **out)
@@ -122,15 +73,19 @@ static void test_consolidate_and_resolve(void **state)
     s_appeal("cp001", "qr", "青枫苑有人把电动车推进电梯里，还在楼道里充电，太危险了", c, ic);
     assert_string_equal(ia, ib);
     assert_string_not_equal(ia, ic);
-    assert_int_equal(s_count("SELECT appeal_count FROM triage.item WHERE id = '%s'", ia), 2);
-    assert_int_equal(s_count("SELECT count(*) FROM triage.council WHERE item_id = '%s'", ia), 1);
-    assert_int_equal(s_count("SELECT appeals FROM reporting.item_appeals WHERE item_id = '%s'", ia),
-                     2);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT appeal_count FROM triage.item WHERE id = '%s'", ia), 2);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.council WHERE item_id = '%s'", ia), 1);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT appeals FROM reporting.item_appeals WHERE item_id = '%s'", ia),
+        2);
     /* Both appeals are told the same item. */
-    assert_true(s_wait(2,
-                       "SELECT count(*) FROM intake.appeal WHERE item_id = '%s' AND status = "
-                       "'routed'",
-                       ia));
+    assert_true(
+        hl_test_waitf(s_db, 2, 30,
+                      "SELECT count(*) FROM intake.appeal WHERE item_id = '%s' AND status = "
+                      "'routed'",
+                      ia));
     char path[128];
     snprintf(path, sizeof path, "/v1/items/%s/council", ia);
     json_t *rec = json_pack("{s:s, s:[s,s,s], s:s, s:s}", "venue", "晚茶议事厅", "attendees",
@@ -138,14 +93,17 @@ static void test_consolidate_and_resolve(void **state)
                             "物业本周更换11栋楼道声控灯", "outcome", "已更换");
     assert_int_equal(s_post(path, rec, NULL), 200);
     /* Resolving the item resolves every appeal in it. */
-    assert_true(s_wait(2,
-                       "SELECT count(*) FROM intake.appeal WHERE id IN ('%s', '%s') AND status "
-                       "= 'resolved'",
-                       a, b));
-    assert_int_equal(s_count("SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = "
-                             "'resolved'",
-                             c),
-                     0);
+    assert_true(
+        hl_test_waitf(s_db, 2, 30,
+                      "SELECT count(*) FROM intake.appeal WHERE id IN ('%s', '%s') AND status "
+                      "= 'resolved'",
+                      a, b));
+    assert_int_equal(
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = "
+                       "'resolved'",
+                       c),
+        0);
     s_ok = true;
 }
 
@@ -158,23 +116,31 @@ static void test_redelivered_appeal_changes_nothing(void **state)
     char a[64], ia[64];
     s_appeal("cp005", "phone",
              "丹桂园有户人家在楼下空地堆放收来的废品，纸板塑料瓶堆成山，招蟑螂老鼠。", a, ia);
-    long decisions = s_count("SELECT count(*) FROM pipeline.message WHERE type = 'TriageDecision'"
-                             " AND trace_id = '%s'",
-                             a);
+    long decisions =
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM pipeline.message WHERE type = 'TriageDecision'"
+                       " AND trace_id = '%s'",
+                       a);
     assert_int_equal(decisions, 1);
     /* The pipeline re-sends the message as if its first delivery was lost. */
     PQclear(PQexec(s_db, "UPDATE pipeline.message SET done_at = NULL, done_by = NULL,"
                          " next_attempt_at = now() WHERE type = 'AppealReceived'"));
-    assert_true(s_wait(0, "SELECT count(*) FROM pipeline.message WHERE type = 'AppealReceived'"
-                          " AND done_at IS NULL"));
-    assert_int_equal(s_count("SELECT count(*) FROM triage.case WHERE appeal_id = '%s'", a), 1);
-    assert_int_equal(s_count("SELECT appeal_count FROM triage.item WHERE id = '%s'", ia), 1);
-    assert_int_equal(s_count("SELECT count(*) FROM pipeline.message WHERE type = 'TriageDecision'"
-                             " AND trace_id = '%s'",
-                             a),
-                     1);
-    assert_int_equal(s_count("SELECT sum(appeal_count) FROM triage.item WHERE status <> 'merged'"),
-                     s_count("SELECT count(*) FROM triage.case"));
+    assert_true(hl_test_waitf(s_db, 0, 30,
+                              "SELECT count(*) FROM pipeline.message WHERE type = 'AppealReceived'"
+                              " AND done_at IS NULL"));
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.case WHERE appeal_id = '%s'", a), 1);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT appeal_count FROM triage.item WHERE id = '%s'", ia), 1);
+    assert_int_equal(
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM pipeline.message WHERE type = 'TriageDecision'"
+                       " AND trace_id = '%s'",
+                       a),
+        1);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT sum(appeal_count) FROM triage.item WHERE status <> 'merged'"),
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.case"));
     s_ok = true;
 }
 
@@ -186,8 +152,9 @@ static void test_override_conflict(void **state)
     s_ok = false;
     char a[64], ia[64], path[128];
     s_appeal("cp002", "qr", "蓝湾丽都3栋楼下的垃圾桶一直没人清，臭得很", a, ia);
-    assert_string_equal(s_text("SELECT size FROM triage.item WHERE id = '%s'", ia), "small");
-    long version = s_count("SELECT version FROM triage.item WHERE id = '%s'", ia);
+    assert_string_equal(hl_test_textf(s_db, "SELECT size FROM triage.item WHERE id = '%s'", ia),
+                        "small");
+    long version = hl_test_countf(s_db, "SELECT version FROM triage.item WHERE id = '%s'", ia);
     snprintf(path, sizeof path, "/v1/items/%s/override", ia);
     /* Bad input: 422 naming the field, nothing stored. */
     json_t *out = NULL;
@@ -202,7 +169,8 @@ static void test_override_conflict(void **state)
                      422);
     assert_int_equal(s_post(path, json_pack("{s:s, s:s}", "size", "large", "reason", "x"), NULL),
                      422);
-    assert_int_equal(s_count("SELECT count(*) FROM triage.override WHERE item_id = '%s'", ia), 0);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.override WHERE item_id = '%s'", ia), 0);
     /* Two commissioners acting on the same version: one wins. */
     long first =
         s_post(path,
@@ -215,17 +183,22 @@ static void test_override_conflict(void **state)
                          NULL);
     assert_int_equal(first, 200);
     assert_int_equal(second, 409);
-    assert_int_equal(s_count("SELECT count(*) FROM triage.override WHERE item_id = '%s'", ia), 1);
-    assert_string_equal(s_text("SELECT size FROM triage.item WHERE id = '%s'", ia), "large");
-    assert_string_equal(s_text("SELECT category FROM triage.item WHERE id = '%s'", ia),
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.override WHERE item_id = '%s'", ia), 1);
+    assert_string_equal(hl_test_textf(s_db, "SELECT size FROM triage.item WHERE id = '%s'", ia),
+                        "large");
+    assert_string_equal(hl_test_textf(s_db, "SELECT category FROM triage.item WHERE id = '%s'", ia),
                         "environment");
     /* The automatic decision is kept beside it. */
-    assert_string_equal(s_text("SELECT size FROM triage.case WHERE appeal_id = '%s'", a), "small");
-    assert_int_equal(s_count("SELECT version FROM triage.item WHERE id = '%s'", ia), version + 1);
+    assert_string_equal(
+        hl_test_textf(s_db, "SELECT size FROM triage.case WHERE appeal_id = '%s'", a), "small");
+    assert_int_equal(hl_test_countf(s_db, "SELECT version FROM triage.item WHERE id = '%s'", ia),
+                     version + 1);
     /* Re-routed: now on the alliance's agenda, and the resident told. */
-    assert_true(s_wait(1, "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'", ia));
-    assert_true(
-        s_wait(1, "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND size = 'large'", a));
+    assert_true(hl_test_waitf(
+        s_db, 1, 30, "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'", ia));
+    assert_true(hl_test_waitf(
+        s_db, 1, 30, "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND size = 'large'", a));
     snprintf(path, sizeof path, "/v1/items/%s/override", "00000000-0000-4000-8000-000000000000");
     assert_int_equal(
         s_post(path, json_pack("{s:s, s:s, s:i}", "size", "large", "reason", "x", "version", 1),
@@ -251,11 +224,15 @@ static void test_merge_and_split(void **state)
     assert_int_equal(
         s_post(path, json_pack("{s:s, s:s}", "into", ib, "reason", "同一批车主占用公共区域"), NULL),
         200);
-    assert_string_equal(s_text("SELECT status FROM triage.item WHERE id = '%s'", ia), "merged");
-    assert_int_equal(s_count("SELECT appeal_count FROM triage.item WHERE id = '%s'", ib), 2);
-    assert_int_equal(s_count("SELECT count(*) FROM triage.case WHERE item_id = '%s'", ib), 2);
-    assert_true(
-        s_wait(1, "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND item_id = '%s'", a, ib));
+    assert_string_equal(hl_test_textf(s_db, "SELECT status FROM triage.item WHERE id = '%s'", ia),
+                        "merged");
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT appeal_count FROM triage.item WHERE id = '%s'", ib), 2);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.case WHERE item_id = '%s'", ib), 2);
+    assert_true(hl_test_waitf(
+        s_db, 1, 30, "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND item_id = '%s'", a,
+        ib));
     /* Merged already: a conflict. */
     assert_int_equal(s_post(path, json_pack("{s:s, s:s}", "into", ib, "reason", "again"), NULL),
                      409);
@@ -274,12 +251,18 @@ static void test_merge_and_split(void **state)
         200);
     const char *fresh = json_string_value(json_object_get(out, "new_item_id"));
     assert_non_null(fresh);
-    assert_int_equal(s_count("SELECT appeal_count FROM triage.item WHERE id = '%s'", ib), 1);
-    assert_int_equal(s_count("SELECT appeal_count FROM triage.item WHERE id = '%s'", fresh), 1);
-    assert_string_equal(s_text("SELECT item_id FROM triage.case WHERE appeal_id = '%s'", a), fresh);
-    assert_int_equal(s_count("SELECT count(*) FROM triage.council WHERE item_id = '%s'", fresh), 1);
     assert_int_equal(
-        s_count("SELECT count(*) FROM triage.override WHERE kind IN ('merge', 'split')"), 2);
+        hl_test_countf(s_db, "SELECT appeal_count FROM triage.item WHERE id = '%s'", ib), 1);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT appeal_count FROM triage.item WHERE id = '%s'", fresh), 1);
+    assert_string_equal(
+        hl_test_textf(s_db, "SELECT item_id FROM triage.case WHERE appeal_id = '%s'", a), fresh);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.council WHERE item_id = '%s'", fresh), 1);
+    assert_int_equal(
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM triage.override WHERE kind IN ('merge', 'split')"),
+        2);
     json_decref(out);
     s_ok = true;
 }
@@ -290,22 +273,27 @@ static void test_working_days(void **state)
     if (!hl_test_pg())
         skip();
     /* The National Day week is off; Sunday 20 September 2026 is worked. */
-    assert_string_equal(s_text("SELECT triage.add_working_days('2026-09-30 10:00+08', 1)"
-                               " AT TIME ZONE 'Asia/Shanghai'"),
+    assert_string_equal(hl_test_textf(s_db,
+                                      "SELECT triage.add_working_days('2026-09-30 10:00+08', 1)"
+                                      " AT TIME ZONE 'Asia/Shanghai'"),
                         "2026-10-08 10:00:00");
-    assert_string_equal(s_text("SELECT triage.add_working_days('2026-09-18 10:00+08', 2)"
-                               " AT TIME ZONE 'Asia/Shanghai'"),
+    assert_string_equal(hl_test_textf(s_db,
+                                      "SELECT triage.add_working_days('2026-09-18 10:00+08', 2)"
+                                      " AT TIME ZONE 'Asia/Shanghai'"),
                         "2026-09-21 10:00:00");
-    assert_string_equal(s_text("SELECT triage.add_working_days('2026-03-06 09:00+08', 1)"
-                               " AT TIME ZONE 'Asia/Shanghai'"),
+    assert_string_equal(hl_test_textf(s_db,
+                                      "SELECT triage.add_working_days('2026-03-06 09:00+08', 1)"
+                                      " AT TIME ZONE 'Asia/Shanghai'"),
                         "2026-03-09 09:00:00");
     /* A category's own limit wins over the default. */
-    assert_string_equal(s_text("SELECT triage.deadline('2026-03-02 09:00+08', 'small', 'hear',"
-                               " 'safety') AT TIME ZONE 'Asia/Shanghai'"),
-                        "2026-03-04 09:00:00");
-    assert_string_equal(s_text("SELECT triage.deadline('2026-03-02 09:00+08', 'small', 'hear',"
-                               " 'parking') AT TIME ZONE 'Asia/Shanghai'"),
-                        "2026-03-09 09:00:00");
+    assert_string_equal(
+        hl_test_textf(s_db, "SELECT triage.deadline('2026-03-02 09:00+08', 'small', 'hear',"
+                            " 'safety') AT TIME ZONE 'Asia/Shanghai'"),
+        "2026-03-04 09:00:00");
+    assert_string_equal(
+        hl_test_textf(s_db, "SELECT triage.deadline('2026-03-02 09:00+08', 'small', 'hear',"
+                            " 'parking') AT TIME ZONE 'Asia/Shanghai'"),
+        "2026-03-09 09:00:00");
 }
 
 static void test_deadline_escalates(void **state)
@@ -316,9 +304,12 @@ static void test_deadline_escalates(void **state)
     s_ok = false;
     char a[64], ia[64];
     s_appeal("cp004", "phone", "农机厂宿舍3号楼门口的路灯坏了好几天，晚上黑漆漆的", a, ia);
-    assert_string_equal(s_text("SELECT level FROM triage.item WHERE id = '%s'", ia), "compound");
+    assert_string_equal(hl_test_textf(s_db, "SELECT level FROM triage.item WHERE id = '%s'", ia),
+                        "compound");
     assert_int_equal(
-        s_count("SELECT count(*) FROM triage.item WHERE id = '%s' AND due_at > now()", ia), 1);
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.item WHERE id = '%s' AND due_at > now()",
+                       ia),
+        1);
     json_t *out = NULL;
     assert_int_equal(hl_test_http(&s_c, HL_T_TRIAGE, "GET", "/v1/escalations/due?within_hours=2000",
                                   NULL, &out, NULL),
@@ -329,27 +320,32 @@ static void test_deadline_escalates(void **state)
                                   NULL, NULL, NULL),
                      400);
     /* Nothing is due yet. */
-    assert_int_equal(s_count("SELECT count(*) FROM triage.escalation"), 0);
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM triage.escalation"), 0);
     /* Restart hl-triage with its clock 12 days ahead (more than any small
      * limit, fewer than the next one): the deadline fires within a scan. */
     hl_cluster_kill(&s_c, HL_T_TRIAGE, SIGTERM);
     s_c.extra_env[3] = "HL_CLOCK_OFFSET_S=1036800";
     assert_int_equal(hl_cluster_spawn(&s_c, HL_T_TRIAGE), 0);
-    assert_true(s_wait(1, "SELECT count(*) FROM triage.escalation WHERE item_id = '%s'", ia));
-    assert_string_equal(s_text("SELECT level FROM triage.item WHERE id = '%s'", ia), "community");
-    assert_string_equal(s_text("SELECT target FROM triage.item WHERE id = '%s'", ia),
-                        s_text("SELECT parent FROM org.org_unit WHERE code = 'cp004'"));
+    assert_true(hl_test_waitf(s_db, 1, 30,
+                              "SELECT count(*) FROM triage.escalation WHERE item_id = '%s'", ia));
+    assert_string_equal(hl_test_textf(s_db, "SELECT level FROM triage.item WHERE id = '%s'", ia),
+                        "community");
     assert_string_equal(
-        s_text("SELECT to_level FROM reporting.escalation WHERE item_id = '%s'", ia), "community");
+        hl_test_textf(s_db, "SELECT target FROM triage.item WHERE id = '%s'", ia),
+        hl_test_textf(s_db, "SELECT parent FROM org.org_unit WHERE code = 'cp004'"));
+    assert_string_equal(
+        hl_test_textf(s_db, "SELECT to_level FROM reporting.escalation WHERE item_id = '%s'", ia),
+        "community");
     /* The resident's history shows it. */
-    assert_true(s_wait(1,
-                       "SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
-                       " AND detail = 'to escalated'",
-                       a));
+    assert_true(hl_test_waitf(s_db, 1, 30,
+                              "SELECT count(*) FROM intake.appeal_event WHERE appeal_id = '%s'"
+                              " AND detail = 'to escalated'",
+                              a));
     /* The new deadline is ahead of the shifted clock: it does not fire again. */
-    assert_int_equal(s_count("SELECT count(*) FROM triage.item WHERE id = '%s'"
-                             " AND due_at > now() + interval '12 days'",
-                             ia),
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM triage.item WHERE id = '%s'"
+                                    " AND due_at > now() + interval '12 days'",
+                                    ia),
                      1);
     s_ok = true;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -301,14 +302,38 @@ static size_t s_write(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-long hl_test_http_raw(const char *url, const char *method, const char *content_type,
-                      const char *body, size_t len, char **out, const char *const *headers)
+/* Copies the value of header line `data` into `out` when it is `name`. */
+static void s_header_value(const char *data, size_t len, const char *name, char *out, size_t size)
+{
+    size_t n = strlen(name);
+    if (len <= n + 1 || strncasecmp(data, name, n) != 0 || data[n] != ':')
+        return;
+    const char *v = data + n + 1;
+    while (v < data + len && *v == ' ')
+        v++;
+    size_t vlen = 0;
+    while (v + vlen < data + len && v[vlen] != '\r' && v[vlen] != '\n')
+        vlen++;
+    snprintf(out, size, "%.*s", (int)vlen, v);
+}
+
+static size_t s_header(char *data, size_t size, size_t n, void *arg)
+{
+    hl_test_resp_t *r = arg;
+    s_header_value(data, size * n, "Retry-After", r->retry_after, sizeof r->retry_after);
+    s_header_value(data, size * n, "Content-Type", r->content_type, sizeof r->content_type);
+    return size * n;
+}
+
+long hl_test_http_ex(const char *url, const char *method, const char *content_type,
+                     const char *body, size_t len, const char *const *headers, hl_test_resp_t *r)
 {
     static bool inited;
     if (!inited) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         inited = true;
     }
+    memset(r, 0, sizeof *r);
     CURL *curl = curl_easy_init();
     hl_buf_t resp = {0};
     struct curl_slist *hdr = NULL;
@@ -323,22 +348,32 @@ long hl_test_http_raw(const char *url, const char *method, const char *content_t
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, s_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(20000 * hl_test_mult()));
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
     if (body) {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
     }
-    long status = 0;
     if (curl_easy_perform(curl) == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(curl);
+    r->body = resp.data ? resp.data : hl_strdup("");
+    return r->status;
+}
+
+long hl_test_http_raw(const char *url, const char *method, const char *content_type,
+                      const char *body, size_t len, char **out, const char *const *headers)
+{
+    hl_test_resp_t r;
+    hl_test_http_ex(url, method, content_type, body, len, headers, &r);
     if (out)
-        *out = resp.data ? resp.data : hl_strdup("");
+        *out = r.body;
     else
-        hl_buf_close(&resp);
-    return status;
+        free(r.body);
+    return r.status;
 }
 
 long hl_test_http(hl_cluster_t *c, int which, const char *method, const char *path, json_t *body,

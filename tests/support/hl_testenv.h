@@ -73,4 +73,16 @@ long hl_test_http(hl_cluster_t *c, int which, const char *method, const char *pa
 long hl_test_http_raw(const char *url, const char *method, const char *content_type,
                       const char *body, size_t len, char **out, const char *const *headers);
 
+/* One HTTP exchange with the response headers tests look at. */
+typedef struct {
+    long status;           /* 0: no answer */
+    char *body;            /* owned (free), "" when empty */
+    char retry_after[16];  /* Retry-After, "" when absent */
+    char content_type[64]; /* Content-Type, "" when absent */
+} hl_test_resp_t;
+
+/* hl_test_http_raw that fills *r (body and headers); returns r->status. */
+long hl_test_http_ex(const char *url, const char *method, const char *content_type,
+                     const char *body, size_t len, const char *const *headers, hl_test_resp_t *r);
+
 #endif

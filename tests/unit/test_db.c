@@ -17,7 +17,7 @@
 #include "hl_db.h"
 #include "hl_err.h"
 #include "hl_log.h"
-#include "hl_testenv.h"
+#include "hl_testflow.h"
 
 static char *s_url;     /* the test database */
 static PGconn *s_admin; /* blocking connection to it, for checks */
@@ -31,15 +31,6 @@ static const char s_sql_bytes[] = "SELECT $1::bytea, $2::text IS NULL";
 static const char s_sql_prepared[] = "SELECT count(*) FROM pg_prepared_statements";
 static const char s_sql_missing[] = "SELECT * FROM no_such_table";
 
-static void s_exec(const char *sql)
-{
-    PGresult *r = PQexec(s_admin, sql);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-}
-
 static int s_group_setup(void **state)
 {
     (void)state;
@@ -47,17 +38,15 @@ static int s_group_setup(void **state)
         return 0;
     s_url = hl_test_create_db("hl_unit_db");
     s_admin = hl_test_connect(s_url);
-    s_exec("CREATE TABLE t (id int PRIMARY KEY, v text CONSTRAINT t_v_key UNIQUE,"
-           " n int CONSTRAINT t_n_check CHECK (n >= 0))");
+    hl_test_exec(s_admin, "CREATE TABLE t (id int PRIMARY KEY, v text CONSTRAINT t_v_key UNIQUE,"
+                          " n int CONSTRAINT t_n_check CHECK (n >= 0))");
     return 0;
 }
 
 static int s_group_teardown(void **state)
 {
     (void)state;
-    if (s_admin)
-        PQfinish(s_admin);
-    free(s_url);
+    hl_test_disconnect(&s_admin, &s_url);
     return 0;
 }
 
@@ -65,7 +54,7 @@ static int s_setup(void **state)
 {
     (void)state;
     if (s_admin)
-        s_exec("TRUNCATE t");
+        hl_test_exec(s_admin, "TRUNCATE t");
     return 0;
 }
 
@@ -379,7 +368,7 @@ static void test_unique_violation_fails_alone(void **state)
 {
     (void)state;
     S_NEED_PG();
-    s_exec("INSERT INTO t VALUES (1000, 'taken', 0)");
+    hl_test_exec(s_admin, "INSERT INTO t VALUES (1000, 'taken', 0)");
     s_bad_kind = 0;
     fx_t *f = s_fx_new(s_url, 51, 256);
     f->on_ready = s_bad_neighbour_ready;
@@ -392,7 +381,7 @@ static void test_check_violation_fails_alone(void **state)
 {
     (void)state;
     S_NEED_PG();
-    s_exec("INSERT INTO t VALUES (1000, 'other', 0)");
+    hl_test_exec(s_admin, "INSERT INTO t VALUES (1000, 'other', 0)");
     s_bad_kind = 1;
     fx_t *f = s_fx_new(s_url, 51, 256);
     f->on_ready = s_bad_neighbour_ready;

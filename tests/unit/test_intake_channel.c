@@ -53,19 +53,47 @@ static void test_time_parse(void **state)
         assert_false(intake_time_parse(bad[i], &us));
 }
 
+/* The refusal status of a one-record CSV batch whose body cell holds the
+ * `n` bytes of `cell` (hl_utf8_len checks the bytes). */
+static int s_csv_cell(const char *cell, size_t n, char field[64])
+{
+    char body[64];
+    memcpy(body, "channel,body\nweb,", 17);
+    memcpy(body + 17, cell, n);
+    body[17 + n] = '\n';
+    intake_records_t r;
+    intake_refusal_t why;
+    assert_int_equal(intake_csv_parse(body, 18 + n, 10, &r, &why), 0);
+    assert_int_equal(r.n, 1);
+    int status = r.v[0].refusal.status;
+    snprintf(field, 64, "%s", r.v[0].refusal.field);
+    intake_records_close(&r);
+    return status;
+}
+
 static void test_utf8(void **state)
 {
     (void)state;
-    assert_true(intake_utf8_valid("红色信箱 ok", strlen("红色信箱 ok")));
-    assert_true(intake_utf8_valid("\xF0\x9F\x98\x80", 4));  /* emoji */
-    assert_false(intake_utf8_valid("a\0b", 3));             /* NUL */
-    assert_false(intake_utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
-    assert_false(intake_utf8_valid("\xE0\x80\xAF", 3));     /* overlong, 3 bytes */
-    assert_false(intake_utf8_valid("\xED\xA0\x80", 3));     /* surrogate U+D800 */
-    assert_false(intake_utf8_valid("\xF4\x90\x80\x80", 4)); /* beyond U+10FFFF */
-    assert_false(intake_utf8_valid("\xE7\xBA", 2));         /* truncated */
-    assert_false(intake_utf8_valid("\x80", 1));             /* stray continuation */
-    assert_false(intake_utf8_valid("\xFF", 1));
+    char field[64];
+    assert_int_equal(s_csv_cell("红色信箱 ok", strlen("红色信箱 ok"), field), 0);
+    assert_int_equal(s_csv_cell("\xF0\x9F\x98\x80", 4, field), 0); /* emoji */
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } bad[] = {
+        {"a\0b", 3},             /* NUL */
+        {"\xC0\xAF", 2},         /* overlong '/' */
+        {"\xE0\x80\xAF", 3},     /* overlong, 3 bytes */
+        {"\xED\xA0\x80", 3},     /* surrogate U+D800 */
+        {"\xF4\x90\x80\x80", 4}, /* beyond U+10FFFF */
+        {"\xE7\xBA", 2},         /* truncated */
+        {"\x80", 1},             /* stray continuation */
+        {"\xFF", 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(s_csv_cell(bad[i].bytes, bad[i].len, field), 422);
+        assert_string_equal(field, "body");
+    }
 }
 
 /* Parses `json` as a request and returns intake_appeal_from_json's result. */
@@ -141,6 +169,61 @@ static void test_channel_details(void **state)
     }
 }
 
+/* The same function checks POST /v1/appeals (no line key: the key is a
+ * header) and batch lines, with hl_text's rules for text. */
+static void test_request_and_line(void **state)
+{
+    (void)state;
+    intake_appeal_t a;
+    intake_refusal_t why;
+    char w[40];
+    const char *key = NULL;
+    json_t *obj = json_loads("{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\","
+                             "\"idempotency_key\":\"k1\"}",
+                             0, NULL);
+    assert_int_equal(intake_appeal_from_json(obj, NOW_US, &a, w, &key, &why), 0);
+    assert_string_equal(key, "k1");
+    assert_int_equal(intake_appeal_from_json(obj, NOW_US, &a, w, NULL, &why), -1);
+    assert_int_equal(why.status, 422);
+    assert_string_equal(why.field, "idempotency_key");
+    json_decref(obj);
+
+    obj = json_loads("{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"第一行\\n\\t第二行\","
+                     "\"location\":{\"lat\":31.3,\"lon\":118.02}}",
+                     0, NULL);
+    assert_int_equal(intake_appeal_from_json(obj, NOW_US, &a, w, NULL, &why), 0);
+    assert_true(a.has_location);
+    json_decref(obj);
+
+    static const struct {
+        const char *json, *field;
+    } bad[] = {
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"title\":\"a\\nb\",\"body\":\"x\"}",
+         "title"}, /* line breaks only in the body */
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"a\\u0001b\"}", "body"},
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"title\":\"\u3000\u3000\",\"body\":\"x\"}",
+         "title"}, /* ideographic spaces are blank */
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\",\"contact\":{\"name\":"
+         "\"123456789012345678901234567890123456789012345678901\"}}",
+         "contact.name"},
+        {"{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\",\"location\":{\"lat\":0,"
+         "\"lon\":-180.5}}",
+         "location.lon"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        obj = json_loads(bad[i].json, 0, NULL);
+        assert_non_null(obj);
+        assert_int_equal(intake_appeal_from_json(obj, NOW_US, &a, w, NULL, &why), -1);
+        assert_int_equal(why.status, 422);
+        assert_string_equal(why.field, bad[i].field);
+        json_decref(obj);
+    }
+    obj = json_loads("[1]", 0, NULL);
+    assert_int_equal(intake_appeal_from_json(obj, NOW_US, &a, w, NULL, &why), -1);
+    assert_int_equal(why.status, 400);
+    json_decref(obj);
+}
+
 static void test_ndjson(void **state)
 {
     (void)state;
@@ -213,11 +296,9 @@ static void test_csv(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time_parse),
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_channel_details),
-        cmocka_unit_test(test_ndjson),
-        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_time_parse),      cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_channel_details), cmocka_unit_test(test_request_and_line),
+        cmocka_unit_test(test_ndjson),          cmocka_unit_test(test_csv),
     };
     return cmocka_run_group_tests_name("intake channel details and batch records", tests, NULL,
                                        NULL);

@@ -221,6 +221,24 @@ static void test_status(void **state)
     assert_false(intake_open311_status_list("open,,closed", &open, &closed));
 }
 
+/* Coordinates print as given in JSON and XML alike, not as their nearest
+ * double (31.300000000000001). */
+static void test_real_digits(void **state)
+{
+    (void)state;
+    json_t *v = json_pack("[{s:f, s:f, s:s}]", "lat", 31.3, "long", 118.0234567, "x", "地");
+    size_t len;
+    char *text = intake_json_text(v, &len);
+    assert_string_equal(text, "[{\"lat\":31.3,\"long\":118.0234567,\"x\":\"地\"}]\n");
+    assert_int_equal(len, strlen(text));
+    free(text);
+    char *doc = intake_xml_document("service_requests", v, &len);
+    assert_non_null(strstr(doc, "<lat>31.3</lat>"));
+    assert_non_null(strstr(doc, "<long>118.0234567</long>"));
+    free(doc);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_text_ok),
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_real_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,33 @@ static void test_keys_independent(void **state)
     intake_ratelimit_destroy(&rl);
 }
 
+/* A batch costs one token per line: admitted whole or refused whole, and a
+ * batch larger than the bucket needs a full one and leaves it in debt. */
+static void test_batch_cost(void **state)
+{
+    (void)state;
+    intake_ratelimit_t *rl = intake_ratelimit_new(16);
+    /* 60 per minute, burst 10: a batch of 4 leaves 6 ... */
+    assert_int_equal(intake_ratelimit_take_n(rl, "a", 60, 10, 4, 0), 0);
+    /* ... so one of 7 is refused whole, waiting for the one token missing ... */
+    long long wait = intake_ratelimit_take_n(rl, "a", 60, 10, 7, 0);
+    assert_true(wait > 990 && wait <= 1000);
+    /* ... and the refusal took nothing: 6 single requests still pass. */
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(intake_ratelimit_take(rl, "a", 60, 10, 0), 0);
+    assert_true(intake_ratelimit_take(rl, "a", 60, 10, 0) > 0);
+
+    /* 25 lines against a bucket of 10: refused until it is full again ... */
+    assert_true(intake_ratelimit_take_n(rl, "b", 60, 10, 25, 0) == 0);
+    /* ... and then it owes 15: the next single request waits 16 s. */
+    wait = intake_ratelimit_take(rl, "b", 60, 10, 0);
+    assert_true(wait > 15990 && wait <= 16000);
+    wait = intake_ratelimit_take_n(rl, "b", 60, 10, 25, 10000);
+    assert_true(wait > 14990 && wait <= 15000); /* needs 10, has -5 */
+    assert_int_equal(intake_ratelimit_take_n(rl, "b", 60, 10, 25, 25000), 0);
+    intake_ratelimit_destroy(&rl);
+}
+
 static void test_clock_backwards(void **state)
 {
     (void)state;
@@ -134,10 +161,11 @@ static void test_addr_listed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_burst_then_refused), cmocka_unit_test(test_refill),
-        cmocka_unit_test(test_keys_independent),   cmocka_unit_test(test_clock_backwards),
-        cmocka_unit_test(test_sweep_drops_idle),   cmocka_unit_test(test_bounded),
-        cmocka_unit_test(test_long_keys_cut),      cmocka_unit_test(test_addr_listed),
+        cmocka_unit_test(test_batch_cost),      cmocka_unit_test(test_burst_then_refused),
+        cmocka_unit_test(test_refill),          cmocka_unit_test(test_keys_independent),
+        cmocka_unit_test(test_clock_backwards), cmocka_unit_test(test_sweep_drops_idle),
+        cmocka_unit_test(test_bounded),         cmocka_unit_test(test_long_keys_cut),
+        cmocka_unit_test(test_addr_listed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,22 +20,13 @@
 #include "hl_metrics.h"
 #include "hl_pipeline.h"
 #include "hl_service.h"
-#include "hl_testenv.h"
+#include "hl_testflow.h"
 
 static char *s_url;     /* the test database */
 static PGconn *s_admin; /* blocking connection for checks */
 
 static const char s_sql_effect[] =
     "INSERT INTO public.effect (msg_id, appeal_id, n) VALUES ($1::uuid, $2, $3::int)";
-
-static void s_exec(const char *sql)
-{
-    PGresult *r = PQexec(s_admin, sql);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-}
 
 static int s_group_setup(void **state)
 {
@@ -48,17 +39,16 @@ static int s_group_setup(void **state)
         return -1;
     }
     s_admin = hl_test_connect(s_url);
-    s_exec("CREATE TABLE public.effect (id bigserial PRIMARY KEY, msg_id uuid NOT NULL,"
-           " appeal_id text NOT NULL, n int CONSTRAINT effect_n_check CHECK (n >= 0))");
+    hl_test_exec(s_admin,
+                 "CREATE TABLE public.effect (id bigserial PRIMARY KEY, msg_id uuid NOT NULL,"
+                 " appeal_id text NOT NULL, n int CONSTRAINT effect_n_check CHECK (n >= 0))");
     return 0;
 }
 
 static int s_group_teardown(void **state)
 {
     (void)state;
-    if (s_admin)
-        PQfinish(s_admin);
-    free(s_url);
+    hl_test_disconnect(&s_admin, &s_url);
     return 0;
 }
 
@@ -66,7 +56,7 @@ static int s_setup(void **state)
 {
     (void)state;
     if (s_admin)
-        s_exec("TRUNCATE public.effect, pipeline.message, pipeline.dead_letter");
+        hl_test_exec(s_admin, "TRUNCATE public.effect, pipeline.message, pipeline.dead_letter");
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../services/triage/triage.h"
+#include "triage_seed.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -19,108 +20,6 @@
 #include <unistd.h>
 
 #define CHOSEN_THRESHOLD 0.06 /* HL_CONSOLIDATE_PERMILLE's default, 60 */
-
-/* ---- seed rules (as in test_triage_rules.c) ------------------------------- */
-
-static void s_add(triage_rules_t *rs, triage_rule_spec_t spec)
-{
-    char err[256] = "";
-    int rc = triage_rules_add(rs, &spec, err, sizeof err);
-    if (rc != 0)
-        fail_msg("rule %lld refused: %s", spec.id, err);
-}
-
-/* Finds the repository root (the directory holding migrations/020_triage.sql)
- * from the working directory or up to three levels above it. */
-static bool s_repo_root(char *out, size_t len)
-{
-    const char *ups[] = {".", "..", "../..", "../../.."};
-    for (size_t i = 0; i < sizeof ups / sizeof ups[0]; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/migrations/020_triage.sql", ups[i]);
-        if (access(path, R_OK) == 0) {
-            snprintf(out, len, "%s", ups[i]);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Reads one SQL literal (number, NULL or '...' with '' escapes) at *p. */
-static char *s_sql_literal(const char **p)
-{
-    while (**p == ' ' || **p == ',')
-        (*p)++;
-    if (**p == '\'') {
-        hl_buf_t b = {0};
-        (*p)++;
-        for (;;) {
-            if (**p == '\0')
-                fail_msg("unterminated string in seed rule");
-            if (**p == '\'' && (*p)[1] == '\'') {
-                hl_buf_append(&b, "'", 1);
-                *p += 2;
-            } else if (**p == '\'') {
-                (*p)++;
-                break;
-            } else {
-                hl_buf_append(&b, (*p)++, 1);
-            }
-        }
-        return b.data ? b.data : hl_strdup("");
-    }
-    const char *start = *p;
-    while (**p && **p != ',' && **p != ')')
-        (*p)++;
-    char *tok = hl_strndup(start, (size_t)(*p - start));
-    if (strcmp(tok, "NULL") == 0) {
-        free(tok);
-        return NULL;
-    }
-    return tok;
-}
-
-/* Loads the seed rules of migrations/020_triage.sql (one rule per line
- * between the "seed rules" markers) into a new rule set. */
-static triage_rules_t *s_seed_rules(void)
-{
-    char root[64], path[600], line[4096];
-    if (!s_repo_root(root, sizeof root))
-        fail_msg("cannot find migrations/020_triage.sql from the working directory");
-    snprintf(path, sizeof path, "%s/migrations/020_triage.sql", root);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    triage_rules_t *rs = triage_rules_new();
-    bool in = false;
-    while (fgets(line, sizeof line, f)) {
-        if (strstr(line, "-- seed rules begin"))
-            in = true;
-        else if (strstr(line, "-- seed rules end"))
-            break;
-        else if (in && strncmp(line, "    (", 5) == 0) {
-            const char *p = line + 5;
-            char *v[9];
-            for (int i = 0; i < 9; i++)
-                v[i] = s_sql_literal(&p);
-            assert_non_null(v[0]);
-            assert_non_null(v[1]);
-            triage_rule_spec_t spec = {.id = atoll(v[0]),
-                                       .version = 1,
-                                       .priority = atoi(v[1]),
-                                       .category = v[2],
-                                       .channel = v[3],
-                                       .keywords = v[4],
-                                       .exclude = v[5],
-                                       .size = v[6],
-                                       .set_category = v[7]};
-            s_add(rs, spec);
-            for (int i = 0; i < 9; i++)
-                free(v[i]);
-        }
-    }
-    fclose(f);
-    return rs;
-}
 
 /* ---- similarity -------------------------------------------------------- */
 
@@ -314,28 +213,19 @@ static void s_score(s_row_t *rows, int n, double threshold, double *precision, d
 static void test_sample_scores(void **state)
 {
     (void)state;
-    char root[64], path[600];
-    if (!s_repo_root(root, sizeof root))
-        fail_msg("cannot find the repository root");
-    snprintf(path, sizeof path, "%s/../shared/data/sample-appeals.jsonl", root);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        printf("# %s is absent: skipped\n", path);
+    char root[64];
+    size_t count;
+    hl_sample_t *sample = hl_test_sample_load(&count);
+    if (!sample)
         skip();
-    }
+    assert_true(hl_test_repo_root(root, sizeof root));
     triage_rules_t *rs = s_seed_rules();
     s_row_t rows[1000];
     int n = 0, sized = 0;
-    char line[8192];
-    while (n < 1000 && fgets(line, sizeof line, f)) {
-        json_t *j = json_loads(line, 0, NULL);
-        if (!j)
-            continue;
-        const char *body = json_string_value(json_object_get(j, "body"));
-        const char *channel = json_string_value(json_object_get(j, "channel"));
-        const char *matter = json_string_value(json_object_get(j, "matter"));
-        json_int_t compound = json_integer_value(json_object_get(j, "compound"));
-        int want = triage_size_parse(json_string_value(json_object_get(j, "size")));
+    for (size_t i = 0; n < 1000 && i < count; i++) {
+        const char *body = sample[i].body, *matter = sample[i].matter;
+        long long compound = sample[i].compound;
+        int want = triage_size_parse(sample[i].size);
         if (body && matter && want >= 0 && compound > 0) {
             s_row_t *r = &rows[n++];
             memset(r, 0, sizeof *r);
@@ -344,13 +234,12 @@ static void test_sample_scores(void **state)
             r->body = strdup(body);
             r->matter = strdup(matter);
             r->want = want;
-            triage_appeal_view_t a = {channel, NULL, NULL, r->body};
+            triage_appeal_view_t a = {sample[i].channel, NULL, NULL, r->body};
             assert_int_equal(triage_rules_eval(rs, &a, &r->v), 0);
             sized += (int)r->v.size == want;
         }
-        json_decref(j);
     }
-    fclose(f);
+    hl_test_sample_free(sample, count);
     assert_true(n > 0);
     printf("# size accuracy: %d/%d = %.3f\n", sized, n, (double)sized / n);
     static const double thresholds[] = {0.02, 0.04, 0.06, 0.08, 0.10, 0.15, 0.20};

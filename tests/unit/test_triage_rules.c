@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../services/triage/triage.h"
+#include "triage_seed.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -28,106 +29,6 @@ static triage_rule_spec_t s_spec(long long id, int priority, const char *keyword
                             .size = size,
                             .set_category = set_category};
     return s;
-}
-
-static void s_add(triage_rules_t *rs, triage_rule_spec_t spec)
-{
-    char err[256] = "";
-    int rc = triage_rules_add(rs, &spec, err, sizeof err);
-    if (rc != 0)
-        fail_msg("rule %lld refused: %s", spec.id, err);
-}
-
-/* Finds the repository root (the directory holding migrations/020_triage.sql)
- * from the working directory or up to three levels above it. */
-static bool s_repo_root(char *out, size_t len)
-{
-    const char *ups[] = {".", "..", "../..", "../../.."};
-    for (size_t i = 0; i < sizeof ups / sizeof ups[0]; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/migrations/020_triage.sql", ups[i]);
-        if (access(path, R_OK) == 0) {
-            snprintf(out, len, "%s", ups[i]);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Reads one SQL literal (number, NULL or '...' with '' escapes) at *p. */
-static char *s_sql_literal(const char **p)
-{
-    while (**p == ' ' || **p == ',')
-        (*p)++;
-    if (**p == '\'') {
-        hl_buf_t b = {0};
-        (*p)++;
-        for (;;) {
-            if (**p == '\0')
-                fail_msg("unterminated string in seed rule");
-            if (**p == '\'' && (*p)[1] == '\'') {
-                hl_buf_append(&b, "'", 1);
-                *p += 2;
-            } else if (**p == '\'') {
-                (*p)++;
-                break;
-            } else {
-                hl_buf_append(&b, (*p)++, 1);
-            }
-        }
-        return b.data ? b.data : hl_strdup("");
-    }
-    const char *start = *p;
-    while (**p && **p != ',' && **p != ')')
-        (*p)++;
-    char *tok = hl_strndup(start, (size_t)(*p - start));
-    if (strcmp(tok, "NULL") == 0) {
-        free(tok);
-        return NULL;
-    }
-    return tok;
-}
-
-/* Loads the seed rules of migrations/020_triage.sql (one rule per line
- * between the "seed rules" markers) into a new rule set. */
-static triage_rules_t *s_seed_rules(void)
-{
-    char root[64], path[600], line[4096];
-    if (!s_repo_root(root, sizeof root))
-        fail_msg("cannot find migrations/020_triage.sql from the working directory");
-    snprintf(path, sizeof path, "%s/migrations/020_triage.sql", root);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    triage_rules_t *rs = triage_rules_new();
-    bool in = false;
-    while (fgets(line, sizeof line, f)) {
-        if (strstr(line, "-- seed rules begin"))
-            in = true;
-        else if (strstr(line, "-- seed rules end"))
-            break;
-        else if (in && strncmp(line, "    (", 5) == 0) {
-            const char *p = line + 5;
-            char *v[9];
-            for (int i = 0; i < 9; i++)
-                v[i] = s_sql_literal(&p);
-            assert_non_null(v[0]);
-            assert_non_null(v[1]);
-            triage_rule_spec_t spec = {.id = atoll(v[0]),
-                                       .version = 1,
-                                       .priority = atoi(v[1]),
-                                       .category = v[2],
-                                       .channel = v[3],
-                                       .keywords = v[4],
-                                       .exclude = v[5],
-                                       .size = v[6],
-                                       .set_category = v[7]};
-            s_add(rs, spec);
-            for (int i = 0; i < 9; i++)
-                free(v[i]);
-        }
-    }
-    fclose(f);
-    return rs;
 }
 
 /* ---- sizes and text[] literals ---------------------------------------- */
@@ -443,29 +344,18 @@ static void test_seed_rules_load_and_decide(void **state)
 static void test_seed_rules_on_sample(void **state)
 {
     (void)state;
-    char root[64], path[600];
-    if (!s_repo_root(root, sizeof root))
-        fail_msg("cannot find the repository root");
-    snprintf(path, sizeof path, "%s/../shared/data/sample-appeals.jsonl", root);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        printf("# %s is absent: skipped\n", path);
+    size_t n;
+    hl_sample_t *rows = hl_test_sample_load(&n);
+    if (!rows)
         skip();
-    }
     triage_rules_t *rs = s_seed_rules();
     int total = 0, correct = 0, small = 0;
     int confusion[TRIAGE_SIZE_COUNT][TRIAGE_SIZE_COUNT] = {{0}};
-    char line[8192];
-    while (fgets(line, sizeof line, f)) {
-        json_error_t jerr;
-        json_t *j = json_loads(line, 0, &jerr);
-        if (!j)
-            continue;
-        const char *body = json_string_value(json_object_get(j, "body"));
-        const char *channel = json_string_value(json_object_get(j, "channel"));
-        int want = triage_size_parse(json_string_value(json_object_get(j, "size")));
+    for (size_t i = 0; i < n; i++) {
+        const char *body = rows[i].body;
+        int want = triage_size_parse(rows[i].size);
         if (body && want > 0) {
-            triage_appeal_view_t a = {channel, NULL, NULL, body};
+            triage_appeal_view_t a = {rows[i].channel, NULL, NULL, body};
             triage_verdict_t v;
             assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
             total++;
@@ -473,14 +363,12 @@ static void test_seed_rules_on_sample(void **state)
             small += want == TRIAGE_SIZE_SMALL;
             confusion[want][v.size]++;
             if ((int)v.size != want)
-                printf("# miss %s: want %s, got %s by rule %lld\n",
-                       json_string_value(json_object_get(j, "id")),
+                printf("# miss %s: want %s, got %s by rule %lld\n", rows[i].id,
                        triage_size_name((triage_size_t)want), triage_size_name(v.size),
                        v.size_rule->id);
         }
-        json_decref(j);
     }
-    fclose(f);
+    hl_test_sample_free(rows, n);
     printf("# seed rules on the sample: %d/%d correct (always \"small\": %d/%d)\n", correct, total,
            small, total);
     for (int w = TRIAGE_SIZE_WISH; w < TRIAGE_SIZE_COUNT; w++)

@@ -1,0 +1,49 @@
+/* hl_testflow: the steps the integration tests repeat against a running
+ * cluster (hl_testenv.h) — bring one up per test binary and take it down,
+ * printf-style scalar queries of its database and waits on them, an appeal
+ * posted to hl-intake and followed by its tracking code. Functions that assert fail the current
+ * cmocka test. */
+#ifndef HL_TESTFLOW_H
+#define HL_TESTFLOW_H
+
+#include "hl_testenv.h"
+
+#include <stddef.h>
+
+/* Starts cluster `c` as `name` with `nbuses` buses, every daemon also given
+ * the NULL-ended HL_* settings `env` (may be NULL, at most 8), and connects
+ * *db to its database. Without a test PostgreSQL it does nothing and
+ * returns 0 (the tests then skip); -1 when the cluster does not start. */
+int hl_test_cluster_up(hl_cluster_t *c, PGconn **db, const char *name, int nbuses,
+                       const char *const *env);
+/* Undoes hl_test_cluster_up: closes db and the cluster, keeping its logs
+ * unless `ok`. Nothing without a test PostgreSQL. */
+void hl_test_cluster_down(hl_cluster_t *c, PGconn *db, bool ok);
+
+/* Closes *db when open and frees *url, leaving both NULL. */
+void hl_test_disconnect(PGconn **db, char **url);
+/* Runs `sql` on `db`, failing the test unless it succeeds. */
+void hl_test_exec(PGconn *db, const char *sql);
+/* hl_test_scalar of printf-formatted SQL (at most 1023 bytes). */
+long hl_test_countf(PGconn *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* hl_test_wait_scalar of printf-formatted SQL: waits up to `seconds` until
+ * it returns `want`. */
+bool hl_test_waitf(PGconn *db, long want, double seconds, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The text value of printf-formatted SQL returning exactly one row, else "".
+ * Static buffer (127 bytes), overwritten by the next call. */
+const char *hl_test_textf(PGconn *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* POSTs appeal `req` (consumed) to hl-intake's /v1/appeals and asserts 201;
+ * copies the reply's tracking code into `code` and its id into `id` (either
+ * may be NULL). Returns the reply (caller decrefs; may be NULL). */
+json_t *hl_test_post_appeal(hl_cluster_t *c, json_t *req, char code[32], char id[64]);
+/* GETs /v1/appeals/{code} (asserting 200) until its status is `status`,
+ * for up to 30 s; returns the reply (caller decrefs) or fails the test. */
+json_t *hl_test_track(hl_cluster_t *c, const char *code, const char *status);
+/* Whether the "history" of a tracked appeal holds a step with `status`. */
+bool hl_test_history_has(json_t *appeal, const char *status);
+/* The "field" of an error reply {"error":{"field":...}}, or NULL. */
+const char *hl_test_error_field(json_t *reply);
+
+#endif
