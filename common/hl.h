@@ -15,6 +15,7 @@
 #include "hl_pipeline.h"
 #include "hl_service.h"
 #include "hl_text.h"
+#include "hl_time.h"
 #include "hl_zsock.h"
 
 #endif

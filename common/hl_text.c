@@ -88,3 +88,22 @@ bool hl_text_check(const char *name, const char *s, size_t max, bool required, b
         snprintf(why, len, "%s %s", name, problem);
     return false;
 }
+
+bool hl_parse_long(const char *text, long def, long min, long max, long *out)
+{
+    if (!text) {
+        *out = def;
+        return true;
+    }
+    long v = 0;
+    size_t n = 0;
+    for (; text[n]; n++) {
+        if (text[n] < '0' || text[n] > '9' || n >= 9)
+            return false;
+        v = v * 10 + (text[n] - '0');
+    }
+    if (n == 0 || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}

@@ -25,5 +25,10 @@ const char *hl_text_problem(const char *s, size_t max, bool required, bool multi
  * limit is 200 characters)") written to `why`; returns true when acceptable. */
 bool hl_text_check(const char *name, const char *s, size_t max, bool required, bool multiline,
                    char *why, size_t len);
+/* Parses an integer parameter (a query string's limit, page, ...): `text`
+ * NULL gives `def`; otherwise 1 to 9 ASCII digits and nothing else (no
+ * sign, no spaces), within [min, max]. Returns true with *out set, or
+ * false with *out untouched. */
+bool hl_parse_long(const char *text, long def, long min, long max, long *out);
 
 #endif

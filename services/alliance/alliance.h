@@ -72,7 +72,5 @@ bool alliance_held_parse(json_t *body, const char **minutes, const char **field,
 /* True when `code` looks like a function domain code (lower-case ASCII
  * letters, digits and '_', 1..64), so junk never reaches SQL. */
 bool alliance_domain_wellformed(const char *code);
-/* Parses a decimal `text` in [min, max] into *out; NULL `text` gives `def`. */
-bool alliance_int_parse(const char *text, long def, long min, long max, long *out);
 
 #endif

@@ -62,7 +62,7 @@ void alliance_member_units_get(hl_http_req_t *req, void *arg)
     alliance_t *al = arg;
     const char *domain = hl_http_query(req, "domain");
     long limit;
-    if (!alliance_int_parse(hl_http_query(req, "limit"), 100, 1, 500, &limit)) {
+    if (!hl_parse_long(hl_http_query(req, "limit"), 100, 1, 500, &limit)) {
         hl_http_reply_error(req, 400, "limit", "limit must be a whole number from 1 to 500");
         return;
     }

@@ -159,19 +159,3 @@ bool alliance_domain_wellformed(const char *code)
             return false;
     return true;
 }
-
-bool alliance_int_parse(const char *text, long def, long min, long max, long *out)
-{
-    if (!text) {
-        *out = def;
-        return true;
-    }
-    if (*text < '0' || *text > '9' || strlen(text) > 9)
-        return false;
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (*end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}

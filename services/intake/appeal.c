@@ -239,7 +239,7 @@ static void s_submit(s_store_t *p)
     msg.mailbox = a->mailbox;
     msg.qr_token = (char *)(a->qr ? a->qr : "");
     msg.staff = (char *)(a->staff ? a->staff : "");
-    if (a->written_at && intake_time_parse(a->written_at, &written_us)) {
+    if (a->written_at && hl_time_parse(a->written_at, &written_us)) {
         msg.has_written_at_us = 1;
         msg.written_at_us = written_us;
     }

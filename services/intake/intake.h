@@ -152,13 +152,6 @@ int intake_refuse(intake_refusal_t *why, int status, const char *field, const ch
  * tests. Returns 0, or -1 with `why` filled. Pure: no I/O. */
 int intake_channel_parse(json_t *obj, int64_t now_us, intake_appeal_t *a, char written_at[40],
                          intake_refusal_t *why);
-/* Parses an ISO 8601 date-time with an offset ("2024-05-01T08:30:00+08:00",
- * "...Z", fractional seconds allowed, ' ' for 'T'), or a bare date (the day
- * starts at 00:00 China Standard Time, UTC+8, the programme's only zone).
- * Returns true and µs since the epoch, or false for anything else. */
-bool intake_time_parse(const char *s, int64_t *us);
-/* Writes `us` as "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
-void intake_time_format(int64_t us, char out[40]);
 /* Text field `v` (a JSON value) reported as `field`: a string without NUL
  * that passes hl_text_check (required, at most `max` characters, line
  * breaks only when `multiline`). Returns 0 with *out pointing into `v`, or

@@ -737,19 +737,6 @@ static void s_query_submit(intake_t *in, s_query_t *q, const char *ids, const ch
     hl_dbu_submit(&u);
 }
 
-/* Parses a positive integer query parameter in [1, max]. */
-static bool s_int_param(const char *s, int max, int *out)
-{
-    if (!s)
-        return true;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 1 || v > max)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
 void intake_open311_requests_get(hl_http_req_t *req, void *arg)
 {
     intake_t *in = arg;
@@ -763,7 +750,7 @@ void intake_open311_requests_get(hl_http_req_t *req, void *arg)
     const char *end = hl_http_query(req, "end_date");
     const char *status = hl_http_query(req, "status");
     const char *ext = hl_http_query(req, "extensions");
-    int page = 1, page_size = S_MAX_RESULTS;
+    long page = 1, page_size = S_MAX_RESULTS;
     hl_buf_t id_list = {0}, code_list = {0};
     bool open = false, closed = false;
     if (ids && !s_list_param(ids, s_tracking_ok, &id_list, S_MAX_RESULTS)) {
@@ -776,15 +763,28 @@ void intake_open311_requests_get(hl_http_req_t *req, void *arg)
         s_error(req, fmt, 400, "service_code must be a comma-separated list of service codes");
         goto out_close;
     }
-    if (start && !intake_w3c_datetime_ok(start)) {
-        s_error(req, fmt, 400,
-                "start_date must be a W3C datetime with a time zone, e.g. 2010-01-01T00:00:00Z");
-        goto out_close;
+    /* The filters reach SQL as the instants we parsed, written in UTC, so
+     * a bare date means 00:00 UTC+8 whatever the session's time zone. */
+    char start_utc[40], end_utc[40];
+    int64_t us;
+    if (start) {
+        if (!hl_time_parse(start, &us)) {
+            s_error(req, fmt, 400,
+                    "start_date must be a W3C datetime with a time zone, e.g. "
+                    "2010-01-01T00:00:00Z");
+            goto out_close;
+        }
+        hl_time_format(us, start_utc);
+        start = start_utc;
     }
-    if (end && !intake_w3c_datetime_ok(end)) {
-        s_error(req, fmt, 400,
-                "end_date must be a W3C datetime with a time zone, e.g. 2010-01-01T00:00:00Z");
-        goto out_close;
+    if (end) {
+        if (!hl_time_parse(end, &us)) {
+            s_error(req, fmt, 400,
+                    "end_date must be a W3C datetime with a time zone, e.g. 2010-01-01T00:00:00Z");
+            goto out_close;
+        }
+        hl_time_format(us, end_utc);
+        end = end_utc;
     }
     if (status && !intake_open311_status_list(status, &open, &closed)) {
         s_error(req, fmt, 400, "status must be open, closed or open,closed");
@@ -794,11 +794,12 @@ void intake_open311_requests_get(hl_http_req_t *req, void *arg)
         s_error(req, fmt, 400, "extensions must be true or false");
         goto out_close;
     }
-    if (!s_int_param(hl_http_query(req, "page"), 1000000, &page)) {
+    if (!hl_parse_long(hl_http_query(req, "page"), 1, 1, 1000000, &page)) {
         s_error(req, fmt, 400, "page must be a whole number from 1");
         goto out_close;
     }
-    if (!s_int_param(hl_http_query(req, "page_size"), S_MAX_RESULTS, &page_size)) {
+    if (!hl_parse_long(hl_http_query(req, "page_size"), S_MAX_RESULTS, 1, S_MAX_RESULTS,
+                       &page_size)) {
         s_error(req, fmt, 400, "page_size must be a whole number from 1 to %d", S_MAX_RESULTS);
         goto out_close;
     }

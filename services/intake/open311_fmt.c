@@ -246,66 +246,7 @@ char *intake_xml_document(const char *root, json_t *v, size_t *len)
     return b.data;
 }
 
-/* ---- W3C datetimes and numbers ------------------------------------------- */
-
-/* Reads exactly `n` digits at *p into *out and advances. */
-static bool s_digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-bool intake_w3c_datetime_ok(const char *s)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const char *p = s;
-    int y, mo, d, h, mi, sec = 0;
-    if (!s_digits(&p, 4, &y) || *p++ != '-' || !s_digits(&p, 2, &mo) || *p++ != '-' ||
-        !s_digits(&p, 2, &d))
-        return false;
-    if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
-        return false;
-    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return false;
-    if (*p == '\0')
-        return true;
-    if (*p++ != 'T' || !s_digits(&p, 2, &h) || *p++ != ':' || !s_digits(&p, 2, &mi))
-        return false;
-    if (*p == ':') {
-        p++;
-        if (!s_digits(&p, 2, &sec))
-            return false;
-        if (*p == '.') {
-            p++;
-            if (*p < '0' || *p > '9')
-                return false;
-            int digits = 0;
-            while (*p >= '0' && *p <= '9')
-                p++, digits++;
-            if (digits > 9)
-                return false;
-        }
-    }
-    if (h > 23 || mi > 59 || sec > 59)
-        return false;
-    if (*p == 'Z')
-        return p[1] == '\0';
-    if (*p != '+' && *p != '-')
-        return false; /* the time zone is required */
-    p++;
-    int zh, zm;
-    if (!s_digits(&p, 2, &zh) || *p++ != ':' || !s_digits(&p, 2, &zm))
-        return false;
-    return zh <= 14 && zm <= 59 && *p == '\0';
-}
+/* ---- numbers ------------------------------------------- */
 
 bool intake_parse_double(const char *s, double *out)
 {

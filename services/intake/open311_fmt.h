@@ -62,10 +62,6 @@ char *intake_xml_document(const char *root, json_t *v, size_t *len);
  * ("services" -> "service", "service_requests" -> "request", ...). */
 const char *intake_xml_item_name(const char *list);
 
-/* True when `s` is a W3C datetime with a time zone (Z or +hh:mm), e.g.
- * 2010-01-01T00:00:00Z, and its fields are in range. A bare date
- * (2010-01-01) is accepted too and means midnight UTC. */
-bool intake_w3c_datetime_ok(const char *s);
 /* Parses a whole decimal number into *out; refuses junk, NaN and infinity. */
 bool intake_parse_double(const char *s, double *out);
 

@@ -151,7 +151,7 @@ void points_leaderboard_get(hl_http_req_t *req, void *arg)
 {
     points_t *pt = arg;
     long limit;
-    if (!points_int_parse(hl_http_query(req, "limit"), 10, 1, 100, &limit)) {
+    if (!hl_parse_long(hl_http_query(req, "limit"), 10, 1, 100, &limit)) {
         hl_http_reply_error(req, 400, "limit", "limit must be a whole number from 1 to 100");
         return;
     }

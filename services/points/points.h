@@ -41,8 +41,5 @@ void points_leaderboard_get(hl_http_req_t *req, void *arg);
 bool points_award_check(const Hl__PointsAwarded *a, char *why, size_t len);
 /* True when `account` (from a URL) is a well-formed account code. */
 bool points_account_check(const char *account, char *why, size_t len);
-/* Parses a decimal `text` in [min, max] into *out; NULL `text` gives `def`.
- * Returns false for anything else (signs, spaces, junk, out of range). */
-bool points_int_parse(const char *text, long def, long min, long max, long *out);
 
 #endif

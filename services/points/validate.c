@@ -39,19 +39,3 @@ bool points_account_check(const char *account, char *why, size_t len)
 {
     return hl_text_check("account", account, POINTS_ACCOUNT_MAX, true, false, why, len);
 }
-
-bool points_int_parse(const char *text, long def, long min, long max, long *out)
-{
-    if (!text) {
-        *out = def;
-        return true;
-    }
-    if (*text < '0' || *text > '9' || strlen(text) > 9)
-        return false;
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (*end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}

@@ -66,7 +66,8 @@ void triage_inmsg_defer(triage_t *t, hl_inmsg_t **mp, const char *why)
 
 static bool s_text(const char *s, size_t max)
 {
-    return s && *s && triage_utf8_len(s) <= max;
+    long n = s && *s ? hl_utf8_len(s) : -1; /* -1: missing, empty or not UTF-8 */
+    return n >= 0 && (size_t)n <= max;
 }
 
 /* Refuses for good what can never be applied; returns the reason or NULL. */
@@ -82,8 +83,8 @@ static const char *s_check(const Hl__AppealReceived *a)
         return "AppealReceived lacks an org_unit";
     if (!s_text(a->body, 5000))
         return "AppealReceived lacks a body (or it is over 5000 characters)";
-    if (a->title && triage_utf8_len(a->title) > 200)
-        return "AppealReceived title is over 200 characters";
+    if (a->title && (hl_utf8_len(a->title) < 0 || hl_utf8_len(a->title) > 200))
+        return "AppealReceived title is not UTF-8 or is over 200 characters";
     bool known = false;
     for (size_t i = 0; a->channel && i < sizeof s_channels / sizeof s_channels[0]; i++)
         known = known || strcmp(a->channel, s_channels[i]) == 0;

@@ -144,7 +144,8 @@ static bool s_string(hl_http_req_t *req, json_t *obj, const char *key, bool requ
         hl_http_reply_error(req, 422, key, "%s must be a non-empty string", key);
         return false;
     }
-    if (triage_utf8_len(s) > max) {
+    long n = hl_utf8_len(s); /* jansson strings are valid UTF-8 */
+    if (n < 0 || (size_t)n > max) {
         hl_http_reply_error(req, 422, key, "%s is longer than %zu characters", key, max);
         return false;
     }

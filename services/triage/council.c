@@ -25,7 +25,8 @@ typedef struct {
     json_t *body;                  /* parsed request, owned */
     char item_id[HL_UUID_LEN + 1]; /* the item */
     const char *venue;             /* into body */
-    const char *heard_at;          /* into body, or NULL */
+    const char *heard_at;          /* heard_at_utc, or NULL */
+    char heard_at_utc[40];         /* heard_at as parsed, in UTC */
     const char *decision;          /* into body */
     const char *outcome;           /* into body */
     const char *assignee;          /* into body, or NULL */
@@ -75,9 +76,10 @@ static bool s_string(hl_http_req_t *req, json_t *obj, const char *key, bool requ
         hl_http_reply_error(req, 422, key, "%s must not be empty", key);
         return false;
     }
-    if (triage_utf8_len(s) > max) {
-        hl_http_reply_error(req, 422, key, "%s is %zu characters long; the limit is %zu", key,
-                            triage_utf8_len(s), max);
+    long n = hl_utf8_len(s); /* jansson strings are valid UTF-8 */
+    if (n < 0 || (size_t)n > max) {
+        hl_http_reply_error(req, 422, key, "%s is %ld characters long; the limit is %zu", key, n,
+                            max);
         return false;
     }
     *out = s;
@@ -109,13 +111,20 @@ static bool s_validate(hl_http_req_t *req, s_council_t *c)
         !s_string(req, c->body, "assignee", false, 200, &c->assignee) ||
         !s_string(req, c->body, "due_date", false, 10, &c->due_date))
         return false;
-    if (c->heard_at && !triage_iso_timestamp_valid(c->heard_at)) {
-        hl_http_reply_error(
-            req, 422, "heard_at",
-            "heard_at must be an ISO 8601 timestamp, e.g. 2024-05-01T19:30:00+08:00");
-        return false;
+    int64_t heard_us;
+    int y, m, d;
+    if (c->heard_at) {
+        if (!hl_time_parse(c->heard_at, &heard_us)) {
+            hl_http_reply_error(req, 422, "heard_at",
+                                "heard_at must be an ISO 8601 timestamp with an offset (or a "
+                                "date), e.g. 2024-05-01T19:30:00+08:00");
+            return false;
+        }
+        /* SQL gets the instant we checked, so a bare date is 00:00 UTC+8. */
+        hl_time_format(heard_us, c->heard_at_utc);
+        c->heard_at = c->heard_at_utc;
     }
-    if (c->due_date && !triage_iso_date_valid(c->due_date)) {
+    if (c->due_date && (!hl_date_parse(c->due_date, &y, &m, &d) || y < 1970)) {
         hl_http_reply_error(req, 422, "due_date", "due_date must be a date, e.g. 2024-05-31");
         return false;
     }
@@ -137,7 +146,7 @@ static bool s_validate(hl_http_req_t *req, s_council_t *c)
     {
         const char *s = json_is_string(v) ? json_string_value(v) : NULL;
         if (!s || strlen(s) != json_string_length(v) || strspn(s, " \t\r\n") == strlen(s) ||
-            triage_utf8_len(s) > 100) {
+            hl_utf8_len(s) < 0 || hl_utf8_len(s) > 100) {
             char field[32];
             snprintf(field, sizeof field, "attendees[%zu]", i);
             hl_http_reply_error(req, 422, field,

@@ -29,7 +29,6 @@
  * falls within the window, and the overdue ones. */
 #include "triage.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,15 +293,11 @@ void triage_escalations_due_get(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
     const char *within = hl_http_query(req, "within_hours");
-    long hours = 24;
-    if (within) {
-        char *end;
-        hours = strtol(within, &end, 10);
-        if (!isdigit((unsigned char)within[0]) || *end || hours < 0 || hours > 8760) {
-            hl_http_reply_error(req, 400, "within_hours",
-                                "within_hours must be an integer from 0 to 8760");
-            return;
-        }
+    long hours;
+    if (!hl_parse_long(within, 24, 0, 8760, &hours)) {
+        hl_http_reply_error(req, 400, "within_hours",
+                            "within_hours must be an integer from 0 to 8760");
+        return;
     }
     char offset[24], hours_text[16];
     s_offset(t, offset);

@@ -99,16 +99,11 @@ void triage_queue_get(hl_http_req_t *req, void *arg)
         hl_http_reply_error(req, 400, "size", "size must be wish, small or large");
         return;
     }
-    long limit = TRIAGE_QUEUE_DEFAULT;
-    if (limit_text) {
-        char *end;
-        limit = strtol(limit_text, &end, 10);
-        if (!isdigit((unsigned char)limit_text[0]) || *end || limit < 1 ||
-            limit > TRIAGE_QUEUE_MAX) {
-            hl_http_reply_error(req, 400, "limit", "limit must be an integer from 1 to %d",
-                                TRIAGE_QUEUE_MAX);
-            return;
-        }
+    long limit;
+    if (!hl_parse_long(limit_text, TRIAGE_QUEUE_DEFAULT, 1, TRIAGE_QUEUE_MAX, &limit)) {
+        hl_http_reply_error(req, 400, "limit", "limit must be an integer from 1 to %d",
+                            TRIAGE_QUEUE_MAX);
+        return;
     }
     char limit_sql[16];
     snprintf(limit_sql, sizeof limit_sql, "%ld", limit);

@@ -7,15 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t triage_utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; s && *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 /* Length in bytes of the UTF-8 sequence starting at `s` (1 for stray bytes). */
 static size_t s_seq_len(const char *s)
 {
@@ -137,80 +128,4 @@ char *triage_title_from_body(const char *body, size_t max)
     if (cut)
         hl_buf_append(&out, "…", strlen("…"));
     return out.data;
-}
-
-/* Reads exactly `n` digits at *p into *out and advances; false otherwise. */
-static bool s_digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *out = v;
-    return true;
-}
-
-static bool s_date(const char **p)
-{
-    int y, m, d;
-    if (!s_digits(p, 4, &y) || *(*p)++ != '-' || !s_digits(p, 2, &m) || *(*p)++ != '-' ||
-        !s_digits(p, 2, &d))
-        return false;
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1970 || m < 1 || m > 12 || d < 1)
-        return false;
-    return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
-}
-
-bool triage_iso_date_valid(const char *s)
-{
-    const char *p = s;
-    return s && s_date(&p) && *p == '\0';
-}
-
-bool triage_iso_timestamp_valid(const char *s)
-{
-    const char *p = s;
-    if (!s || !s_date(&p))
-        return false;
-    if (*p == '\0')
-        return true;
-    int h, mi, sec = 0;
-    if ((*p != 'T' && *p != ' ') || (p++, !s_digits(&p, 2, &h)) || *p++ != ':' ||
-        !s_digits(&p, 2, &mi))
-        return false;
-    if (*p == ':') {
-        p++;
-        if (!s_digits(&p, 2, &sec))
-            return false;
-        if (*p == '.') {
-            p++;
-            int frac = 0;
-            while (*p >= '0' && *p <= '9' && frac < 7)
-                p++, frac++;
-            if (frac == 0 || frac > 6)
-                return false;
-        }
-    }
-    if (h > 23 || mi > 59 || sec > 59)
-        return false;
-    if (*p == 'Z')
-        return p[1] == '\0';
-    if (*p == '+' || *p == '-') {
-        p++;
-        int oh, om = 0;
-        if (!s_digits(&p, 2, &oh))
-            return false;
-        if (*p == ':')
-            p++;
-        if (*p && !s_digits(&p, 2, &om))
-            return false;
-        return *p == '\0' && oh <= 14 && om <= 59;
-    }
-    return *p == '\0';
 }

@@ -152,13 +152,6 @@ void triage_council_post(hl_http_req_t *req, void *arg);
 /* text.c (pure): a short title from an appeal's text: its opening up to the
  * first sentence end, at most `max` characters, "…" when cut. Caller frees. */
 char *triage_title_from_body(const char *body, size_t max);
-/* Counts UTF-8 code points. */
-size_t triage_utf8_len(const char *s);
-/* True for an ISO 8601 date, YYYY-MM-DD, that exists (from 1970). */
-bool triage_iso_date_valid(const char *s);
-/* True for an ISO 8601 date, or date and time: YYYY-MM-DD[Thh:mm[:ss[.ffffff]]]
- * with an optional Z or +hh[:mm] offset (a space may stand for the T). */
-bool triage_iso_timestamp_valid(const char *s);
 
 /* similar.c (pure): text similarity for consolidation. */
 #define TRIAGE_NEIGHBOUR_FACTOR 2.0 /* a neighbouring compound must be this much more alike */

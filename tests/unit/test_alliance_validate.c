@@ -223,16 +223,6 @@ static void test_domain_and_numbers(void **state)
     assert_false(alliance_domain_wellformed("City"));
     assert_false(alliance_domain_wellformed("city management"));
     assert_false(alliance_domain_wellformed("a'--"));
-    long v = 0;
-    assert_true(alliance_int_parse(NULL, 100, 1, 500, &v));
-    assert_int_equal(v, 100);
-    assert_true(alliance_int_parse("500", 100, 1, 500, &v));
-    assert_int_equal(v, 500);
-    assert_false(alliance_int_parse("501", 100, 1, 500, &v));
-    assert_false(alliance_int_parse("0", 100, 1, 500, &v));
-    assert_false(alliance_int_parse("-3", 100, 1, 500, &v));
-    assert_false(alliance_int_parse("3a", 100, 1, 500, &v));
-    assert_false(alliance_int_parse("", 100, 1, 500, &v));
 }
 
 static void test_text_problem(void **state)

@@ -19,19 +19,19 @@ static void test_time_parse(void **state)
 {
     (void)state;
     int64_t us;
-    assert_true(intake_time_parse("1970-01-01T00:00:00Z", &us));
+    assert_true(hl_time_parse("1970-01-01T00:00:00Z", &us));
     assert_int_equal(us, 0);
-    assert_true(intake_time_parse("2026-11-28T08:00:00+08:00", &us));
+    assert_true(hl_time_parse("2026-11-28T08:00:00+08:00", &us));
     assert_int_equal(us, NOW_US);
-    assert_true(intake_time_parse("2026-11-28 00:00:00.5z", &us));
+    assert_true(hl_time_parse("2026-11-28 00:00:00.5z", &us));
     assert_int_equal(us, NOW_US + 500000);
-    assert_true(intake_time_parse("2026-11-28", &us)); /* 00:00 UTC+8 */
+    assert_true(hl_time_parse("2026-11-28", &us)); /* 00:00 UTC+8 */
     assert_int_equal(us, NOW_US - 8LL * 3600 * 1000000);
-    assert_true(intake_time_parse("2024-02-29T12:00-0130", &us));
+    assert_true(hl_time_parse("2024-02-29T12:00-0130", &us));
     char out[40];
-    intake_time_format(NOW_US + 123456, out);
+    hl_time_format(NOW_US + 123456, out);
     assert_string_equal(out, "2026-11-28T00:00:00.123456Z");
-    intake_time_format(0, out);
+    hl_time_format(0, out);
     assert_string_equal(out, "1970-01-01T00:00:00.000000Z");
 
     static const char *const bad[] = {"",
@@ -50,7 +50,7 @@ static void test_time_parse(void **state)
                                       "9999999999-01-01",
                                       NULL};
     for (int i = 0; bad[i]; i++)
-        assert_false(intake_time_parse(bad[i], &us));
+        assert_false(hl_time_parse(bad[i], &us));
 }
 
 /* The refusal status of a one-record CSV batch whose body cell holds the

@@ -149,31 +149,6 @@ static void test_xml_document(void **state)
     assert_string_equal(intake_xml_item_name("unknown"), "item");
 }
 
-static void test_datetime(void **state)
-{
-    (void)state;
-    static const char *const good[] = {"2010-01-01T00:00:00Z",      "1994-11-05T08:15:30-05:00",
-                                       "2024-02-29T23:59:59+08:00", "2010-01-01",
-                                       "2010-01-01T00:00Z",         "2010-01-01T00:00:00.123456Z"};
-    static const char *const bad[] = {"",
-                                      "2010-01-01T00:00:00",  /* no time zone */
-                                      "2010-13-01T00:00:00Z", /* month */
-                                      "2023-02-29T00:00:00Z", /* not a leap year */
-                                      "2010-01-01T24:00:00Z",
-                                      "2010-01-01T00:60:00Z",
-                                      "2010-01-01 00:00:00Z",
-                                      "2010-1-1T00:00:00Z",
-                                      "2010-01-01T00:00:00+8",
-                                      "2010-01-01T00:00:00Zjunk",
-                                      "yesterday",
-                                      "2010-01-01T00:00:00.Z",
-                                      "'; drop table"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        assert_true(intake_w3c_datetime_ok(good[i]));
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_false(intake_w3c_datetime_ok(bad[i]));
-}
-
 static void test_numbers(void **state)
 {
     (void)state;
@@ -249,7 +224,6 @@ int main(void)
         cmocka_unit_test(test_form_binary_length),
         cmocka_unit_test(test_xml_escape),
         cmocka_unit_test(test_xml_document),
-        cmocka_unit_test(test_datetime),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_text_ok),
         cmocka_unit_test(test_status),

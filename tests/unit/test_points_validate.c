@@ -164,34 +164,13 @@ static void test_account_from_url(void **state)
                                       why, sizeof why));
 }
 
-static void test_int_parse(void **state)
-{
-    (void)state;
-    long v = -1;
-    assert_true(points_int_parse(NULL, 10, 1, 100, &v));
-    assert_int_equal(v, 10);
-    assert_true(points_int_parse("1", 10, 1, 100, &v));
-    assert_int_equal(v, 1);
-    assert_true(points_int_parse("100", 10, 1, 100, &v));
-    assert_int_equal(v, 100);
-    static const char *const bad[] = {"0",   "101", "-1",  "+5", " 5",          "5 ",
-                                      "abc", "",    "1e2", "5x", "99999999999", "0x10"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        v = 42;
-        if (points_int_parse(bad[i], 10, 1, 100, &v))
-            print_error("\"%s\" was accepted\n", bad[i]);
-        assert_false(points_int_parse(bad[i], 10, 1, 100, &v));
-        assert_int_equal(v, 42); /* untouched on failure */
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_award_valid),      cmocka_unit_test(test_award_id),
         cmocka_unit_test(test_award_account),    cmocka_unit_test(test_award_amount),
         cmocka_unit_test(test_award_texts),      cmocka_unit_test(test_text_problem_utf8),
-        cmocka_unit_test(test_account_from_url), cmocka_unit_test(test_int_parse),
+        cmocka_unit_test(test_account_from_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

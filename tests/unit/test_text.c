@@ -61,6 +61,35 @@ static void test_text_check_names_the_field(void **state)
     assert_string_equal(why, "reason is missing");
 }
 
+static void test_parse_long(void **state)
+{
+    (void)state;
+    long v = -1;
+    assert_true(hl_parse_long(NULL, 10, 1, 100, &v));
+    assert_int_equal(v, 10);
+    assert_true(hl_parse_long("1", 10, 1, 100, &v));
+    assert_int_equal(v, 1);
+    assert_true(hl_parse_long("100", 10, 1, 100, &v));
+    assert_int_equal(v, 100);
+    assert_true(hl_parse_long("0", 24, 0, 8760, &v)); /* a zero minimum */
+    assert_int_equal(v, 0);
+    assert_true(hl_parse_long("007", 10, 1, 100, &v));
+    assert_int_equal(v, 7);
+    assert_true(hl_parse_long("999999999", 0, 0, 999999999, &v)); /* nine digits */
+    assert_int_equal(v, 999999999);
+    static const char *const bad[] = {"0",          "101", "-1",  "+5", " 5",          "5 ",
+                                      "abc",        "",    "1e2", "5x", "99999999999", "0x10",
+                                      "0000000001", "-0",  "1.0", "１"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = 42;
+        if (hl_parse_long(bad[i], 10, 1, 100, &v))
+            print_error("\"%s\" was accepted\n", bad[i]);
+        assert_false(hl_parse_long(bad[i], 10, 1, 100, &v));
+        assert_int_equal(v, 42); /* untouched on failure */
+    }
+    assert_false(hl_parse_long("1000000000", 0, 0, 2000000000, &v)); /* ten digits */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -68,6 +97,7 @@ int main(void)
         cmocka_unit_test(test_utf8_refuses_what_is_not_utf8),
         cmocka_unit_test(test_text_problem),
         cmocka_unit_test(test_text_check_names_the_field),
+        cmocka_unit_test(test_parse_long),
     };
     return cmocka_run_group_tests_name("hl_text", tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ static void test_title_cuts_long_text(void **state)
     /* Exactly max characters is not cut. */
     s_title("一二三四五", 5, "一二三四五");
     s_title("一二三四五六", 5, "一二三四五…");
-    assert_int_equal(triage_utf8_len("春江花城十四号楼二单元窗外有马蜂窝，孩子…"), 21);
+    assert_int_equal(hl_utf8_len("春江花城十四号楼二单元窗外有马蜂窝，孩子…"), 21);
 }
 
 static void test_title_spaces(void **state)
@@ -79,61 +79,9 @@ static void test_title_degenerate(void **state)
 static void test_utf8_len(void **state)
 {
     (void)state;
-    assert_int_equal(triage_utf8_len(""), 0);
-    assert_int_equal(triage_utf8_len(NULL), 0);
-    assert_int_equal(triage_utf8_len("abc"), 3);
-    assert_int_equal(triage_utf8_len("晚茶议事厅"), 5);
-}
-
-static void test_iso_timestamps(void **state)
-{
-    (void)state;
-    const char *good[] = {"2024-05-01",
-                          "2024-05-01T19:30",
-                          "2024-05-01T19:30:00",
-                          "2024-05-01 19:30:00",
-                          "2024-05-01T19:30:00Z",
-                          "2024-05-01T19:30:00.123456+08:00",
-                          "2024-05-01T19:30:00+0800",
-                          "2024-05-01T19:30:00-05",
-                          "2024-02-29T00:00:00Z"};
-    const char *bad[] = {"",
-                         "yesterday",
-                         "2024-5-1",
-                         "2024-05-01T",
-                         "2024-05-01T25:00",
-                         "2024-05-01T19:60",
-                         "2024-05-01T19:30:61",
-                         "2023-02-29",
-                         "2024-04-31",
-                         "2024-13-01",
-                         "2024-05-01T19:30:00.",
-                         "2024-05-01T19:30:00.1234567",
-                         "2024-05-01T19:30:00+8",
-                         "2024-05-01T19:30:00+08:00x",
-                         "2024-05-01T19:30:00Zx",
-                         "1969-12-31",
-                         "2024-05-01T19:30:00+15:00"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        if (!triage_iso_timestamp_valid(good[i]))
-            fail_msg("refused %s", good[i]);
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (triage_iso_timestamp_valid(bad[i]))
-            fail_msg("accepted %s", bad[i]);
-    assert_false(triage_iso_timestamp_valid(NULL));
-}
-
-static void test_iso_dates(void **state)
-{
-    (void)state;
-    assert_true(triage_iso_date_valid("2024-05-31"));
-    assert_true(triage_iso_date_valid("2000-02-29"));
-    assert_false(triage_iso_date_valid("1900-02-29"));
-    assert_false(triage_iso_date_valid("2100-02-29"));
-    assert_false(triage_iso_date_valid("2024-05-31T00:00"));
-    assert_false(triage_iso_date_valid("2024-06-31"));
-    assert_false(triage_iso_date_valid("31/05/2024"));
-    assert_false(triage_iso_date_valid(NULL));
+    assert_int_equal(hl_utf8_len(""), 0);
+    assert_int_equal(hl_utf8_len("abc"), 3);
+    assert_int_equal(hl_utf8_len("晚茶议事厅"), 5);
 }
 
 static void test_route_plan_by_size(void **state)
@@ -202,8 +150,6 @@ int main(void)
         cmocka_unit_test(test_title_skips_salutation),
         cmocka_unit_test(test_title_degenerate),
         cmocka_unit_test(test_utf8_len),
-        cmocka_unit_test(test_iso_timestamps),
-        cmocka_unit_test(test_iso_dates),
         cmocka_unit_test(test_route_plan_by_size),
         cmocka_unit_test(test_route_plan_by_place),
         cmocka_unit_test(test_level_rank),
