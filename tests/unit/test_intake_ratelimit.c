@@ -97,7 +97,7 @@ static void test_sweep_drops_idle(void **state)
 {
     (void)state;
     intake_ratelimit_t *rl = intake_ratelimit_new(64);
-    char key[16];
+    char key[32];
     for (int i = 0; i < 50; i++) {
         snprintf(key, sizeof key, "10.0.0.%d", i);
         assert_int_equal(intake_ratelimit_take(rl, key, 60, 10, 0), 0);
