@@ -93,7 +93,7 @@ asan: deps
 # integration test when HL_VALGRIND=1).
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-valgrind OPT=-O0 all
-	$(Q)BUILD=build-valgrind HL_VALGRIND=1 tests/run.sh
+	$(Q)BUILD=build-valgrind HL_VALGRIND=1 HL_TEST_TIMEOUT_MULT=$${HL_TEST_TIMEOUT_MULT:-5} tests/run.sh
 
 # The docker-compose stack for real (starts its own dockerd if needed;
 # skips with a message where no Docker engine can run). Not part of `test`.
