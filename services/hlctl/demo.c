@@ -169,15 +169,16 @@ static int s_post_appeals(s_http_t *h, PGconn *conn, int n)
         /* Appeals cluster in a few busy compounds, as they do. */
         int ci = (int)(s_rand(&seed) % 3 == 0 ? s_rand(&seed) % 12 : s_rand(&seed) % (unsigned)ncp);
         char source[32] = "";
+        int mailbox = 0;
         if (strcmp(channel, "mailbox") == 0 && nmb > 0) {
             int m = (int)(s_rand(&seed) % (unsigned)nmb);
             const char *compound = PQgetvalue(mb, m, 1);
             for (int k = 0; k < ncp; k++)
                 if (strcmp(PQgetvalue(cp, k, 0), compound) == 0)
                     ci = k;
-            snprintf(source, sizeof source, "mailbox:%s", PQgetvalue(mb, m, 0));
+            mailbox = atoi(PQgetvalue(mb, m, 0));
         } else if (strcmp(channel, "qr") == 0) {
-            snprintf(source, sizeof source, "qr:cp-%s", PQgetvalue(cp, ci, 0));
+            snprintf(source, sizeof source, "cp-%s", PQgetvalue(cp, ci, 0));
         } else if (strcmp(channel, "visit") == 0) {
             snprintf(source, sizeof source, "visit-note:%04d", i);
         }
@@ -187,8 +188,16 @@ static int s_post_appeals(s_http_t *h, PGconn *conn, int n)
                                 PQgetvalue(cp, ci, 0), "body", body);
         if (s_rand(&seed) % 10 < 6) /* most residents pick a category */
             json_object_set_new(req, "category", json_string(t->category));
-        if (source[0])
+        /* Channel details as the clerks and scanners send them: a letter names
+         * its mailbox, a scan its QR token, a visit note its staff member. */
+        if (mailbox)
+            json_object_set_new(req, "mailbox", json_integer(mailbox));
+        else if (strcmp(channel, "qr") == 0)
+            json_object_set_new(req, "qr", json_string(source));
+        else if (source[0])
             json_object_set_new(req, "source_ref", json_string(source));
+        if (strcmp(channel, "visit") == 0 || mailbox)
+            json_object_set_new(req, "staff", json_string("网格员"));
         if (s_rand(&seed) % 2) {
             char phone[16];
             snprintf(phone, sizeof phone, "139%08u", s_rand(&seed) * 7919u % 100000000u);
