@@ -787,6 +787,26 @@ hl_db_stats_t hl_db_stats(const hl_db_t *db)
     return db->stats;
 }
 
+void hl_strlist_close(hl_strlist_t *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+void hl_db_rows_column(void *arg, const PGresult *res)
+{
+    hl_strlist_t *l = arg;
+    hl_strlist_close(l);
+    int n = PQntuples(res);
+    l->v = hl_calloc((size_t)n + 1, sizeof *l->v);
+    for (int i = 0; i < n; i++)
+        l->v[i] = hl_strdup(PQgetvalue(res, i, 0));
+    l->n = (size_t)n;
+}
+
 int hl_db_map_sqlstate(const char *s)
 {
     if (!s || !*s)

@@ -97,6 +97,17 @@ void hl_dbu_submit(hl_dbu_t **u);
 /* Drops an unsubmitted unit without running it; NULLs the pointer. */
 void hl_dbu_destroy(hl_dbu_t **u);
 
+/* The first column of every row of a result, as owned strings. */
+typedef struct {
+    char **v; /* NULL-terminated, owned; NULL before any result */
+    size_t n; /* how many */
+} hl_strlist_t;
+/* An hl_dbu_rows_fn that fills the hl_strlist_t `arg` with column 0 of
+ * every row (what it held before is freed). */
+void hl_db_rows_column(void *arg, const PGresult *res);
+/* Frees the strings and the list; leaves it empty. */
+void hl_strlist_close(hl_strlist_t *l);
+
 /* Maps a SQLSTATE to an HL_E* code: the one place that does. */
 int hl_db_map_sqlstate(const char *sqlstate);
 

@@ -37,8 +37,7 @@ typedef enum {
 typedef struct {
     bool found;             /* it exists */
     char *col[S_ITEM_COLS]; /* owned; NULL for SQL NULL */
-    char **appeals;         /* its appeal ids, owned */
-    size_t n_appeals;       /* count */
+    hl_strlist_t appeals;   /* its appeal ids, owned */
 } s_item_t;
 
 enum {
@@ -85,9 +84,7 @@ static void s_item_close(s_item_t *it)
 {
     for (int i = 0; i < S_ITEM_COLS; i++)
         free(it->col[i]);
-    for (size_t i = 0; i < it->n_appeals; i++)
-        free(it->appeals[i]);
-    free(it->appeals);
+    hl_strlist_close(&it->appeals);
 }
 
 static void s_free(s_cmd_t *c)
@@ -300,7 +297,7 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
         hl_info("item", c->item_id, "merged into %s", c->into);
         hl_http_reply_json(c->req, 200,
                            json_pack("{s:s, s:s, s:i}", "item_id", c->into, "merged", c->item_id,
-                                     "moved", (int)c->item.n_appeals));
+                                     "moved", (int)c->item.appeals.n));
     } else {
         hl_info("item", c->item_id, "split: %zu appeals to %s", c->n_split, c->new_item);
         hl_http_reply_json(c->req, 200,
@@ -330,7 +327,7 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
 {
     char **col = c->item.col;
     hl_pipeline_t *p = c->t->svc->pipeline;
-    const char *trace = c->item.n_appeals ? c->item.appeals[0] : id;
+    const char *trace = c->item.appeals.n ? c->item.appeals.v[0] : id;
     if (size == TRIAGE_SIZE_SMALL) {
         char council[HL_UUID_LEN + 1];
         hl_uuid_new(council);
@@ -380,16 +377,16 @@ static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
     HL_DBU(u, s_sql_override, NULL, NULL, c->item_id, triage_size_name(size), category, r.route,
            r.level, r.target, resized ? "true" : "false", triage_due_stage(size));
     if (resized)
-        s_open_route(c, u, c->item_id, size, category, r.target, r.level, (int)c->item.n_appeals,
+        s_open_route(c, u, c->item_id, size, category, r.target, r.level, (int)c->item.appeals.n,
                      "override");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
     HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "override", col[C_SIZE],
            triage_size_name(size), col[C_CATEGORY], category, col[C_TARGET], r.target, NULL, NULL,
            c->reason, version);
-    for (size_t i = 0; i < c->item.n_appeals; i++)
-        triage_route_tell(c->t, u, c->item.appeals[i], c->item_id, triage_size_name(size), category,
-                          r.route, r.target);
+    for (size_t i = 0; i < c->item.appeals.n; i++)
+        triage_route_tell(c->t, u, c->item.appeals.v[i], c->item_id, triage_size_name(size),
+                          category, r.route, r.target);
 }
 
 static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
@@ -397,19 +394,19 @@ static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
     char **into = c->other.col;
     char other_version[16], moved[16];
     snprintf(other_version, sizeof other_version, "%s", into[C_VERSION]);
-    snprintf(moved, sizeof moved, "%zu", c->item.n_appeals);
+    snprintf(moved, sizeof moved, "%zu", c->item.appeals.n);
     HL_DBU(u, s_sql_claim, NULL, NULL, c->into, other_version);
     HL_DBU(u, s_sql_move_all, NULL, NULL, c->item_id, c->into);
     HL_DBU(u, s_sql_count_add, NULL, NULL, c->into, moved);
     HL_DBU(u, s_sql_merged, NULL, NULL, c->item_id, c->into);
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    char *ids = s_uuid_array(c->item.appeals, c->item.n_appeals);
+    char *ids = s_uuid_array(c->item.appeals.v, c->item.appeals.n);
     HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "merge", NULL, NULL, NULL, NULL, NULL, NULL,
            c->into, ids, c->reason, version);
     free(ids);
-    for (size_t i = 0; i < c->item.n_appeals; i++)
-        triage_route_tell(c->t, u, c->item.appeals[i], c->into, into[C_SIZE], into[C_CATEGORY],
+    for (size_t i = 0; i < c->item.appeals.n; i++)
+        triage_route_tell(c->t, u, c->item.appeals.v[i], c->into, into[C_SIZE], into[C_CATEGORY],
                           into[C_ROUTE], into[C_TARGET]);
 }
 
@@ -476,16 +473,6 @@ static void s_item_rows(void *arg, const PGresult *res)
         it->col[k] = PQgetisnull(res, 0, k) ? NULL : hl_strdup(PQgetvalue(res, 0, k));
 }
 
-static void s_appeal_rows(void *arg, const PGresult *res)
-{
-    s_item_t *it = arg;
-    int n = PQntuples(res);
-    it->appeals = hl_calloc((size_t)n + 1, sizeof *it->appeals);
-    for (int i = 0; i < n; i++)
-        it->appeals[i] = hl_strdup(PQgetvalue(res, i, 0));
-    it->n_appeals = (size_t)n;
-}
-
 static void s_category_rows(void *arg, const PGresult *res)
 {
     s_cmd_t *c = arg;
@@ -545,8 +532,8 @@ static bool s_refused(s_cmd_t *c)
     } else {
         for (size_t i = 0; i < c->n_split; i++) {
             bool mine = false;
-            for (size_t k = 0; k < c->item.n_appeals && !mine; k++)
-                mine = strcmp(c->item.appeals[k], c->split[i]) == 0;
+            for (size_t k = 0; k < c->item.appeals.n && !mine; k++)
+                mine = strcmp(c->item.appeals.v[k], c->split[i]) == 0;
             if (!mine) {
                 char field[48];
                 snprintf(field, sizeof field, "appeal_ids[%zu]", i);
@@ -555,7 +542,7 @@ static bool s_refused(s_cmd_t *c)
                 return true;
             }
         }
-        if (c->n_split >= c->item.n_appeals) {
+        if (c->n_split >= c->item.appeals.n) {
             hl_http_reply_error(req, 422, "appeal_ids", "at least one appeal must stay in item %s",
                                 c->item_id);
             return true;
@@ -605,10 +592,10 @@ static void s_post(hl_http_req_t *req, triage_t *t, s_kind_t kind)
     hl_http_suspend(req);
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, c);
     HL_DBU(u, s_sql_item, s_item_rows, &c->item, c->item_id);
-    HL_DBU(u, s_sql_appeals, s_appeal_rows, &c->item, c->item_id);
+    HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->item.appeals, c->item_id);
     if (kind == S_MERGE) {
         HL_DBU(u, s_sql_item, s_item_rows, &c->other, c->into);
-        HL_DBU(u, s_sql_appeals, s_appeal_rows, &c->other, c->into);
+        HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->other.appeals, c->into);
     }
     if (kind == S_OVERRIDE) {
         HL_DBU(u, s_sql_category, s_category_rows, c, c->category);

@@ -36,8 +36,7 @@ typedef struct {
     char size[8];                  /* read: its size */
     char status[12];               /* read: its status */
     bool future;                   /* read: heard_at is in the future */
-    char **appeal_ids;             /* read: its appeals, owned */
-    size_t n_appeal_ids;           /* count */
+    hl_strlist_t appeals;          /* read: its appeal ids, owned */
     const bool *won;               /* write: this unit resolved the item */
 } s_council_t;
 
@@ -45,9 +44,7 @@ static void s_free(s_council_t *c)
 {
     json_decref(c->body);
     free(c->attendees);
-    for (size_t i = 0; i < c->n_appeal_ids; i++)
-        free(c->appeal_ids[i]);
-    free(c->appeal_ids);
+    hl_strlist_close(&c->appeals);
     free(c);
 }
 
@@ -198,8 +195,8 @@ static void s_write(s_council_t *c)
     triage_t *t = c->t;
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_write_done, c);
     char msg[HL_UUID_LEN + 1], council[HL_UUID_LEN + 1];
-    c->won = triage_resolve_add(t, u, c->item_id, c->outcome, "council", c->appeal_ids,
-                                c->n_appeal_ids, msg);
+    c->won = triage_resolve_add(t, u, c->item_id, c->outcome, "council", c->appeals.v, c->appeals.n,
+                                msg);
     hl_uuid_new(council);
     HL_DBU(u, s_sql_hearing, NULL, NULL, council, c->item_id, c->venue, c->heard_at, c->attendees,
            c->decision, c->outcome, c->assignee, c->due_date, msg);
@@ -223,16 +220,6 @@ static void s_item_rows(void *arg, const PGresult *res)
     c->found = true;
     snprintf(c->size, sizeof c->size, "%s", PQgetvalue(res, 0, 0));
     snprintf(c->status, sizeof c->status, "%s", PQgetvalue(res, 0, 1));
-}
-
-static void s_appeal_rows(void *arg, const PGresult *res)
-{
-    s_council_t *c = arg;
-    int n = PQntuples(res);
-    c->appeal_ids = hl_calloc((size_t)n + 1, sizeof *c->appeal_ids);
-    for (int i = 0; i < n; i++)
-        c->appeal_ids[i] = hl_strdup(PQgetvalue(res, i, 0));
-    c->n_appeal_ids = (size_t)n;
 }
 
 static void s_future_rows(void *arg, const PGresult *res)
@@ -292,7 +279,7 @@ void triage_council_post(hl_http_req_t *req, void *arg)
     hl_http_suspend(req);
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, c);
     HL_DBU(u, s_sql_item, s_item_rows, c, c->item_id);
-    HL_DBU(u, s_sql_appeals, s_appeal_rows, c, c->item_id);
+    HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->appeals, c->item_id);
     HL_DBU(u, s_sql_future, s_future_rows, c, c->heard_at);
     hl_dbu_submit(&u);
 }

@@ -96,17 +96,14 @@ typedef struct {
     int64_t resolved_at_us;        /* 0: now */
     bool found;                    /* the item exists */
     bool already;                  /* it is resolved already */
-    char **appeal_ids;             /* its appeals, owned, NULL-terminated */
-    size_t n_appeal_ids;           /* count */
+    hl_strlist_t appeals;          /* its appeal ids, owned */
 } s_resolution_t;
 
 static void s_resolution_free(s_resolution_t *x)
 {
     free(x->outcome);
     free(x->resolved_by);
-    for (size_t i = 0; i < x->n_appeal_ids; i++)
-        free(x->appeal_ids[i]);
-    free(x->appeal_ids);
+    hl_strlist_close(&x->appeals);
     free(x);
 }
 
@@ -122,16 +119,6 @@ static void s_item_rows(void *arg, const PGresult *res)
         return;
     x->found = true;
     x->already = strcmp(PQgetvalue(res, 0, 0), "resolved") == 0;
-}
-
-static void s_appeal_rows(void *arg, const PGresult *res)
-{
-    s_resolution_t *x = arg;
-    int n = PQntuples(res);
-    x->appeal_ids = hl_calloc((size_t)n + 1, sizeof *x->appeal_ids);
-    for (int i = 0; i < n; i++)
-        x->appeal_ids[i] = hl_strdup(PQgetvalue(res, i, 0));
-    x->n_appeal_ids = (size_t)n;
 }
 
 static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
@@ -155,8 +142,8 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
                                 ? x->m->env->trace_id
                                 : x->item_id;
         char msg[HL_UUID_LEN + 1];
-        s_resolve_add(t, x->m->unit, x->item_id, x->outcome, x->resolved_by, x->appeal_ids,
-                      x->n_appeal_ids, x->resolved_at_us, trace, msg);
+        s_resolve_add(t, x->m->unit, x->item_id, x->outcome, x->resolved_by, x->appeals.v,
+                      x->appeals.n, x->resolved_at_us, trace, msg);
         hl_inmsg_apply(&x->m);
     }
     s_resolution_free(x);
@@ -174,7 +161,7 @@ static void s_start(triage_t *t, hl_inmsg_t *m, const char *item_id, const char 
     x->resolved_at_us = resolved_at_us;
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, x);
     HL_DBU(u, s_sql_item, s_item_rows, x, x->item_id);
-    HL_DBU(u, s_sql_appeals, s_appeal_rows, x, x->item_id);
+    HL_DBU(u, s_sql_appeals, hl_db_rows_column, &x->appeals, x->item_id);
     hl_dbu_submit(&u);
 }
 

@@ -838,6 +838,34 @@ static void test_empty_unit(void **state)
     s_fx_finish(f);
 }
 
+static hl_strlist_t s_column;
+
+static void s_column_ready(fx_t *f)
+{
+    hl_dbu_t *du = hl_dbu_new(f->db, s_done_cb, &f->units[0]);
+    HL_DBU(du, "SELECT 'id-' || g FROM generate_series(1, $1::int) g ORDER BY g", hl_db_rows_column,
+           &s_column, "3");
+    hl_dbu_submit(&du);
+}
+
+static void test_rows_column(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    fx_t *f = s_fx_new(s_url, 1, 256);
+    f->on_ready = s_column_ready;
+    s_run_until_done(f, 1);
+    assert_int_equal(f->units[0].rc, 0);
+    assert_int_equal(s_column.n, 3);
+    assert_string_equal(s_column.v[0], "id-1");
+    assert_string_equal(s_column.v[2], "id-3");
+    assert_null(s_column.v[3]);
+    hl_strlist_close(&s_column);
+    assert_null(s_column.v);
+    assert_int_equal(s_column.n, 0);
+    s_fx_finish(f);
+}
+
 static char *s_texts[300];
 
 static void s_many_texts_ready(fx_t *f)
@@ -917,6 +945,7 @@ int main(void)
         cmocka_unit_test_setup(test_unit_destroy_runs_nothing, s_setup),
         cmocka_unit_test_setup(test_two_bad_units_in_one_batch, s_setup),
         cmocka_unit_test_setup(test_empty_unit, s_setup),
+        cmocka_unit_test_setup(test_rows_column, s_setup),
         cmocka_unit_test_setup(test_more_texts_than_prepared_slots, s_setup),
         cmocka_unit_test_setup(test_missing_role, s_setup),
     };
