@@ -45,7 +45,55 @@ typedef struct {
     triage_size_t size; /* the decision */
 } s_counted_t;
 
-#define S_CANDIDATE_COLS 12 /* columns of s_sql_candidates */
+#define S_CANDIDATE_COLS 12    /* columns of s_sql_candidates */
+#define S_RECENT_MS      15000 /* how long a decision is remembered in memory */
+
+/* A decision this process made lately, kept as a consolidation candidate
+ * in the same shape as a row of s_sql_candidates. The candidates read from
+ * PostgreSQL cannot show a decision whose transaction had not committed
+ * when the read ran, so without this two similar appeals arriving together
+ * (a stack of letters) would each open an item. Queued units commit in
+ * order, so an appeal joining a remembered item commits after it; if that
+ * item never committed, item_join() fails and the message is re-sent and
+ * decided again once the memory has expired. */
+struct triage_recent {
+    triage_recent_t *next;       /* newer first */
+    uint64_t at_ms;              /* uv_now() when decided */
+    char community[40];          /* where, for matching */
+    char *col[S_CANDIDATE_COLS]; /* owned, as s_sql_candidates */
+};
+
+static void s_recent_forget(triage_t *t, uint64_t now_ms)
+{
+    triage_recent_t **p = &t->recent;
+    while (*p && now_ms - (*p)->at_ms < S_RECENT_MS)
+        p = &(*p)->next;
+    while (*p) {
+        triage_recent_t *r = *p;
+        *p = r->next;
+        for (int k = 0; k < S_CANDIDATE_COLS; k++)
+            free(r->col[k]);
+        free(r);
+    }
+}
+
+static void s_recent_add(triage_t *t, const char *community, const char *const *col)
+{
+    /* Copy first: `col` may point into a record the forgetting frees. */
+    triage_recent_t *r = hl_calloc(1, sizeof *r);
+    for (int k = 0; k < S_CANDIDATE_COLS; k++)
+        r->col[k] = col[k] ? hl_strdup(col[k]) : NULL;
+    snprintf(r->community, sizeof r->community, "%s", community);
+    r->at_ms = uv_now(t->svc->loop);
+    s_recent_forget(t, r->at_ms);
+    r->next = t->recent;
+    t->recent = r;
+}
+
+void triage_recent_close(triage_t *t)
+{
+    s_recent_forget(t, UINT64_MAX);
+}
 
 static void s_appeal_free(s_appeal_t *x)
 {
@@ -177,14 +225,35 @@ static char *const *s_item_for_appeal(const s_appeal_t *x, const triage_verdict_
                                x->compound[0] ? x->compound : NULL,
                                x->compound_name,
                                x->a->body};
+    /* The committed candidates, then this process's recent decisions in
+     * the same community, oldest first like the read. */
+    size_t n = x->n_candidates;
+    for (triage_recent_t *r = x->t->recent; r; r = r->next)
+        n += x->community[0] && strcmp(r->community, x->community) == 0;
+    triage_candidate_t *all = hl_calloc(n + 1, sizeof *all);
+    char *const **cols = hl_calloc(n + 1, sizeof *cols);
+    size_t k = 0;
+    for (; k < x->n_candidates; k++) {
+        all[k] = x->candidates[k];
+        cols[k] = x->joined + k * S_CANDIDATE_COLS;
+    }
+    size_t last = n;
+    for (triage_recent_t *r = x->t->recent; r; r = r->next)
+        if (x->community[0] && strcmp(r->community, x->community) == 0) {
+            char **c = r->col;
+            all[--last] = (triage_candidate_t){c[0], c[7], s_or_null(c[8]), c[9], c[10], c[11]};
+            cols[last] = c;
+        }
     double score = 0;
-    int i = triage_consolidate_pick(x->candidates, x->n_candidates, &mine,
-                                    (double)x->t->cfg->consolidate_permille / 1000.0, &score);
-    if (i < 0)
-        return NULL;
-    hl_debug("appeal", x->a->appeal_id, "joins item %s (similarity %.3f)", x->candidates[i].item_id,
-             score);
-    return x->joined + (size_t)i * S_CANDIDATE_COLS;
+    int i = triage_consolidate_pick(all, n, &mine, (double)x->t->cfg->consolidate_permille / 1000.0,
+                                    &score);
+    char *const *picked = i < 0 ? NULL : cols[i];
+    if (picked)
+        hl_debug("appeal", x->a->appeal_id, "joins item %s (similarity %.3f)", all[i].item_id,
+                 score);
+    free(all);
+    free(cols);
+    return picked;
 }
 
 static const char s_sql_join[] = "SELECT triage.item_join($1::uuid)";
@@ -276,6 +345,15 @@ static void s_decide(s_appeal_t *x)
     hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_STATUS, "TriageDecision", a->appeal_id, &d.base,
                      NULL);
 
+    if (x->community[0]) {
+        const char *col[S_CANDIDATE_COLS] = {item_id,          "0",
+                                             d.size,           item.route.route,
+                                             item.route.level, item.route.target,
+                                             d.category,       triage_size_name(v.size),
+                                             v.category,       x->compound[0] ? x->compound : NULL,
+                                             x->compound_name, a->body};
+        s_recent_add(t, x->community, col);
+    }
     s_counted_t *c = hl_dbu_keep(u, &(s_counted_t){t, v.size}, sizeof(s_counted_t));
     hl_dbu_on_commit(u, s_counted_cb, c);
     hl_debug("appeal", a->appeal_id, "%s by rule %lld, %s, to %s %s", triage_size_name(v.size),

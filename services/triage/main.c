@@ -85,5 +85,6 @@ int main(int argc, char **argv)
     hl_pipeline_start_sweeper(svc.pipeline);
     int rc = hl_service_run(&svc);
     triage_rules_destroy(&t.rules);
+    triage_recent_close(&t);
     return rc;
 }

@@ -15,8 +15,11 @@ typedef struct {
     long long clock_offset_s;       /* seconds added to now() by the deadline scanner (tests) */
 } triage_cfg_t;
 
+typedef struct triage_recent triage_recent_t;
+
 typedef struct {
     hl_service_t *svc;                         /* loop, db, pipeline, http */
+    triage_recent_t *recent;                   /* this process's latest decisions (appeal.c) */
     const triage_cfg_t *cfg;                   /* configuration */
     triage_rules_t *rules;                     /* active rules, owned; NULL until loaded */
     uv_timer_t reload;                         /* reloads the rules every minute */
@@ -42,6 +45,8 @@ void triage_rules_reload(triage_t *t);
 
 /* appeal.c: the "appeal" stage consumer (AppealReceived). */
 int triage_appeal_consume(triage_t *t);
+/* Forgets the decisions remembered as consolidation candidates (at exit). */
+void triage_recent_close(triage_t *t);
 /* A message that cannot be applied now (a read it needs failed) is left
  * pending, for the producer's sweeper to send again. */
 void triage_inmsg_defer(triage_t *t, hl_inmsg_t **m, const char *why);

@@ -107,6 +107,39 @@ static void test_consolidate_and_resolve(void **state)
     s_ok = true;
 }
 
+/* A stack of letters about one matter arrives at once (a batch): the
+ * decisions overlap in time, yet they make one item, not one each. */
+static void test_letters_arriving_together_make_one_item(void **state)
+{
+    (void)state;
+    if (!hl_test_pg())
+        skip();
+    s_ok = false;
+    static const char batch[] = "{\"channel\":\"mailbox\",\"org_unit\":\"cp009\",\"body\":"
+                                "\"汇景园8号楼楼顶太阳能热水管漏水，"
+                                "外墙渗湿，请协调维修。\"}\n"
+                                "{\"channel\":\"mailbox\",\"org_unit\":\"cp009\",\"body\":"
+                                "\"汇景园八号楼顶上的太阳能热水器管子漏水，"
+                                "墙都湿透了，希望尽快修。\"}\n"
+                                "{\"channel\":\"mailbox\",\"org_unit\":\"cp009\",\"body\":"
+                                "\"汇景园8号楼太阳能热水管漏水好几天，"
+                                "七楼外墙渗湿发霉。\"}\n";
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/appeals/batch", s_c.http_port[HL_T_INTAKE]);
+    assert_int_equal(
+        hl_test_http_raw(url, "POST", "application/x-ndjson", batch, strlen(batch), NULL, NULL),
+        200);
+    assert_true(hl_test_waitf(s_db, 3, 30,
+                              "SELECT count(*) FROM triage.case c JOIN intake.appeal a ON "
+                              "a.id = c.appeal_id WHERE a.org_unit = 'cp009' AND a.body LIKE "
+                              "'%%太阳能热水%%'"));
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(DISTINCT c.item_id) FROM triage.case c "
+                                          "JOIN intake.appeal a ON a.id = c.appeal_id WHERE "
+                                          "a.org_unit = 'cp009' AND a.body LIKE '%%太阳能热水%%'"),
+                     1);
+    s_ok = true;
+}
+
 static void test_redelivered_appeal_changes_nothing(void **state)
 {
     (void)state;
@@ -354,6 +387,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_consolidate_and_resolve),
+        cmocka_unit_test(test_letters_arriving_together_make_one_item),
         cmocka_unit_test(test_redelivered_appeal_changes_nothing),
         cmocka_unit_test(test_override_conflict),
         cmocka_unit_test(test_merge_and_split),
