@@ -1,6 +1,7 @@
 /* hl_id: UUIDs and tracking codes. */
 #include "hl_id.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,16 @@ bool hl_uuid_valid(const char *s)
         if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
             return false;
     }
+    return true;
+}
+
+bool hl_uuid_canonical(const char *s, char out[HL_UUID_LEN + 1])
+{
+    if (!hl_uuid_valid(s))
+        return false;
+    for (int i = 0; i < HL_UUID_LEN; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[HL_UUID_LEN] = '\0';
     return true;
 }
 

@@ -17,6 +17,9 @@
 void hl_uuid_new(char out[HL_UUID_LEN + 1]);
 /* True when `s` is a UUID in canonical text form (any case). */
 bool hl_uuid_valid(const char *s);
+/* When `s` is a UUID, writes its canonical (lower-case) form to `out` and
+ * returns true; otherwise leaves `out` alone and returns false. */
+bool hl_uuid_canonical(const char *s, char out[HL_UUID_LEN + 1]);
 /* Writes a new tracking code ("HL" + 10 base-32 characters) into out[13]. */
 void hl_tracking_new(char out[HL_TRACKING_LEN + 1]);
 /* True when `s` looks like a tracking code (so lookups of junk never reach SQL). */

@@ -98,13 +98,6 @@ static void s_free(s_cmd_t *c)
     free(c);
 }
 
-static void s_lower_uuid(char out[HL_UUID_LEN + 1], const char *id)
-{
-    for (size_t i = 0; i < HL_UUID_LEN; i++)
-        out[i] = (char)tolower((unsigned char)id[i]);
-    out[HL_UUID_LEN] = '\0';
-}
-
 /* ---- validation -------------------------------------------------------- */
 
 static bool s_known_fields(hl_http_req_t *req, json_t *body, const char *const *allowed)
@@ -199,11 +192,10 @@ static bool s_validate(hl_http_req_t *req, s_cmd_t *c)
         const char *into;
         if (!s_string(req, c->body, "into", true, HL_UUID_LEN, &into))
             return false;
-        if (!hl_uuid_valid(into)) {
+        if (!hl_uuid_canonical(into, c->into)) {
             hl_http_reply_error(req, 422, "into", "into must be an item id (UUID)");
             return false;
         }
-        s_lower_uuid(c->into, into);
         if (strcmp(c->into, c->item_id) == 0) {
             hl_http_reply_error(req, 422, "into", "an item cannot be merged into itself");
             return false;
@@ -220,15 +212,13 @@ static bool s_validate(hl_http_req_t *req, s_cmd_t *c)
         json_t *v;
         json_array_foreach(ids, i, v)
         {
-            const char *s = json_string_value(v);
-            if (!s || !hl_uuid_valid(s)) {
+            char id[HL_UUID_LEN + 1];
+            if (!hl_uuid_canonical(json_string_value(v), id)) {
                 char field[48];
                 snprintf(field, sizeof field, "appeal_ids[%zu]", i);
                 hl_http_reply_error(req, 422, field, "%s must be an appeal id (UUID)", field);
                 return false;
             }
-            char id[HL_UUID_LEN + 1];
-            s_lower_uuid(id, s);
             for (size_t k = 0; k < c->n_split; k++)
                 if (strcmp(c->split[k], id) == 0) {
                     char field[48];
@@ -566,11 +556,9 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
 
 static void s_post(hl_http_req_t *req, triage_t *t, s_kind_t kind)
 {
-    const char *id = hl_http_param(req, 0);
-    if (!id || !hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 400, "id", "item id must be a UUID");
+    char id[HL_UUID_LEN + 1];
+    if (!triage_item_param(req, id))
         return;
-    }
     json_t *body = hl_http_json_body(req);
     if (!body)
         return;
@@ -579,7 +567,7 @@ static void s_post(hl_http_req_t *req, triage_t *t, s_kind_t kind)
     c->req = req;
     c->body = body;
     c->kind = kind;
-    s_lower_uuid(c->item_id, id);
+    memcpy(c->item_id, id, sizeof id);
     if (!json_is_object(body)) {
         hl_http_reply_error(req, 422, NULL, "the body must be a JSON object");
         s_free(c);

@@ -258,11 +258,9 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
 void triage_council_post(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
-    const char *id = hl_http_param(req, 0);
-    if (!id || !hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 400, "id", "item id must be a UUID");
+    char id[HL_UUID_LEN + 1];
+    if (!triage_item_param(req, id))
         return;
-    }
     json_t *body = hl_http_json_body(req);
     if (!body)
         return;
@@ -270,8 +268,7 @@ void triage_council_post(hl_http_req_t *req, void *arg)
     c->t = t;
     c->req = req;
     c->body = body;
-    for (size_t i = 0; i < HL_UUID_LEN; i++)
-        c->item_id[i] = (char)tolower((unsigned char)id[i]);
+    memcpy(c->item_id, id, sizeof id);
     if (!s_validate(req, c)) {
         s_free(c);
         return;

@@ -178,19 +178,24 @@ static void s_item_done(void *arg, int rc, const hl_dberr_t *err)
     s_read_free(r);
 }
 
+bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1])
+{
+    if (hl_uuid_canonical(hl_http_param(req, 0), out))
+        return true;
+    hl_http_reply_error(req, 400, "id", "item id must be a UUID");
+    return false;
+}
+
 void triage_item_get(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
-    const char *id = hl_http_param(req, 0);
-    if (!id || !hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 400, "id", "item id must be a UUID");
+    char id[HL_UUID_LEN + 1];
+    if (!triage_item_param(req, id))
         return;
-    }
     s_read_t *r = hl_calloc(1, sizeof *r);
     r->req = req;
     r->appeals = json_array();
-    for (size_t i = 0; i < HL_UUID_LEN; i++)
-        r->id[i] = (char)tolower((unsigned char)id[i]);
+    memcpy(r->id, id, sizeof id);
     hl_http_suspend(req);
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_item_done, r);
     HL_DBU(u, s_sql_item, s_item_rows, r, r->id);

@@ -45,6 +45,9 @@ void triage_rules_reload(triage_t *t);
 
 /* appeal.c: the "appeal" stage consumer (AppealReceived). */
 int triage_appeal_consume(triage_t *t);
+/* Reads the item id of /v1/items/{id}... into `out` (canonical form);
+ * replies 400 naming "id" and returns false when it is not a UUID. */
+bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1]);
 /* Forgets the decisions remembered as consolidation candidates (at exit). */
 void triage_recent_close(triage_t *t);
 /* A message that cannot be applied now (a read it needs failed) is left

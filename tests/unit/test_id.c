@@ -180,13 +180,24 @@ static void test_random_bytes(void **state)
     hl_random_bytes(a, 0); /* nothing to do, must not hang */
 }
 
+static void test_uuid_canonical(void **state)
+{
+    (void)state;
+    char out[HL_UUID_LEN + 1] = "untouched";
+    assert_false(hl_uuid_canonical(NULL, out));
+    assert_false(hl_uuid_canonical("not-a-uuid", out));
+    assert_string_equal(out, "untouched");
+    assert_true(hl_uuid_canonical("5F0C0E6C-7C43-4A43-9B0C-2F6D3B1A0E11", out));
+    assert_string_equal(out, "5f0c0e6c-7c43-4a43-9b0c-2f6d3b1a0e11");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uuid_format),     cmocka_unit_test(test_uuid_unique),
-        cmocka_unit_test(test_uuid_valid),      cmocka_unit_test(test_tracking_format),
-        cmocka_unit_test(test_tracking_unique), cmocka_unit_test(test_tracking_valid),
-        cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_uuid_canonical),  cmocka_unit_test(test_uuid_format),
+        cmocka_unit_test(test_uuid_unique),     cmocka_unit_test(test_uuid_valid),
+        cmocka_unit_test(test_tracking_format), cmocka_unit_test(test_tracking_unique),
+        cmocka_unit_test(test_tracking_valid),  cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
