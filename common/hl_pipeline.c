@@ -399,6 +399,8 @@ static void s_inmsg_free(hl_inmsg_t *m)
     hl_pipeline_t *p = m->pipeline;
     if (m->env)
         hl__envelope__free_unpacked(m->env, NULL);
+    if (m->user_free)
+        m->user_free(m->user);
     hl_dbu_destroy(&m->unit);
     free(m);
     p->inflight--;
@@ -446,6 +448,15 @@ static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
         s_inmsg_free(m);
         return;
     }
+    bool own = rc == HL_EDB && err->sqlstate[0] == 'H' && err->sqlstate[1] == 'L';
+    if (m->redo && (rc == HL_ERETRY || own) && m->redos < HL_INMSG_REDOS) {
+        m->redos++;
+        hl_debug("message", m->env->id, "deciding %s again: %s", m->env->type, err->message);
+        m->unit = hl_dbu_new(p->db, s_apply_done, m);
+        HL_DBU(m->unit, s_sql_claim, NULL, NULL, m->env->id, p->cfg.producer);
+        m->redo(m, err, m->redo_arg);
+        return;
+    }
     if (rc == HL_EINVAL || rc == HL_ECONFLICT) {
         /* The data itself is refused by the schema (a check, a foreign key, a
          * unique key): re-sending cannot help, so an operator must look. */
@@ -469,6 +480,13 @@ void hl_inmsg_retry(hl_inmsg_t **mp, const char *why)
     hl_metric_add(m->pipeline->metrics[m->stage].failed, 1);
     hl_warn("message", m->env->id, "left %s for re-delivery: %s", m->env->type, why);
     s_inmsg_free(m);
+}
+
+void hl_inmsg_apply_redo(hl_inmsg_t **mp, hl_redo_fn *redo, void *arg)
+{
+    (*mp)->redo = redo;
+    (*mp)->redo_arg = arg;
+    hl_inmsg_apply(mp);
 }
 
 void hl_inmsg_apply(hl_inmsg_t **mp)

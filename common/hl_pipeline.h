@@ -61,16 +61,24 @@ typedef struct {
 } hl_pipeline_cfg_t;
 
 typedef struct hl_pipeline hl_pipeline_t;
+
 typedef struct hl_inmsg hl_inmsg_t;
+/* Decides a message again after its unit failed with `err` (see
+ * hl_inmsg_apply_redo); must end with hl_inmsg_apply, _reject or _retry. */
+typedef void(hl_redo_fn)(hl_inmsg_t *m, const hl_dberr_t *err, void *arg);
 
 /* One received message being applied. */
 struct hl_inmsg {
-    hl_pipeline_t *pipeline; /* owner */
-    hl_stage_t stage;        /* where it came from */
-    Hl__Envelope *env;       /* unpacked envelope, owned */
-    hl_dbu_t *unit;          /* the claim and the handler's effects */
-    uint64_t start_ns;       /* arrival, for the latency histogram */
-    void *user;              /* free for the handler's own state */
+    hl_pipeline_t *pipeline;       /* owner */
+    hl_stage_t stage;              /* where it came from */
+    Hl__Envelope *env;             /* unpacked envelope, owned */
+    hl_dbu_t *unit;                /* the claim and the handler's effects */
+    uint64_t start_ns;             /* arrival, for the latency histogram */
+    void *user;                    /* free for the handler's own state */
+    void (*user_free)(void *user); /* frees `user` with the message, when set */
+    hl_redo_fn *redo;              /* see hl_inmsg_apply_redo */
+    void *redo_arg;                /* passed to redo */
+    int redos;                     /* times redone */
 };
 
 /* Handles one message type; must end with hl_inmsg_apply or hl_inmsg_reject
@@ -121,6 +129,14 @@ extern const char hl_sql_insert_message[];
 
 /* Consumer side: submits the message's unit; frees `*m` later and NULLs it. */
 void hl_inmsg_apply(hl_inmsg_t **m);
+/* Consumer side: hl_inmsg_apply, except that when the unit fails with
+ * HL_ERETRY (SQLSTATE 40001: a row the decision relied on moved) or with a
+ * handler's own SQLSTATE "HL..." that the library does not know, `redo` is
+ * called with a fresh unit holding the claim again, at most
+ * HL_INMSG_REDOS times, so the handler decides again on what it now knows
+ * in the same delivery instead of waiting for a re-send. */
+#define HL_INMSG_REDOS 3
+void hl_inmsg_apply_redo(hl_inmsg_t **m, hl_redo_fn *redo, void *arg);
 /* Consumer side: refuses the message for good (dead-letters it with
  * `reason`, logs, counts); frees `*m` later and NULLs it. */
 void hl_inmsg_reject(hl_inmsg_t **m, const char *reason);

@@ -1,12 +1,21 @@
 #!/bin/sh
 # bench.sh (make bench): intake throughput and latency through the real
-# daemon, printed beside the ceiling the same PostgreSQL reaches for the same
-# rows written directly by pgbench in the same run. fsync stays on.
+# daemon, the end-to-end rate (posted until hl-triage has committed a case
+# for each), and each daemon's peak memory, printed beside the ceiling the
+# same PostgreSQL reaches for the same rows written directly by pgbench in
+# the same run. fsync stays on.
+#
+#   HL_BENCH_APPEALS     appeals posted per phase (20000)
+#   HL_BENCH_CONCURRENCY requests in flight (64)
+#   HL_BENCH_STORED      appeals already stored before the run, seeded with
+#                        COPY (0; e.g. 1000000): 3 years of history, one item
+#                        per 3 appeals, 1% of items still open
 set -eu
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 N=${HL_BENCH_APPEALS:-20000}
+STORED=${HL_BENCH_STORED:-0}
 C=${HL_BENCH_CONCURRENCY:-64}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/hl-bench-XXXXXX")
 port=$(shuf -i 40000-59999 -n 1)
@@ -23,18 +32,76 @@ trap cleanup EXIT INT TERM
 export HL_DATABASE_URL="$url"
 "$BUILD/bin/hlctl" migrate 2>/dev/null
 "$BUILD/bin/hlctl" seed-demo >/dev/null
+psqlc() { psql -q -X -h 127.0.0.1 -p "$port" -U postgres -d hongling -v ON_ERROR_STOP=1 "$@"; }
+if [ "$STORED" -gt 0 ]; then
+    # History, written with COPY (one query produces the rows, COPY loads them).
+    s=$(date +%s.%N)
+    psqlc -c "COPY (SELECT md5('i' || g)::uuid, 'small', 'property',
+            'cp' || lpad((g % 94 + 1)::text, 3, '0'), '历史事项 ' || g,
+            CASE WHEN g % 100 = 0 THEN 'routed' ELSE 'resolved' END, 'council', 'compound',
+            'cp' || lpad((g % 94 + 1)::text, 3, '0'), 3,
+            now() - CASE WHEN g % 100 = 0 THEN interval '1 day' * (g % 29) ELSE interval '1 hour' * (g % 26000) + interval '31 days' END,
+            now() - interval '31 days', CASE WHEN g % 100 = 0 THEN NULL ELSE now() - interval '30 days' END,
+            'cp' || lpad((g % 94 + 1)::text, 3, '0'), 'cm' || lpad((g % 94 % 14 + 1)::text, 2, '0')
+          FROM generate_series(0, $STORED / 3) g) TO STDOUT" |
+        psqlc -c "COPY triage.item (id, size, category, org_unit, title, status, route, level, target,
+            appeal_count, created_at, routed_at, resolved_at, compound, community) FROM STDIN"
+    psqlc -c "COPY (SELECT md5('a' || g)::uuid, 'H' || g, 'web', 'cp' || lpad((g / 3 % 94 + 1)::text, 3, '0'),
+            '历史诉求' || g || '号楼电梯和楼道灯的问题', 'routed',
+            now() - interval '1 hour' * (g / 3 % 26000) - interval '31 days'
+          FROM generate_series(0, $STORED - 1) g) TO STDOUT" |
+        psqlc -c "COPY intake.appeal (id, tracking_code, channel, org_unit, body, status, received_at) FROM STDIN"
+    psqlc -c "COPY (SELECT md5('a' || g)::uuid, md5('i' || (g / 3))::uuid, 'H' || g, 'web',
+            'cp' || lpad((g / 3 % 94 + 1)::text, 3, '0'), 'property', 'small', 9999, 1,
+            '历史诉求' || g || '号楼电梯和楼道灯的问题',
+            now() - interval '1 hour' * (g / 3 % 26000) - interval '31 days',
+            now() - interval '1 hour' * (g / 3 % 26000) - interval '31 days'
+          FROM generate_series(0, $STORED - 1) g) TO STDOUT" |
+        psqlc -c "COPY triage.case (appeal_id, item_id, tracking_code, channel, org_unit, category,
+            size, rule_id, rule_version, body, received_at, decided_at) FROM STDIN"
+    for t in intake.appeal triage.item triage.case; do psqlc -c "VACUUM ANALYZE $t"; done
+    printf '  seeded %s stored appeals with COPY in %.0f s\n' "$STORED" "$(echo "$(date +%s.%N) $s" | awk '{print $1 - $2}')"
+fi
 HL_BUS_BIND=tcp://127.0.0.1:$bus "$BUILD/bin/hl-bus" 2>"$dir/bus.log" &
 pids="$!"
+bus_pid=$!
 HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$http HL_LOG_LEVEL=warn HL_RATE_EXEMPT=127.0.0.1 "$BUILD/bin/hl-intake" 2>"$dir/intake.log" &
+intake_pid=$!
 pids="$pids $!"
-until curl -sf -m 1 "http://127.0.0.1:$http/readyz" >/dev/null; do sleep 0.1; done
+HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$((http + 1)) HL_LOG_LEVEL=warn "$BUILD/bin/hl-triage" 2>"$dir/triage.log" &
+triage_pid=$!
+pids="$pids $!"
+n=0; until curl -sf -m 1 "http://127.0.0.1:$http/readyz" >/dev/null &&
+      curl -sf -m 1 "http://127.0.0.1:$((http + 1))/readyz" >/dev/null; do
+    sleep 0.1; n=$((n + 1))
+    [ $n -lt 300 ] || { echo "bench: the daemons did not become ready"; curl -s "http://127.0.0.1:$http/readyz"; tail -n 5 "$dir"/*.log; exit 1; }
+done
+cases() { psqlc -tAc "SELECT count(*) FROM triage.case"; }
+peak() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
-echo "hongling bench: $N appeals, $C in flight, fsync on, $(nproc) cores"
+echo "hongling bench: $N appeals a phase, $C in flight, fsync on, $(nproc) cores, $STORED stored before"
 echo
+# Phase 1, end to end: posted until hl-triage has committed a case for each.
+base=$(cases)
+t0=$(date +%s.%N)
+set -- $("$BUILD/bin/hl-bench" "http://127.0.0.1:$http/v1/appeals" "$N" "$C")
+posted=$(date +%s.%N)
+while [ "$(cases)" -lt $((base + N)) ]; do sleep 0.02; done
+t1=$(date +%s.%N)
+e2e=$(echo "$N $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')
+lag=$(echo "$posted $t1" | awk '{printf "%.2f", $2 - $1}')
+joined=$(psqlc -tAc "SELECT count(*) FILTER (WHERE NOT opened_item) FROM triage.case WHERE decided_by IS NOT NULL")
+mem="hl-bus $(peak $bus_pid) MB, hl-intake $(peak $intake_pid) MB, hl-triage $(peak $triage_pid) MB"
+# Phase 2, intake alone (hl-triage stopped, so it shares nothing).
+kill -TERM $triage_pid; wait $triage_pid 2>/dev/null || true
 set -- $("$BUILD/bin/hl-bench" "http://127.0.0.1:$http/v1/appeals" "$N" "$C")
 rate=$(echo "$1 $3" | awk '{printf "%.0f", $1 / $2}')
 printf '  %-58s %8s appeals/s   p50 %s ms  p99 %s ms  max %s ms\n' \
-    "hl-intake: HTTP -> validate -> group commit -> 201" "$rate" "$4" "$5" "$6"
+    "hl-intake alone: HTTP -> validate -> group commit -> 201" "$rate" "$4" "$5" "$6"
+printf '  %-58s %8s appeals/s   (%s joined an open item; last case %s s after the last 201)\n' \
+    "end to end: posted -> hl-triage committed a case for each" "$e2e" "$joined" "$lag"
+printf '  %-58s %8s\n' "end to end / intake alone" "$(echo "$e2e $rate" | awk '{printf "%.2f", $1 / $2}')"
+printf '  %-58s %s\n' "peak memory (VmHWM) during the end-to-end phase" "$mem"
 
 # The same rows (resident-less appeal, its history step, its outbox row with
 # a 300-byte envelope) written directly, one transaction per appeal.

@@ -25,3 +25,6 @@ $(foreach t,$(basename $(notdir $(wildcard tests/integration/test_*.c))),$(eval 
 
 # make bench's load generator.
 $(eval $(call hl_program,hl-bench,tests/bench,-lcurl))
+
+# Service tests include the service's own headers by name.
+$(BUILD)/tests/unit/test_triage_%.o: CFLAGS += -I services/triage

@@ -1,17 +1,24 @@
 /* appeal.c: the "appeal" stage consumer — where every appeal hl-intake
- * stored is classified (DOMAIN.md workflow 2).
+ * stored is classified and consolidated (DOMAIN.md workflow 2).
  *
- * An AppealReceived is checked, then one read unit finds where the appeal
- * sits in the org tree (its compound and community) and whether a case
- * exists for it already. In that read's done callback the in-memory rules
- * decide size and category, the appeal joins its item (for now always a
- * new one: s_item_for_appeal is where consolidation of similar appeals will
- * choose an open item instead, from candidates the same read fetches), and
- * the message's own unit — which starts with the exactly-once claim —
- * gets the case, the item and its route, and the messages: TriageDecision
- * for hl-intake always, WishPosted or ItemEscalated by size. A redelivered
- * message rolls back at the claim; a second message about an appeal that
- * already has a case is applied with nothing but its claim. */
+ * An AppealReceived is checked, then one small read unit finds where the
+ * appeal sits in the org tree (its compound and community) and whether a
+ * case exists for it already. In that read's done callback the in-memory
+ * rules decide size and category, the in-memory index of open items
+ * (index.h, kept by sync.c) chooses the item to join or says "open one",
+ * and the message's own unit — which starts with the exactly-once claim —
+ * gets the case, the join or the new item and its route, and the messages:
+ * TriageDecision for hl-intake always, WishPosted or ItemEscalated for a
+ * new item by size. Nothing per appeal reads candidates from PostgreSQL, so
+ * the cost of a decision does not grow with what is stored.
+ *
+ * The join is checked in SQL (triage.item_join: still routed where the
+ * index believed). If the item was resolved, merged, escalated or
+ * overridden meanwhile, the unit fails with 40001 and the pipeline calls
+ * s_redo in the same delivery: the item leaves the index and the appeal is
+ * decided again (another item or a new one). A redelivered message rolls
+ * back at the claim; a second message about an appeal that already has a
+ * case is applied with nothing but its claim. */
 #include "triage.h"
 
 #include <stdio.h>
@@ -22,21 +29,20 @@
 
 static const char *const s_channels[] = {"qr", "mailbox", "visit", "web", "platform", "phone"};
 
-/* One AppealReceived being applied. */
+/* One AppealReceived being applied; lives as long as its message (the
+ * message's `user`), so a redo finds it. */
 typedef struct {
-    triage_t *t;                    /* service */
-    hl_inmsg_t *m;                  /* the message */
-    Hl__AppealReceived *a;          /* its payload, owned */
-    bool found;                     /* the org unit exists */
-    bool has_case;                  /* the appeal has a case already */
-    char level[16];                 /* level of the appeal's org unit */
-    char compound[40];              /* compound at or above it, "" if none */
-    char community[40];             /* community at or above it, "" if none */
-    char compound_name[80];         /* the compound's name, cut out before comparing texts */
-    triage_candidate_t *candidates; /* appeals in open items nearby, owned */
-    char *
-        *joined; /* per candidate: item id, version, size, route, level, target, category; owned */
-    size_t n_candidates; /* count */
+    triage_t *t;            /* service */
+    hl_inmsg_t *m;          /* the message */
+    Hl__AppealReceived *a;  /* its payload, owned */
+    bool found;             /* the org unit exists */
+    bool has_case;          /* the appeal has a case already */
+    char level[16];         /* level of the appeal's org unit */
+    char compound[40];      /* compound at or above it, "" if none */
+    char community[40];     /* community at or above it, "" if none */
+    char compound_name[80]; /* the compound's name, cut out before comparing texts */
+    triage_feats_t feats;   /* the text's features */
+    char tried[40];         /* the item the last attempt joined, "" for a new item */
 } s_appeal_t;
 
 /* What gets counted after commit. */
@@ -45,62 +51,9 @@ typedef struct {
     triage_size_t size; /* the decision */
 } s_counted_t;
 
-#define S_CANDIDATE_COLS 12    /* columns of s_sql_candidates */
-#define S_RECENT_MS      15000 /* how long a decision is remembered in memory */
-
-/* A decision this process made lately, kept as a consolidation candidate
- * in the same shape as a row of s_sql_candidates. The candidates read from
- * PostgreSQL cannot show a decision whose transaction had not committed
- * when the read ran, so without this two similar appeals arriving together
- * (a stack of letters) would each open an item. Queued units commit in
- * order, so an appeal joining a remembered item commits after it; if that
- * item never committed, item_join() fails and the message is re-sent and
- * decided again once the memory has expired. */
-struct triage_recent {
-    triage_recent_t *next;       /* newer first */
-    uint64_t at_ms;              /* uv_now() when decided */
-    char community[40];          /* where, for matching */
-    char *col[S_CANDIDATE_COLS]; /* owned, as s_sql_candidates */
-};
-
-static void s_recent_forget(triage_t *t, uint64_t now_ms)
+static void s_appeal_free(void *arg)
 {
-    triage_recent_t **p = &t->recent;
-    while (*p && now_ms - (*p)->at_ms < S_RECENT_MS)
-        p = &(*p)->next;
-    while (*p) {
-        triage_recent_t *r = *p;
-        *p = r->next;
-        for (int k = 0; k < S_CANDIDATE_COLS; k++)
-            free(r->col[k]);
-        free(r);
-    }
-}
-
-static void s_recent_add(triage_t *t, const char *community, const char *const *col)
-{
-    /* Copy first: `col` may point into a record the forgetting frees. */
-    triage_recent_t *r = hl_calloc(1, sizeof *r);
-    for (int k = 0; k < S_CANDIDATE_COLS; k++)
-        r->col[k] = col[k] ? hl_strdup(col[k]) : NULL;
-    snprintf(r->community, sizeof r->community, "%s", community);
-    r->at_ms = uv_now(t->svc->loop);
-    s_recent_forget(t, r->at_ms);
-    r->next = t->recent;
-    t->recent = r;
-}
-
-void triage_recent_close(triage_t *t)
-{
-    s_recent_forget(t, UINT64_MAX);
-}
-
-static void s_appeal_free(s_appeal_t *x)
-{
-    for (size_t i = 0; i < x->n_candidates * S_CANDIDATE_COLS; i++)
-        free(x->joined[i]);
-    free(x->joined);
-    free(x->candidates);
+    s_appeal_t *x = arg;
     if (x->a)
         hl__appeal_received__free_unpacked(x->a, NULL);
     free(x);
@@ -149,23 +102,6 @@ static const char s_sql_place[] =
     "  SELECT o.code, o.level, o.parent, up.depth + 1 FROM org.org_unit o"
     "  JOIN up ON o.code = up.parent WHERE up.depth < 10)"
     " SELECT code, level, name FROM up JOIN org.org_unit USING (code, level) ORDER BY depth";
-/* Appeals in routed items of the same community opened within $2 days
- * (consolidation candidates), oldest item first: item id, version, size,
- * route, level, target, category, the case's size and category, the item's
- * compound and its name, the case's text. */
-static const char s_sql_candidates[] =
-    "WITH RECURSIVE up (code, level, parent, depth) AS ("
-    "  SELECT code, level, parent, 0 FROM org.org_unit WHERE code = $1"
-    "  UNION ALL"
-    "  SELECT o.code, o.level, o.parent, up.depth + 1 FROM org.org_unit o"
-    "  JOIN up ON o.code = up.parent WHERE up.depth < 10)"
-    " SELECT i.id::text, i.version::text, i.size, i.route, i.level, i.target, i.category,"
-    " c.size, c.category, i.compound, COALESCE(n.name, ''), c.body"
-    " FROM triage.item i JOIN triage.case c ON c.item_id = i.id"
-    " LEFT JOIN org.org_unit n ON n.code = i.compound"
-    " WHERE i.status = 'routed' AND i.community = (SELECT code FROM up WHERE level = 'community'"
-    " ORDER BY depth LIMIT 1) AND i.created_at > now() - make_interval(days => $2::int)"
-    " ORDER BY i.created_at, i.id, c.received_at, c.appeal_id LIMIT 500";
 static const char s_sql_has_case[] = "SELECT 1 FROM triage.case WHERE appeal_id = $1::uuid";
 
 static void s_place_rows(void *arg, const PGresult *res)
@@ -186,77 +122,13 @@ static void s_place_rows(void *arg, const PGresult *res)
     }
 }
 
-static const char *s_or_null(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
-static void s_candidate_rows(void *arg, const PGresult *res)
-{
-    s_appeal_t *x = arg;
-    size_t n = (size_t)PQntuples(res);
-    x->candidates = hl_calloc(n + 1, sizeof *x->candidates);
-    x->joined = hl_calloc(n * S_CANDIDATE_COLS + 1, sizeof *x->joined);
-    for (size_t i = 0; i < n; i++) {
-        char **col = x->joined + i * S_CANDIDATE_COLS;
-        for (int k = 0; k < S_CANDIDATE_COLS; k++)
-            col[k] = PQgetisnull(res, (int)i, k) ? NULL : hl_strdup(PQgetvalue(res, (int)i, k));
-        x->candidates[i] =
-            (triage_candidate_t){col[0], col[7], s_or_null(col[8]), col[9], col[10], col[11]};
-    }
-    x->n_candidates = n;
-}
-
 static void s_case_rows(void *arg, const PGresult *res)
 {
     s_appeal_t *x = arg;
     x->has_case = PQntuples(res) > 0;
 }
 
-/* The item this appeal joins, as its candidate row (item id, version,
- * size, route, level, target, category), or NULL to open a new one: an
- * open item of the same compound (or, more alike, of a neighbouring one)
- * with an appeal of the same size and category and similar text. */
-static char *const *s_item_for_appeal(const s_appeal_t *x, const triage_verdict_t *v)
-{
-    triage_candidate_t mine = {NULL,
-                               triage_size_name(v->size),
-                               v->category,
-                               x->compound[0] ? x->compound : NULL,
-                               x->compound_name,
-                               x->a->body};
-    /* The committed candidates, then this process's recent decisions in
-     * the same community, oldest first like the read. */
-    size_t n = x->n_candidates;
-    for (triage_recent_t *r = x->t->recent; r; r = r->next)
-        n += x->community[0] && strcmp(r->community, x->community) == 0;
-    triage_candidate_t *all = hl_calloc(n + 1, sizeof *all);
-    char *const **cols = hl_calloc(n + 1, sizeof *cols);
-    size_t k = 0;
-    for (; k < x->n_candidates; k++) {
-        all[k] = x->candidates[k];
-        cols[k] = x->joined + k * S_CANDIDATE_COLS;
-    }
-    size_t last = n;
-    for (triage_recent_t *r = x->t->recent; r; r = r->next)
-        if (x->community[0] && strcmp(r->community, x->community) == 0) {
-            char **c = r->col;
-            all[--last] = (triage_candidate_t){c[0], c[7], s_or_null(c[8]), c[9], c[10], c[11]};
-            cols[last] = c;
-        }
-    double score = 0;
-    int i = triage_consolidate_pick(all, n, &mine, (double)x->t->cfg->consolidate_permille / 1000.0,
-                                    &score);
-    char *const *picked = i < 0 ? NULL : cols[i];
-    if (picked)
-        hl_debug("appeal", x->a->appeal_id, "joins item %s (similarity %.3f)", all[i].item_id,
-                 score);
-    free(all);
-    free(cols);
-    return picked;
-}
-
-static const char s_sql_join[] = "SELECT triage.item_join($1::uuid)";
+static const char s_sql_join[] = "SELECT triage.item_join($1::uuid, $2, $3)";
 
 static void s_counted_cb(void *arg)
 {
@@ -267,11 +139,16 @@ static void s_counted_cb(void *arg)
 static const char s_sql_case[] =
     "INSERT INTO triage.case (appeal_id, item_id, tracking_code, channel, org_unit,"
     " category_given, category, size, rule_id, rule_version, category_rule_id, title, body,"
-    " received_at, decided_at)"
+    " received_at, decided_at, decided_by, opened_item, join_score, similarity, compared,"
+    " size_votes)"
     " VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::bigint, $10::int, $11::bigint,"
     " $12, $13, COALESCE(to_timestamp($14::float8 / 1e6), now()),"
-    " to_timestamp($15::float8 / 1e6))";
+    " to_timestamp($15::float8 / 1e6), $16, $17::boolean, $18::real, $19::real, $20::int,"
+    " $21::real[])";
 
+static void s_redo(hl_inmsg_t *m, const hl_dberr_t *err, void *arg);
+
+/* Decides and applies: rules, index, then the message's unit. */
 static void s_decide(s_appeal_t *x)
 {
     triage_t *t = x->t;
@@ -284,12 +161,21 @@ static void s_decide(s_appeal_t *x)
         triage_inmsg_defer(t, &x->m, "no active rule decides the size of this appeal");
         return;
     }
-    char item_id[HL_UUID_LEN + 1];
-    char *const *joined = s_item_for_appeal(x, &v);
-    if (joined)
-        snprintf(item_id, sizeof item_id, "%s", joined[0]);
+    /* The item to join, copied: the index may drop it before commit. */
+    triage_ix_query_t q = {x->community, x->compound, v.category, v.size, &x->feats};
+    triage_ix_why_t why = {0};
+    const triage_ix_meta_t *best = x->community[0] && t->cfg->consolidate_permille <= 1000
+                                       ? triage_index_best(t->index, &t->scorer, &q, &why)
+                                       : NULL;
+    triage_ix_meta_t joined;
+    if (best)
+        joined = *best;
+    char item_id[sizeof joined.id];
+    if (best)
+        snprintf(item_id, sizeof item_id, "%s", joined.id);
     else
         hl_uuid_new(item_id);
+    snprintf(x->tried, sizeof x->tried, "%s", best ? joined.id : "");
     char *cut = title ? NULL : triage_title_from_body(a->body, TRIAGE_TITLE_CHARS);
     triage_place_t place = {a->org_unit, x->level, x->compound[0] ? x->compound : NULL,
                             x->community[0] ? x->community : NULL};
@@ -301,41 +187,48 @@ static void s_decide(s_appeal_t *x)
         .org_unit = a->org_unit,
         .title = title ? title : cut,
         .body = a->body,
+        .compound = place.compound,
+        .community = place.community,
     };
-    item.compound = place.compound;
-    item.community = place.community;
     triage_route_plan(v.size, &place, &item.route);
-    if (joined) {
+    if (best) {
         /* The appeal takes the item's route as it stands now (escalated,
          * overridden): nothing is routed or escalated again. */
-        item.route.route = joined[3];
-        item.route.level = joined[4];
-        item.route.target = joined[5];
+        item.route.route = joined.route;
+        item.route.level = joined.level;
+        item.route.target = joined.target;
     }
 
     hl_dbu_t *u = x->m->unit;
-    if (joined)
-        HL_DBU(u, s_sql_join, NULL, NULL, item_id);
+    if (best)
+        HL_DBU(u, s_sql_join, NULL, NULL, item_id, joined.route, joined.target);
     else
         triage_route_open_item(t, u, &item);
     int64_t decided_us = hl_time_us();
-    char rule[24], version[16], category_rule[24], received[24], decided[24];
+    char rule[24], version[16], category_rule[24], received[24], decided[24], score[24],
+        similarity[24], compared[24], votes[96];
     snprintf(rule, sizeof rule, "%lld", v.size_rule->id);
     snprintf(version, sizeof version, "%d", v.size_rule->version);
     snprintf(category_rule, sizeof category_rule, "%lld",
              v.category_rule ? v.category_rule->id : 0);
     snprintf(received, sizeof received, "%lld", (long long)a->received_at_us);
     snprintf(decided, sizeof decided, "%lld", (long long)decided_us);
+    snprintf(score, sizeof score, "%.4f", why.score);
+    snprintf(similarity, sizeof similarity, "%.4f", why.similarity);
+    snprintf(compared, sizeof compared, "%zu", why.compared);
+    snprintf(votes, sizeof votes, "{%.2f,%.2f,%.2f}", v.votes[TRIAGE_SIZE_WISH],
+             v.votes[TRIAGE_SIZE_SMALL], v.votes[TRIAGE_SIZE_LARGE]);
     HL_DBU(u, s_sql_case, NULL, NULL, a->appeal_id, item_id, a->tracking_code, a->channel,
            a->org_unit, given, v.category, triage_size_name(v.size), rule, version,
            v.category_rule ? category_rule : NULL, title, a->body,
-           a->has_received_at_us ? received : NULL, decided);
+           a->has_received_at_us ? received : NULL, decided, t->me, best ? "false" : "true",
+           why.compared ? score : NULL, why.compared ? similarity : NULL, compared, votes);
 
     Hl__TriageDecision d = HL__TRIAGE_DECISION__INIT;
     d.appeal_id = a->appeal_id;
     d.item_id = item_id;
-    d.size = (char *)(joined ? joined[2] : triage_size_name(v.size));
-    d.category = (char *)(joined ? (joined[6] ? joined[6] : "") : v.category ? v.category : "");
+    d.size = (char *)(best ? triage_size_name(joined.size) : triage_size_name(v.size));
+    d.category = (char *)(best ? joined.category : v.category ? v.category : "");
     d.route = (char *)item.route.route;
     d.has_rule_id = 1;
     d.rule_id = v.size_rule->id;
@@ -345,22 +238,54 @@ static void s_decide(s_appeal_t *x)
     hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_STATUS, "TriageDecision", a->appeal_id, &d.base,
                      NULL);
 
-    if (x->community[0]) {
-        const char *col[S_CANDIDATE_COLS] = {item_id,          "0",
-                                             d.size,           item.route.route,
-                                             item.route.level, item.route.target,
-                                             d.category,       triage_size_name(v.size),
-                                             v.category,       x->compound[0] ? x->compound : NULL,
-                                             x->compound_name, a->body};
-        s_recent_add(t, x->community, col);
+    /* The index learns the decision now, before commit: the next appeal
+     * about the same matter (a stack of letters) joins this item. Units
+     * commit in order; if this one never does, a later join of the item
+     * fails and is decided again without it. */
+    if (best) {
+        triage_index_add_appeal(t->index, item_id, &x->feats, true);
+        hl_metric_add(t->joined, 1);
+    } else if (x->community[0]) {
+        triage_ix_meta_t m = {.size = v.size, .created_us = decided_us, .appeals = 1};
+        snprintf(m.id, sizeof m.id, "%s", item_id);
+        snprintf(m.category, sizeof m.category, "%s", v.category ? v.category : "");
+        snprintf(m.compound, sizeof m.compound, "%s", x->compound);
+        snprintf(m.community, sizeof m.community, "%s", x->community);
+        snprintf(m.route, sizeof m.route, "%s", item.route.route);
+        snprintf(m.level, sizeof m.level, "%s", item.route.level);
+        snprintf(m.target, sizeof m.target, "%s", item.route.target);
+        triage_index_put(t->index, &m);
+        triage_index_add_appeal(t->index, item_id, &x->feats, false);
     }
+    triage_df_add(triage_index_df(t->index), &x->feats);
+    hl_metric_set(t->index_items, (double)triage_index_count(t->index));
+
     s_counted_t *c = hl_dbu_keep(u, &(s_counted_t){t, v.size}, sizeof(s_counted_t));
     hl_dbu_on_commit(u, s_counted_cb, c);
-    hl_debug("appeal", a->appeal_id, "%s by rule %lld, %s, to %s %s", triage_size_name(v.size),
-             v.size_rule->id, v.category ? v.category : "no category", item.route.route,
-             item.route.target);
+    hl_debug("appeal", a->appeal_id, "%s by rule %lld, %s, %s item %s (score %.3f of %zu compared)",
+             triage_size_name(v.size), v.size_rule->id, v.category ? v.category : "no category",
+             best ? "joins" : "opens", item_id, why.score, why.compared);
     free(cut);
-    hl_inmsg_apply(&x->m);
+    hl_inmsg_apply_redo(&x->m, s_redo, x);
+}
+
+/* The unit failed: a join whose item moved (40001) is decided again
+ * without that item, in this same delivery. */
+static void s_redo(hl_inmsg_t *m, const hl_dberr_t *err, void *arg)
+{
+    s_appeal_t *x = arg;
+    x->m = m;
+    hl_metric_add(x->t->redecided, 1);
+    if (!x->tried[0]) {
+        /* A new item failed for a reason of its own: leave it to a re-send. */
+        char why[256];
+        snprintf(why, sizeof why, "could not open an item: %s", err->message);
+        triage_inmsg_defer(x->t, &x->m, why);
+        return;
+    }
+    hl_info("appeal", x->a->appeal_id, "deciding again: %s", err->message);
+    triage_index_remove(x->t->index, x->tried);
+    s_decide(x);
 }
 
 static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
@@ -381,10 +306,12 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     } else if (!t->rules) {
         triage_rules_reload(t);
         triage_inmsg_defer(t, &x->m, "the rules are not loaded yet");
+    } else if (!t->index_ready) {
+        triage_inmsg_defer(t, &x->m, "the index of open items is not loaded yet");
     } else {
+        triage_feats_of(&x->feats, x->a->body, x->compound_name);
         s_decide(x);
     }
-    s_appeal_free(x);
 }
 
 static void s_appeal_received(hl_inmsg_t *m, void *arg)
@@ -403,12 +330,11 @@ static void s_appeal_received(hl_inmsg_t *m, void *arg)
     x->t = t;
     x->m = m;
     x->a = a;
+    m->user = x; /* freed with the message */
+    m->user_free = s_appeal_free;
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, x);
     HL_DBU(u, s_sql_place, s_place_rows, x, a->org_unit);
     HL_DBU(u, s_sql_has_case, s_case_rows, x, a->appeal_id);
-    char days[16];
-    snprintf(days, sizeof days, "%lld", t->cfg->consolidate_days);
-    HL_DBU(u, s_sql_candidates, s_candidate_rows, x, a->org_unit, days);
     hl_dbu_submit(&u);
 }
 

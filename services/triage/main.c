@@ -14,10 +14,14 @@
 
 static const hl_cfg_entry_t s_cfg_table[] = {
     HL_SVC_CFG_ENTRIES(triage_cfg_t, svc, "8081", "hl_triage"),
-    {"HL_CONSOLIDATE_PERMILLE", HL_CFG_INT, "60", 0, 1001,
+    {"HL_CONSOLIDATE_PERMILLE", HL_CFG_INT, "750", 0, 1001,
      offsetof(triage_cfg_t, consolidate_permille), false,
-     "least text similarity (Dice of character bigrams, per mille) for an appeal to join an open "
+     "least adjusted score (per mille; services/triage/README.md) for an appeal to join an open "
      "item; 1001 turns consolidation off"},
+    {"HL_INDEX_MAX_ITEMS", HL_CFG_INT, "5000", 1, 1000000, offsetof(triage_cfg_t, index_max_items),
+     false, "open items kept in memory as consolidation candidates (about 1 KiB each)"},
+    {"HL_INDEX_SYNC_MS", HL_CFG_INT, "1000", 50, 3600000, offsetof(triage_cfg_t, index_sync_ms),
+     false, "how often the index reads what other replicas and the commissioner changed"},
     {"HL_CONSOLIDATE_DAYS", HL_CFG_INT, "30", 1, 3650, offsetof(triage_cfg_t, consolidate_days),
      false, "only items opened within this many days are joined"},
     {"HL_DEADLINE_SCAN_MS", HL_CFG_INT, "1000", 50, 3600000,
@@ -30,6 +34,7 @@ static const hl_cfg_entry_t s_cfg_table[] = {
 static void s_on_drain(hl_service_t *svc)
 {
     triage_rules_stop(svc->app);
+    triage_sync_stop(svc->app);
     triage_deadlines_stop(svc->app);
 }
 
@@ -61,6 +66,12 @@ int main(int argc, char **argv)
     t.escalated =
         hl_metric_counter("hl_triage_items_escalated_total",
                           "Items escalated one level for overrunning their deadline", NULL);
+    t.joined = hl_metric_counter("hl_triage_appeals_joined_total",
+                                 "Appeals that joined an open item (consolidation)", NULL);
+    t.redecided = hl_metric_counter("hl_triage_redecided_total",
+                                    "Decisions taken again because the item chosen moved", NULL);
+    t.index_items = hl_metric_gauge("hl_triage_index_items",
+                                    "Open items in memory as consolidation candidates", NULL);
     t.rules_active = hl_metric_gauge("hl_triage_rules_active", "Rules in the loaded set", NULL);
     svc.app = &t;
     svc.on_drain = s_on_drain;
@@ -81,10 +92,11 @@ int main(int argc, char **argv)
         hl_service_listen(&svc, routes, sizeof routes / sizeof routes[0]) != 0)
         return 1;
     triage_rules_start(&t);
+    triage_sync_start(&t);
     triage_deadlines_start(&t);
     hl_pipeline_start_sweeper(svc.pipeline);
     int rc = hl_service_run(&svc);
     triage_rules_destroy(&t.rules);
-    triage_recent_close(&t);
+    triage_index_destroy(&t.index);
     return rc;
 }

@@ -206,7 +206,16 @@ int triage_rules_add(triage_rules_t *rs, const triage_rule_spec_t *spec, char *e
     assert(rs);
     assert(spec);
     assert(err);
-    triage_rule_t r = {.id = spec->id, .version = spec->version, .priority = spec->priority};
+    triage_rule_t r = {.id = spec->id,
+                       .version = spec->version,
+                       .priority = spec->priority,
+                       .weight = spec->weight};
+    if (spec->weight != 0 && (!spec->size || (spec->set_category && *spec->set_category))) {
+        snprintf(err, errlen,
+                 "rule %lld: a weighted rule (a scope cue) needs a size and no set_category",
+                 spec->id);
+        return HL_EINVAL;
+    }
     if (spec->size) {
         int size = triage_size_parse(spec->size);
         if (size < 0) {
@@ -297,16 +306,59 @@ static bool s_matches(const triage_rule_t *r, const triage_appeal_view_t *a, con
     return true;
 }
 
-/* Title and body as one normalised text; a separator that never occurs in
- * normalised text keeps a phrase from matching across the two. */
+/* Marks of scope read from numbers, appended to the text so that cue rules
+ * can name them as phrases: "#多户" (10 or more households or families),
+ * "#多小区" (2 or more compounds), "#万元" (a sum of ten thousand yuan or
+ * more). Chinese quantities without digits (几十户, 上百户) are phrases of
+ * their own in the cue rules. */
+static void s_scope_marks(const char *text, hl_buf_t *out)
+{
+    bool households = false, compounds = false, money = false;
+    for (const char *p = text; *p; p++) {
+        if (!(*p >= '0' && *p <= '9') || (p > text && p[-1] >= '0' && p[-1] <= '9'))
+            continue;
+        long v = 0;
+        const char *q = p;
+        while (*q >= '0' && *q <= '9') {
+            if (v < 100000000)
+                v = v * 10 + (*q - '0');
+            q++;
+        }
+        if (strncmp(q, "多", strlen("多")) == 0)
+            q += strlen("多");
+        if (v >= 10 && (strncmp(q, "户", strlen("户")) == 0 || strncmp(q, "家", strlen("家")) == 0))
+            households = true;
+        if (v >= 2 && (strncmp(q, "个小区", strlen("个小区")) == 0 ||
+                       strncmp(q, "个社区", strlen("个社区")) == 0))
+            compounds = true;
+        if ((strncmp(q, "万", strlen("万")) == 0) ||
+            (v >= 10000 && strncmp(q, "元", strlen("元")) == 0))
+            money = true;
+    }
+    if (households)
+        hl_buf_append(out, "\x01#多户", strlen("\x01#多户"));
+    if (compounds)
+        hl_buf_append(out, "\x01#多小区", strlen("\x01#多小区"));
+    if (money)
+        hl_buf_append(out, "\x01#万元", strlen("\x01#万元"));
+}
+
+/* Title and body as one normalised text, then the marks of scope; a
+ * separator that never occurs in normalised text keeps a phrase from
+ * matching across the parts. */
 static char *s_text(const triage_appeal_view_t *a)
 {
     char *title = triage_normalize(a->title);
     char *body = triage_normalize(a->body);
-    char *text = hl_asprintf("%s\x01%s", title, body);
+    hl_buf_t b = {0};
+    hl_buf_append(&b, title, strlen(title));
+    hl_buf_append(&b, "\x01", 1);
+    hl_buf_append(&b, body, strlen(body));
+    s_scope_marks(body, &b);
+    hl_buf_append(&b, "", 1);
     free(title);
     free(body);
-    return text;
+    return b.data;
 }
 
 bool triage_rule_matches(const triage_rule_t *rule, const triage_appeal_view_t *appeal)
@@ -318,6 +370,33 @@ bool triage_rule_matches(const triage_rule_t *rule, const triage_appeal_view_t *
     return m;
 }
 
+/* The scope cues' vote (every cue in the set): fills out->votes and, when
+ * a size wins, out->size and out->size_rule. */
+static void s_vote(const triage_rules_t *rs, const triage_appeal_view_t *a, const char *text,
+                   triage_verdict_t *out)
+{
+    const triage_rule_t *strongest[TRIAGE_SIZE_COUNT] = {NULL};
+    for (size_t i = 0; i < rs->n; i++) {
+        const triage_rule_t *r = &rs->rules[i];
+        if (r->weight == 0 || !s_matches(r, a, text))
+            continue;
+        out->votes[r->size] += r->weight;
+        out->cues++;
+        if (r->weight > 0 && (!strongest[r->size] || r->weight > strongest[r->size]->weight))
+            strongest[r->size] = r;
+    }
+    static const triage_size_t order[] = {TRIAGE_SIZE_SMALL, TRIAGE_SIZE_WISH, TRIAGE_SIZE_LARGE};
+    triage_size_t win = TRIAGE_SIZE_NONE;
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        if (out->votes[order[k]] > 0 && strongest[order[k]] &&
+            (win == TRIAGE_SIZE_NONE || out->votes[order[k]] > out->votes[win]))
+            win = order[k];
+    if (win != TRIAGE_SIZE_NONE) {
+        out->size = win;
+        out->size_rule = strongest[win];
+    }
+}
+
 int triage_rules_eval(const triage_rules_t *rs, const triage_appeal_view_t *a,
                       triage_verdict_t *out)
 {
@@ -327,8 +406,15 @@ int triage_rules_eval(const triage_rules_t *rs, const triage_appeal_view_t *a,
     if (!want_category)
         out->category = a->category;
     char *text = s_text(a);
+    bool voted = false;
     for (size_t i = 0; i < rs->n; i++) {
         const triage_rule_t *r = &rs->rules[i];
+        if (r->weight != 0) {
+            if (!voted && out->size == TRIAGE_SIZE_NONE)
+                s_vote(rs, a, text, out);
+            voted = true;
+            continue;
+        }
         bool need_size = out->size == TRIAGE_SIZE_NONE && r->size != TRIAGE_SIZE_NONE;
         bool need_category = want_category && !out->category_rule && r->set_category;
         if (!need_size && !need_category)

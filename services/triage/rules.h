@@ -33,6 +33,7 @@ typedef struct {
     const char *exclude;      /* text[] literal of phrases that must not occur */
     const char *size;         /* "wish", "small", "large" or NULL */
     const char *set_category; /* category inferred, or NULL */
+    double weight;            /* 0: decides when it matches; else a scope cue's vote */
 } triage_rule_spec_t;
 
 /* One rule, parsed and normalised; owned by its rule set. */
@@ -48,6 +49,7 @@ typedef struct {
     size_t nexclude;    /* count */
     triage_size_t size; /* outcome, or TRIAGE_SIZE_NONE */
     char *set_category; /* outcome, or NULL */
+    double weight;      /* 0: decisive; else this cue's vote for `size` (may be negative) */
 } triage_rule_t;
 
 typedef struct triage_rules triage_rules_t;
@@ -67,6 +69,8 @@ typedef struct {
     const triage_rule_t *size_rule;     /* the rule that decided it */
     const char *category;               /* given, inferred, or NULL */
     const triage_rule_t *category_rule; /* the rule that inferred it, NULL if given or none */
+    double votes[TRIAGE_SIZE_COUNT];    /* the scope cues' votes by size (all 0 if none ran) */
+    unsigned cues;                      /* scope cues that matched */
 } triage_verdict_t;
 
 /* An empty rule set; the caller owns it (triage_rules_destroy). */
@@ -86,7 +90,11 @@ const triage_rule_t *triage_rules_at(const triage_rules_t *rules, size_t i);
 bool triage_rules_total(const triage_rules_t *rules);
 
 /* Evaluates the rules on `appeal`: the first matching rule with a size
- * decides the size; the category is the given one, else the set_category of
+ * decides the size, where the scope cues (rules with a weight) count as one
+ * rule standing at the place of the first of them: every matching cue adds
+ * its weight to its size, and the size with the most votes, if above 0,
+ * decides (ties: small, then wish, then large), its strongest matching cue
+ * being the deciding rule; the category is the given one, else the set_category of
  * the first matching rule that has one. Returns 0, or HL_ENOENT when no rule
  * decided the size (the verdict's size is then TRIAGE_SIZE_NONE). */
 int triage_rules_eval(const triage_rules_t *rules, const triage_appeal_view_t *appeal,

@@ -1,61 +1,156 @@
-/* similar.c: how alike two appeals' texts are, for consolidating appeals
- * about the same matter into one item (DOMAIN.md workflow 2). Pure: no I/O.
+/* similar.c: the features of an appeal's text and how alike two appeals
+ * are (see similar.h). Pure: no I/O.
  *
- * Chinese has no spaces to split words on, so a text is compared as the set
- * of its character bigrams (Dice coefficient). Before that it is normalised
- * so that the ways residents write the same place meet:
+ * Chinese has no spaces to split words on, so a text is read as its
+ * character bigrams, after normalising what residents write differently:
  *
  *   - the compound's own name is cut out: every appeal of a compound names
  *     it, so it says nothing about the matter;
- *   - Chinese numerals before a building or floor word become digits, and
- *     "号楼", "幢", "栋", "号" after a number all become "栋": 十四号楼,
- *     14幢 and 14栋 are one building;
+ *   - Chinese numerals before a building, unit or floor word become digits,
+ *     and 号楼 / 幢 / 栋 / 号 after a number all mean one building: 十四号楼,
+ *     14幢 and 14栋 meet;
  *   - punctuation, white space and symbols are dropped; ASCII and
- *     full-width letters are lower-cased, full-width digits made ASCII;
- *   - bigrams of words every appeal uses (小区, 物业, 反映, 希望 ...) are
- *     ignored.
+ *     full-width letters are lower-cased, full-width digits made ASCII.
  *
- * Measured on ../shared/data/sample-appeals.jsonl (tests/unit/
- * test_triage_consolidate.c): see services/triage/README.md. */
-#include "triage.h"
+ * Beside the bigrams, an appeal gets entity features (building N, unit N,
+ * floor N, the east/west/... gate) and concept features: a lexicon maps the
+ * many ways of naming one thing (电梯, 升降梯, 困梯) to one token, so two
+ * residents who describe one broken lift in their own words still meet.
+ * The lexicon is general knowledge of what residents complain about, not a
+ * list fitted to any data set; it lives here, beside the code that reads it.
+ *
+ * Weights: a bigram weighs its inverse document frequency over the appeals
+ * seen so far (triage_df_t), so 小区, 物业, 希望, 反映 fall to almost
+ * nothing by themselves; entities and concepts have fixed weights. */
+#include "similar.h"
+
+#include "hl.h"
 
 #include <assert.h>
-#include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Bigrams too common in appeals to tell matters apart. */
-static const char *const s_stop[] = {
-    "小区", "物业", "反映", "住户", "探访", "希望", "社区", "居民", "网格", "格员", "走访", "来电",
-    "入户", "一下", "请求", "建议", "问题", "我家", "我们", "没有", "不是", "现在", "天天", "已经",
-};
+#define S_MAX_POINTS 2048 /* code points of an appeal read for features */
 
-/* Decodes one UTF-8 code point at *p and advances; stray bytes give 0xFFFD. */
-static uint32_t s_next(const char **p)
+/* ---- the concept lexicon ------------------------------------------------ */
+
+/* One concept per line: every phrase on it yields the same feature. */
+static const char *const s_concepts[][12] = {
+    {"电梯", "升降梯", "轿厢", "困梯", "关在梯"},
+    {"楼道灯", "声控灯", "感应灯", "照明", "灯不亮", "灯坏", "灯泡", "黑漆漆", "摸黑"},
+    {"路灯"},
+    {"漏水", "渗水", "滴水", "水渍", "渗漏", "洇", "返潮", "水印"},
+    {"楼顶", "屋顶", "顶楼", "天台", "防水"},
+    {"狗", "犬", "宠物"},
+    {"狗叫", "犬吠", "叫个不停", "狂吠", "叫唤"},
+    {"狗屎", "粪便", "狗粪", "便便"},
+    {"噪音", "噪声", "吵", "扰民", "动静大", "声音大", "轰鸣"},
+    {"停车", "车位", "乱停", "停放", "占位"},
+    {"地锁", "车位锁"},
+    {"消防通道", "生命通道", "消防车道"},
+    {"电动车", "电瓶车", "电单车"},
+    {"充电", "飞线", "拉线", "插座"},
+    {"垃圾", "清运", "垃圾桶", "垃圾箱", "垃圾站"},
+    {"臭", "异味", "气味", "味道", "熏"},
+    {"堆放", "堆物", "杂物", "堆满", "占用楼道", "废品"},
+    {"老鼠", "蟑螂", "蚊子", "苍蝇", "白蚁", "虫"},
+    {"马蜂", "蜂窝", "胡蜂", "蜂巢"},
+    {"停水", "水压", "自来水", "供水", "水龙头", "水质", "黄水", "没水"},
+    {"停电", "跳闸", "电压", "供电", "电表", "变压器", "没电"},
+    {"燃气", "天然气", "煤气"},
+    {"网络", "信号", "宽带", "光纤"},
+    {"下水道", "化粪池", "污水", "堵塞", "堵了", "反水", "返水", "窨井", "管道"},
+    {"井盖"},
+    {"积水", "淹", "内涝", "排水", "雨水"},
+    {"马路", "道路", "路面", "坑洼", "坑", "路口", "斑马线", "人行道"},
+    {"红绿灯", "信号灯"},
+    {"公交", "站台", "班车"},
+    {"摊", "小贩", "占道经营", "商贩", "夜市"},
+    {"菜市场", "农贸市场"},
+    {"商铺", "门面", "饭店", "餐馆", "烧烤", "油烟", "店"},
+    {"工地", "施工", "打桩", "渣土"},
+    {"装修", "电钻", "敲墙", "砸墙"},
+    {"树", "树枝", "修剪", "枝"},
+    {"草坪", "绿化", "花坛", "草地", "绿地", "菜地", "种菜"},
+    {"健身器材", "健身", "单杠", "滑梯", "秋千", "游乐"},
+    {"座椅", "长椅", "凳"},
+    {"门禁", "门卡", "刷卡", "人脸识别", "道闸", "栏杆"},
+    {"保安", "门卫", "门岗"},
+    {"物业费", "收费", "公摊", "维修基金", "维修资金"},
+    {"摄像头", "监控", "可视门铃"},
+    {"外墙", "墙皮", "墙面", "瓷砖", "裂缝", "开裂"},
+    {"楼梯", "扶手", "台阶"},
+    {"窗", "玻璃"},
+    {"阳台", "晾衣", "晾晒"},
+    {"太阳能", "热水器"},
+    {"高空抛物", "坠物", "往下扔", "扔东西"},
+    {"老人", "奶奶", "爷爷", "大爷", "大妈", "老太", "阿婆", "孤寡", "独居"},
+    {"孩子", "小孩", "儿童", "小朋友"},
+    {"学校", "学位", "上学", "入学", "幼儿园", "辅导", "作业", "功课"},
+    {"药", "看病", "医院", "体检", "就医", "复查"},
+    {"残疾", "轮椅", "拐杖", "行动不便", "瘫痪", "腿脚"},
+    {"智能手机", "手机", "微信", "视频", "扫码"},
+    {"抽烟", "烟头", "吸烟"},
+    {"消防栓", "灭火器", "火灾", "着火", "消防"},
+    {"违建", "违章", "搭建", "私搭", "加盖", "圈占", "围起来"},
+    {"加装电梯"},
+    {"危房", "老旧", "年久失修", "宿舍楼", "墙体"},
+    {"快递", "外卖", "驿站", "快递柜"},
+    {"喷泉", "水池", "池塘", "河", "沟", "渠"},
+    {"减速带", "车速", "开快车", "飙车", "超速"},
+    {"广场舞", "音响", "跳舞"},
+    {"地下室", "车库"},
+    {"单元门", "防盗门", "大铁门"},
+    {"广场", "空地"},
+    {"厕所", "公厕"},
+    {"工厂", "厂", "排放", "烟囱"},
+};
+#define S_NCONCEPTS (sizeof s_concepts / sizeof s_concepts[0])
+
+/* ---- decoding and normalising ----------------------------------------- */
+
+typedef struct {
+    uint32_t c[S_MAX_POINTS]; /* code points */
+    size_t n;                 /* used */
+} s_points_t;
+
+static void s_push(s_points_t *p, uint32_t c)
 {
-    const unsigned char *s = (const unsigned char *)*p;
-    uint32_t c = s[0];
-    size_t n = c < 0x80             ? 1
-               : (c & 0xE0) == 0xC0 ? 2
-               : (c & 0xF0) == 0xE0 ? 3
-               : (c & 0xF8) == 0xF0 ? 4
-                                    : 0;
-    if (n == 0) {
-        (*p)++;
-        return 0xFFFD;
-    }
-    if (n > 1)
-        c &= 0xFFu >> (n + 1);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            (*p)++;
-            return 0xFFFD;
-        }
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    *p += n;
+    if (p->n < S_MAX_POINTS)
+        p->c[p->n++] = c;
+}
+
+static uint32_t s_fold(uint32_t c)
+{
+    if (c >= 0xFF10 && c <= 0xFF19)
+        return c - 0xFF10 + '0';
+    if (c >= 0xFF21 && c <= 0xFF3A)
+        return c - 0xFF21 + 'a';
+    if (c >= 0xFF41 && c <= 0xFF5A)
+        return c - 0xFF41 + 'a';
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A' + 'a';
     return c;
+}
+
+/* Decodes `text` with every occurrence of `strip` removed; stray bytes
+ * become U+FFFD, which is not kept. */
+static void s_decode(const char *text, const char *strip, s_points_t *out)
+{
+    size_t strip_len = strip ? strlen(strip) : 0;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p && out->n < S_MAX_POINTS) {
+        if (strip_len && strncmp((const char *)p, strip, strip_len) == 0) {
+            p += strip_len;
+            continue;
+        }
+        unsigned cp = 0xFFFD;
+        int len = hl_utf8_next(p, &cp);
+        p += len > 0 ? len : 1;
+        s_push(out, s_fold(len > 0 ? cp : 0xFFFD));
+    }
 }
 
 static int s_numeral(uint32_t c)
@@ -72,11 +167,10 @@ static int s_numeral(uint32_t c)
     return -1;
 }
 
-/* 号 幢 栋 楼 单 元 层: words a number before them counts buildings or floors. */
+/* 号 幢 栋 楼 单 层: words a number before them counts buildings, units or floors. */
 static bool s_counter(uint32_t c)
 {
-    return c == 0x53F7 || c == 0x5E62 || c == 0x680B || c == 0x697C || c == 0x5355 || c == 0x5143 ||
-           c == 0x5C42;
+    return c == 0x53F7 || c == 0x5E62 || c == 0x680B || c == 0x697C || c == 0x5355 || c == 0x5C42;
 }
 
 static bool s_kept(uint32_t c)
@@ -85,17 +179,9 @@ static bool s_kept(uint32_t c)
            (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF);
 }
 
-static uint32_t s_fold(uint32_t c)
+static bool s_digit(uint32_t c)
 {
-    if (c >= 0xFF10 && c <= 0xFF19)
-        return c - 0xFF10 + '0';
-    if (c >= 0xFF21 && c <= 0xFF3A)
-        return c - 0xFF21 + 'a';
-    if (c >= 0xFF41 && c <= 0xFF5A)
-        return c - 0xFF41 + 'a';
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A' + 'a';
-    return c;
+    return c >= '0' && c <= '9';
 }
 
 /* The value of a run of 1-3 Chinese numerals, or -1 when it is no number. */
@@ -121,37 +207,9 @@ static int s_numeral_value(const uint32_t *c, size_t n)
     return total;
 }
 
-typedef struct {
-    uint32_t *c; /* code points */
-    size_t n;    /* used */
-    size_t cap;  /* allocated */
-} s_points_t;
-
-static void s_push(s_points_t *p, uint32_t c)
-{
-    if (p->n == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 64;
-        p->c = hl_realloc(p->c, p->cap * sizeof *p->c);
-    }
-    p->c[p->n++] = c;
-}
-
-/* Decodes `text` with every occurrence of `strip` removed. */
-static void s_decode(const char *text, const char *strip, s_points_t *out)
-{
-    size_t strip_len = strip ? strlen(strip) : 0;
-    const char *p = text;
-    while (*p) {
-        if (strip_len && strncmp(p, strip, strip_len) == 0) {
-            p += strip_len;
-            continue;
-        }
-        s_push(out, s_fold(s_next(&p)));
-    }
-}
-
-/* Chinese numerals before a counter word become digits. */
-static void s_numerals(const s_points_t *in, s_points_t *out)
+/* Chinese numerals before a counter word become digits; what is not kept
+ * (punctuation, symbols, space) goes. */
+static void s_normalise(const s_points_t *in, s_points_t *out)
 {
     for (size_t i = 0; i < in->n;) {
         size_t run = 0;
@@ -173,150 +231,289 @@ static void s_numerals(const s_points_t *in, s_points_t *out)
         if (used) {
             i += used;
         } else {
-            s_push(out, in->c[i]);
+            if (s_kept(in->c[i]))
+                s_push(out, in->c[i]);
             i++;
         }
     }
 }
 
-/* After digits, 号楼 / 幢 / 栋 / 号 become 栋; the rest is filtered. */
-static void s_buildings(const s_points_t *in, s_points_t *out)
+/* ---- features ------------------------------------------------------------ */
+
+static uint32_t s_feat(unsigned kind, uint32_t value)
 {
-    for (size_t i = 0; i < in->n; i++) {
-        uint32_t c = in->c[i];
-        bool after_digit = i > 0 && in->c[i - 1] >= '0' && in->c[i - 1] <= '9';
-        if (after_digit && c == 0x53F7 && i + 1 < in->n && in->c[i + 1] == 0x697C) {
-            s_push(out, 0x680B);
-            i++;
-        } else if (after_digit && (c == 0x53F7 || c == 0x5E62)) {
-            s_push(out, 0x680B);
-        } else if (s_kept(c)) {
-            s_push(out, c);
-        }
+    return (uint32_t)kind << 28 | (value & 0x0FFFFFFFu);
+}
+
+static uint32_t s_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+typedef struct {
+    uint32_t f[TRIAGE_FEAT_MAX * 2]; /* gathered, unsorted */
+    size_t n;                        /* count */
+} s_bag_t;
+
+static void s_add(s_bag_t *b, uint32_t f)
+{
+    if (b->n < sizeof b->f / sizeof b->f[0])
+        b->f[b->n++] = f;
+}
+
+/* Does `p` (decoded, normalised) hold phrase `w` at `at`? */
+static bool s_at(const s_points_t *p, size_t at, const char *w)
+{
+    const unsigned char *s = (const unsigned char *)w;
+    size_t i = at;
+    while (*s) {
+        unsigned cp;
+        int len = hl_utf8_next(s, &cp);
+        if (len <= 0 || i >= p->n || p->c[i] != cp)
+            return false;
+        s += len;
+        i++;
+    }
+    return true;
+}
+
+/* Place entities: a number and the word after it. */
+static void s_entities(const s_points_t *p, s_bag_t *b)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (!s_digit(p->c[i]) || (i > 0 && s_digit(p->c[i - 1])))
+            continue;
+        uint32_t v = 0;
+        size_t j = i;
+        while (j < p->n && s_digit(p->c[j]) && v < 100000)
+            v = v * 10 + (p->c[j++] - '0');
+        while (j < p->n && s_digit(p->c[j]))
+            j++;
+        if (j >= p->n)
+            break;
+        uint32_t w = p->c[j], next = j + 1 < p->n ? p->c[j + 1] : 0;
+        if (w == 0x53F7 /* 号 */ && next == 0x697C /* 楼 */)
+            s_add(b, s_feat(TRIAGE_FEAT_BUILDING, v));
+        else if (w == 0x53F7 /* 号 */ && v < 100)
+            s_add(b, s_feat(TRIAGE_FEAT_BUILDING, v));
+        else if (w == 0x5E62 /* 幢 */ || w == 0x680B /* 栋 */)
+            s_add(b, s_feat(TRIAGE_FEAT_BUILDING, v));
+        else if (w == 0x5355 /* 单 */ && next == 0x5143 /* 元 */)
+            s_add(b, s_feat(TRIAGE_FEAT_UNIT, v));
+        else if (w == 0x5C42 /* 层 */)
+            s_add(b, s_feat(TRIAGE_FEAT_FLOOR, v));
+        else if (w == 0x697C /* 楼 */ && next != 0x9053 /* 道 */ && next != 0x68AF /* 梯 */ &&
+                 next != 0x9876 /* 顶 */)
+            s_add(b, s_feat(TRIAGE_FEAT_FLOOR, v));
+    }
+    /* Gates: 东门 西门 南门 北门 大门 正门 后门 侧门. */
+    static const uint32_t sides[] = {0x4E1C, 0x897F, 0x5357, 0x5317,
+                                     0x5927, 0x6B63, 0x540E, 0x4FA7};
+    for (size_t i = 0; i + 1 < p->n; i++)
+        if (p->c[i + 1] == 0x95E8 /* 门 */)
+            for (uint32_t k = 0; k < sizeof sides / sizeof sides[0]; k++)
+                if (p->c[i] == sides[k])
+                    s_add(b, s_feat(TRIAGE_FEAT_GATE, k));
+}
+
+static void s_concepts_of(const s_points_t *p, s_bag_t *b)
+{
+    for (uint32_t k = 0; k < S_NCONCEPTS; k++) {
+        bool found = false;
+        for (size_t w = 0; w < 12 && s_concepts[k][w] && !found; w++)
+            for (size_t i = 0; i < p->n && !found; i++)
+                found = s_at(p, i, s_concepts[k][w]);
+        if (found)
+            s_add(b, s_feat(TRIAGE_FEAT_CONCEPT, k));
     }
 }
 
-static int s_cmp_u64(const void *a, const void *b)
+static int s_cmp_u32(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
-static uint64_t s_gram(uint32_t a, uint32_t b)
+void triage_feats_of(triage_feats_t *out, const char *text, const char *strip)
 {
-    return (uint64_t)a << 32 | b;
+    assert(out);
+    memset(out, 0, sizeof *out);
+    if (!text)
+        return;
+    s_points_t *raw = hl_calloc(2, sizeof *raw), *p = raw + 1;
+    s_decode(text, strip && *strip ? strip : NULL, raw);
+    s_normalise(raw, p);
+    s_bag_t *b = hl_calloc(1, sizeof *b);
+    /* Entities and concepts first: they must survive the cap. */
+    s_entities(p, b);
+    s_concepts_of(p, b);
+    for (size_t i = 0; i + 1 < p->n; i++) {
+        uint32_t a = p->c[i], c = p->c[i + 1];
+        if (s_digit(a) && s_digit(c))
+            continue; /* numbers are read as entities */
+        s_add(b, s_feat(TRIAGE_FEAT_GRAM, s_mix((uint64_t)a << 32 | c)));
+    }
+    /* Unique, keeping the first TRIAGE_FEAT_MAX in the order found. */
+    for (size_t i = 0; i < b->n && out->n < TRIAGE_FEAT_MAX; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < out->n && !seen; k++)
+            seen = out->f[k] == b->f[i];
+        if (!seen)
+            out->f[out->n++] = b->f[i];
+    }
+    qsort(out->f, out->n, sizeof out->f[0], s_cmp_u32);
+    free(b);
+    free(raw);
 }
 
-static bool s_stopped(uint64_t g)
+bool triage_feats_has(const triage_feats_t *a, unsigned kind)
 {
-    for (size_t i = 0; i < sizeof s_stop / sizeof s_stop[0]; i++) {
-        const char *p = s_stop[i];
-        uint32_t a = s_next(&p);
-        uint32_t b = s_next(&p);
-        if (g == s_gram(a, b))
+    for (size_t i = 0; i < a->n; i++)
+        if (TRIAGE_FEAT_KIND(a->f[i]) == kind)
             return true;
-    }
     return false;
 }
 
-void triage_shingles_init(triage_shingles_t *s, const char *text, const char *strip)
+/* ---- weights and similarity -------------------------------------------- */
+
+/* Fixed weights of the features that name a place or a thing. They were
+ * chosen on tests/data/triage-tune.jsonl (see the README); a bigram weighs
+ * the square root of its idf, so a phrase only one resident used does not
+ * outweigh the lift or the building both name. */
+#define S_W_BUILDING 12.0 /* a building */
+#define S_W_UNIT     6.0  /* a unit */
+#define S_W_FLOOR    1.0  /* a floor */
+#define S_W_GATE     8.0  /* a gate */
+#define S_W_CONCEPT  12.0 /* a concept */
+
+#define S_PLACE_BONUS 1.3 /* a shared building, unit, floor or gate raises the overlap */
+
+static bool s_place(uint32_t f)
 {
-    assert(s);
-    memset(s, 0, sizeof *s);
-    if (!text)
-        return;
-    s_points_t raw = {0}, numbered = {0}, kept = {0};
-    s_decode(text, strip && *strip ? strip : NULL, &raw);
-    s_numerals(&raw, &numbered);
-    s_buildings(&numbered, &kept);
-    if (kept.n >= 2) {
-        s->grams = hl_calloc(kept.n - 1, sizeof *s->grams);
-        for (size_t i = 0; i + 1 < kept.n; i++) {
-            uint64_t g = s_gram(kept.c[i], kept.c[i + 1]);
-            if (!s_stopped(g))
-                s->grams[s->n++] = g;
+    unsigned k = TRIAGE_FEAT_KIND(f);
+    return k >= TRIAGE_FEAT_BUILDING && k <= TRIAGE_FEAT_GATE;
+}
+
+void triage_df_add(triage_df_t *df, const triage_feats_t *a)
+{
+    assert(df && a);
+    df->docs++;
+    for (size_t i = 0; i < a->n; i++)
+        if (TRIAGE_FEAT_KIND(a->f[i]) == TRIAGE_FEAT_GRAM) {
+            uint32_t *c = &df->count[a->f[i] % TRIAGE_DF_SLOTS];
+            if (*c < UINT32_MAX)
+                (*c)++;
         }
-        qsort(s->grams, s->n, sizeof *s->grams, s_cmp_u64);
-        size_t w = 0;
-        for (size_t i = 0; i < s->n; i++)
-            if (w == 0 || s->grams[w - 1] != s->grams[i])
-                s->grams[w++] = s->grams[i];
-        s->n = w;
-    }
-    free(raw.c);
-    free(numbered.c);
-    free(kept.c);
 }
 
-void triage_shingles_close(triage_shingles_t *s)
+double triage_feat_weight(const triage_df_t *df, uint32_t f)
 {
-    if (!s)
-        return;
-    free(s->grams);
-    s->grams = NULL;
-    s->n = 0;
+    switch (TRIAGE_FEAT_KIND(f)) {
+    case TRIAGE_FEAT_BUILDING:
+        return S_W_BUILDING;
+    case TRIAGE_FEAT_UNIT:
+        return S_W_UNIT;
+    case TRIAGE_FEAT_FLOOR:
+        return S_W_FLOOR;
+    case TRIAGE_FEAT_GATE:
+        return S_W_GATE;
+    case TRIAGE_FEAT_CONCEPT:
+        return S_W_CONCEPT;
+    default:
+        break;
+    }
+    if (!df || df->docs == 0)
+        return 1.0;
+    double n = (double)df->docs, d = (double)df->count[f % TRIAGE_DF_SLOTS];
+    double idf = log((n + 1.0) / (d + 0.5));
+    return sqrt(idf > 0.0025 ? idf : 0.0025);
 }
 
-double triage_dice(const triage_shingles_t *a, const triage_shingles_t *b)
+double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
+                               const triage_feats_t *b, bool *conflict)
 {
     assert(a && b);
-    if (a->n == 0 || b->n == 0)
-        return 0.0;
-    size_t i = 0, j = 0, common = 0;
-    while (i < a->n && j < b->n) {
-        if (a->grams[i] == b->grams[j]) {
-            common++;
+    return triage_similarity_raw(df, a->f, a->n, b->f, b->n, conflict);
+}
+
+double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t an,
+                             const uint32_t *bf, size_t bn, bool *conflict)
+{
+    const struct {
+        const uint32_t *f;
+        size_t n;
+    } sa = {af, an}, sb = {bf, bn}, *a = &sa, *b = &sb;
+    double num = 0, da = 0, db = 0, pn = 0, pa = 0, pb = 0; /* p*: place features */
+    /* Per entity kind: named on each side, shared. */
+    unsigned named_a[8] = {0}, named_b[8] = {0}, shared[8] = {0};
+    size_t i = 0, j = 0;
+    while (i < a->n || j < b->n) {
+        if (j >= b->n || (i < a->n && a->f[i] < b->f[j])) {
+            double w = triage_feat_weight(df, a->f[i]);
+            da += w * w;
+            pa += s_place(a->f[i]) ? w * w : 0;
+            named_a[TRIAGE_FEAT_KIND(a->f[i]) & 7]++;
             i++;
+        } else if (i >= a->n || b->f[j] < a->f[i]) {
+            double w = triage_feat_weight(df, b->f[j]);
+            db += w * w;
+            pb += s_place(b->f[j]) ? w * w : 0;
+            named_b[TRIAGE_FEAT_KIND(b->f[j]) & 7]++;
             j++;
-        } else if (a->grams[i] < b->grams[j]) {
-            i++;
         } else {
+            double w = triage_feat_weight(df, a->f[i]);
+            num += w * w;
+            da += w * w;
+            db += w * w;
+            if (s_place(a->f[i])) {
+                pn += w * w;
+                pa += w * w;
+                pb += w * w;
+            }
+            unsigned k = TRIAGE_FEAT_KIND(a->f[i]) & 7;
+            named_a[k]++;
+            named_b[k]++;
+            shared[k]++;
+            i++;
             j++;
         }
     }
-    return 2.0 * (double)common / (double)(a->n + b->n);
-}
-
-double triage_similarity(const char *a, const char *strip_a, const char *b, const char *strip_b)
-{
-    triage_shingles_t x, y;
-    triage_shingles_init(&x, a, strip_a);
-    triage_shingles_init(&y, b, strip_b);
-    double d = triage_dice(&x, &y);
-    triage_shingles_close(&x);
-    triage_shingles_close(&y);
-    return d;
-}
-
-int triage_consolidate_pick(const triage_candidate_t *candidates, size_t n,
-                            const triage_candidate_t *appeal, double threshold, double *score)
-{
-    assert(appeal);
-    triage_shingles_t mine;
-    triage_shingles_init(&mine, appeal->body, appeal->compound_name);
-    int best = -1;
-    double best_score = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const triage_candidate_t *c = &candidates[i];
-        if (!c->size || !appeal->size || strcmp(c->size, appeal->size) != 0)
-            continue;
-        if ((c->category == NULL) != (appeal->category == NULL) ||
-            (c->category && strcmp(c->category, appeal->category) != 0))
-            continue;
-        bool same_place =
-            c->compound && appeal->compound && strcmp(c->compound, appeal->compound) == 0;
-        triage_shingles_t theirs;
-        triage_shingles_init(&theirs, c->body, c->compound_name);
-        double s = triage_dice(&mine, &theirs);
-        triage_shingles_close(&theirs);
-        double need = same_place ? threshold : threshold * TRIAGE_NEIGHBOUR_FACTOR;
-        if (s >= need && s > best_score) {
-            best = (int)i;
-            best_score = s;
+    if (conflict) {
+        *conflict = false;
+        static const unsigned places[] = {TRIAGE_FEAT_BUILDING, TRIAGE_FEAT_UNIT, TRIAGE_FEAT_GATE};
+        for (size_t k = 0; k < sizeof places / sizeof places[0]; k++) {
+            unsigned kind = places[k];
+            if (named_a[kind] && named_b[kind] && !shared[kind])
+                *conflict = true;
         }
     }
-    triage_shingles_close(&mine);
-    if (score)
-        *score = best_score;
-    return best;
+    /* Overlap coefficient: how much of the shorter text the other covers
+     * (a one-line QR appeal is all inside a long visit note of the same
+     * matter, while a cosine would punish the length of the note). Places
+     * alone never make two appeals alike (one building has many matters):
+     * the overlap is of what the texts say, and a shared place raises it. */
+    double least = (da - pa) < (db - pb) ? (da - pa) : (db - pb);
+    if (least <= 0)
+        return 0;
+    double sim = (num - pn) / least;
+    if (pn > 0)
+        sim *= S_PLACE_BONUS;
+    return sim > 1 ? 1 : sim;
+}
+
+triage_scorer_t triage_scorer_default(void)
+{
+    return (triage_scorer_t){
+        .threshold = 0.75,
+        .other_compound = 1.0,
+        .size_mismatch = 1.0,
+        .wish_mismatch = 0.40,
+        .category_mismatch = 1.0,
+        .building_conflict = 0.10,
+    };
 }

@@ -3,7 +3,9 @@
 #define TRIAGE_H
 
 #include "hl.h"
+#include "index.h"
 #include "rules.h"
+#include "similar.h"
 
 #include <stdint.h>
 
@@ -13,13 +15,23 @@ typedef struct {
     long long consolidate_days;     /* only items opened this many days back are joined */
     long long deadline_scan_ms;     /* how often overdue items are looked for */
     long long clock_offset_s;       /* seconds added to now() by the deadline scanner (tests) */
+    long long index_max_items;      /* open items kept in memory (index.h) */
+    long long index_sync_ms;        /* how often the index follows the database */
 } triage_cfg_t;
-
-typedef struct triage_recent triage_recent_t;
 
 typedef struct {
     hl_service_t *svc;                         /* loop, db, pipeline, http */
-    triage_recent_t *recent;                   /* this process's latest decisions (appeal.c) */
+    triage_index_t *index;                     /* open items, the consolidation candidates */
+    bool index_ready;                          /* loaded once: decisions may use it */
+    triage_scorer_t scorer;                    /* consolidation weights and threshold */
+    char me[64];                               /* host:pid, recorded on every case decided here */
+    uv_timer_t sync;                           /* follows the database (sync.c) */
+    bool syncing;                              /* a sync read is in flight */
+    long long item_seq;                        /* last triage.item.change_seq seen */
+    long long case_seq;                        /* last triage.case.seq seen */
+    hl_metric_t *joined;                       /* appeals that joined an open item */
+    hl_metric_t *redecided;                    /* decisions taken again after a join failed */
+    hl_metric_t *index_items;                  /* items in the index */
     const triage_cfg_t *cfg;                   /* configuration */
     triage_rules_t *rules;                     /* active rules, owned; NULL until loaded */
     uv_timer_t reload;                         /* reloads the rules every minute */
@@ -48,8 +60,10 @@ int triage_appeal_consume(triage_t *t);
 /* Reads the item id of /v1/items/{id}... into `out` (canonical form);
  * replies 400 naming "id" and returns false when it is not a UUID. */
 bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1]);
-/* Forgets the decisions remembered as consolidation candidates (at exit). */
-void triage_recent_close(triage_t *t);
+/* sync.c: loads the index of open items at start (and after it was
+ * dropped), then folds in every HL_INDEX_SYNC_MS what others changed. */
+void triage_sync_start(triage_t *t);
+void triage_sync_stop(triage_t *t);
 /* A message that cannot be applied now (a read it needs failed) is left
  * pending, for the producer's sweeper to send again. */
 void triage_inmsg_defer(triage_t *t, hl_inmsg_t **m, const char *why);
@@ -160,42 +174,5 @@ void triage_council_post(hl_http_req_t *req, void *arg);
 /* text.c (pure): a short title from an appeal's text: its opening up to the
  * first sentence end, at most `max` characters, "…" when cut. Caller frees. */
 char *triage_title_from_body(const char *body, size_t max);
-
-/* similar.c (pure): text similarity for consolidation. */
-#define TRIAGE_NEIGHBOUR_FACTOR 2.0 /* a neighbouring compound must be this much more alike */
-
-/* The normalised character bigrams of a text, sorted and unique. */
-typedef struct {
-    uint64_t *grams; /* owned */
-    size_t n;        /* count */
-} triage_shingles_t;
-
-/* Fills `s` from `text` with every occurrence of `strip` (the compound's
- * name; NULL or "" for none) cut out first. Close with triage_shingles_close. */
-void triage_shingles_init(triage_shingles_t *s, const char *text, const char *strip);
-void triage_shingles_close(triage_shingles_t *s);
-/* Dice coefficient of two bigram sets, 0..1 (0 when either is empty). */
-double triage_dice(const triage_shingles_t *a, const triage_shingles_t *b);
-/* The same for two texts, each with its own name to cut out. */
-double triage_similarity(const char *a, const char *strip_a, const char *b, const char *strip_b);
-
-/* One appeal already in an open item (a candidate to join), or the appeal
- * being decided. Strings borrowed. */
-typedef struct {
-    const char *item_id;       /* its item (candidates only) */
-    const char *size;          /* size the rules gave this appeal */
-    const char *category;      /* its category, or NULL */
-    const char *compound;      /* its compound, or NULL */
-    const char *compound_name; /* that compound's name, cut out before comparing */
-    const char *body;          /* its text */
-} triage_candidate_t;
-
-/* The candidate whose item `appeal` should join: same size and category,
- * text similarity at least `threshold` (TRIAGE_NEIGHBOUR_FACTOR times that
- * for another compound of the community), the most similar one wins (the
- * first on a tie). Returns its index, or -1 to open a new item; writes the
- * best score to `score` when not NULL. */
-int triage_consolidate_pick(const triage_candidate_t *candidates, size_t n,
-                            const triage_candidate_t *appeal, double threshold, double *score);
 
 #endif

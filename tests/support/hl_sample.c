@@ -100,13 +100,9 @@ static char *s_dup(json_t *j, const char *key)
     return v ? hl_strdup(v) : NULL;
 }
 
-hl_sample_t *hl_test_sample_load(size_t *n)
+static hl_sample_t *s_load(const char *path, size_t *n)
 {
-    char root[64], path[600];
     *n = 0;
-    if (!hl_test_repo_root(root, sizeof root))
-        fail_msg("cannot find the repository root");
-    snprintf(path, sizeof path, "%s/../shared/data/sample-appeals.jsonl", root);
     FILE *f = fopen(path, "r");
     if (!f) {
         printf("# %s is absent\n", path);
@@ -114,7 +110,7 @@ hl_sample_t *hl_test_sample_load(size_t *n)
     }
     size_t cap = 64;
     hl_sample_t *rows = calloc(cap, sizeof *rows);
-    char line[8192];
+    char line[16384];
     while (fgets(line, sizeof line, f)) {
         json_t *j = json_loads(line, 0, NULL);
         if (!j)
@@ -128,10 +124,59 @@ hl_sample_t *hl_test_sample_load(size_t *n)
         r->body = s_dup(j, "body");
         r->size = s_dup(j, "size");
         r->matter = s_dup(j, "matter");
+        r->category = s_dup(j, "category");
         json_decref(j);
     }
     fclose(f);
     return rows;
+}
+
+hl_sample_t *hl_test_sample_load(size_t *n)
+{
+    return hl_test_sample_load_file("../shared/data/sample-appeals.jsonl", n);
+}
+
+hl_sample_t *hl_test_sample_load_file(const char *relpath, size_t *n)
+{
+    char root[64], path[600];
+    *n = 0;
+    if (!hl_test_repo_root(root, sizeof root))
+        fail_msg("cannot find the repository root");
+    snprintf(path, sizeof path, "%s/%s", root, relpath);
+    return s_load(path, n);
+}
+
+void hl_test_compound_name(int index, char *out, size_t len)
+{
+    char root[64], path[600], line[4096];
+    out[0] = '\0';
+    if (!hl_test_repo_root(root, sizeof root))
+        fail_msg("cannot find the repository root");
+    snprintf(path, sizeof path, "%s/migrations/002_org.sql", root);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    /* compound_names constant text[] := ARRAY[ '青枫苑', '蓝湾丽都', ... ]; */
+    bool in = false;
+    int k = 0;
+    while (!out[0] && fgets(line, sizeof line, f)) {
+        if (!in && !strstr(line, "compound_names constant text[]"))
+            continue;
+        in = true;
+        for (char *p = strchr(line, '\''); p && !out[0]; p = strchr(p, '\'')) {
+            char *end = strchr(p + 1, '\'');
+            if (!end)
+                break;
+            if (++k == index)
+                snprintf(out, len, "%.*s", (int)(end - p - 1), p + 1);
+            p = end + 1;
+        }
+        if (strstr(line, "];"))
+            break;
+    }
+    fclose(f);
+    if (!out[0])
+        fail_msg("no name for compound %d in %s", index, path);
 }
 
 void hl_test_sample_free(hl_sample_t *rows, size_t n)
@@ -141,6 +186,7 @@ void hl_test_sample_free(hl_sample_t *rows, size_t n)
         free(rows[i].channel);
         free(rows[i].body);
         free(rows[i].size);
+        free(rows[i].category);
         free(rows[i].matter);
     }
     free(rows);

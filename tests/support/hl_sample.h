@@ -29,12 +29,20 @@ typedef struct {
     char *body;         /* the appeal's text */
     char *size;         /* true size: wish, small, large */
     char *matter;       /* true matter (appeals of one matter belong together) */
+    char *category;     /* true category, or NULL */
 } hl_sample_t;
 
 /* Loads the sample in file order (lines that are not JSON are left out)
  * into *n rows; returns NULL, after printing "# <path> is absent", when it
  * is not there (the test then skips). Free with hl_test_sample_free. */
 hl_sample_t *hl_test_sample_load(size_t *n);
+/* The same for a file of that shape at `relpath` below the repository root
+ * (tests/data/...); NULL, after printing "# <path> is absent", when absent. */
+hl_sample_t *hl_test_sample_load_file(const char *relpath, size_t *n);
+/* The name of compound cpNNN (1-based `index`) as seeded by
+ * migrations/002_org.sql (its compound_names array); fails the test when
+ * it cannot be read. */
+void hl_test_compound_name(int index, char *out, size_t len);
 void hl_test_sample_free(hl_sample_t *rows, size_t n);
 
 #endif

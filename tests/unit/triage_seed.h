@@ -37,12 +37,53 @@ static void s_seed_row(char **v, void *arg)
     s_add(arg, spec);
 }
 
-/* Loads the seed rules (one rule per line between the "seed rules"
- * markers) into a new rule set. */
+/* One scope cue of migrations/023_triage_scope.sql: id, priority,
+ * keywords, exclude, size, weight (and the note). */
+static void s_cue_row(char **v, void *arg)
+{
+    triage_rule_spec_t spec = {.id = atoll(v[0]),
+                               .version = 1,
+                               .priority = atoi(v[1]),
+                               .keywords = v[2],
+                               .exclude = v[3],
+                               .size = v[4],
+                               .weight = atof(v[5])};
+    s_add(arg, spec);
+}
+
+/* A retired rule's id, gathered to leave it out. */
+static void s_retired_row(char **v, void *arg)
+{
+    long long *ids = arg;
+    for (int i = 0; i < 63; i++)
+        if (ids[i] == 0) {
+            ids[i] = atoll(v[0]);
+            return;
+        }
+}
+
+static long long *s_retired;
+
+static void s_seed_row_active(char **v, void *arg)
+{
+    for (int i = 0; s_retired && s_retired[i]; i++)
+        if (s_retired[i] == atoll(v[0]))
+            return;
+    s_seed_row(v, arg);
+}
+
+/* Loads the seed rules as the migrations leave them active: the rules of
+ * 020 (one per line between the "seed rules" markers) less those 023
+ * retires, and 023's scope cues, into a new rule set. */
 static triage_rules_t *s_seed_rules(void)
 {
+    long long retired[64] = {0};
     triage_rules_t *rs = triage_rules_new();
-    hl_test_sql_rows("migrations/020_triage.sql", "seed rules", 9, s_seed_row, rs);
+    hl_test_sql_rows("migrations/023_triage_scope.sql", "retired rules", 1, s_retired_row, retired);
+    s_retired = retired;
+    hl_test_sql_rows("migrations/020_triage.sql", "seed rules", 9, s_seed_row_active, rs);
+    s_retired = NULL;
+    hl_test_sql_rows("migrations/023_triage_scope.sql", "scope cues", 7, s_cue_row, rs);
     return rs;
 }
 

@@ -1,0 +1,304 @@
+/* index.c: the in-memory index of open items (see index.h).
+ *
+ * Three views of one set of entries: a hash table by item id, an array per
+ * community (the candidates scanned when an appeal of that community is
+ * decided), and a list in insertion order, oldest first, for eviction when
+ * the index is full. An entry keeps its appeals' features compactly (only
+ * the features, no text): about 1 KiB per item. */
+#include "index.h"
+
+#include "hl.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint32_t *f; /* sorted features, owned */
+    uint16_t n;  /* count */
+} s_kept_t;
+
+typedef struct s_entry s_entry_t;
+struct s_entry {
+    triage_ix_meta_t meta;            /* what is known of the item */
+    s_kept_t kept[TRIAGE_IX_APPEALS]; /* [0] the first appeal, then the latest */
+    uint8_t nkept;                    /* used */
+    uint8_t next_slot;                /* the slot the next latest appeal replaces */
+    s_entry_t *hash_next;             /* chain in the hash table */
+    s_entry_t *older, *newer;         /* insertion order */
+    struct s_bucket *bucket;          /* its community */
+    size_t slot;                      /* its place in bucket->items */
+};
+
+typedef struct s_bucket {
+    char community[40]; /* community code */
+    s_entry_t **items;  /* entries */
+    size_t n, cap;      /* used, allocated */
+} s_bucket_t;
+
+struct triage_index {
+    size_t max_items;    /* bound */
+    size_t count;        /* held */
+    s_entry_t **table;   /* hash table by id */
+    size_t table_size;   /* power of two */
+    s_entry_t *oldest;   /* insertion order: head */
+    s_entry_t *newest;   /* and tail */
+    s_bucket_t *buckets; /* per community */
+    size_t nbuckets;     /* used */
+    triage_df_t df;      /* bigram weights */
+};
+
+static uint64_t s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+triage_index_t *triage_index_new(size_t max_items)
+{
+    assert(max_items > 0);
+    triage_index_t *ix = hl_calloc(1, sizeof *ix);
+    ix->max_items = max_items;
+    ix->table_size = 64;
+    while (ix->table_size < max_items)
+        ix->table_size *= 2;
+    ix->table = hl_calloc(ix->table_size, sizeof *ix->table);
+    return ix;
+}
+
+static void s_entry_free(s_entry_t *e)
+{
+    for (size_t i = 0; i < e->nkept; i++)
+        free(e->kept[i].f);
+    free(e);
+}
+
+void triage_index_destroy(triage_index_t **ixp)
+{
+    triage_index_t *ix = ixp ? *ixp : NULL;
+    if (!ix)
+        return;
+    *ixp = NULL;
+    for (s_entry_t *e = ix->oldest, *next; e; e = next) {
+        next = e->newer;
+        s_entry_free(e);
+    }
+    for (size_t i = 0; i < ix->nbuckets; i++)
+        free(ix->buckets[i].items);
+    free(ix->buckets);
+    free(ix->table);
+    free(ix);
+}
+
+size_t triage_index_count(const triage_index_t *ix)
+{
+    return ix->count;
+}
+
+triage_df_t *triage_index_df(triage_index_t *ix)
+{
+    return &ix->df;
+}
+
+static s_entry_t **s_find(const triage_index_t *ix, const char *id)
+{
+    s_entry_t **p = &ix->table[s_hash(id) & (ix->table_size - 1)];
+    while (*p && strcmp((*p)->meta.id, id) != 0)
+        p = &(*p)->hash_next;
+    return p;
+}
+
+static s_bucket_t *s_bucket(triage_index_t *ix, const char *community, bool create)
+{
+    for (size_t i = 0; i < ix->nbuckets; i++)
+        if (strcmp(ix->buckets[i].community, community) == 0)
+            return &ix->buckets[i];
+    if (!create)
+        return NULL;
+    /* Buckets never move once entries point at them: grow by a new array
+     * and re-point the entries (communities are few and never go). */
+    s_bucket_t *b = hl_calloc(ix->nbuckets + 1, sizeof *b);
+    if (ix->nbuckets)
+        memcpy(b, ix->buckets, ix->nbuckets * sizeof *b);
+    free(ix->buckets);
+    ix->buckets = b;
+    for (size_t i = 0; i < ix->nbuckets; i++)
+        for (size_t k = 0; k < b[i].n; k++)
+            b[i].items[k]->bucket = &b[i];
+    s_bucket_t *nb = &b[ix->nbuckets++];
+    snprintf(nb->community, sizeof nb->community, "%s", community);
+    return nb;
+}
+
+static void s_bucket_add(s_bucket_t *b, s_entry_t *e)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 16;
+        b->items = hl_realloc(b->items, b->cap * sizeof *b->items);
+    }
+    e->bucket = b;
+    e->slot = b->n;
+    b->items[b->n++] = e;
+}
+
+static void s_bucket_drop(s_entry_t *e)
+{
+    s_bucket_t *b = e->bucket;
+    b->items[e->slot] = b->items[--b->n];
+    b->items[e->slot]->slot = e->slot;
+    e->bucket = NULL;
+}
+
+static void s_unlink(triage_index_t *ix, s_entry_t *e)
+{
+    s_entry_t **p = s_find(ix, e->meta.id);
+    assert(*p == e);
+    *p = e->hash_next;
+    s_bucket_drop(e);
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        ix->oldest = e->newer;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        ix->newest = e->older;
+    ix->count--;
+    s_entry_free(e);
+}
+
+const triage_ix_meta_t *triage_index_put(triage_index_t *ix, const triage_ix_meta_t *meta)
+{
+    assert(ix && meta && meta->id[0] && meta->community[0]);
+    s_entry_t **p = s_find(ix, meta->id);
+    if (*p) {
+        s_entry_t *e = *p;
+        if (strcmp(e->meta.community, meta->community) != 0) {
+            s_bucket_drop(e);
+            s_bucket_add(s_bucket(ix, meta->community, true), e);
+        }
+        e->meta = *meta;
+        return &e->meta;
+    }
+    if (ix->count >= ix->max_items && ix->oldest)
+        s_unlink(ix, ix->oldest);
+    s_entry_t *e = hl_calloc(1, sizeof *e);
+    e->meta = *meta;
+    p = s_find(ix, meta->id); /* the eviction may have changed the chain */
+    *p = e;
+    s_bucket_add(s_bucket(ix, meta->community, true), e);
+    e->older = ix->newest;
+    if (ix->newest)
+        ix->newest->newer = e;
+    else
+        ix->oldest = e;
+    ix->newest = e;
+    ix->count++;
+    return &e->meta;
+}
+
+const triage_ix_meta_t *triage_index_get(const triage_index_t *ix, const char *id)
+{
+    s_entry_t *e = *s_find(ix, id);
+    return e ? &e->meta : NULL;
+}
+
+bool triage_index_add_appeal(triage_index_t *ix, const char *id, const triage_feats_t *f,
+                             bool count)
+{
+    s_entry_t *e = *s_find(ix, id);
+    if (!e)
+        return false;
+    if (count)
+        e->meta.appeals++;
+    s_kept_t k = {hl_calloc(f->n ? f->n : 1, sizeof *k.f), f->n};
+    memcpy(k.f, f->f, f->n * sizeof *k.f);
+    if (e->nkept < TRIAGE_IX_APPEALS) {
+        e->kept[e->nkept++] = k;
+        return true;
+    }
+    /* Full: the first appeal stays, the oldest of the latest goes. */
+    size_t slot = 1 + e->next_slot;
+    e->next_slot = (uint8_t)((e->next_slot + 1) % (TRIAGE_IX_APPEALS - 1));
+    free(e->kept[slot].f);
+    e->kept[slot] = k;
+    return true;
+}
+
+void triage_index_remove(triage_index_t *ix, const char *id)
+{
+    s_entry_t *e = *s_find(ix, id);
+    if (e)
+        s_unlink(ix, e);
+}
+
+size_t triage_index_expire(triage_index_t *ix, int64_t before_us)
+{
+    size_t n = 0;
+    for (s_entry_t *e = ix->oldest, *next; e; e = next) {
+        next = e->newer;
+        if (e->meta.created_us < before_us) {
+            s_unlink(ix, e);
+            n++;
+        }
+    }
+    return n;
+}
+
+static bool s_same(const char *a, const char *b)
+{
+    return a && b && *a && *b && strcmp(a, b) == 0;
+}
+
+static bool s_both(const char *a, const char *b)
+{
+    return a && b && *a && *b;
+}
+
+const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage_scorer_t *sc,
+                                          const triage_ix_query_t *q, triage_ix_why_t *why)
+{
+    assert(ix && sc && q && q->feats);
+    triage_ix_why_t best = {0};
+    const s_entry_t *chosen = NULL;
+    const s_bucket_t *b =
+        q->community && *q->community ? s_bucket((triage_index_t *)ix, q->community, false) : NULL;
+    for (size_t i = 0; b && i < b->n; i++) {
+        const s_entry_t *e = b->items[i];
+        const triage_ix_meta_t *m = &e->meta;
+        double factor = 1.0;
+        if (!s_same(m->compound, q->compound))
+            factor *= sc->other_compound;
+        if ((m->size == TRIAGE_SIZE_WISH) != (q->size == TRIAGE_SIZE_WISH))
+            factor *= sc->wish_mismatch;
+        else if (m->size != q->size)
+            factor *= sc->size_mismatch;
+        if (s_both(m->category, q->category) && strcmp(m->category, q->category) != 0)
+            factor *= sc->category_mismatch;
+        if (factor < sc->threshold)
+            continue; /* cannot reach it whatever the text says */
+        double sim = 0;
+        bool conflict = false;
+        for (size_t k = 0; k < e->nkept; k++) {
+            bool c = false;
+            double s = triage_similarity_raw(&ix->df, q->feats->f, q->feats->n, e->kept[k].f,
+                                             e->kept[k].n, &c);
+            if (s > sim) {
+                sim = s;
+                conflict = c;
+            }
+        }
+        double score = sim * factor * (conflict ? sc->building_conflict : 1.0);
+        best.compared++;
+        if (score > best.score) {
+            best.score = score;
+            best.similarity = sim;
+            chosen = e;
+        }
+    }
+    if (why)
+        *why = best;
+    return chosen && best.score >= sc->threshold ? &chosen->meta : NULL;
+}

@@ -1,0 +1,80 @@
+/* similar.h: how alike two appeals are, for consolidating appeals about the
+ * same matter into one item (DOMAIN.md workflow 2). Pure: no I/O, no loop.
+ *
+ * An appeal's text becomes a sorted set of 32-bit features (similar.c):
+ * normalised character bigrams, place entities (building, unit, floor, gate)
+ * and concepts (one token for every way residents name a lift, a leak, a
+ * barking dog ...). Bigrams are weighted by inverse document frequency
+ * learned from the appeals themselves (triage_df_t), so words every appeal
+ * uses weigh little without a fixed filler list; entities and concepts have
+ * fixed weights. Two appeals are compared by weighted overlap; two different
+ * buildings named on both sides count strongly against. */
+#ifndef TRIAGE_SIMILAR_H
+#define TRIAGE_SIMILAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The kind of a feature, in its top 4 bits. */
+enum {
+    TRIAGE_FEAT_GRAM = 0,     /* a character bigram (hashed) */
+    TRIAGE_FEAT_BUILDING = 1, /* building number N (十四号楼 = 14幢 = 14栋) */
+    TRIAGE_FEAT_UNIT = 2,     /* unit (单元) number N */
+    TRIAGE_FEAT_FLOOR = 3,    /* floor N (N楼 without 号, N层) */
+    TRIAGE_FEAT_GATE = 4,     /* a named gate: east, west, south, north, main, back, side */
+    TRIAGE_FEAT_CONCEPT = 5,  /* a concept of the lexicon */
+};
+#define TRIAGE_FEAT_KIND(f) ((f) >> 28)
+#define TRIAGE_FEAT_MAX     128 /* features kept per appeal (text order) */
+
+/* The features of one appeal: sorted, unique. */
+typedef struct {
+    uint32_t f[TRIAGE_FEAT_MAX]; /* features */
+    uint16_t n;                  /* count */
+} triage_feats_t;
+
+/* Fills `out` from `text` with every occurrence of `strip` (the compound's
+ * name; NULL or "" for none) cut out first. */
+void triage_feats_of(triage_feats_t *out, const char *text, const char *strip);
+/* True when `a` names at least one feature of kind `kind`. */
+bool triage_feats_has(const triage_feats_t *a, unsigned kind);
+
+/* Document frequencies of bigram features, learned from the appeals seen:
+ * a fixed table of counters indexed by a hash (collisions only blur the
+ * weights a little), so memory stays bounded however many appeals come. */
+#define TRIAGE_DF_SLOTS (1u << 16)
+typedef struct {
+    uint32_t count[TRIAGE_DF_SLOTS]; /* appeals whose text has the feature */
+    uint64_t docs;                   /* appeals counted */
+} triage_df_t;
+
+/* Counts the features of one appeal. */
+void triage_df_add(triage_df_t *df, const triage_feats_t *a);
+/* The weight of feature `f`: idf for bigrams, fixed for the rest. */
+double triage_feat_weight(const triage_df_t *df, uint32_t f);
+
+/* How alike two appeals are, 0..1: weighted overlap of their features (how much of the shorter one
+ * the other covers). Sets *conflict when both name a building (or both a unit, or both a gate) and
+ * they share none: a strong sign of two matters. `df` NULL weighs every bigram 1. */
+double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
+                               const triage_feats_t *b, bool *conflict);
+/* The same over two sorted feature arrays. */
+double triage_similarity_raw(const triage_df_t *df, const uint32_t *a, size_t na, const uint32_t *b,
+                             size_t nb, bool *conflict);
+
+/* Tunable weights of the scorer (triage_scorer_default gives the tuned set;
+ * tests/unit/test_triage_eval.c measures them). */
+typedef struct {
+    double threshold;         /* least adjusted score to join an item */
+    double other_compound;    /* factor for an item of another compound */
+    double size_mismatch;     /* factor when the sizes differ (small / large) */
+    double wish_mismatch;     /* factor when one side is a wish and the other is not */
+    double category_mismatch; /* factor when both have a category and they differ */
+    double building_conflict; /* factor when both name buildings and none is shared */
+} triage_scorer_t;
+
+/* The default weights. */
+triage_scorer_t triage_scorer_default(void);
+
+#endif

@@ -1,0 +1,251 @@
+/* test_triage_eval: sizing and consolidation measured on labelled appeals
+ * the rules and the scorer were not written from.
+ *
+ * tests/data/triage-tune.jsonl (252 appeals, compounds 11-52) is the set the
+ * scope cues and the scorer's weights were tuned on; its figures are printed
+ * only. tests/data/triage-heldout.jsonl (compounds 53-94, written
+ * separately and not read while tuning) is the one reported, with floors.
+ * Each set is replayed in file order through the seed rules (as the
+ * migrations leave them active) and the in-memory index of open items,
+ * exactly as hl-triage decides: every appeal joins the best open item of
+ * its community or opens one. "Same item" is scored pairwise over all
+ * pairs of appeals of one community.
+ *
+ * HL_EVAL_ERRORS=1 prints the tuning set's mistakes; HL_EVAL_SWEEP=1 prints
+ * the scorer's figures on the tuning set over a grid of weights. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "triage.h"
+#include "index.h"
+#include "triage_seed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Regression floors on the held-out set, a little below what it measured
+ * when this scorer landed (size 0.891, precision 0.875, F1 0.462). They are
+ * NOT the targets of issue 8 (size 0.90, precision 0.90, F1 0.85), which
+ * this scorer does not reach yet: see services/triage/README.md. */
+#define FLOOR_F1        0.40
+#define FLOOR_PRECISION 0.80
+#define FLOOR_SIZE      0.85
+
+typedef struct {
+    hl_sample_t *s;     /* the appeal */
+    char compound[8];   /* cpNNN */
+    char community[8];  /* cmNN */
+    char name[64];      /* compound name */
+    triage_feats_t f;   /* features */
+    triage_verdict_t v; /* the rules' verdict */
+    int want;           /* true size */
+    int item;           /* item given by the replay */
+} s_row_t;
+
+typedef struct {
+    double size_acc, precision, recall, f1;
+    int items, matters, n;
+    int confusion[TRIAGE_SIZE_COUNT][TRIAGE_SIZE_COUNT]; /* [want][got] */
+} s_score_t;
+
+static s_row_t *s_prepare(triage_rules_t *rs, hl_sample_t *s, size_t n)
+{
+    s_row_t *rows = calloc(n, sizeof *rows);
+    for (size_t i = 0; i < n; i++) {
+        s_row_t *r = &rows[i];
+        r->s = &s[i];
+        assert_true(s[i].compound >= 1 && s[i].compound <= 94);
+        snprintf(r->compound, sizeof r->compound, "cp%03d", (int)s[i].compound);
+        snprintf(r->community, sizeof r->community, "cm%02d", (int)((s[i].compound - 1) % 14 + 1));
+        hl_test_compound_name((int)s[i].compound, r->name, sizeof r->name);
+        r->want = triage_size_parse(s[i].size);
+        assert_true(r->want > 0);
+        triage_appeal_view_t a = {s[i].channel, NULL, NULL, s[i].body};
+        assert_int_equal(triage_rules_eval(rs, &a, &r->v), 0);
+        triage_feats_of(&r->f, s[i].body, r->name);
+    }
+    return rows;
+}
+
+static void s_replay(s_row_t *rows, size_t n, const triage_scorer_t *sc, s_score_t *out)
+{
+    memset(out, 0, sizeof *out);
+    triage_index_t *ix = triage_index_new(10000);
+    for (size_t i = 0; i < n; i++) {
+        s_row_t *r = &rows[i];
+        triage_ix_query_t q = {r->community, r->compound, r->v.category, r->v.size, &r->f};
+        triage_ix_why_t why;
+        const triage_ix_meta_t *best = triage_index_best(ix, sc, &q, &why);
+        if (getenv("HL_EVAL_DEBUG"))
+            printf("# %s compared %zu best %.3f (text %.3f)\n", r->s->id, why.compared, why.score,
+                   why.similarity);
+        if (best) {
+            r->item = atoi(best->id);
+            assert_true(triage_index_add_appeal(ix, best->id, &r->f, true));
+        } else {
+            triage_ix_meta_t m = {.size = r->v.size, .appeals = 1};
+            r->item = out->items++;
+            snprintf(m.id, sizeof m.id, "%d", r->item);
+            snprintf(m.category, sizeof m.category, "%s", r->v.category ? r->v.category : "");
+            snprintf(m.compound, sizeof m.compound, "%s", r->compound);
+            snprintf(m.community, sizeof m.community, "%s", r->community);
+            triage_index_put(ix, &m);
+            triage_index_add_appeal(ix, m.id, &r->f, false);
+        }
+        triage_df_add(triage_index_df(ix), &r->f);
+    }
+    triage_index_destroy(&ix);
+    int tp = 0, fp = 0, fn = 0, sized = 0;
+    for (size_t i = 0; i < n; i++) {
+        sized += (int)rows[i].v.size == rows[i].want;
+        out->confusion[rows[i].want][rows[i].v.size]++;
+        bool first = true;
+        for (size_t j = 0; j < n; j++) {
+            if (j < i && strcmp(rows[i].s->matter, rows[j].s->matter) == 0)
+                first = false;
+            if (j <= i || strcmp(rows[i].community, rows[j].community) != 0)
+                continue;
+            bool same = rows[i].item == rows[j].item;
+            bool truth = strcmp(rows[i].s->matter, rows[j].s->matter) == 0;
+            tp += same && truth;
+            fp += same && !truth;
+            fn += truth && !same;
+        }
+        out->matters += first;
+    }
+    out->n = (int)n;
+    out->size_acc = (double)sized / (double)n;
+    out->precision = tp + fp ? (double)tp / (tp + fp) : 1.0;
+    out->recall = tp + fn ? (double)tp / (tp + fn) : 1.0;
+    out->f1 = out->precision + out->recall > 0
+                  ? 2 * out->precision * out->recall / (out->precision + out->recall)
+                  : 0;
+}
+
+static void s_print(const char *name, const s_score_t *s)
+{
+    printf("# %s: %d appeals, size accuracy %.3f; same item: precision %.3f recall %.3f "
+           "F1 %.3f; %d items for %d matters\n",
+           name, s->n, s->size_acc, s->precision, s->recall, s->f1, s->items, s->matters);
+    printf("#   size (rows true, columns decided: wish small large):");
+    for (int w = TRIAGE_SIZE_WISH; w < TRIAGE_SIZE_COUNT; w++)
+        printf("  %s %d/%d/%d", triage_size_name((triage_size_t)w), s->confusion[w][1],
+               s->confusion[w][2], s->confusion[w][3]);
+    printf("\n");
+}
+
+static void s_errors(const s_row_t *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((int)rows[i].v.size != rows[i].want)
+            printf("# SIZE %s want %s got %s (rule %lld): %s\n", rows[i].s->id,
+                   triage_size_name((triage_size_t)rows[i].want), triage_size_name(rows[i].v.size),
+                   rows[i].v.size_rule->id, rows[i].s->body);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            if (strcmp(rows[i].community, rows[j].community) != 0)
+                continue;
+            bool same = rows[i].item == rows[j].item;
+            bool truth = strcmp(rows[i].s->matter, rows[j].s->matter) == 0;
+            if (same == truth)
+                continue;
+            bool conflict;
+            double sim = triage_feats_similarity(NULL, &rows[i].f, &rows[j].f, &conflict);
+            printf("# %s %s~%s sim %.2f%s\n#    %s\n#    %s\n", same ? "WRONG-MERGE" : "MISSED",
+                   rows[i].s->id, rows[j].s->id, sim, conflict ? " conflict" : "", rows[i].s->body,
+                   rows[j].s->body);
+        }
+}
+
+static void s_sweep(s_row_t *rows, size_t n)
+{
+    triage_scorer_t best = triage_scorer_default();
+    s_score_t bs = {0};
+    static const double th[] = {0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8};
+    static const double oc[] = {0.5, 0.7, 0.85, 1.0};
+    static const double sm[] = {0.5, 0.75, 1.0};
+    static const double cm[] = {0.6, 0.8, 1.0};
+    static const double bc[] = {0.1, 0.3, 0.6};
+    for (size_t a = 0; a < 8; a++)
+        for (size_t b = 0; b < 4; b++)
+            for (size_t c = 0; c < 3; c++)
+                for (size_t d = 0; d < 3; d++)
+                    for (size_t e = 0; e < 3; e++) {
+                        triage_scorer_t sc = triage_scorer_default();
+                        sc.threshold = th[a];
+                        sc.other_compound = oc[b];
+                        sc.size_mismatch = sm[c];
+                        sc.category_mismatch = cm[d];
+                        sc.building_conflict = bc[e];
+                        s_score_t s;
+                        s_replay(rows, n, &sc, &s);
+                        if (s.precision >= 0.90 && s.f1 > bs.f1) {
+                            bs = s;
+                            best = sc;
+                        }
+                    }
+    printf("# sweep best: threshold %.2f other_compound %.2f size %.2f category %.2f "
+           "conflict %.2f -> P %.3f R %.3f F1 %.3f\n",
+           best.threshold, best.other_compound, best.size_mismatch, best.category_mismatch,
+           best.building_conflict, bs.precision, bs.recall, bs.f1);
+}
+
+static bool s_eval(const char *path, const char *name, s_score_t *out, bool tuning)
+{
+    size_t n;
+    hl_sample_t *s = hl_test_sample_load_file(path, &n);
+    if (!s)
+        return false;
+    assert_true(n >= 100);
+    triage_rules_t *rs = s_seed_rules();
+    s_row_t *rows = s_prepare(rs, s, n);
+    triage_scorer_t sc = triage_scorer_default();
+    s_replay(rows, n, &sc, out);
+    s_print(name, out);
+    if (tuning && getenv("HL_EVAL_ERRORS"))
+        s_errors(rows, n);
+    if (tuning && getenv("HL_EVAL_SWEEP"))
+        s_sweep(rows, n);
+    free(rows);
+    triage_rules_destroy(&rs);
+    hl_test_sample_free(s, n);
+    return true;
+}
+
+/* The tuning set: printed, with only a sanity floor (the figures the cues
+ * and weights were fitted to say little about unseen text). */
+static void test_tuning_set(void **state)
+{
+    (void)state;
+    s_score_t s;
+    if (!s_eval("tests/data/triage-tune.jsonl", "tuning set (fitted)", &s, true))
+        skip();
+    assert_true(s.size_acc > 0.5);
+    assert_true(s.f1 > 0.5);
+}
+
+/* The held-out set: what we report, with the issue's floors. */
+static void test_heldout_set(void **state)
+{
+    (void)state;
+    s_score_t s;
+    if (getenv("HL_EVAL_TUNING_ONLY"))
+        skip(); /* while tuning, the held-out set stays unread */
+    if (!s_eval("tests/data/triage-heldout.jsonl", "held-out set", &s, false))
+        skip();
+    assert_true(s.size_acc >= FLOOR_SIZE);
+    assert_true(s.precision >= FLOOR_PRECISION);
+    assert_true(s.f1 >= FLOOR_F1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tuning_set),
+        cmocka_unit_test(test_heldout_set),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
