@@ -30,7 +30,7 @@ const char *const hl_known_keys[] = {
     "HL_NETNS_CUT_S", "HL_NETNS_APPEALS",
     /* scripts and tests */
     "HL_VAR", "HL_PG_PORT", "HL_TEST_TIMEOUT_MULT", "HL_VALGRIND", "HL_DEMO_APPEALS",
-    "HL_BASE_PORT", "HL_KEEP", "HL_CRASH_APPEALS", "HL_TEST_PG", "HL_CRASH_ROUNDS",
+    "HL_BASE_PORT", "HL_BUS_PORT", "HL_KEEP", "HL_CRASH_APPEALS", "HL_TEST_PG", "HL_CRASH_ROUNDS",
     "HL_BENCH_APPEALS", "HL_BENCH_CONCURRENCY", NULL};
 
 void hl_service_config(int argc, char **argv, const char *name, const hl_cfg_entry_t *table,

@@ -76,8 +76,10 @@ done
 if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
     run_one tests/netns.sh integration
 fi
-# make run's PostgreSQL from a clone in a 0700 directory (skips without root).
+# make run's PostgreSQL from a clone in a 0700 directory (skips without root),
+# and make run with a daemon's port taken.
 run_one tests/pg-clone.sh integration
+run_one tests/run-port.sh integration
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logs)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -11,6 +11,7 @@
 #   t_pass SUMMARY   the test passed; exit 0 follows at the end of the script
 #   t_finish         for the EXIT trap, after the test's own cleanup: removes
 #                    $t_work when the test passed (and HL_KEEP is unset)
+: "${t_name:?set t_name before sourcing}" "${t_prefix:?set t_prefix before sourcing}"
 t_work=$(mktemp -d "${TMPDIR:-/tmp}/hl-$t_prefix-XXXXXX")
 t_ok=0
 t_logs=${t_logs:-}
