@@ -12,7 +12,8 @@
  * {fmt} is json or xml. A POST becomes an appeal on channel "platform"
  * through intake_appeal_store, the same write POST /v1/appeals makes, and
  * is answered after the commit, so service_request_id (the tracking code)
- * comes back at once; the token is that same code. Every refusal is in the
+ * comes back at once and no token is given; tokens/{token} still maps any
+ * tracking code (earlier answers gave it as a token). Every refusal is in the
  * standard's error shape, [{"code":400,"description":"..."}], and stores
  * nothing. The mapping of our statuses and fields onto the standard is in
  * OPEN311.md beside this file. */
@@ -321,10 +322,12 @@ static void s_post_done(void *arg, const intake_appeal_result_t *r)
 {
     s_post_t *p = arg;
     if (r->status == 200 || r->status == 201) {
+        /* Creation is synchronous: the service_request_id is the answer,
+         * and no token (the standard's stand-in for an id to come). */
         s_reply(p->req, p->fmt, 201, "service_requests",
-                json_pack("[{s:s, s:s, s:s, s:n}]", "service_request_id", r->tracking_code, "token",
-                          r->tracking_code, "service_notice",
-                          "received; follow it with the service_request_id", "account_id"));
+                json_pack("[{s:s, s:s, s:n}]", "service_request_id", r->tracking_code,
+                          "service_notice", "received; follow it with the service_request_id",
+                          "account_id"));
     } else if (r->status == 422) {
         const char *field = r->field ? r->field : "";
         if (strcmp(field, "category") == 0)

@@ -221,6 +221,8 @@ static void test_post_and_read(void **state)
              json_string_value(json_object_get(one, "service_request_id")));
     assert_int_equal(strlen(s_id), 12);
     assert_true(json_is_null(json_object_get(one, "account_id")));
+    /* Creation is synchronous: the id is the answer, no token beside it. */
+    assert_null(json_object_get(one, "token"));
     json_decref(j);
     free(r.body);
     /* A second active key with the same name is refused. */
@@ -265,12 +267,18 @@ static void test_post_and_read(void **state)
     assert_non_null(strstr(r.body, "<description>车位被占 &amp; &lt;b&gt;</description>"));
     free(r.body);
 
+    /* GET tokens/{token} still maps codes issued as tokens before. */
     snprintf(path, sizeof path, "/open311/v2/tokens/%s.json", s_id);
     assert_int_equal(s_http("GET", path, NULL, NULL, &r), 200);
     j = s_json(&r);
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(j, 0), "service_request_id")), s_id);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "token")), s_id);
     json_decref(j);
+    free(r.body);
+    snprintf(path, sizeof path, "/open311/v2/tokens/%s.xml", s_id);
+    assert_int_equal(s_http("GET", path, NULL, NULL, &r), 200);
+    assert_non_null(strstr(r.body, "<token>"));
     free(r.body);
     s_assert_error(s_http("GET", "/open311/v2/requests/HL0000000000.json", NULL, NULL, &r), &r,
                    404);
