@@ -152,8 +152,16 @@ void hl_http_reply_raw(hl_http_req_t *req, int status, const char *content_type,
     }
     req->response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    for (int i = 0; i < req->nheaders; i++)
+    bool retry_after = false;
+    for (int i = 0; i < req->nheaders; i++) {
         MHD_add_response_header(req->response, req->headers[i][0], req->headers[i][1]);
+        retry_after = retry_after || strcasecmp(req->headers[i][0], "Retry-After") == 0;
+    }
+    /* 503 here always means "try again shortly" (database or bus away,
+     * draining): say when, so a client backs off instead of hammering or
+     * giving up, even where a handler did not set it. */
+    if (status == 503 && !retry_after)
+        MHD_add_response_header(req->response, "Retry-After", "1");
     req->status = status;
     req->suspended = false;
     /* Resume only what MHD suspended: a handler that suspends and then

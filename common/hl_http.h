@@ -71,7 +71,8 @@ const char *hl_http_peer(const hl_http_req_t *req);
 json_t *hl_http_json_body(hl_http_req_t *req);
 
 /* Replies; each steals `body`. Safe from a handler or, after suspend, from
- * any loop callback. Exactly one reply per request. */
+ * any loop callback. Exactly one reply per request. A 503 gets
+ * "Retry-After: 1" unless the handler added its own. */
 void hl_http_reply_json(hl_http_req_t *req, int status, json_t *body);
 void hl_http_reply_raw(hl_http_req_t *req, int status, const char *content_type, char *body,
                        size_t len);

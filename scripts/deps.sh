@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
 libuv1-dev libmicrohttpd-dev libjansson-dev libcmocka-dev libpq-dev libcurl4-openssl-dev
 libqrencode-dev libpng-dev postgresql-15 postgresql-client-15 curl jq valgrind
-clang-format iproute2"
+clang-format iproute2 procps"
 [ "${1:-}" = "--test" ] && PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do

@@ -4,7 +4,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 VAR=${HL_VAR:-$top/var}
-[ -d "$VAR/run" ] || exit 0
+[ -d "$VAR" ] || exit 0
 for f in "$VAR"/run/*.pid; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
@@ -19,6 +19,7 @@ for f in "$VAR"/run/*.pid; do
     fi
     rm -f "$f"
 done
-if [ "${1:-}" != "--daemons-only" ]; then
+# pgdata may be a link to /var/lib/hongling/... (see scripts/pg.sh).
+if [ "${1:-}" != "--daemons-only" ] && [ -e "$VAR/pgdata" ]; then
     "$top/scripts/pg.sh" stop "$VAR" && echo "stopped PostgreSQL"
 fi

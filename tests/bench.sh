@@ -25,7 +25,7 @@ url=$(scripts/pg.sh start "$dir" "$port")
 cleanup() {
     [ -n "${pids:-}" ] && kill $pids 2>/dev/null
     wait 2>/dev/null
-    scripts/pg.sh stop "$dir"
+    scripts/pg.sh remove "$dir"
     rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM

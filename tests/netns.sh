@@ -28,16 +28,13 @@ mult=${HL_TEST_TIMEOUT_MULT:-1}
 cut_s=${HL_NETNS_CUT_S:-5}
 per_phase=${HL_NETNS_APPEALS:-100}
 
-skip() {
-    echo "netns: skipped: $1"
-    echo "[==========] 0 test(s) run."
-    echo "[  PASSED  ] 0 test(s)."
-    exit 0
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-command -v ip >/dev/null 2>&1 || skip "needs ip (iproute2)"
+t_name=netns_partition
+t_prefix=netns
+. "$top/tests/support/hl_shtest.sh"
+[ "$(id -u)" -eq 0 ] || t_skip "needs root"
+command -v ip >/dev/null 2>&1 || t_skip "needs ip (iproute2)"
 for b in hl-bus hl-intake hl-triage hl-bounty hl-alliance hl-points hlctl; do
-    [ -x "$bin/$b" ] || skip "$bin/$b not built"
+    [ -x "$bin/$b" ] || t_skip "$bin/$b not built"
 done
 
 tag="hl$$"
@@ -45,10 +42,10 @@ sw="${tag}sw"
 db="${tag}db"
 in="${tag}in"
 tr="${tag}tr"
-work=$(mktemp -d "${TMPDIR:-/tmp}/hl-netns-XXXXXX")
+work=$t_work
 chmod 755 "$work"
+t_logs="$work/logs/*.log"
 pids=""
-ok=0
 
 cleanup() {
     for p in $pids; do kill "$p" 2>/dev/null; done
@@ -56,38 +53,21 @@ cleanup() {
     for p in $pids; do kill -9 "$p" 2>/dev/null; done
     ip netns exec "$db" "$top/scripts/pg.sh" stop "$work/pg" >/dev/null 2>&1
     for ns in "$tr" "$in" "$db" "$sw"; do ip netns del "$ns" 2>/dev/null; done
-    if [ "$ok" -eq 1 ] && [ -z "${HL_KEEP:-}" ]; then
-        rm -rf "$work"
-    else
-        echo "netns: logs kept in $work"
-    fi
+    t_finish
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-    echo "netns: FAILED: $*"
-    for f in "$work"/logs/*.log; do
-        [ -f "$f" ] || continue
-        echo "---- $(basename "$f") (last lines)"
-        tail -n 15 "$f"
-    done
-    echo "[==========] 1 test(s) run."
-    echo "[  FAILED  ] 1 test(s), listed below:"
-    echo "[  FAILED  ] netns_partition"
-    exit 1
-}
-
 # ---- the network --------------------------------------------------------
-ip netns add "$sw" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add "$db" && ip netns add "$in" && ip netns add "$tr" || fail "could not create namespaces"
-ip -n "$sw" link add br0 type bridge || fail "could not create the bridge"
+ip netns add "$sw" 2>/dev/null || t_skip "cannot create network namespaces here"
+ip netns add "$db" && ip netns add "$in" && ip netns add "$tr" || t_fail "could not create namespaces"
+ip -n "$sw" link add br0 type bridge || t_fail "could not create the bridge"
 ip -n "$sw" link set br0 up
 ip -n "$sw" link set lo up
 n=1
 for ns in "$db" "$in" "$tr"; do
     port="p$n"
-    ip -n "$sw" link add "$port" type veth peer name eth0 netns "$ns" || fail "could not create veth $port"
+    ip -n "$sw" link add "$port" type veth peer name eth0 netns "$ns" || t_fail "could not create veth $port"
     ip -n "$sw" link set "$port" master br0
     ip -n "$sw" link set "$port" up
     ip -n "$ns" link set lo up
@@ -100,7 +80,7 @@ done
 keys="$work/keys"
 mkdir -p "$keys/allowed" "$work/logs"
 for k in hl-bus hl-intake hl-triage hl-bounty hl-alliance hl-points intruder; do
-    "$bin/hlctl" keygen "$k" --out "$keys" >/dev/null || fail "hlctl keygen $k"
+    "$bin/hlctl" keygen "$k" --out "$keys" >/dev/null || t_fail "hlctl keygen $k"
 done
 for k in hl-intake hl-triage hl-bounty hl-alliance hl-points; do
     cp "$keys/$k.pub" "$keys/allowed/"
@@ -108,16 +88,16 @@ done
 
 # ---- PostgreSQL on the db host --------------------------------------------
 pgport=55454
-ip netns exec "$db" "$top/scripts/pg.sh" start "$work/pg" "$pgport" >/dev/null || fail "could not start PostgreSQL"
+ip netns exec "$db" "$top/scripts/pg.sh" start "$work/pg" "$pgport" >/dev/null || t_fail "could not start PostgreSQL"
 ip netns exec "$db" "$top/scripts/pg.sh" stop "$work/pg"
 cat >>"$work/pg/pgdata/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1,10.201.0.1'
 CONF
 echo "host all all 10.201.0.0/24 trust" >>"$work/pg/pgdata/pg_hba.conf"
-ip netns exec "$db" "$top/scripts/pg.sh" start "$work/pg" "$pgport" >/dev/null || fail "could not restart PostgreSQL"
+ip netns exec "$db" "$top/scripts/pg.sh" start "$work/pg" "$pgport" >/dev/null || t_fail "could not restart PostgreSQL"
 url="postgresql://postgres@10.201.0.1:$pgport/hongling"
-HL_DATABASE_URL=$url ip netns exec "$db" "$bin/hlctl" migrate >"$work/logs/migrate.log" 2>&1 || fail "migrate"
-HL_DATABASE_URL=$url ip netns exec "$db" "$bin/hlctl" seed-demo >>"$work/logs/migrate.log" 2>&1 || fail "seed-demo"
+HL_DATABASE_URL=$url ip netns exec "$db" "$bin/hlctl" migrate >"$work/logs/migrate.log" 2>&1 || t_fail "migrate"
+HL_DATABASE_URL=$url ip netns exec "$db" "$bin/hlctl" seed-demo >>"$work/logs/migrate.log" 2>&1 || t_fail "seed-demo"
 
 sql() { ip netns exec "$db" psql -X -qtA "$url" -c "$1"; }
 
@@ -154,7 +134,7 @@ wait_ready() { # NS PORT NAME
     i=0
     while [ "$(ready "$1" "$2")" != 200 ]; do
         i=$((i + 1))
-        [ "$i" -lt $((150 * mult)) ] || fail "$3 not ready"
+        [ "$i" -lt $((150 * mult)) ] || t_fail "$3 not ready"
         sleep 0.2
     done
 }
@@ -174,7 +154,7 @@ post() { # COUNT
         body=$(printf '{"channel":"qr","org_unit":"%s","body":"楼道灯坏了三天，晚上很黑，请物业修理（第%d件）"}' "$cp" "$accepted")
         code=$(ip netns exec "$in" curl -s -m 5 -o /dev/null -w '%{http_code}' \
             -H 'Content-Type: application/json' -d "$body" http://127.0.0.1:18880/v1/appeals)
-        [ "$code" = 201 ] || fail "appeal $accepted: HTTP $code"
+        [ "$code" = 201 ] || t_fail "appeal $accepted: HTTP $code"
         accepted=$((accepted + 1))
         i=$((i + 1))
     done
@@ -185,7 +165,7 @@ post "$per_phase"
 echo "netns: cutting the triage host off for ${cut_s}s"
 ip -n "$sw" link set p3 down
 # The triage host's own end loses its carrier: its cable is out.
-ip -n "$tr" link show eth0 | grep -q 'LOWER_UP' && fail "the cut did not cut"
+ip -n "$tr" link show eth0 | grep -q 'LOWER_UP' && t_fail "the cut did not cut"
 cut_start=$(date +%s)
 classified_before=$(sql "SELECT count(*) FROM intake.appeal WHERE status <> 'received'")
 post "$per_phase"
@@ -203,7 +183,7 @@ while :; do
     received=$(sql "SELECT count(*) FROM intake.appeal WHERE status = 'received'")
     [ "$pending" = 0 ] && [ "$received" = 0 ] && break
     i=$((i + 1))
-    [ "$i" -lt $((600 * mult)) ] || fail "not caught up after $((i / 5))s: $pending pending, $received unclassified"
+    [ "$i" -lt $((600 * mult)) ] || t_fail "not caught up after $((i / 5))s: $pending pending, $received unclassified"
     sleep 0.2
 done
 caught_up=$(($(date +%s) - started))
@@ -213,26 +193,23 @@ dead=$(sql "SELECT count(*) FROM pipeline.message WHERE dead_at IS NOT NULL")
 twice=$(sql "SELECT count(*) FROM (SELECT appeal_id FROM intake.appeal_event WHERE status = 'classified' GROUP BY 1 HAVING count(*) <> 1) d")
 missing=$(sql "SELECT count(*) FROM intake.appeal a WHERE NOT EXISTS (SELECT 1 FROM triage.case c WHERE c.appeal_id = a.id)")
 resent=$(sql "SELECT count(*) FROM pipeline.message WHERE attempts > 0")
-[ "$appeals" = "$accepted" ] || fail "$accepted accepted but $appeals stored"
-[ "$cases" = "$accepted" ] || fail "$accepted appeals but $cases cases"
-[ "$dead" = 0 ] || fail "$dead dead messages"
-[ "$twice" = 0 ] || fail "$twice appeals classified other than once"
-[ "$missing" = 0 ] || fail "$missing appeals without a case"
+[ "$appeals" = "$accepted" ] || t_fail "$accepted accepted but $appeals stored"
+[ "$cases" = "$accepted" ] || t_fail "$accepted appeals but $cases cases"
+[ "$dead" = 0 ] || t_fail "$dead dead messages"
+[ "$twice" = 0 ] || t_fail "$twice appeals classified other than once"
+[ "$missing" = 0 ] || t_fail "$missing appeals without a case"
 
 # The intruder: connected to PostgreSQL, but no bus let it in.
 consumed=$(ip netns exec "$tr" curl -s -m 5 http://127.0.0.1:18882/metrics |
     awk '/^hl_pipeline_consumed_total/ { s += $2 } END { print s + 0 }')
-[ "$consumed" = 0 ] || fail "the intruder consumed $consumed messages"
+[ "$consumed" = 0 ] || t_fail "the intruder consumed $consumed messages"
 denied=0
 for p in 18885 18886; do
     d=$(ip netns exec "$db" curl -s -m 5 "http://127.0.0.1:$p/metrics" |
         awk '/^hl_bus_zap_denied_total/ { print $2 }')
     denied=$((denied + ${d:-0}))
 done
-[ "$denied" -ge 2 ] || fail "the buses counted $denied refused handshakes, want at least 2"
-grep -qF "$(cat "$keys/intruder.pub")" "$work"/logs/hl-bus-1.log || fail "hl-bus-1 did not log the intruder's key"
+[ "$denied" -ge 2 ] || t_fail "the buses counted $denied refused handshakes, want at least 2"
+grep -qF "$(cat "$keys/intruder.pub")" "$work"/logs/hl-bus-1.log || t_fail "hl-bus-1 did not log the intruder's key"
 
-echo "netns: $accepted appeals ($per_phase during a ${cut_s}s cut of the triage host, $classified_during classified while it was away); all classified exactly once, $resent messages re-sent, 0 pending, 0 dead, caught up ${caught_up}s after the first post; intruder refused $denied times, consumed 0"
-ok=1
-echo "[==========] 1 test(s) run."
-echo "[  PASSED  ] 1 test(s)."
+t_pass "$accepted appeals ($per_phase during a ${cut_s}s cut of the triage host, $classified_during classified while it was away); all classified exactly once, $resent messages re-sent, 0 pending, 0 dead, caught up ${caught_up}s after the first post; intruder refused $denied times, consumed 0"

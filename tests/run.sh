@@ -23,7 +23,7 @@ if ! url=$(scripts/pg.sh start "$pgdir" "$pgport"); then
 fi
 export HL_TEST_PG="${url%/hongling}/postgres"
 export BUILD
-cleanup() { scripts/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+cleanup() { scripts/pg.sh remove "$pgdir"; rm -rf "$pgdir"; }
 trap cleanup EXIT INT TERM
 
 passed=0
@@ -76,6 +76,10 @@ done
 if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
     run_one tests/netns.sh integration
 fi
+# make run's PostgreSQL from a clone in a 0700 directory (skips without root),
+# and make run with a daemon's port taken.
+run_one tests/pg-clone.sh integration
+run_one tests/run-port.sh integration
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logs)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

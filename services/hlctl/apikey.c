@@ -2,8 +2,9 @@
  * revoke NAME` and `hlctl api-key list`: the keys machine clients (the
  * external platform, Open311 aggregators) present to hl-intake. A key is 32
  * random bytes shown once, in hex; only its SHA-256 is stored, so a leaked
- * database does not leak keys. hl-intake reloads the active keys every 10
- * seconds, so a new or revoked key takes effect within seconds. */
+ * database does not leak keys. hl-intake looks a key it does not know yet
+ * up on first use, so a new key works at once, and reloads the active keys
+ * every 2 seconds, so a revoked key is refused within about 2 s. */
 #include "hl_sha256.h"
 #include "hlctl.h"
 
@@ -68,8 +69,7 @@ static int s_create(const char *name, const char *rate)
         return 1;
     }
     printf("%s\n", key);
-    fprintf(stderr, "api key \"%s\" created (shown once; hl-intake accepts it within 10 s)\n",
-            name);
+    fprintf(stderr, "api key \"%s\" created (shown once; hl-intake accepts it at once)\n", name);
     return 0;
 }
 
@@ -88,7 +88,7 @@ static int s_revoke(const char *name)
         fprintf(stderr, "hlctl: no active key named \"%s\"\n", name);
         return 1;
     }
-    printf("api key \"%s\" revoked; hl-intake refuses it within 10 s\n", name);
+    printf("api key \"%s\" revoked; hl-intake refuses it within about 2 s\n", name);
     return 0;
 }
 

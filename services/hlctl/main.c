@@ -28,7 +28,7 @@ static void s_usage(FILE *f)
                "  emit STAGE TYPE JSON  write one pipeline message built from JSON and push it\n"
                "  demo                  drive a realistic month of appeals through the cluster\n"
                "  api-key create NAME [RATE_PER_MIN]   print a new API key (shown once)\n"
-               "  api-key revoke NAME   end a key (hl-intake refuses it within 10 s)\n"
+               "  api-key revoke NAME   end a key (hl-intake refuses it within ~2 s)\n"
                "  api-key list          the keys, their rates, created and revoked\n"
                "  keygen NAME [--out DIR]  write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
                "                        0600) and DIR/NAME.pub\n"

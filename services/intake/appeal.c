@@ -308,29 +308,32 @@ static void s_post_done(void *arg, const intake_appeal_result_t *r)
                            json_pack("{s:s, s:s, s:s}", "id", r->id, "tracking_code",
                                      r->tracking_code, "status", r->state));
     } else {
-        if (r->status == 503)
-            hl_http_add_header(p->req, "Retry-After", "1");
+        /* A 503 carries Retry-After (hl_http): the client retries with its
+         * Idempotency-Key and gets this appeal once. */
         hl_http_reply_error(p->req, r->status, r->field, "%s", r->message);
     }
     free(p);
 }
 
-void intake_appeal_post(hl_http_req_t *req, void *arg)
+/* The rest of POST /v1/appeals, once the request is admitted. */
+static void s_post_admitted(void *arg, bool admitted)
 {
-    intake_t *in = arg;
-    if (!intake_admit_json(in, req, 1))
-        return;
+    s_post_t *p = arg;
+    intake_t *in = p->in;
+    hl_http_req_t *req = p->req;
+    if (!admitted)
+        goto out_free;
     const char *idem = hl_http_header(req, "Idempotency-Key");
     if (idem && (strlen(idem) == 0 || strlen(idem) > 200)) {
         hl_metric_add(in->refused, 1);
         hl_http_reply_error(req, 422, "Idempotency-Key",
                             "Idempotency-Key must be 1 to 200 characters");
-        return;
+        goto out_free;
     }
     json_t *j = hl_http_json_body(req);
     if (!j) {
         hl_metric_add(in->refused, 1);
-        return;
+        goto out_free;
     }
     intake_appeal_t a;
     char written_at[40];
@@ -339,7 +342,7 @@ void intake_appeal_post(hl_http_req_t *req, void *arg)
         hl_metric_add(in->refused, 1);
         hl_http_reply_error(req, why.status, why.field[0] ? why.field : NULL, "%s", why.message);
         json_decref(j);
-        return;
+        goto out_free;
     }
     char hash[17];
     size_t len;
@@ -347,12 +350,20 @@ void intake_appeal_post(hl_http_req_t *req, void *arg)
     intake_fingerprint(body, len, hash);
     a.idem_key = idem;
     a.request_hash = hash;
-    s_post_t *p = hl_calloc(1, sizeof *p);
-    p->in = in;
-    p->req = req;
     hl_http_suspend(req);
     intake_appeal_store(in, &a, s_post_done, p);
     json_decref(j);
+    return;
+out_free:
+    free(p);
+}
+
+void intake_appeal_post(hl_http_req_t *req, void *arg)
+{
+    s_post_t *p = hl_calloc(1, sizeof *p);
+    p->in = arg;
+    p->req = req;
+    intake_admit_json(p->in, req, 1, s_post_admitted, p);
 }
 
 /* ---- GET /v1/appeals/{tracking_code} ---------------------------------- */
@@ -403,7 +414,6 @@ static void s_get_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_get_t *g = arg;
     if (rc != 0) {
-        hl_http_add_header(g->req, "Retry-After", "1");
         hl_http_reply_error(g->req, 503, NULL, "could not read the appeal now: %s", err->message);
     } else if (!g->appeal) {
         hl_http_reply_error(g->req, 404, "tracking_code", "no appeal has this tracking code");

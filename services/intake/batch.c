@@ -151,7 +151,6 @@ static void s_keys_done(void *arg, int rc, const hl_dberr_t *err)
     s_batch_t *b = arg;
     if (rc != 0) {
         hl_warn("batch", NULL, "could not look up the batch's idempotency keys: %s", err->message);
-        hl_http_add_header(b->req, "Retry-After", "1");
         hl_http_reply_error(b->req, 503, NULL,
                             "could not read the database now; re-send the batch as it is");
         s_batch_free(b);
@@ -190,6 +189,54 @@ static bool s_printable_ascii(const char *s)
         if (*s < 0x21 || *s > 0x7E)
             return false;
     return true;
+}
+
+/* The rest of POST /v1/appeals/batch, once the batch is admitted: checks
+ * each line, then looks up which line keys were stored before. */
+static void s_batch_admitted(void *arg, bool admitted)
+{
+    s_batch_t *b = arg;
+    intake_t *in = b->in;
+    hl_http_req_t *req = b->req;
+    if (!admitted) {
+        s_batch_free(b);
+        return;
+    }
+    const char *batch_key = hl_http_header(req, "Idempotency-Key");
+    b->lines = hl_calloc(b->recs.n, sizeof *b->lines);
+    json_t *keys = json_array();
+    int64_t now = hl_time_us();
+    for (size_t i = 0; i < b->recs.n; i++) {
+        s_line_t *l = &b->lines[i];
+        intake_record_t *rec = &b->recs.v[i];
+        l->b = b;
+        l->rec = rec;
+        const char *line_key = NULL;
+        if (rec->refusal.status || intake_appeal_from_json(rec->obj, now, &l->a, l->written_at,
+                                                           &line_key, &rec->refusal) != 0) {
+            hl_metric_add(in->refused, 1);
+            s_fail(l, rec->refusal.status, rec->refusal.field, rec->refusal.message);
+            continue;
+        }
+        intake_fingerprint(rec->start, rec->len, l->hash);
+        char key[256];
+        if (line_key)
+            snprintf(key, sizeof key, "%s", line_key);
+        else if (batch_key)
+            snprintf(key, sizeof key, "%s:%d", batch_key, rec->line);
+        else
+            snprintf(key, sizeof key, "line:%s", l->hash);
+        l->key = hl_strdup(key);
+        l->to_store = true;
+        json_array_append_new(keys, json_string(key));
+    }
+    char *list = json_dumps(keys, JSON_COMPACT);
+    json_decref(keys);
+    hl_http_suspend(req);
+    hl_dbu_t *u = hl_dbu_new(in->svc->db, s_keys_done, b);
+    HL_DBU(u, s_sql_keys, s_keys_rows, b, list);
+    free(list);
+    hl_dbu_submit(&u);
 }
 
 void intake_batch_post(hl_http_req_t *req, void *arg)
@@ -236,42 +283,5 @@ void intake_batch_post(hl_http_req_t *req, void *arg)
         return;
     }
     /* Admission: one token per line, the whole batch or nothing (ratelimit.c). */
-    if (!intake_admit_json(in, req, (long long)b->recs.n)) {
-        s_batch_free(b);
-        return;
-    }
-    b->lines = hl_calloc(b->recs.n, sizeof *b->lines);
-    json_t *keys = json_array();
-    int64_t now = hl_time_us();
-    for (size_t i = 0; i < b->recs.n; i++) {
-        s_line_t *l = &b->lines[i];
-        intake_record_t *rec = &b->recs.v[i];
-        l->b = b;
-        l->rec = rec;
-        const char *line_key = NULL;
-        if (rec->refusal.status || intake_appeal_from_json(rec->obj, now, &l->a, l->written_at,
-                                                           &line_key, &rec->refusal) != 0) {
-            hl_metric_add(in->refused, 1);
-            s_fail(l, rec->refusal.status, rec->refusal.field, rec->refusal.message);
-            continue;
-        }
-        intake_fingerprint(rec->start, rec->len, l->hash);
-        char key[256];
-        if (line_key)
-            snprintf(key, sizeof key, "%s", line_key);
-        else if (batch_key)
-            snprintf(key, sizeof key, "%s:%d", batch_key, rec->line);
-        else
-            snprintf(key, sizeof key, "line:%s", l->hash);
-        l->key = hl_strdup(key);
-        l->to_store = true;
-        json_array_append_new(keys, json_string(key));
-    }
-    char *list = json_dumps(keys, JSON_COMPACT);
-    json_decref(keys);
-    hl_http_suspend(req);
-    hl_dbu_t *u = hl_dbu_new(in->svc->db, s_keys_done, b);
-    HL_DBU(u, s_sql_keys, s_keys_rows, b, list);
-    free(list);
-    hl_dbu_submit(&u);
+    intake_admit_json(in, req, (long long)b->recs.n, s_batch_admitted, b);
 }

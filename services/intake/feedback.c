@@ -60,7 +60,6 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
         hl_http_reply_error(f->req, 404, "tracking_code", "no appeal has this tracking code");
     } else if (rc != 0) {
         hl_warn("appeal", f->id, "could not record the resident's %s: %s", f->kind, err->message);
-        hl_http_add_header(f->req, "Retry-After", "1");
         hl_http_reply_error(f->req, 503, NULL, "could not record it now; retry");
     } else {
         hl_info("appeal", f->id, "resident %s the resolution", s_status_of(f->kind));
@@ -104,7 +103,6 @@ static void s_find_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_feedback_t *f = arg;
     if (rc != 0) {
-        hl_http_add_header(f->req, "Retry-After", "1");
         hl_http_reply_error(f->req, 503, NULL, "could not read the appeal now: %s", err->message);
     } else if (!f->found) {
         hl_http_reply_error(f->req, 404, "tracking_code", "no appeal has this tracking code");

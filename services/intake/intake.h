@@ -12,6 +12,7 @@ typedef struct {
     const char *rate_exempt;         /* HL_RATE_EXEMPT: comma-separated addresses */
     const char *public_url;          /* HL_PUBLIC_URL: base URL for Open311 discovery */
     long long batch_max_lines;       /* HL_BATCH_MAX_LINES: most lines in one batch */
+    long long key_lookups_per_s;     /* HL_KEY_LOOKUPS_PER_S: API keys looked up per second */
 } intake_cfg_t;
 
 typedef struct intake_keys intake_keys_t;           /* apikey.c */
@@ -97,32 +98,60 @@ void intake_feedback_reopen(hl_http_req_t *req, void *arg);
 int intake_status_consume(intake_t *in);
 
 /* ---- apikey.c: API keys for machine clients ------------------------------ */
-/* Starts the key table and its reload every 10 s. */
+/* Starts the key table and its reload every 2 s. */
 void intake_keys_start(intake_t *in);
 /* Stops reloading (drain). */
 void intake_keys_stop(intake_t *in);
-/* Looks up a presented key. Returns true and the key's name (owned by the
- * table, valid until the next loop turn) and its rate per minute (0: the
- * default) when it is active. */
-bool intake_keys_check(intake_t *in, const char *key, const char **name, long long *rate_per_min);
+/* What intake_keys_resolve found out about a key. */
+typedef enum {
+    INTAKE_KEY_ACTIVE,    /* known and active */
+    INTAKE_KEY_UNKNOWN,   /* unknown or revoked */
+    INTAKE_KEY_UNCHECKED, /* could not be looked up now (database, budget): retry later */
+} intake_key_state_t;
+/* `name` (the key's holder; valid only during the call) and `rate_per_min`
+ * (its own rate, 0: the default) are set when the key is active. */
+typedef void(intake_key_fn)(void *arg, intake_key_state_t state, const char *name,
+                            long long rate_per_min);
+/* Looks up a presented key and calls `done` exactly once: before returning
+ * when the table in memory or the negative cache knows the key, else after
+ * a query to PostgreSQL (see apikey.c). */
+void intake_keys_resolve(intake_t *in, const char *key, intake_key_fn *done, void *arg);
 
 /* ---- ratelimit.c: admission control --------------------------------------- */
-/* The verdict of intake_admit. */
+/* The verdict of admission. */
 typedef enum {
-    INTAKE_ADMIT_OK,      /* serve it */
-    INTAKE_ADMIT_BAD_KEY, /* a key was given and is unknown or revoked */
-    INTAKE_ADMIT_LIMITED, /* over the rate: 429 with Retry-After */
+    INTAKE_ADMIT_OK,        /* serve it */
+    INTAKE_ADMIT_BAD_KEY,   /* a key was given and is unknown or revoked */
+    INTAKE_ADMIT_LIMITED,   /* over the rate: 429 with Retry-After */
+    INTAKE_ADMIT_UNCHECKED, /* the key could not be checked now: 503 with Retry-After */
 } intake_admit_t;
-/* Applies the per-key (when `key` is given) or per-address limit to a
- * request that costs `cost` tokens (1 for one appeal, the line count for
- * a batch; see ratelimit.c). On INTAKE_ADMIT_LIMITED sets *retry_after_s. */
-intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key, long long cost,
-                            long long *retry_after_s);
+/* The outcome of intake_admit; valid only during the callback. */
+typedef struct {
+    intake_admit_t verdict;  /* what to do with the request */
+    long long retry_after_s; /* LIMITED, UNCHECKED: seconds to wait */
+    const char *key_name;    /* OK with a key: its holder, else NULL */
+} intake_admission_t;
+typedef void(intake_admit_fn)(void *arg, const intake_admission_t *admission);
+/* Applies the per-address limit to a request without an API key that costs
+ * `cost` tokens (1 for one appeal, the line count for a batch; see
+ * ratelimit.c). Never waits. On INTAKE_ADMIT_LIMITED sets *retry_after_s. */
+intake_admit_t intake_admit_addr(intake_t *in, hl_http_req_t *req, long long cost,
+                                 long long *retry_after_s);
+/* Admits `req`: with `key` (may be NULL: intake_admit_addr) the key must be
+ * active and within its own rate. Calls `done` exactly once, before
+ * returning unless the key has to be looked up in PostgreSQL; then the
+ * request is suspended meanwhile. `key` need not outlive the call. */
+void intake_admit(intake_t *in, hl_http_req_t *req, const char *key, long long cost,
+                  intake_admit_fn *done, void *arg);
+/* Sets Retry-After for a LIMITED or UNCHECKED admission (call before replying). */
+void intake_admission_retry_after(hl_http_req_t *req, const intake_admission_t *admission);
+typedef void(intake_admitted_fn)(void *arg, bool admitted);
 /* intake_admit for the JSON API: reads "Authorization: Bearer <api key>"
- * (optional) and replies itself (401 bad or unknown key, 429 with
- * Retry-After) when the request is not to be served; returns true when it
- * is. */
-bool intake_admit_json(intake_t *in, hl_http_req_t *req, long long cost);
+ * (optional). When the request is not to be served it replies itself (401
+ * malformed, unknown or revoked key; 429 or 503 with Retry-After) and calls
+ * `next` with false, so the caller can free `arg`; else with true. */
+void intake_admit_json(intake_t *in, hl_http_req_t *req, long long cost, intake_admitted_fn *next,
+                       void *arg);
 
 /* ---- open311.c: Open311 GeoReport v2 under /open311/v2/ ------------------- */
 void intake_open311_discovery(hl_http_req_t *req, void *arg);

@@ -25,6 +25,10 @@ static const hl_cfg_entry_t s_cfg_table[] = {
      false, "base URL clients reach hl-intake at (Open311 discovery)"},
     {"HL_BATCH_MAX_LINES", HL_CFG_INT, "1000", 1, 100000, offsetof(intake_cfg_t, batch_max_lines),
      false, "most lines in one POST /v1/appeals/batch"},
+    {"HL_KEY_LOOKUPS_PER_S", HL_CFG_INT, "20", 1, 100000, offsetof(intake_cfg_t, key_lookups_per_s),
+     false,
+     "API keys not in memory looked up in PostgreSQL per second, at most (a new key's first "
+     "use; unknown keys are remembered for a minute)"},
 };
 
 /* Stops what intake runs beside the pipeline when the drain begins. */

@@ -12,7 +12,8 @@
  * {fmt} is json or xml. A POST becomes an appeal on channel "platform"
  * through intake_appeal_store, the same write POST /v1/appeals makes, and
  * is answered after the commit, so service_request_id (the tracking code)
- * comes back at once; the token is that same code. Every refusal is in the
+ * comes back at once and no token is given; tokens/{token} still maps any
+ * tracking code (earlier answers gave it as a token). Every refusal is in the
  * standard's error shape, [{"code":400,"description":"..."}], and stores
  * nothing. The mapping of our statuses and fields onto the standard is in
  * OPEN311.md beside this file. */
@@ -82,32 +83,29 @@ static void s_error(hl_http_req_t *req, s_fmt_t fmt, int status, const char *fmt
     va_start(ap, fmt_text);
     vsnprintf(msg, sizeof msg, fmt_text, ap);
     va_end(ap);
-    if (status == 503)
-        hl_http_add_header(req, "Retry-After", "1");
     s_reply(req, fmt, status, "errors",
             json_pack("[{s:i, s:s}]", "code", status, "description", msg));
 }
 
-/* Applies the rate limit (and the key, when given); replies and returns
- * false when the request is not to be served. */
-static bool s_admit(intake_t *in, hl_http_req_t *req, s_fmt_t fmt, const char *key)
+/* Replies to a request admission refused (403 bad key, 429 over the rate,
+ * 503 key not checkable now). */
+static void s_refuse(hl_http_req_t *req, s_fmt_t fmt, const intake_admission_t *r)
 {
-    long long retry_after = 0;
-    switch (intake_admit(in, req, key, 1, &retry_after)) {
+    switch (r->verdict) {
     case INTAKE_ADMIT_OK:
-        return true;
+        break;
     case INTAKE_ADMIT_BAD_KEY:
         s_error(req, fmt, 403, "api_key is not valid (unknown or revoked)");
-        return false;
-    case INTAKE_ADMIT_LIMITED: {
-        char ra[24];
-        snprintf(ra, sizeof ra, "%lld", retry_after);
-        hl_http_add_header(req, "Retry-After", ra);
-        s_error(req, fmt, 429, "too many requests; retry after %lld seconds", retry_after);
-        return false;
+        break;
+    case INTAKE_ADMIT_LIMITED:
+        intake_admission_retry_after(req, r);
+        s_error(req, fmt, 429, "too many requests; retry after %lld seconds", r->retry_after_s);
+        break;
+    case INTAKE_ADMIT_UNCHECKED:
+        intake_admission_retry_after(req, r);
+        s_error(req, fmt, 503, "could not check the api_key now; retry");
+        break;
     }
-    }
-    return false;
 }
 
 /* Common start of a GET: the format (and, when `named`, the name before
@@ -131,7 +129,10 @@ static bool s_get_start(intake_t *in, hl_http_req_t *req, bool named, char *name
                 S_JURISDICTION);
         return false;
     }
-    return s_admit(in, req, *fmt, NULL);
+    intake_admission_t r = {INTAKE_ADMIT_OK, 0, NULL};
+    r.verdict = intake_admit_addr(in, req, 1, &r.retry_after_s);
+    s_refuse(req, *fmt, &r);
+    return r.verdict == INTAKE_ADMIT_OK;
 }
 
 static json_t *s_text(const PGresult *res, int row, int col)
@@ -290,6 +291,7 @@ typedef struct {
     intake_t *in;       /* service */
     hl_http_req_t *req; /* suspended request */
     s_fmt_t fmt;        /* reply format */
+    intake_form_t form; /* the request's fields (until validated) */
     char client[80];    /* API key name */
     char *address;      /* address_string, owned, or NULL */
     char *address_id;   /* address_id, owned, or NULL */
@@ -309,6 +311,7 @@ static void s_post_extra(hl_dbu_t *u, const char *appeal_id, void *arg)
 
 static void s_post_free(s_post_t *p)
 {
+    intake_form_close(&p->form);
     free(p->address);
     free(p->address_id);
     free(p->media_url);
@@ -319,10 +322,12 @@ static void s_post_done(void *arg, const intake_appeal_result_t *r)
 {
     s_post_t *p = arg;
     if (r->status == 200 || r->status == 201) {
+        /* Creation is synchronous: the service_request_id is the answer,
+         * and no token (the standard's stand-in for an id to come). */
         s_reply(p->req, p->fmt, 201, "service_requests",
-                json_pack("[{s:s, s:s, s:s, s:n}]", "service_request_id", r->tracking_code, "token",
-                          r->tracking_code, "service_notice",
-                          "received; follow it with the service_request_id", "account_id"));
+                json_pack("[{s:s, s:s, s:n}]", "service_request_id", r->tracking_code,
+                          "service_notice", "received; follow it with the service_request_id",
+                          "account_id"));
     } else if (r->status == 422) {
         const char *field = r->field ? r->field : "";
         if (strcmp(field, "category") == 0)
@@ -526,6 +531,35 @@ static bool s_post_validate(s_post_t *p, const intake_form_t *f, intake_appeal_t
     return true;
 }
 
+/* The rest of POST requests, once the key is checked and within its rate. */
+static void s_post_admitted(void *arg, const intake_admission_t *r)
+{
+    s_post_t *p = arg;
+    intake_t *in = p->in;
+    if (r->verdict != INTAKE_ADMIT_OK) {
+        s_refuse(p->req, p->fmt, r);
+        s_post_free(p);
+        return;
+    }
+    snprintf(p->client, sizeof p->client, "%s", r->key_name);
+    intake_appeal_t a = {0};
+    char body_text[16384], person[64];
+    if (!s_post_validate(p, &p->form, &a, body_text, sizeof body_text, person, sizeof person)) {
+        hl_metric_add(in->refused, 1);
+        s_post_free(p);
+        return;
+    }
+    char source_ref[100];
+    snprintf(source_ref, sizeof source_ref, "open311:%.80s", p->client);
+    a.source_ref = source_ref;
+    a.extra = s_post_extra;
+    a.extra_arg = p;
+    hl_http_suspend(p->req);
+    intake_appeal_store(in, &a, s_post_done, p);
+    /* The store copied what it keeps; the fields are not needed again. */
+    intake_form_close(&p->form);
+}
+
 void intake_open311_requests_post(hl_http_req_t *req, void *arg)
 {
     intake_t *in = arg;
@@ -551,42 +585,20 @@ void intake_open311_requests_post(hl_http_req_t *req, void *arg)
         s_error(req, fmt, 400, "malformed form body: %s", why);
         return;
     }
-    const char *key = intake_form_get(&f, "api_key");
-    if (!key)
-        key = hl_http_query(req, "api_key");
-    if (!key || !*key) {
-        intake_form_close(&f);
-        s_error(req, fmt, 403, "api_key is required to post a service request");
-        return;
-    }
-    if (!s_admit(in, req, fmt, key)) {
-        intake_form_close(&f);
-        return;
-    }
-    const char *client;
-    long long rate;
-    intake_keys_check(in, key, &client, &rate);
     s_post_t *p = hl_calloc(1, sizeof *p);
     p->in = in;
     p->req = req;
     p->fmt = fmt;
-    snprintf(p->client, sizeof p->client, "%s", client);
-    intake_appeal_t a = {0};
-    char body_text[16384], person[64];
-    if (!s_post_validate(p, &f, &a, body_text, sizeof body_text, person, sizeof person)) {
-        hl_metric_add(in->refused, 1);
-        intake_form_close(&f);
+    p->form = f;
+    const char *key = intake_form_get(&p->form, "api_key");
+    if (!key)
+        key = hl_http_query(req, "api_key");
+    if (!key || !*key) {
+        s_error(req, fmt, 403, "api_key is required to post a service request");
         s_post_free(p);
         return;
     }
-    char source_ref[100];
-    snprintf(source_ref, sizeof source_ref, "open311:%.80s", p->client);
-    a.source_ref = source_ref;
-    a.extra = s_post_extra;
-    a.extra_arg = p;
-    hl_http_suspend(req);
-    intake_appeal_store(in, &a, s_post_done, p);
-    intake_form_close(&f);
+    intake_admit(in, req, key, 1, s_post_admitted, p);
 }
 
 /* ---- GET requests, requests/{id}, tokens/{token} ----------------------------- */

@@ -1,5 +1,5 @@
-/* ratelimit.c: admission control at the front door, before any parsing or
- * database work. Each API key and each anonymous client address has a
+/* ratelimit.c: admission control at the front door, before any database
+ * work on the request. Each API key and each anonymous client address has a
  * token bucket: it holds at most `burst` tokens, refills at the configured
  * rate per minute, and a request takes one. An empty bucket means 429 with
  * Retry-After set to when the next token arrives, so one flooding client is
@@ -17,7 +17,12 @@
  * is indistinguishable from no bucket, so it is dropped whenever the table
  * is swept (once a minute, and whenever it is full). If it is still full
  * of active buckets, the one idle longest is evicted. The clock is passed
- * in, so the tests drive time by hand. */
+ * in, so the tests drive time by hand.
+ *
+ * A request with an API key first needs the key checked (apikey.c). That is
+ * a table in memory, except for a key not seen yet, which takes one query:
+ * so admission (intake_admit) answers through a callback, at once or after
+ * that query, and the handlers continue from it. */
 #include "intake.h"
 #include "ratelimit.h"
 
@@ -213,29 +218,15 @@ bool intake_addr_listed(const char *list, const char *addr)
     return false;
 }
 
-intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key, long long cost,
-                            long long *retry_after_s)
+intake_admit_t intake_admit_addr(intake_t *in, hl_http_req_t *req, long long cost,
+                                 long long *retry_after_s)
 {
-    uint64_t now_ms = uv_now(in->svc->loop);
-    double burst = (double)in->cfg->rate_burst;
-    long long wait_ms;
-    if (key) {
-        const char *name;
-        long long rate;
-        if (!intake_keys_check(in, key, &name, &rate))
-            return INTAKE_ADMIT_BAD_KEY;
-        if (rate <= 0)
-            rate = in->cfg->rate_per_key_per_min;
-        wait_ms =
-            intake_ratelimit_take_n(in->per_key, name, (double)rate, burst, (double)cost, now_ms);
-    } else {
-        const char *peer = hl_http_peer(req);
-        if (intake_addr_listed(in->cfg->rate_exempt, peer))
-            return INTAKE_ADMIT_OK;
-        wait_ms =
-            intake_ratelimit_take_n(in->per_addr, peer, (double)in->cfg->rate_per_addr_per_min,
-                                    burst, (double)cost, now_ms);
-    }
+    const char *peer = hl_http_peer(req);
+    if (intake_addr_listed(in->cfg->rate_exempt, peer))
+        return INTAKE_ADMIT_OK;
+    long long wait_ms =
+        intake_ratelimit_take_n(in->per_addr, peer, (double)in->cfg->rate_per_addr_per_min,
+                                (double)in->cfg->rate_burst, (double)cost, uv_now(in->svc->loop));
     if (wait_ms == 0)
         return INTAKE_ADMIT_OK;
     hl_metric_add(in->limited, 1);
@@ -243,7 +234,104 @@ intake_admit_t intake_admit(intake_t *in, hl_http_req_t *req, const char *key, l
     return INTAKE_ADMIT_LIMITED;
 }
 
-bool intake_admit_json(intake_t *in, hl_http_req_t *req, long long cost)
+/* A keyed admission waiting for its key. */
+typedef struct {
+    intake_t *in;          /* service */
+    long long cost;        /* tokens the request takes */
+    intake_admit_fn *done; /* caller's callback */
+    void *arg;             /* its argument */
+} s_admit_t;
+
+static void s_key_resolved(void *arg, intake_key_state_t state, const char *name,
+                           long long rate_per_min)
+{
+    s_admit_t *a = arg;
+    intake_t *in = a->in;
+    intake_admission_t r = {INTAKE_ADMIT_OK, 0, NULL};
+    if (state == INTAKE_KEY_UNKNOWN) {
+        r.verdict = INTAKE_ADMIT_BAD_KEY;
+    } else if (state == INTAKE_KEY_UNCHECKED) {
+        r.verdict = INTAKE_ADMIT_UNCHECKED;
+        r.retry_after_s = 1;
+    } else {
+        if (rate_per_min <= 0)
+            rate_per_min = in->cfg->rate_per_key_per_min;
+        long long wait_ms = intake_ratelimit_take_n(in->per_key, name, (double)rate_per_min,
+                                                    (double)in->cfg->rate_burst, (double)a->cost,
+                                                    uv_now(in->svc->loop));
+        if (wait_ms != 0) {
+            hl_metric_add(in->limited, 1);
+            r.verdict = INTAKE_ADMIT_LIMITED;
+            r.retry_after_s = (wait_ms + 999) / 1000;
+        } else {
+            r.key_name = name;
+        }
+    }
+    a->done(a->arg, &r);
+    free(a);
+}
+
+void intake_admit(intake_t *in, hl_http_req_t *req, const char *key, long long cost,
+                  intake_admit_fn *done, void *arg)
+{
+    if (!key) {
+        intake_admission_t r = {INTAKE_ADMIT_OK, 0, NULL};
+        r.verdict = intake_admit_addr(in, req, cost, &r.retry_after_s);
+        done(arg, &r);
+        return;
+    }
+    s_admit_t *a = hl_calloc(1, sizeof *a);
+    a->in = in;
+    a->cost = cost;
+    a->done = done;
+    a->arg = arg;
+    /* The key may need a query: the answer then comes from a later loop
+     * turn. A handler may suspend and still reply before it returns. */
+    hl_http_suspend(req);
+    intake_keys_resolve(in, key, s_key_resolved, a);
+}
+
+void intake_admission_retry_after(hl_http_req_t *req, const intake_admission_t *admission)
+{
+    char ra[24];
+    snprintf(ra, sizeof ra, "%lld", admission->retry_after_s);
+    hl_http_add_header(req, "Retry-After", ra);
+}
+
+/* One JSON API admission in flight. */
+typedef struct {
+    hl_http_req_t *req;       /* the request */
+    intake_admitted_fn *next; /* the handler's continuation */
+    void *arg;                /* its argument */
+} s_json_t;
+
+static void s_json_admitted(void *arg, const intake_admission_t *r)
+{
+    s_json_t *j = arg;
+    hl_http_req_t *req = j->req;
+    switch (r->verdict) {
+    case INTAKE_ADMIT_OK:
+        break;
+    case INTAKE_ADMIT_BAD_KEY:
+        hl_http_add_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        hl_http_reply_error(req, 401, "Authorization", "unknown or revoked API key");
+        break;
+    case INTAKE_ADMIT_LIMITED:
+        intake_admission_retry_after(req, r);
+        hl_http_reply_error(req, 429, NULL, "too many requests; retry after %lld s",
+                            r->retry_after_s);
+        break;
+    case INTAKE_ADMIT_UNCHECKED:
+        intake_admission_retry_after(req, r);
+        hl_http_reply_error(req, 503, "Authorization", "could not check the API key now; retry");
+        break;
+    }
+    j->next(j->arg, r->verdict == INTAKE_ADMIT_OK);
+    free(j);
+}
+
+void intake_admit_json(intake_t *in, hl_http_req_t *req, long long cost, intake_admitted_fn *next,
+                       void *arg)
 {
     /* Machine clients present an API key as a bearer token; everyone else
      * is limited per address. */
@@ -254,25 +342,14 @@ bool intake_admit_json(intake_t *in, hl_http_req_t *req, long long cost)
             hl_http_add_header(req, "WWW-Authenticate", "Bearer");
             hl_http_reply_error(req, 401, "Authorization",
                                 "Authorization must be \"Bearer <api key>\"");
-            return false;
+            next(arg, false);
+            return;
         }
         key = auth + 7;
     }
-    long long retry_after = 0;
-    switch (intake_admit(in, req, key, cost, &retry_after)) {
-    case INTAKE_ADMIT_OK:
-        return true;
-    case INTAKE_ADMIT_BAD_KEY:
-        hl_http_add_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        hl_http_reply_error(req, 401, "Authorization", "unknown or revoked API key");
-        return false;
-    case INTAKE_ADMIT_LIMITED: {
-        char ra[24];
-        snprintf(ra, sizeof ra, "%lld", retry_after);
-        hl_http_add_header(req, "Retry-After", ra);
-        hl_http_reply_error(req, 429, NULL, "too many requests; retry after %lld s", retry_after);
-        return false;
-    }
-    }
-    return false;
+    s_json_t *j = hl_calloc(1, sizeof *j);
+    j->req = req;
+    j->next = next;
+    j->arg = arg;
+    intake_admit(in, req, key, cost, s_json_admitted, j);
 }

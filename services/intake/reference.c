@@ -32,7 +32,6 @@ static void s_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_list_t *l = arg;
     if (rc != 0) {
-        hl_http_add_header(l->req, "Retry-After", "1");
         hl_http_reply_error(l->req, 503, NULL, "could not read reference data: %s", err->message);
         json_decref(l->list);
     } else {

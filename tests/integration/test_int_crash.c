@@ -136,13 +136,6 @@ typedef struct {
     int restarted;   /* processes restarted */
 } s_roller_t;
 
-static double s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void s_roll_progress(int finished, void *arg)
 {
     s_roller_t *r = arg;
@@ -151,11 +144,11 @@ static void s_roll_progress(int finished, void *arg)
     int which = r->next++;
     pid_t pid = r->c->pid[which];
     assert_true(pid > 0);
-    double t0 = s_now();
+    double t0 = hl_test_now();
     kill(pid, SIGTERM);
     int st = 0;
     waitpid(pid, &st, 0);
-    double took = s_now() - t0;
+    double took = hl_test_now() - t0;
     r->c->pid[which] = 0;
     /* Drained and exited 0. The 10 s an orchestrator grants is kept by the
      * daemon itself (HL_DRAIN_TIMEOUT_MS, 8 s); the time is printed, not

@@ -29,6 +29,13 @@ double hl_test_mult(void)
     return v > 0 ? v : 1.0;
 }
 
+double hl_test_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 const char *hl_test_pg(void)
 {
     const char *u = getenv("HL_TEST_PG");
@@ -391,4 +398,29 @@ long hl_test_http(hl_cluster_t *c, int which, const char *method, const char *pa
         free(resp);
     }
     return st;
+}
+
+double hl_test_metric(hl_cluster_t *c, int which, const char *series)
+{
+    char url[128], *text = NULL;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", c->http_port[which]);
+    if (hl_test_http_raw(url, "GET", NULL, NULL, 0, &text, NULL) != 200) {
+        free(text);
+        return -1;
+    }
+    size_t n = strlen(series);
+    double sum = 0;
+    for (char *line = text; line && *line;) {
+        char *end = strchr(line, '\n');
+        /* "name value" or, when only a name was asked for, "name{...} value". */
+        if (strncmp(line, series, n) == 0 &&
+            (line[n] == ' ' || (line[n] == '{' && !strchr(series, '{')))) {
+            const char *value = strchr(line + n, ' ');
+            if (value)
+                sum += atof(value + 1);
+        }
+        line = end ? end + 1 : NULL;
+    }
+    free(text);
+    return sum;
 }

@@ -35,6 +35,8 @@ typedef struct {
 
 /* Multiplier for every timeout (HL_TEST_TIMEOUT_MULT, default 1). */
 double hl_test_mult(void);
+/* A monotonic clock in seconds, for tests that print how long things took. */
+double hl_test_now(void);
 /* The admin URL of the test PostgreSQL, or NULL when tests run without one. */
 const char *hl_test_pg(void);
 /* Creates (drop + create) database `name` and returns its URL (caller frees). */
@@ -84,5 +86,10 @@ typedef struct {
 /* hl_test_http_raw that fills *r (body and headers); returns r->status. */
 long hl_test_http_ex(const char *url, const char *method, const char *content_type,
                      const char *body, size_t len, const char *const *headers, hl_test_resp_t *r);
+
+/* The value of metric `series` (a name, or a name with its labels as
+ * /metrics prints them) on daemon `which`, summed over every label set when
+ * only a name is given; -1 when /metrics does not answer. */
+double hl_test_metric(hl_cluster_t *c, int which, const char *series);
 
 #endif

@@ -45,14 +45,16 @@ typedef struct {
     bool wait_phase;    /* wait for the server's go before this request */
     long timeout_ms;    /* client timeout (0: 10 s) */
     /* results */
-    int curl_rc;         /* CURLE_* */
-    long status;         /* HTTP status, 0 when none */
-    char *resp;          /* body received (owned) */
-    char ctype_out[128]; /* response Content-Type */
-    char x_test[64];     /* response X-Test header */
-    long long uploaded;  /* body bytes curl sent */
-    double secs;         /* total time */
-    size_t gen_sent;     /* bytes the read callback produced */
+    int curl_rc;          /* CURLE_* */
+    long status;          /* HTTP status, 0 when none */
+    char *resp;           /* body received (owned) */
+    char ctype_out[128];  /* response Content-Type */
+    char x_test[64];      /* response X-Test header */
+    char retry_after[16]; /* response Retry-After header (the last one) */
+    int retry_afters;     /* how many Retry-After headers came */
+    long long uploaded;   /* body bytes curl sent */
+    double secs;          /* total time */
+    size_t gen_sent;      /* bytes the read callback produced */
 } req_t;
 
 typedef struct srv srv_t;
@@ -99,6 +101,10 @@ static size_t s_header_cb(char *data, size_t size, size_t n, void *arg)
     size_t len = size * n;
     if (len > 8 && strncasecmp(data, "X-Test: ", 8) == 0)
         snprintf(r->x_test, sizeof r->x_test, "%.*s", (int)(len - 10), data + 8);
+    if (len > 13 && strncasecmp(data, "Retry-After: ", 13) == 0) {
+        snprintf(r->retry_after, sizeof r->retry_after, "%.*s", (int)(len - 15), data + 13);
+        r->retry_afters++;
+    }
     return len;
 }
 
@@ -285,6 +291,14 @@ static void s_sync_after_suspend(hl_http_req_t *req, void *arg)
     hl_http_reply_error(req, 503, NULL, "database unavailable");
 }
 
+static void s_busy(hl_http_req_t *req, void *arg)
+{
+    (void)arg;
+    /* A handler that knows better than the default "try again in 1 s". */
+    hl_http_add_header(req, "Retry-After", "7");
+    hl_http_reply_error(req, 503, NULL, "busy");
+}
+
 static hl_http_req_t *s_hung; /* a request /hang suspended */
 
 static void s_hang(hl_http_req_t *req, void *arg)
@@ -310,6 +324,7 @@ static const hl_http_route_t s_routes[] = {
     {"GET", "/sync", s_sync_after_suspend, NULL},
     {"GET", "/noreply", s_no_reply, NULL},
     {"GET", "/hang", s_hang, NULL},
+    {"GET", "/busy", s_busy, NULL},
 };
 
 static void s_async_cb(uv_async_t *a);
@@ -693,6 +708,30 @@ static void test_reply_inside_handler_after_suspend(void **state)
     s_srv_free(s, r, 5);
 }
 
+static void test_503_says_when_to_retry(void **state)
+{
+    (void)state;
+    srv_t *s = s_srv_new(false);
+    req_t r[] = {{.method = "GET", .path = "/sync"},
+                 {.method = "GET", .path = "/readyz"},
+                 {.method = "GET", .path = "/busy"},
+                 {.method = "GET", .path = "/healthz"}};
+    s_client(s, r, 4);
+    s_srv_run(s);
+    /* A 503 without a Retry-After of its own gets one, once. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r[i].status, 503);
+        assert_int_equal(r[i].retry_afters, 1);
+        assert_string_equal(r[i].retry_after, "1");
+    }
+    /* The handler's own value stands, alone. */
+    assert_int_equal(r[2].status, 503);
+    assert_int_equal(r[2].retry_afters, 1);
+    assert_string_equal(r[2].retry_after, "7");
+    assert_int_equal(r[3].retry_afters, 0);
+    s_srv_free(s, r, 4);
+}
+
 static void test_handler_without_reply(void **state)
 {
     (void)state;
@@ -868,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_suspend_and_reply_later),
         cmocka_unit_test(test_many_suspended_at_once),
         cmocka_unit_test(test_reply_inside_handler_after_suspend),
+        cmocka_unit_test(test_503_says_when_to_retry),
         cmocka_unit_test(test_handler_without_reply),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_quiesce),
