@@ -66,6 +66,9 @@ for t in "$BUILD"/tests/test_*; do
     case "$(basename "$t")" in test_int_*) continue ;; esac
     run_one "$t" unit
 done
+# The database's grants and reporting views, proved with pgTAP.
+echo "database tests:"
+run_one tests/pgtap.sh database
 echo "integration tests:"
 for t in "$BUILD"/tests/test_int_*; do
     [ -x "$t" ] || continue
