@@ -27,7 +27,7 @@ endif
 
 BIN := $(BUILD)/bin
 .DEFAULT_GOAL := all
-.PHONY: all run stop test asan valgrind format bench clean deps compose-test
+.PHONY: all run stop test asan valgrind format bench clean deps compose-test docs
 
 # Fragments append to these.
 BINARIES :=
@@ -94,6 +94,13 @@ asan: deps
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-valgrind OPT=-O0 all
 	$(Q)BUILD=build-valgrind HL_VALGRIND=1 HL_TEST_TIMEOUT_MULT=$${HL_TEST_TIMEOUT_MULT:-5} tests/run.sh
+
+# docs/reporting.md, the analysts' data dictionary, from the catalogue of a
+# freshly migrated database (a throwaway PostgreSQL); `make test` checks it.
+docs: $(BIN)/hlctl
+	$(Q)BUILD=$(BUILD) scripts/reporting-doc.sh --fresh >docs/reporting.md.new
+	$(Q)mv docs/reporting.md.new docs/reporting.md
+	@echo "  DOCS    docs/reporting.md"
 
 # The docker-compose stack for real (starts its own dockerd if needed;
 # skips with a message where no Docker engine can run). Not part of `test`.

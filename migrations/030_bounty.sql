@@ -6,8 +6,8 @@
 -- wish's community reviews it: approval awards points (PointsAwarded, stage
 -- "points") and tells triage the item is done (TaskApproved, stage
 -- "resolution") in the same transaction; rejection sends it back to the
--- claimant. Months follow the database session's TimeZone (set it to
--- Asia/Shanghai in production), like every monthly report.
+-- claimant. Months were the database session's TimeZone when this was
+-- written; hl-bounty takes them in Asia/Shanghai since 060_reporting_privacy.
 
 CREATE TABLE bounty.board (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -66,6 +66,11 @@ for t in "$BUILD"/tests/test_*; do
     case "$(basename "$t")" in test_int_*) continue ;; esac
     run_one "$t" unit
 done
+# The database's grants and reporting views (pgTAP), and the data
+# dictionary generated from them.
+echo "database tests:"
+run_one tests/pgtap.sh database
+run_one tests/docs.sh database
 echo "integration tests:"
 for t in "$BUILD"/tests/test_int_*; do
     [ -x "$t" ] || continue

@@ -209,12 +209,12 @@ void bounty_wish_get(hl_http_req_t *req, void *arg)
 /* The current month's board; its columns are NULL until a wish opened it. */
 static const char s_sql_board[] =
     "SELECT b.id::text, 'wish', p.start::text, to_json(b.published_at)#>>'{}'"
-    " FROM (SELECT date_trunc('month', now())::date AS start) p"
+    " FROM (SELECT " BOUNTY_SQL_THIS_MONTH " AS start) p"
     " LEFT JOIN bounty.board b ON b.kind = 'wish' AND b.period_start = p.start";
 
 static const char s_sql_board_wishes[] =
     "SELECT" S_WISH_COLS S_WISH_FROM
-    " WHERE b.kind = 'wish' AND b.period_start = date_trunc('month', now())::date"
+    " WHERE b.kind = 'wish' AND b.period_start = " BOUNTY_SQL_THIS_MONTH
     "   AND w.status IN ('open', 'claimed')"
     " ORDER BY w.created_at, w.id"
     " LIMIT " S_BOARD_MAX_TEXT;
@@ -225,7 +225,7 @@ static const char s_sql_board_counts[] =
     "       count(*) FILTER (WHERE b.period_start = p.start AND w.status = 'completed'),"
     "       count(*) FILTER (WHERE b.period_start = p.start AND w.status = 'approved'),"
     "       count(*) FILTER (WHERE b.period_start < p.start)"
-    "  FROM (SELECT date_trunc('month', now())::date AS start) p"
+    "  FROM (SELECT " BOUNTY_SQL_THIS_MONTH " AS start) p"
     "  JOIN bounty.board b ON b.kind = 'wish' AND b.period_start <= p.start"
     "  JOIN bounty.wish w ON w.board_id = b.id"
     " WHERE b.period_start = p.start OR w.status IN ('open', 'claimed')";

@@ -35,6 +35,11 @@ typedef struct {
 #define BOUNTY_LIST_DEFAULT 100  /* wishes listed when no limit is given */
 #define BOUNTY_LIST_MAX     1000 /* most wishes one list returns */
 
+/* The first day of this month in Beijing time, as SQL: a wish posted at
+ * 07:00 on the 1st (23:00 UTC the day before) goes on the new month's board
+ * whatever the session's TimeZone. */
+#define BOUNTY_SQL_THIS_MONTH "date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai')::date"
+
 /* Where a wish stands. */
 typedef enum {
     BOUNTY_OPEN,      /* on the board, unclaimed */

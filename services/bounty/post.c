@@ -13,7 +13,7 @@
 #include <string.h>
 
 static const char s_sql_board[] = "INSERT INTO bounty.board (kind, period_start)"
-                                  " VALUES ('wish', date_trunc('month', now())::date)"
+                                  " VALUES ('wish', " BOUNTY_SQL_THIS_MONTH ")"
                                   " ON CONFLICT (kind, period_start) DO NOTHING";
 
 static const char s_sql_wish[] =
@@ -22,13 +22,13 @@ static const char s_sql_wish[] =
     "                           points)"
     "  VALUES ($1::uuid,"
     "          (SELECT id FROM bounty.board"
-    "            WHERE kind = 'wish' AND period_start = date_trunc('month', now())::date),"
+    "            WHERE kind = 'wish' AND period_start = " BOUNTY_SQL_THIS_MONTH "),"
     "          $2::uuid, $3::uuid, bounty.compound_of($4), $5, $6, $7, $8::int)"
     "  ON CONFLICT (item_id) DO NOTHING"
     "  RETURNING id)"
     " INSERT INTO bounty.wish_event (wish_id, action, status, actor, note)"
     " SELECT w.id, 'posted', 'open', $9,"
-    "        'posted to the board of ' || to_char(date_trunc('month', now()), 'YYYY-MM')"
+    "        'posted to the board of ' || to_char(" BOUNTY_SQL_THIS_MONTH ", 'YYYY-MM')"
     "   FROM w"
     " RETURNING wish_id::text";
 
