@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define TRIAGE_TITLE_CHARS 20 /* length of a title cut from the text */
 
@@ -55,7 +56,11 @@ typedef struct {
  * (a stack of letters) would each open an item. Queued units commit in
  * order, so an appeal joining a remembered item commits after it; if that
  * item never committed, item_join() fails and the message is re-sent and
- * decided again once the memory has expired. */
+ * decided again once the memory has expired. Expired decisions are dropped
+ * before every look (not only when a new one is added: in a quiet hour the
+ * last one would otherwise be offered for ever, and an appeal that cannot
+ * join it re-sent until it is dead-lettered), and an item this process
+ * resolves is dropped at once (triage_recent_forget_item). */
 struct triage_recent {
     triage_recent_t *next;       /* newer first */
     uint64_t at_ms;              /* uv_now() when decided */
@@ -63,18 +68,23 @@ struct triage_recent {
     char *col[S_CANDIDATE_COLS]; /* owned, as s_sql_candidates */
 };
 
+/* Unlinks *p from the list and frees it. */
+static void s_recent_drop(triage_recent_t **p)
+{
+    triage_recent_t *r = *p;
+    *p = r->next;
+    for (int k = 0; k < S_CANDIDATE_COLS; k++)
+        free(r->col[k]);
+    free(r);
+}
+
 static void s_recent_forget(triage_t *t, uint64_t now_ms)
 {
     triage_recent_t **p = &t->recent;
     while (*p && now_ms - (*p)->at_ms < S_RECENT_MS)
         p = &(*p)->next;
-    while (*p) {
-        triage_recent_t *r = *p;
-        *p = r->next;
-        for (int k = 0; k < S_CANDIDATE_COLS; k++)
-            free(r->col[k]);
-        free(r);
-    }
+    while (*p)
+        s_recent_drop(p);
 }
 
 static void s_recent_add(triage_t *t, const char *community, const char *const *col)
@@ -93,6 +103,16 @@ static void s_recent_add(triage_t *t, const char *community, const char *const *
 void triage_recent_close(triage_t *t)
 {
     s_recent_forget(t, UINT64_MAX);
+}
+
+void triage_recent_forget_item(triage_t *t, const char *item_id)
+{
+    for (triage_recent_t **p = &t->recent; *p;) {
+        if (strcasecmp((*p)->col[0], item_id) == 0)
+            s_recent_drop(p);
+        else
+            p = &(*p)->next;
+    }
 }
 
 static void s_appeal_free(s_appeal_t *x)
@@ -227,6 +247,7 @@ static char *const *s_item_for_appeal(const s_appeal_t *x, const triage_verdict_
                                x->a->body};
     /* The committed candidates, then this process's recent decisions in
      * the same community, oldest first like the read. */
+    s_recent_forget(x->t, uv_now(x->t->svc->loop));
     size_t n = x->n_candidates;
     for (triage_recent_t *r = x->t->recent; r; r = r->next)
         n += x->community[0] && strcmp(r->community, x->community) == 0;

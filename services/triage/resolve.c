@@ -55,6 +55,7 @@ static s_outcome_t *s_resolve_add(triage_t *t, hl_dbu_t *u, const char *item_id,
 {
     if (resolved_at_us <= 0)
         resolved_at_us = hl_time_us();
+    triage_recent_forget_item(t, item_id);
     Hl__ItemResolved r = HL__ITEM_RESOLVED__INIT;
     r.item_id = (char *)item_id;
     r.outcome = (char *)outcome;

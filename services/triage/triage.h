@@ -50,6 +50,9 @@ int triage_appeal_consume(triage_t *t);
 bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1]);
 /* Forgets the decisions remembered as consolidation candidates (at exit). */
 void triage_recent_close(triage_t *t);
+/* Forgets the remembered decisions about item `item_id` (it is being
+ * resolved: no appeal can join it any more). */
+void triage_recent_forget_item(triage_t *t, const char *item_id);
 /* A message that cannot be applied now (a read it needs failed) is left
  * pending, for the producer's sweeper to send again. */
 void triage_inmsg_defer(triage_t *t, hl_inmsg_t **m, const char *why);
