@@ -17,7 +17,7 @@ TEST_BINARIES += $$(BUILD)/tests/$(1)
 $$(BUILD)/tests/$(1): $$(BUILD)/$(2)/$(1).o $$(call hl_test_svc,$(1)) $$(TEST_SUPPORT_OBJS) $$(LIBHL)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(TEST_LIBS)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(TEST_LIBS) $(if $(filter test_hlctl_%,$(1)),-lqrencode -lpng)
 endef
 
 $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_*.c))),$(eval $(call hl_test,$(t),tests/unit)))

@@ -1,66 +1,65 @@
-/* demo.c: `hlctl demo` — a month in the life of the city, driven through
- * the running cluster's HTTP APIs exactly as its users would, then a
- * summary read back from PostgreSQL.
+/* demo.c: `hlctl demo` — the programme's life in the demo city, driven
+ * through the running cluster's HTTP APIs exactly as its users would, then
+ * a summary and the report's headline figures read back from PostgreSQL.
  *
- * Residents post appeals on every channel (mailbox letters carry their
- * mailbox number and compound, QR appeals their compound's code); triage
- * classifies them; the demo then plays the people: councils hear small
- * matters, grid organisations claim, complete and get approved for wishes,
- * and the joint meeting records outcomes for large items. The appeal texts
- * are generated from templates and the seeded compounds, deterministically
- * (a fixed seed), so two runs tell the same story. */
+ * demo_plan.c decides what residents report, round by round. In each round
+ * they post their appeals on every channel (letters name their mailbox,
+ * scans their compound's QR code, visit notes their staff member); triage
+ * classifies and consolidates them; then the demo plays the people: the
+ * three-party councils hear the small items, grid organisations claim,
+ * complete and get approved for the wishes, and the joint meeting records
+ * outcomes for the large items, naming a member unit whose function domain
+ * fits. The last round leaves a few matters open, as the report does.
+ * Everything is deterministic (a fixed seed), so two runs tell the same
+ * story. HL_DEMO_APPEALS (300) sets the size; `--month-of-report` (or
+ * HL_DEMO_APPEALS=2100) plays the report's period at the report's scale,
+ * whose headline figures reporting.headline then shows beside the report's. */
 #include "hlctl.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-typedef struct {
-    const char *size;     /* wish, small, large (the demo's own truth) */
-    const char *category; /* org.category code */
-    const char *text;     /* %s = compound name, %d = building number */
-} s_template_t;
-
-static const s_template_t s_templates[] = {
-    {"small", "environment", "%s%d号楼楼道里堆满了杂物和废纸箱，消防通道被堵，请物业尽快清理。"},
-    {"small", "environment", "%s垃圾分类亭周边气味很大，垃圾桶满了没人及时清运，夏天蚊蝇多。"},
-    {"small", "property", "%s%d号楼电梯这个月已经坏了三次，老人上下楼很困难，希望物业彻底检修。"},
-    {"small", "property", "%s小区大门门禁坏了一周没人修，外来人员随便进出，不安全。"},
-    {"small", "parking", "%s地下车库有人用地锁占用公共车位，和物业说了也没人管。"},
-    {"small", "parking", "%s%d号楼前消防通道经常停满私家车，希望规划停车位并加装隔离桩。"},
-    {"small", "neighbour", "%s%d号楼楼上住户半夜经常大声喧哗、拖动家具，多次沟通无果，请求调解。"},
-    {"small", "neighbour", "%s%d号楼有住户在楼道里养狗，狗粪没人清理，邻里为此争吵，请求协调。"},
-    {"small", "greening", "%s中心绿地被部分居民开垦种菜，绿化被毁，希望三方商量恢复绿化。"},
-    {"small", "safety", "%s%d号楼有居民把电动车推进楼道充电，存在火灾隐患，请加装充电桩。"},
-    {"small", "utilities", "%s%d号楼二次供水水压不足，高层住户早晚用水困难，请物业排查水泵。"},
-    {"small", "housing", "%s%d号楼外墙瓷砖有脱落，下面是人行道，怕砸到人，请尽快处理。"},
-    {"large", "roads",
-     "%s门口的主干道路面坑洼严重，雨天积水，电动车多次摔倒，建议市政部门整体改造。"},
-    {"large", "roads", "%s旁边的路口没有红绿灯，上下学高峰车流人流混杂，建议交警部门增设信号灯。"},
-    {"large", "market",
-     "%s附近农贸市场外马路流动摊贩占道经营，早晚高峰堵塞交通，建议城管规范设置疏导点。"},
-    {"large", "utilities", "%s一带雨污管网老化，每逢暴雨污水倒灌，建议水务部门统一改造管网。"},
-    {"large", "housing", "%s是上世纪的老旧宿舍楼，屋面漏水墙体开裂，希望纳入老旧小区改造计划。"},
-    {"large", "roads", "%s附近公交线路撤站后居民出行不便，建议公交公司恢复站点或增开支线。"},
-    {"large", "environment",
-     "%s东侧工地夜间施工噪音扰民，渣土车沿路撒漏，建议城管和生态环境部门联合执法。"},
-    {"wish", "elderly", "%s%d号楼独居老人王奶奶腿脚不便，想请志愿者每周帮忙买一次菜。"},
-    {"wish", "elderly", "%s%d号楼李爷爷不会用手机交水电费，想请志愿者按月帮忙代为缴纳。"},
-    {"wish", "elderly", "%s%d号楼一位老人想请人帮忙修理家里坏了的老式收音机。"},
-    {"wish", "other", "%s%d号楼一位单亲妈妈想为孩子借一套初中数学辅导书，微心愿请大家帮忙。"},
-    {"wish", "other", "%s%d号楼残疾人张叔叔想请志愿者帮忙推轮椅去医院复查。"},
-    {"wish", "elderly", "%s%d号楼空巢老人希望有人陪伴聊天，每月来看看他。"},
-};
-#define S_NTEMPLATES (sizeof s_templates / sizeof s_templates[0])
+#define S_DEFAULT_APPEALS 300  /* a month */
+#define S_REPORT_APPEALS  2100 /* the report's period */
 
 static const struct {
     const char *channel; /* intake channel */
     int weight;          /* share out of 100 */
 } s_channels[] = {{"qr", 35},  {"mailbox", 15}, {"visit", 20},
                   {"web", 10}, {"phone", 15},   {"platform", 5}};
+
+/* How the second, third ... resident to report a matter puts it. */
+static const char *const s_openers[] = {"", "再次反映：", "我也遇到这个问题，", "邻居们都在说，",
+                                        "向社区反映一下，"};
+static const char *const s_closers[] = {"", "谢谢！", "希望尽快解决。", "盼回复。"};
+#define S_NOPENERS (sizeof s_openers / sizeof s_openers[0])
+#define S_NCLOSERS (sizeof s_closers / sizeof s_closers[0])
+
+/* Function domain of the member unit that takes on a large item. */
+static const char *const s_domains[][2] = {
+    {"roads", "transport"},       {"market", "market_supervision"}, {"utilities", "water"},
+    {"housing", "housing"},       {"environment", "ecology"},       {"parking", "transport"},
+    {"safety", "public_security"}};
+
+typedef struct {
+    PGresult *res;    /* owns the strings below */
+    int n;            /* compounds */
+    int ncommunities; /* distinct communities, numbered in code order */
+    int *community;   /* per compound: its community's number */
+} s_city_t;
+
+/* Columns of s_city_t.res, one row per compound. */
+enum {
+    S_CP_CODE,      /* compound code */
+    S_CP_NAME,      /* its name */
+    S_CP_COMMUNITY, /* its community's code */
+    S_CP_VENUE,     /* the community's consultation hall (venue code) */
+    S_CP_MAILBOX,   /* a red mailbox of the compound, or NULL */
+    S_CP_GRID       /* its first micro-grid (claims its wishes) */
+};
 
 typedef struct {
     CURL *curl;    /* one easy handle, reused (keep-alive) */
@@ -106,6 +105,17 @@ static long s_call(s_http_t *h, int offset, const char *method, const char *path
     return status;
 }
 
+/* POSTs `body` (consumed) to daemon `offset` at printf-formatted `path`;
+ * returns whether it answered 200 or 201. */
+static bool s_post(s_http_t *h, int offset, json_t *body, const char *fmt, const char *arg)
+{
+    char path[192];
+    snprintf(path, sizeof path, fmt, arg ? arg : "");
+    long st = s_call(h, offset, "POST", path, body, NULL);
+    json_decref(body);
+    return st == 200 || st == 201;
+}
+
 static unsigned s_rand(unsigned *state)
 {
     *state = *state * 1103515245u + 12345u;
@@ -131,89 +141,156 @@ static bool s_wait_zero(PGconn *conn, const char *sql, int seconds)
     return false;
 }
 
-static int s_post_appeals(s_http_t *h, PGconn *conn, int n)
+/* Waits until every message written so far has been applied. */
+static bool s_wait_pipeline(PGconn *conn)
 {
-    PGresult *cp = hlctl_query(conn,
-                               "SELECT code, name FROM org.org_unit WHERE level = 'compound' "
-                               "ORDER BY code",
-                               0, NULL);
-    PGresult *mb =
-        hlctl_query(conn, "SELECT number, compound FROM org.mailbox ORDER BY number", 0, NULL);
-    int ncp = PQntuples(cp), nmb = PQntuples(mb);
-    if (ncp == 0) {
+    return s_wait_zero(
+        conn, "SELECT count(*) FROM pipeline.message WHERE done_at IS NULL AND dead_at IS NULL",
+        60);
+}
+
+static int s_city_load(PGconn *conn, s_city_t *city)
+{
+    memset(city, 0, sizeof *city);
+    city->res = hlctl_query(
+        conn,
+        "SELECT u.code, u.name, u.parent,"
+        " (SELECT v.code FROM org.venue v WHERE v.org_unit = u.parent"
+        "   AND v.kind IN ('evening_tea', 'red_hall', 'fengqiao') ORDER BY v.kind, v.code LIMIT 1),"
+        " (SELECT min(m.number) FROM org.mailbox m WHERE m.compound = u.code),"
+        " (SELECT min(g.code) FROM org.org_unit g WHERE g.parent = u.code)"
+        " FROM org.org_unit u WHERE u.level = 'compound' ORDER BY u.parent, u.code",
+        0, NULL);
+    city->n = PQntuples(city->res);
+    if (city->n == 0) {
         fprintf(stderr, "hlctl demo: no compounds: run hlctl seed-demo first\n");
-        PQclear(cp);
-        PQclear(mb);
+        PQclear(city->res);
         return -1;
     }
-    unsigned seed = 20261128;
-    int ok = 0, failed = 0;
-    for (int i = 0; i < n; i++) {
-        /* The report's shape: most matters are small, some are wishes, a few
-         * are large enough for the alliance. */
-        int size_roll = (int)(s_rand(&seed) % 100);
-        const char *size = size_roll < 76 ? "small" : size_roll < 92 ? "wish" : "large";
-        const s_template_t *t;
-        do
-            t = &s_templates[s_rand(&seed) % S_NTEMPLATES];
-        while (strcmp(t->size, size) != 0);
-        int roll = (int)(s_rand(&seed) % 100), acc = 0;
-        const char *channel = "web";
-        for (size_t c = 0; c < sizeof s_channels / sizeof s_channels[0]; c++) {
-            acc += s_channels[c].weight;
-            if (roll < acc) {
-                channel = s_channels[c].channel;
-                break;
-            }
-        }
-        /* Appeals cluster in a few busy compounds, as they do. */
-        int ci = (int)(s_rand(&seed) % 3 == 0 ? s_rand(&seed) % 12 : s_rand(&seed) % (unsigned)ncp);
-        char source[32] = "";
-        int mailbox = 0;
-        if (strcmp(channel, "mailbox") == 0 && nmb > 0) {
-            int m = (int)(s_rand(&seed) % (unsigned)nmb);
-            const char *compound = PQgetvalue(mb, m, 1);
-            for (int k = 0; k < ncp; k++)
-                if (strcmp(PQgetvalue(cp, k, 0), compound) == 0)
-                    ci = k;
-            mailbox = atoi(PQgetvalue(mb, m, 0));
-        } else if (strcmp(channel, "qr") == 0) {
-            snprintf(source, sizeof source, "cp-%s", PQgetvalue(cp, ci, 0));
-        } else if (strcmp(channel, "visit") == 0) {
-            snprintf(source, sizeof source, "visit-note:%04d", i);
-        }
-        char body[512];
-        snprintf(body, sizeof body, t->text, PQgetvalue(cp, ci, 1), 1 + (int)(s_rand(&seed) % 24));
-        json_t *req = json_pack("{s:s, s:s, s:s}", "channel", channel, "org_unit",
-                                PQgetvalue(cp, ci, 0), "body", body);
-        if (s_rand(&seed) % 10 < 6) /* most residents pick a category */
-            json_object_set_new(req, "category", json_string(t->category));
-        /* Channel details as the clerks and scanners send them: a letter names
-         * its mailbox, a scan its QR token, a visit note its staff member. */
-        if (mailbox)
-            json_object_set_new(req, "mailbox", json_integer(mailbox));
-        else if (strcmp(channel, "qr") == 0)
-            json_object_set_new(req, "qr", json_string(source));
-        else if (source[0])
-            json_object_set_new(req, "source_ref", json_string(source));
-        if (strcmp(channel, "visit") == 0 || mailbox)
-            json_object_set_new(req, "staff", json_string("网格员"));
-        if (s_rand(&seed) % 2) {
-            char phone[16];
-            snprintf(phone, sizeof phone, "139%08u", s_rand(&seed) * 7919u % 100000000u);
-            json_object_set_new(req, "contact",
-                                json_pack("{s:s, s:s}", "name", "居民", "phone", phone));
-        }
-        long st = s_call(h, 0, "POST", "/v1/appeals", req, NULL);
-        json_decref(req);
-        if (st == 201)
-            ok++;
-        else
-            failed++;
+    city->community = hl_calloc((size_t)city->n, sizeof *city->community);
+    for (int i = 0; i < city->n; i++) {
+        bool next = i > 0 && strcmp(PQgetvalue(city->res, i, S_CP_COMMUNITY),
+                                    PQgetvalue(city->res, i - 1, S_CP_COMMUNITY)) != 0;
+        city->ncommunities += i == 0 || next;
+        city->community[i] = city->ncommunities - 1;
     }
-    PQclear(cp);
-    PQclear(mb);
-    printf("  posted %d appeals (%d refused or failed)\n", ok, failed);
+    return 0;
+}
+
+static void s_city_close(s_city_t *city)
+{
+    PQclear(city->res);
+    free(city->community);
+}
+
+static const char *s_cp(const s_city_t *city, int i, int col)
+{
+    return PQgetisnull(city->res, i, col) ? NULL : PQgetvalue(city->res, i, col);
+}
+
+/* The compound row of `code`, or -1. */
+static int s_city_find(const s_city_t *city, const char *code)
+{
+    for (int i = 0; code && i < city->n; i++)
+        if (strcmp(s_cp(city, i, S_CP_CODE), code) == 0)
+            return i;
+    return -1;
+}
+
+/* A compound of community number `community`, drawn with `seed`. */
+static int s_city_pick(const s_city_t *city, int community, unsigned *seed)
+{
+    int first = -1, count = 0;
+    for (int i = 0; i < city->n; i++)
+        if (city->community[i] == community) {
+            first = first < 0 ? i : first;
+            count++;
+        }
+    return first + (int)(s_rand(seed) % (unsigned)count);
+}
+
+/* The appeal the `nth` resident to report `m` (in compound `cp`, building
+ * `building`) posts: text in their words, a channel with its details, a
+ * category if they chose one, contact details if they left them. */
+static json_t *s_appeal(const s_city_t *city, const hlctl_matter_t *m, int cp, int building,
+                        int nth, unsigned *seed)
+{
+    const hlctl_template_t *t = &hlctl_demo_templates[m->template];
+    char core[512], body[640];
+    snprintf(core, sizeof core, t->text, s_cp(city, cp, S_CP_NAME), building);
+    snprintf(body, sizeof body, "%s%s%s", s_openers[(size_t)nth % S_NOPENERS], core,
+             s_closers[(size_t)nth / S_NOPENERS % S_NCLOSERS]);
+    int roll = (int)(s_rand(seed) % 100), acc = 0;
+    const char *channel = "web";
+    for (size_t c = 0; c < sizeof s_channels / sizeof s_channels[0]; c++) {
+        acc += s_channels[c].weight;
+        if (roll < acc) {
+            channel = s_channels[c].channel;
+            break;
+        }
+    }
+    const char *mailbox = s_cp(city, cp, S_CP_MAILBOX);
+    if (strcmp(channel, "mailbox") == 0 && !mailbox)
+        channel = "qr";
+    json_t *req = json_pack("{s:s, s:s, s:s}", "channel", channel, "org_unit",
+                            s_cp(city, cp, S_CP_CODE), "body", body);
+    if (s_rand(seed) % 10 < 6) /* most residents pick a category */
+        json_object_set_new(req, "category", json_string(t->category));
+    /* Channel details as the clerks and scanners send them: a letter names
+     * its mailbox, a scan its QR token, a visit note its staff member. */
+    char source[48];
+    if (strcmp(channel, "mailbox") == 0) {
+        json_object_set_new(req, "mailbox", json_integer(atoi(mailbox)));
+    } else if (strcmp(channel, "qr") == 0) {
+        snprintf(source, sizeof source, "cp-%s", s_cp(city, cp, S_CP_CODE));
+        json_object_set_new(req, "qr", json_string(source));
+    } else if (strcmp(channel, "visit") == 0) {
+        snprintf(source, sizeof source, "visit-note:%05u", s_rand(seed));
+        json_object_set_new(req, "source_ref", json_string(source));
+    }
+    if (strcmp(channel, "visit") == 0 || strcmp(channel, "mailbox") == 0)
+        json_object_set_new(req, "staff", json_string("网格员"));
+    if (s_rand(seed) % 2) {
+        char phone[16];
+        snprintf(phone, sizeof phone, "139%08u", s_rand(seed) * 7919u % 100000000u);
+        json_object_set_new(req, "contact",
+                            json_pack("{s:s, s:s}", "name", "居民", "phone", phone));
+    }
+    return req;
+}
+
+/* Posts the appeals of round `round`, the matters' reports interleaved as
+ * residents would send them; returns how many were stored. */
+static int s_post_round(s_http_t *h, const s_city_t *city, const hlctl_plan_t *plan, int round,
+                        unsigned *seed, int *failed)
+{
+    size_t first = plan->n, count = 0;
+    int most = 0;
+    for (size_t i = 0; i < plan->n; i++)
+        if (plan->matters[i].round == round) {
+            first = first < plan->n ? first : i;
+            count = i + 1 - first;
+            most = plan->matters[i].appeals > most ? plan->matters[i].appeals : most;
+        }
+    /* Where each matter is: a compound of its community, a building. */
+    int *cp = hl_calloc(count + 1, sizeof *cp), *building = hl_calloc(count + 1, sizeof *building);
+    for (size_t k = 0; k < count; k++) {
+        cp[k] = s_city_pick(city, plan->matters[first + k].community % city->ncommunities, seed);
+        building[k] = 1 + (int)(s_rand(seed) % 24);
+    }
+    int ok = 0;
+    for (int nth = 0; nth < most; nth++)
+        for (size_t k = 0; k < count; k++) {
+            const hlctl_matter_t *m = &plan->matters[first + k];
+            if (m->round != round || nth >= m->appeals)
+                continue;
+            if (s_post(h, 0, s_appeal(city, m, cp[k], building[k], nth, seed), "/v1/appeals", NULL))
+                ok++;
+            else
+                (*failed)++;
+        }
+    free(cp);
+    free(building);
     return ok;
 }
 
@@ -223,113 +300,137 @@ static json_t *s_array(json_t *obj, const char *key)
     return json_is_array(a) ? a : NULL;
 }
 
-static void s_hear_councils(s_http_t *h)
+static const char *s_str(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+/* The councils hear every small item waiting for them but `leave`. */
+static int s_hear_councils(s_http_t *h, const s_city_t *city, int leave)
 {
     json_t *q = NULL;
     s_call(h, 1, "GET", "/v1/queue?size=small&status=routed&limit=500", NULL, &q);
     json_t *items = s_array(q, "items");
-    int heard = 0, n = items ? (int)json_array_size(items) : 0;
-    for (int i = 0; i < n; i++) {
-        if (i % 7 == 6)
-            continue; /* some matters wait for next month's hearing */
-        const char *id = json_string_value(json_object_get(json_array_get(items, i), "id"));
-        char path[128];
-        snprintf(path, sizeof path, "/v1/items/%s/council", id ? id : "");
-        json_t *rec = json_pack("{s:s, s:[s,s,s], s:s, s:s}", "venue", "晚茶议事厅", "attendees",
-                                "party_branch", "owners_committee", "property_company", "decision",
-                                "三方议定：物业一周内整改，党支部跟踪回访", "outcome",
+    int heard = 0;
+    for (size_t i = 0; items && i < json_array_size(items); i++) {
+        json_t *item = json_array_get(items, i);
+        int cp = s_city_find(city, s_str(item, "org_unit"));
+        if (leave > 0 && leave--)
+            continue; /* waits for next month's hearing */
+        const char *venue = cp >= 0 ? s_cp(city, cp, S_CP_VENUE) : NULL;
+        json_t *rec = json_pack("{s:s, s:[s,s,s], s:s, s:s}", "venue", venue ? venue : "晚茶议事厅",
+                                "attendees", "party_branch", "owners_committee", "property_company",
+                                "decision", "三方议定：物业一周内整改，党支部跟踪回访", "outcome",
                                 "已整改，居民回访满意");
-        if (s_call(h, 1, "POST", path, rec, NULL) == 200)
-            heard++;
-        json_decref(rec);
+        heard += s_post(h, 1, rec, "/v1/items/%s/council", s_str(item, "id"));
     }
     json_decref(q);
-    printf("  three-party councils heard %d of %d small items\n", heard, n);
+    return heard;
 }
 
-static void s_work_wishes(s_http_t *h, PGconn *conn)
+/* Grid organisations claim and complete the open wishes and their
+ * communities approve them, but for `leave_open` left on the board and
+ * `leave_unreviewed` awaiting review. */
+static int s_work_wishes(s_http_t *h, const s_city_t *city, int leave_open, int leave_unreviewed)
 {
     json_t *q = NULL;
-    s_call(h, 2, "GET", "/v1/wishes?status=open&limit=500", NULL, &q);
+    s_call(h, 2, "GET", "/v1/wishes?status=open&limit=1000", NULL, &q);
     json_t *wishes = s_array(q, "wishes");
-    int n = wishes ? (int)json_array_size(wishes) : 0, approved = 0;
-    for (int i = 0; i < n; i++) {
+    int approved = 0;
+    for (size_t i = 0; wishes && i < json_array_size(wishes); i++) {
         json_t *w = json_array_get(wishes, i);
-        const char *id = json_string_value(json_object_get(w, "id"));
-        const char *cp = json_string_value(json_object_get(w, "org_unit"));
-        if (!id || !cp || i % 5 == 4)
-            continue; /* a few wishes stay open on the board */
-        const char *params[1] = {cp};
-        PGresult *r = hlctl_query(conn,
-                                  "SELECT g.code, c.parent FROM org.org_unit g"
-                                  " JOIN org.org_unit c ON c.code = g.parent"
-                                  " WHERE g.parent = $1 AND g.level = 'micro_grid'"
-                                  " ORDER BY g.code LIMIT 1",
-                                  1, params);
-        if (PQntuples(r) == 0) {
-            PQclear(r);
-            continue;
-        }
-        char grid[32], community[32], path[160];
-        snprintf(grid, sizeof grid, "%s", PQgetvalue(r, 0, 0));
-        PQclear(r);
-        params[0] = cp;
-        r = hlctl_query(conn, "SELECT parent FROM org.org_unit WHERE code = $1", 1, params);
-        snprintf(community, sizeof community, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-        PQclear(r);
-
-        json_t *b = json_pack("{s:s}", "claimant", grid);
-        snprintf(path, sizeof path, "/v1/wishes/%s/claim", id);
-        long st = s_call(h, 2, "POST", path, b, NULL);
-        json_decref(b);
-        if (st != 200)
-            continue;
-        b = json_pack("{s:s, s:s}", "claimant", grid, "evidence", "已上门完成，附照片两张");
-        snprintf(path, sizeof path, "/v1/wishes/%s/complete", id);
-        st = s_call(h, 2, "POST", path, b, NULL);
-        json_decref(b);
-        if (st != 200 || i % 6 == 5)
+        const char *id = s_str(w, "id"), *community = s_str(w, "community");
+        int cp = s_city_find(city, s_str(w, "org_unit"));
+        const char *grid = cp >= 0 ? s_cp(city, cp, S_CP_GRID) : NULL;
+        if (!id || !community || !grid || (leave_open > 0 && leave_open--))
+            continue; /* stays open on the board */
+        if (!s_post(h, 2, json_pack("{s:s}", "claimant", grid), "/v1/wishes/%s/claim", id) ||
+            !s_post(h, 2,
+                    json_pack("{s:s, s:s}", "claimant", grid, "evidence", "已上门完成，附照片两张"),
+                    "/v1/wishes/%s/complete", id) ||
+            (leave_unreviewed > 0 && leave_unreviewed--))
             continue; /* awaiting review */
-        b = json_pack("{s:s, s:s, s:s}", "reviewer", community, "decision", "approve", "note",
-                      "社区审核通过");
-        snprintf(path, sizeof path, "/v1/wishes/%s/review", id);
-        if (s_call(h, 2, "POST", path, b, NULL) == 200)
-            approved++;
-        json_decref(b);
+        approved += s_post(h, 2,
+                           json_pack("{s:s, s:s, s:s}", "reviewer", community, "decision",
+                                     "approve", "note", "社区审核通过"),
+                           "/v1/wishes/%s/review", id);
     }
     json_decref(q);
-    printf("  grid organisations completed %d of %d wishes on the board (approved)\n", approved, n);
+    return approved;
 }
 
-static void s_hold_meeting(s_http_t *h, PGconn *conn)
+/* The member unit whose function domain fits a large item of `category`. */
+static char *s_unit_for(PGconn *conn, const char *category)
+{
+    const char *domain = "city_management";
+    for (size_t i = 0; category && i < sizeof s_domains / sizeof s_domains[0]; i++)
+        if (strcmp(s_domains[i][0], category) == 0)
+            domain = s_domains[i][1];
+    const char *params[1] = {domain};
+    PGresult *r = hlctl_query(conn,
+                              "SELECT code FROM org.member_unit WHERE $1 = ANY (domains)"
+                              " ORDER BY kind <> 'agency', code LIMIT 1",
+                              1, params);
+    char *unit = PQntuples(r) ? hl_strdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return unit;
+}
+
+/* The joint meeting resolves its pending agenda items but `leave`, each
+ * taken on by a member unit of the fitting domain, and is marked held
+ * when `held` (the next escalation then plans a new one). */
+static int s_hold_meeting(s_http_t *h, PGconn *conn, int leave, bool held)
 {
     json_t *m = NULL;
     s_call(h, 4, "GET", "/v1/meetings/next", NULL, &m);
     json_t *agenda = s_array(m, "agenda");
-    const char *mid = json_string_value(json_object_get(json_object_get(m, "meeting"), "id"));
-    int n = agenda ? (int)json_array_size(agenda) : 0, resolved = 0;
-    for (int i = 0; i < n && mid; i++) {
-        if (i % 3 == 2)
-            continue; /* hard matters take more than one meeting */
+    const char *mid = s_str(json_object_get(m, "meeting"), "id");
+    int resolved = 0;
+    for (size_t i = 0; mid && agenda && i < json_array_size(agenda); i++) {
         json_t *a = json_array_get(agenda, i);
-        const char *item = json_string_value(json_object_get(a, "item_id"));
-        char path[160];
-        snprintf(path, sizeof path, "/v1/meetings/%s/outcomes", mid);
-        PGresult *r = hlctl_query(conn,
-                                  "SELECT code FROM org.member_unit WHERE kind = 'agency'"
-                                  " ORDER BY code LIMIT 1 OFFSET 0",
-                                  0, NULL);
-        json_t *b = json_pack("{s:s, s:s}", "item_id", item ? item : "", "outcome",
+        const char *item = s_str(a, "item_id"), *status = s_str(a, "status");
+        if (!item || !status || strcmp(status, "pending") != 0 || (leave > 0 && leave--))
+            continue; /* hard matters take more than one meeting */
+        char *unit = s_unit_for(conn, s_str(a, "category"));
+        json_t *b = json_pack("{s:s, s:s}", "item_id", item, "outcome",
                               "联席会议议定：成员单位牵头，一月内完成整治");
-        if (PQntuples(r))
-            json_object_set_new(b, "unit", json_string(PQgetvalue(r, 0, 0)));
-        PQclear(r);
-        if (s_call(h, 4, "POST", path, b, NULL) == 200)
-            resolved++;
-        json_decref(b);
+        if (unit)
+            json_object_set_new(b, "unit", json_string(unit));
+        free(unit);
+        resolved += s_post(h, 4, b, "/v1/meetings/%s/outcomes", mid);
     }
+    if (mid && held)
+        s_post(h, 4,
+               json_pack("{s:s}", "minutes", "联席会议听取各社区大事项，成员单位认领并限期办结"),
+               "/v1/meetings/%s/held", mid);
     json_decref(m);
-    printf("  the joint meeting resolved %d of %d large items on its agenda\n", resolved, n);
+    return resolved;
+}
+
+/* One round: appeals, triage, councils, board, meeting. */
+static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, const hlctl_plan_t *plan,
+                    int round, unsigned *seed, int *failed)
+{
+    bool last = round == plan->rounds - 1;
+    int open[3] = {0, 0, 0}; /* wish, small, large matters left open this round */
+    for (size_t i = 0; i < plan->n; i++) {
+        const hlctl_matter_t *m = &plan->matters[i];
+        const char *size = hlctl_demo_templates[m->template].size;
+        if (m->round == round && m->left_open)
+            open[size[0] == 'w' ? 0 : size[0] == 's' ? 1 : 2]++;
+    }
+    int posted = s_post_round(h, city, plan, round, seed, failed);
+    if (!s_wait_zero(conn, "SELECT count(*) FROM intake.appeal WHERE status = 'received'", 60))
+        printf("  (some appeals are still waiting for triage)\n");
+    s_wait_pipeline(conn); /* the routed items land on the board and the agenda */
+    int heard = s_hear_councils(h, city, open[1]);
+    int approved = s_work_wishes(h, city, (open[0] + 1) / 2, open[0] / 2);
+    int resolved = s_hold_meeting(h, conn, open[2], !last);
+    if (!s_wait_pipeline(conn))
+        printf("  (the pipeline is still catching up)\n");
+    printf("  round %2d/%d: %4d appeals posted; councils heard %d small items, %d wishes "
+           "approved, the joint meeting resolved %d large items\n",
+           round + 1, plan->rounds, posted, heard, approved, resolved);
 }
 
 static void s_print_rows(PGconn *conn, const char *title, const char *sql)
@@ -347,33 +448,61 @@ static void s_summary(PGconn *conn)
 {
     printf("\nWhat the system did (read back from PostgreSQL):\n");
     s_print_rows(conn, "appeals by channel:",
-                 "SELECT channel, count(*) FROM intake.appeal GROUP BY 1 ORDER BY 2 DESC");
+                 "SELECT channel, count(*) FROM reporting.appeal GROUP BY 1 ORDER BY 2 DESC");
     s_print_rows(conn, "appeals by category:",
-                 "SELECT coalesce(cat.name, c.category, '未分类'), count(*)"
-                 " FROM triage.case c LEFT JOIN org.category cat ON cat.code = c.category"
+                 "SELECT coalesce(k.name, c.category, '未分类'), count(*)"
+                 " FROM reporting.case c LEFT JOIN reporting.category k ON k.code = c.category"
                  " GROUP BY 1 ORDER BY 2 DESC");
-    s_print_rows(conn,
-                 "routed by size:", "SELECT size, count(*) FROM triage.case GROUP BY 1 ORDER BY 1");
     s_print_rows(
-        conn, "items by status:", "SELECT status, count(*) FROM triage.item GROUP BY 1 ORDER BY 1");
+        conn, "routed by size:", "SELECT size, count(*) FROM reporting.case GROUP BY 1 ORDER BY 1");
+    s_print_rows(conn, "items by status:",
+                 "SELECT status, count(*) FROM reporting.item GROUP BY 1 ORDER BY 1");
     s_print_rows(conn, "appeals by status:",
-                 "SELECT status, count(*) FROM intake.appeal GROUP BY 1 ORDER BY 1");
+                 "SELECT status, count(*) FROM reporting.appeal GROUP BY 1 ORDER BY 1");
     s_print_rows(conn, "wishes by status:",
-                 "SELECT status, count(*) FROM bounty.wish GROUP BY 1 ORDER BY 1");
+                 "SELECT status, count(*) FROM reporting.wish GROUP BY 1 ORDER BY 1");
     s_print_rows(conn, "points awarded:",
                  "SELECT 'awards ' || count(*), 'points ' || coalesce(sum(amount), 0)"
-                 " FROM points.ledger");
+                 " FROM reporting.points_ledger");
     s_print_rows(conn, "pipeline:",
-                 "SELECT 'pending', count(*) FILTER (WHERE done_at IS NULL AND dead_at IS NULL)"
-                 " FROM pipeline.message UNION ALL SELECT 'dead', count(*) FILTER (WHERE dead_at"
-                 " IS NOT NULL) FROM pipeline.message");
+                 "SELECT 'pending', coalesce(sum(pending), 0) FROM reporting.pipeline_lag"
+                 " UNION ALL SELECT 'dead', coalesce(sum(dead), 0) FROM reporting.pipeline_lag");
 }
 
-int hlctl_demo(void)
+/* The report's figures beside this run's (reporting.headline). */
+static void s_headline(PGconn *conn, int appeals)
+{
+    PGresult *r =
+        hlctl_query(conn,
+                    "SELECT label, coalesce(value::text, '-'), report_text,"
+                    " coalesce(to_char(deviation * 100, 'FMSG990.0') || '%', 'not recorded')"
+                    " FROM reporting.headline ORDER BY ord",
+                    0, NULL);
+    printf("\nThe report's headline figures (reporting.headline):\n");
+    printf("  %-50s %9s %9s  %s\n", "figure", "this run", "report", "");
+    for (int i = 0; i < PQntuples(r); i++)
+        printf("  %-50s %9s %9s  %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+    PQclear(r);
+    if (appeals != S_REPORT_APPEALS)
+        printf("  (this run had %d appeals: `hlctl demo --month-of-report` plays the report's "
+               "%d)\n",
+               appeals, S_REPORT_APPEALS);
+}
+
+int hlctl_demo(int argc, char **argv)
 {
     const char *n_text = getenv("HL_DEMO_APPEALS");
     const char *port_text = getenv("HL_BASE_PORT");
-    int n = n_text ? atoi(n_text) : 300;
+    int n = n_text ? atoi(n_text) : S_DEFAULT_APPEALS;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--month-of-report") == 0) {
+            n = S_REPORT_APPEALS;
+        } else {
+            fprintf(stderr, "usage: hlctl demo [--month-of-report]\n");
+            return 2;
+        }
+    }
     s_http_t h = {0};
     h.port0 = port_text ? atoi(port_text) : 8080;
     snprintf(h.base, sizeof h.base, "http://127.0.0.1");
@@ -381,36 +510,31 @@ int hlctl_demo(void)
         fprintf(stderr, "hlctl demo: HL_DEMO_APPEALS must be 1..1000000 and HL_BASE_PORT a port\n");
         return 2;
     }
+    PGconn *conn = hlctl_connect();
+    s_city_t city;
+    if (s_city_load(conn, &city) != 0) {
+        PQfinish(conn);
+        return 1;
+    }
+    hlctl_plan_t plan;
+    hlctl_demo_plan(n, city.ncommunities, &plan);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     h.curl = curl_easy_init();
-    PGconn *conn = hlctl_connect();
-    printf("A month in the demo city:\n");
-    int rc = 0;
-    if (s_post_appeals(&h, conn, n) < 0) {
-        rc = 1;
-        goto out;
-    }
-    if (!s_wait_zero(conn, "SELECT count(*) FROM intake.appeal WHERE status = 'received'", 60))
-        printf("  (some appeals are still waiting for triage)\n");
-    else
-        printf("  triage classified and routed every appeal\n");
-    /* Give the downstream stages a moment to land the routed items. */
-    s_wait_zero(conn,
-                "SELECT count(*) FROM pipeline.message WHERE done_at IS NULL AND dead_at IS NULL",
-                30);
-    s_hear_councils(&h);
-    s_work_wishes(&h, conn);
-    s_hold_meeting(&h, conn);
-    if (!s_wait_zero(conn,
-                     "SELECT count(*) FROM pipeline.message WHERE done_at IS NULL AND dead_at IS "
-                     "NULL",
-                     60))
-        printf("  (the pipeline is still catching up)\n");
+    printf("%s in the demo city: %d appeals in %d rounds\n",
+           n == S_REPORT_APPEALS ? "The report's period" : "A month", n, plan.rounds);
+    unsigned seed = 20261128;
+    int failed = 0;
+    for (int round = 0; round < plan.rounds; round++)
+        s_round(&h, conn, &city, &plan, round, &seed, &failed);
+    if (failed)
+        printf("  %d appeals were refused or failed\n", failed);
     s_summary(conn);
-out:
+    s_headline(conn, n);
+    hlctl_demo_plan_close(&plan);
+    s_city_close(&city);
     PQfinish(conn);
     curl_easy_cleanup(h.curl);
     hl_buf_close(&h.resp);
     curl_global_cleanup();
-    return rc;
+    return 0;
 }

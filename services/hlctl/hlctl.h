@@ -5,6 +5,8 @@
 #include "hl.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 /* Connects to HL_DATABASE_URL or exits with a message. */
 PGconn *hlctl_connect(void);
@@ -16,8 +18,44 @@ int hlctl_emit(const char *stage, const char *type, const char *json);
  * Returns NULL and writes why into `err` on a type or field mismatch. The
  * caller frees it with protobuf_c_message_free_unpacked(msg, NULL). */
 ProtobufCMessage *hlctl_message_from_json(const char *type, json_t *obj, char *err, size_t errlen);
-/* demo.c: `hlctl demo`. */
-int hlctl_demo(void);
+/* demo.c: `hlctl demo [--month-of-report]` with its arguments after the
+ * command; returns the exit code. */
+int hlctl_demo(int argc, char **argv);
+
+/* demo_plan.c: what the demo's residents report, round by round. */
+
+/* A matter's wording. */
+typedef struct {
+    const char *size;     /* wish, small, large: what triage's rules make of it */
+    const char *category; /* org.category code, also what the rules infer */
+    const char *text;     /* %s = compound name, %d = building number */
+} hlctl_template_t;
+
+extern const hlctl_template_t hlctl_demo_templates[];
+extern const size_t hlctl_demo_ntemplates;
+
+/* One thing residents report, maybe many times. */
+typedef struct {
+    int template;   /* index into hlctl_demo_templates */
+    int community;  /* which community (0 .. communities - 1) it is in */
+    int round;      /* round it is reported in (0 first) */
+    int appeals;    /* residents who report it */
+    bool left_open; /* still unresolved when the demo ends */
+} hlctl_matter_t;
+
+/* The whole demo: matters in size order (wishes, small, large). */
+typedef struct {
+    hlctl_matter_t *matters; /* owned: n of them */
+    size_t n;                /* matters */
+    int rounds;              /* rounds the matters are spread over */
+} hlctl_plan_t;
+
+/* Plans `appeals` appeals (>= 1) over `communities` communities (>= 1) in
+ * the report's shape (demo_plan.c says how); returns 0 or HL_EINVAL. The
+ * caller closes *plan with hlctl_demo_plan_close. */
+int hlctl_demo_plan(int appeals, int communities, hlctl_plan_t *plan);
+/* Frees what hlctl_demo_plan allocated and zeroes *plan. */
+void hlctl_demo_plan_close(hlctl_plan_t *plan);
 /* apikey.c: `hlctl api-key create NAME [RATE] | revoke NAME | list`
  * (argv starts after "api-key"). */
 int hlctl_api_key(int argc, char **argv);

@@ -5,7 +5,8 @@
  *   hlctl status                  pipeline lag per stage, pending and dead rows
  *   hlctl replay [STAGE]          give dead messages another chance
  *   hlctl emit STAGE TYPE JSON    write and push one pipeline message
- *   hlctl demo                    drive a month of appeals through a running cluster
+ *   hlctl demo [--month-of-report]  drive a month (or the report's period) of appeals
+ *                                 through a running cluster; print the headline figures
  *   hlctl api-key create NAME     print a new API key for a machine client (revoke, list)
  *   hlctl keygen NAME [--out DIR] write a CurveZMQ key pair (NAME.key, NAME.pub)
  *   hlctl qr [--out DIR]          QR codes for every mailbox and compound
@@ -20,49 +21,25 @@
 
 static void s_usage(FILE *f)
 {
-    fprintf(f, "usage: hlctl COMMAND [ARGS]\n\n"
-               "  migrate               apply database migrations\n"
-               "  seed-demo             build the demo city shaped like the report (idempotent)\n"
-               "  status                pipeline lag per stage: pending, dead, oldest pending\n"
-               "  replay [STAGE]        revive dead pipeline messages (all stages or one)\n"
-               "  emit STAGE TYPE JSON  write one pipeline message built from JSON and push it\n"
-               "  demo                  drive a realistic month of appeals through the cluster\n"
-               "  api-key create NAME [RATE_PER_MIN]   print a new API key (shown once)\n"
-               "  api-key revoke NAME   end a key (hl-intake refuses it within ~2 s)\n"
-               "  api-key list          the keys, their rates, created and revoked\n"
-               "  keygen NAME [--out DIR]  write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
-               "                        0600) and DIR/NAME.pub\n"
-               "  qr [--out DIR]        write a QR code (SVG and PNG) for every mailbox and\n"
-               "                        compound, encoding HL_PUBLIC_URL/r?src=TOKEN (var/qr)\n\n"
-               "Environment: HL_DATABASE_URL (default postgresql://localhost:5432/hongling),\n"
-               "HL_BUS (for emit), HL_DEMO_APPEALS and HL_BASE_PORT (for demo).\n");
-}
-
-PGconn *hlctl_connect(void)
-{
-    const char *url = getenv("HL_DATABASE_URL");
-    if (!url)
-        url = "postgresql://localhost:5432/hongling";
-    PGconn *conn = PQconnectdb(url);
-    if (PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "hlctl: could not connect to the database: %s", PQerrorMessage(conn));
-        exit(1);
-    }
-    PQclear(PQexec(conn, "SET client_min_messages = warning"));
-    return conn;
-}
-
-PGresult *hlctl_query(PGconn *conn, const char *sql, int n, const char *const *params)
-{
-    PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        fprintf(stderr, "hlctl: query failed: %s", PQresultErrorMessage(r));
-        PQclear(r);
-        PQfinish(conn);
-        exit(1);
-    }
-    return r;
+    fprintf(f,
+            "usage: hlctl COMMAND [ARGS]\n\n"
+            "  migrate               apply database migrations\n"
+            "  seed-demo             build the demo city shaped like the report (idempotent)\n"
+            "  status                pipeline lag per stage: pending, dead, oldest pending\n"
+            "  replay [STAGE]        revive dead pipeline messages (all stages or one)\n"
+            "  emit STAGE TYPE JSON  write one pipeline message built from JSON and push it\n"
+            "  demo [--month-of-report]  drive a realistic month of appeals through the\n"
+            "                        cluster (HL_DEMO_APPEALS, 300), or the report's period at\n"
+            "                        its scale (2,100), and print the report's headline figures\n"
+            "  api-key create NAME [RATE_PER_MIN]   print a new API key (shown once)\n"
+            "  api-key revoke NAME   end a key (hl-intake refuses it within ~2 s)\n"
+            "  api-key list          the keys, their rates, created and revoked\n"
+            "  keygen NAME [--out DIR]  write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
+            "                        0600) and DIR/NAME.pub\n"
+            "  qr [--out DIR]        write a QR code (SVG and PNG) for every mailbox and\n"
+            "                        compound, encoding HL_PUBLIC_URL/r?src=TOKEN (var/qr)\n\n"
+            "Environment: HL_DATABASE_URL (default postgresql://localhost:5432/hongling),\n"
+            "HL_BUS (for emit), HL_DEMO_APPEALS and HL_BASE_PORT (for demo).\n");
 }
 
 static int s_migrate(void)
@@ -173,7 +150,7 @@ int main(int argc, char **argv)
         return hlctl_emit(argv[2], argv[3], argv[4]);
     }
     if (strcmp(cmd, "demo") == 0)
-        return hlctl_demo();
+        return hlctl_demo(argc - 2, argv + 2);
     if (strcmp(cmd, "api-key") == 0)
         return hlctl_api_key(argc - 2, argv + 2);
     if (strcmp(cmd, "keygen") == 0)

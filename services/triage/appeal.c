@@ -155,7 +155,7 @@ static void s_decide(s_appeal_t *x)
     const Hl__AppealReceived *a = x->a;
     const char *given = a->category && *a->category ? a->category : NULL;
     const char *title = a->title && *a->title ? a->title : NULL;
-    triage_appeal_view_t view = {a->channel, given, title, a->body};
+    triage_appeal_view_t view = {a->channel, given, title, a->body, x->compound_name};
     triage_verdict_t v;
     if (triage_rules_eval(t->rules, &view, &v) != 0) {
         triage_inmsg_defer(t, &x->m, "no active rule decides the size of this appeal");

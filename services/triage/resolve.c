@@ -55,6 +55,7 @@ static s_outcome_t *s_resolve_add(triage_t *t, hl_dbu_t *u, const char *item_id,
 {
     if (resolved_at_us <= 0)
         resolved_at_us = hl_time_us();
+    triage_index_remove(t->index, item_id); /* no appeal may join it any more */
     Hl__ItemResolved r = HL__ITEM_RESOLVED__INIT;
     r.item_id = (char *)item_id;
     r.outcome = (char *)outcome;

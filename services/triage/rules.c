@@ -346,10 +346,24 @@ static void s_scope_marks(const char *text, hl_buf_t *out)
 /* Title and body as one normalised text, then the marks of scope; a
  * separator that never occurs in normalised text keeps a phrase from
  * matching across the parts. */
+/* Cuts every occurrence of `place` out of `text` (normalised, in place). */
+static void s_cut(char *text, const char *place)
+{
+    size_t n = place ? strlen(place) : 0;
+    if (n == 0)
+        return;
+    for (char *at = strstr(text, place); at; at = strstr(at, place))
+        memmove(at, at + n, strlen(at + n) + 1);
+}
+
 static char *s_text(const triage_appeal_view_t *a)
 {
     char *title = triage_normalize(a->title);
     char *body = triage_normalize(a->body);
+    char *place = triage_normalize(a->place);
+    s_cut(title, place);
+    s_cut(body, place);
+    free(place);
     hl_buf_t b = {0};
     hl_buf_append(&b, title, strlen(title));
     hl_buf_append(&b, "\x01", 1);

@@ -60,6 +60,8 @@ typedef struct {
     const char *category; /* the category the resident chose */
     const char *title;    /* the resident's title */
     const char *body;     /* the appeal text */
+    const char *place;    /* the compound's name, cut out before matching (电力宿舍 and
+                             教育局宿舍 name no department), or NULL */
 } triage_appeal_view_t;
 
 /* The verdict. Pointers borrow from the rule set and the appeal view, so

@@ -180,6 +180,29 @@ static void test_letters_arriving_together_make_one_item(void **state)
     s_ok = true;
 }
 
+/* The same matter reported again just after its item was resolved opens a
+ * new item: triage's memory of its recent decisions does not offer the
+ * resolved one (if it did, the appeal could never join it and would be
+ * re-sent until dead-lettered when nothing else arrives). */
+static void test_reported_again_after_resolution(void **state)
+{
+    (void)state;
+    if (!hl_test_pg())
+        skip();
+    s_ok = false;
+    const char *text = "汇景园三号楼门口的路灯坏了两个星期，晚上出门看不清路。";
+    char a[64], b[64], ia[64], ib[64], path[128];
+    s_appeal("cp009", "phone", text, a, ia);
+    snprintf(path, sizeof path, "/v1/items/%s/council", ia);
+    json_t *rec = json_pack("{s:s, s:[s,s,s], s:s, s:s}", "venue", "晚茶议事厅", "attendees",
+                            "party_branch", "owners_committee", "property_company", "decision",
+                            "物业换路灯", "outcome", "已更换");
+    assert_int_equal(s_post(path, rec, NULL), 200);
+    s_appeal("cp009", "qr", text, b, ib);
+    assert_string_not_equal(ia, ib);
+    s_ok = true;
+}
+
 static void test_redelivered_appeal_changes_nothing(void **state)
 {
     (void)state;
@@ -429,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_consolidate_and_resolve),
         cmocka_unit_test(test_join_race_decides_again),
         cmocka_unit_test(test_letters_arriving_together_make_one_item),
+        cmocka_unit_test(test_reported_again_after_resolution),
         cmocka_unit_test(test_redelivered_appeal_changes_nothing),
         cmocka_unit_test(test_override_conflict),
         cmocka_unit_test(test_merge_and_split),

@@ -63,7 +63,7 @@ static s_row_t *s_prepare(triage_rules_t *rs, hl_sample_t *s, size_t n)
         hl_test_compound_name((int)s[i].compound, r->name, sizeof r->name);
         r->want = triage_size_parse(s[i].size);
         assert_true(r->want > 0);
-        triage_appeal_view_t a = {s[i].channel, NULL, NULL, s[i].body};
+        triage_appeal_view_t a = {s[i].channel, NULL, NULL, s[i].body, r->name};
         assert_int_equal(triage_rules_eval(rs, &a, &r->v), 0);
         triage_feats_of(&r->f, s[i].body, r->name);
     }

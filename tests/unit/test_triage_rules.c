@@ -172,7 +172,7 @@ static void test_eval_first_size_rule_wins(void **state)
     s_add(rs, s_spec(2, 200, "{市政}", "large", NULL));
     s_add(rs, s_spec(3, 9999, NULL, "small", "other"));
     triage_verdict_t v;
-    triage_appeal_view_t a = {"qr", NULL, NULL, "想请市政部门帮忙"};
+    triage_appeal_view_t a = {"qr", NULL, NULL, "想请市政部门帮忙", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size, TRIAGE_SIZE_WISH);
     assert_int_equal(v.size_rule->id, 1);
@@ -197,7 +197,7 @@ static void test_eval_category_rules(void **state)
     s_add(rs, s_spec(3, 9999, NULL, "small", "other"));
     triage_verdict_t v;
     /* The first category rule that matches infers the category. */
-    triage_appeal_view_t a = {"phone", NULL, NULL, "窗外有马蜂窝，物业不管"};
+    triage_appeal_view_t a = {"phone", NULL, NULL, "窗外有马蜂窝，物业不管", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_string_equal(v.category, "safety");
     assert_int_equal(v.category_rule->id, 1);
@@ -229,23 +229,23 @@ static void test_eval_conditions(void **state)
     s_add(rs, excluded);
     s_add(rs, s_spec(4, 9999, NULL, "small", NULL));
     triage_verdict_t v;
-    triage_appeal_view_t a = {"qr", "roads", NULL, "路面坑洼"};
+    triage_appeal_view_t a = {"qr", "roads", NULL, "路面坑洼", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 1);
-    a = (triage_appeal_view_t){"qr", NULL, NULL, "探访独居老人"};
+    a = (triage_appeal_view_t){"qr", NULL, NULL, "探访独居老人", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 4);
     a.channel = "visit";
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 2);
-    a = (triage_appeal_view_t){"web", NULL, NULL, "孩子想要一本词典"};
+    a = (triage_appeal_view_t){"web", NULL, NULL, "孩子想要一本词典", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 3);
     a.body = "我们想要物业修好路灯";
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 4);
     /* No category given: a rule conditioned on one does not match. */
-    a = (triage_appeal_view_t){"qr", NULL, NULL, "路面坑洼"};
+    a = (triage_appeal_view_t){"qr", NULL, NULL, "路面坑洼", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 4);
     triage_rules_destroy(&rs);
@@ -259,17 +259,17 @@ static void test_eval_phrases_ignore_spaces_not_fields(void **state)
     s_add(rs, s_spec(2, 2, "{标题正文}", "large", NULL));
     triage_verdict_t v;
     /* A typed-in letter breaks a phrase over a line or a space: still a match. */
-    triage_appeal_view_t a = {"mailbox", NULL, NULL, "窗外有个马\n蜂 窝"};
+    triage_appeal_view_t a = {"mailbox", NULL, NULL, "窗外有个马\n蜂 窝", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 1);
     a.body = "对面Ktv太吵";
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 1);
     /* The title counts; a phrase does not run from the title into the body. */
-    a = (triage_appeal_view_t){"web", NULL, "马蜂窝", "请处理"};
+    a = (triage_appeal_view_t){"web", NULL, "马蜂窝", "请处理", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
     assert_int_equal(v.size_rule->id, 1);
-    a = (triage_appeal_view_t){"web", NULL, "标题", "正文"};
+    a = (triage_appeal_view_t){"web", NULL, "标题", "正文", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), HL_ENOENT);
     assert_int_equal(v.size, TRIAGE_SIZE_NONE);
     assert_null(v.size_rule);
@@ -282,7 +282,7 @@ static void test_eval_no_rules(void **state)
     (void)state;
     triage_rules_t *rs = triage_rules_new();
     triage_verdict_t v;
-    triage_appeal_view_t a = {"qr", NULL, NULL, "随便"};
+    triage_appeal_view_t a = {"qr", NULL, NULL, "随便", NULL};
     assert_int_equal(triage_rules_eval(rs, &a, &v), HL_ENOENT);
     assert_null(v.category);
     assert_false(triage_rules_total(rs));
@@ -301,7 +301,7 @@ static void test_rule_matches(void **state)
     (void)state;
     triage_rules_t *rs = triage_rules_new();
     s_add(rs, s_spec(1, 1, "{渣土车}", "large", NULL));
-    triage_appeal_view_t a = {"qr", NULL, NULL, "渣土车洒泥"};
+    triage_appeal_view_t a = {"qr", NULL, NULL, "渣土车洒泥", NULL};
     assert_true(triage_rule_matches(triage_rules_at(rs, 0), &a));
     a.body = "垃圾车";
     assert_false(triage_rule_matches(triage_rules_at(rs, 0), &a));
@@ -330,7 +330,7 @@ static void test_seed_rules_load_and_decide(void **state)
         {"随便说说", TRIAGE_SIZE_SMALL, "other"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        triage_appeal_view_t a = {"qr", NULL, NULL, cases[i].body};
+        triage_appeal_view_t a = {"qr", NULL, NULL, cases[i].body, NULL};
         triage_verdict_t v;
         assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
         if (v.size != cases[i].size || strcmp(v.category, cases[i].category) != 0)
@@ -355,7 +355,7 @@ static void test_seed_rules_on_sample(void **state)
         const char *body = rows[i].body;
         int want = triage_size_parse(rows[i].size);
         if (body && want > 0) {
-            triage_appeal_view_t a = {rows[i].channel, NULL, NULL, body};
+            triage_appeal_view_t a = {rows[i].channel, NULL, NULL, body, NULL};
             triage_verdict_t v;
             assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
             total++;
