@@ -139,6 +139,9 @@ static void s_print(const char *name, const s_score_t *s)
 
 static void s_errors(const s_row_t *rows, size_t n)
 {
+    triage_df_t *df = calloc(1, sizeof *df);
+    for (size_t i = 0; i < n; i++)
+        triage_df_add(df, &rows[i].f);
     for (size_t i = 0; i < n; i++)
         if ((int)rows[i].v.size != rows[i].want)
             printf("# SIZE %s want %s got %s (rule %lld): %s\n", rows[i].s->id,
@@ -153,11 +156,39 @@ static void s_errors(const s_row_t *rows, size_t n)
             if (same == truth)
                 continue;
             bool conflict;
-            double sim = triage_feats_similarity(NULL, &rows[i].f, &rows[j].f, &conflict);
-            printf("# %s %s~%s sim %.2f%s\n#    %s\n#    %s\n", same ? "WRONG-MERGE" : "MISSED",
-                   rows[i].s->id, rows[j].s->id, sim, conflict ? " conflict" : "", rows[i].s->body,
-                   rows[j].s->body);
+            double sim = triage_feats_similarity(df, &rows[i].f, &rows[j].f, &conflict);
+            printf("# %s %s~%s sim %.2f%s %s/%s %s/%s items %d/%d\n#    %s\n#    %s\n",
+                   same ? "WRONG-MERGE" : "MISSED", rows[i].s->id, rows[j].s->id, sim,
+                   conflict ? " conflict" : "", triage_size_name(rows[i].v.size),
+                   triage_size_name(rows[j].v.size), rows[i].compound, rows[j].compound,
+                   rows[i].item, rows[j].item, rows[i].s->body, rows[j].s->body);
         }
+    free(df);
+}
+
+/* Every pair of one community: its similarity and what else is known, for
+ * studying the scorer (HL_EVAL_PAIRS=1). */
+static void s_pairs(const s_row_t *rows, size_t n)
+{
+    triage_df_t *df = calloc(1, sizeof *df);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(rows[i].community, rows[j].community) != 0)
+                continue;
+            bool conflict;
+            double sim = triage_feats_similarity(df, &rows[i].f, &rows[j].f, &conflict);
+            printf("PAIR %d %.4f %d %d %d %d %d %d\n",
+                   strcmp(rows[i].s->matter, rows[j].s->matter) == 0, sim, conflict,
+                   strcmp(rows[i].compound, rows[j].compound) == 0,
+                   rows[i].v.size == rows[j].v.size,
+                   (rows[i].v.size == TRIAGE_SIZE_WISH) != (rows[j].v.size == TRIAGE_SIZE_WISH),
+                   rows[i].v.category && rows[j].v.category &&
+                       strcmp(rows[i].v.category, rows[j].v.category) == 0,
+                   (int)(i - j));
+        }
+        triage_df_add(df, &rows[i].f);
+    }
+    free(df);
 }
 
 static void s_sweep(s_row_t *rows, size_t n)
@@ -207,6 +238,8 @@ static bool s_eval(const char *path, const char *name, s_score_t *out, bool tuni
     s_print(name, out);
     if (tuning && getenv("HL_EVAL_ERRORS"))
         s_errors(rows, n);
+    if (tuning && getenv("HL_EVAL_PAIRS"))
+        s_pairs(rows, n);
     if (tuning && getenv("HL_EVAL_SWEEP"))
         s_sweep(rows, n);
     free(rows);
