@@ -269,8 +269,15 @@ const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage
         const s_entry_t *e = b->items[i];
         const triage_ix_meta_t *m = &e->meta;
         double factor = 1.0;
-        if (!s_same(m->compound, q->compound))
+        bool same_compound = s_same(m->compound, q->compound);
+        if (!same_compound) {
+            /* Only a large matter (a road, a market, a drain outside) is
+             * shared by neighbouring compounds; "building 5" of two
+             * compounds is two buildings. */
+            if (m->size != TRIAGE_SIZE_LARGE && q->size != TRIAGE_SIZE_LARGE)
+                continue;
             factor *= sc->other_compound;
+        }
         if ((m->size == TRIAGE_SIZE_WISH) != (q->size == TRIAGE_SIZE_WISH))
             factor *= sc->wish_mismatch;
         else if (m->size != q->size)
@@ -284,7 +291,7 @@ const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage
         for (size_t k = 0; k < e->nkept; k++) {
             bool c = false;
             double s = triage_similarity_raw(&ix->df, q->feats->f, q->feats->n, e->kept[k].f,
-                                             e->kept[k].n, &c);
+                                             e->kept[k].n, same_compound, &c);
             if (s > sim) {
                 sim = s;
                 conflict = c;

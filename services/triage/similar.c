@@ -438,11 +438,11 @@ double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
                                const triage_feats_t *b, bool *conflict)
 {
     assert(a && b);
-    return triage_similarity_raw(df, a->f, a->n, b->f, b->n, conflict);
+    return triage_similarity_raw(df, a->f, a->n, b->f, b->n, true, conflict);
 }
 
 double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t an,
-                             const uint32_t *bf, size_t bn, bool *conflict)
+                             const uint32_t *bf, size_t bn, bool same_compound, bool *conflict)
 {
     const struct {
         const uint32_t *f;
@@ -483,12 +483,13 @@ double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t a
             j++;
         }
     }
+
     if (conflict) {
         *conflict = false;
         static const unsigned places[] = {TRIAGE_FEAT_BUILDING, TRIAGE_FEAT_UNIT, TRIAGE_FEAT_GATE};
         for (size_t k = 0; k < sizeof places / sizeof places[0]; k++) {
             unsigned kind = places[k];
-            if (named_a[kind] && named_b[kind] && !shared[kind])
+            if (same_compound && named_a[kind] && named_b[kind] && !shared[kind])
                 *conflict = true;
         }
     }
@@ -501,7 +502,7 @@ double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t a
     if (least <= 0)
         return 0;
     double sim = (num - pn) / least;
-    if (pn > 0)
+    if (same_compound && pn > 0) /* "building 5" of two compounds is two buildings */
         sim *= S_PLACE_BONUS;
     return sim > 1 ? 1 : sim;
 }

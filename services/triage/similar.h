@@ -59,9 +59,11 @@ double triage_feat_weight(const triage_df_t *df, uint32_t f);
  * they share none: a strong sign of two matters. `df` NULL weighs every bigram 1. */
 double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
                                const triage_feats_t *b, bool *conflict);
-/* The same over two sorted feature arrays. */
+/* The same over two sorted feature arrays; with `same_compound` false the
+ * places named count neither for nor against (building 5 of two compounds
+ * is two buildings). */
 double triage_similarity_raw(const triage_df_t *df, const uint32_t *a, size_t na, const uint32_t *b,
-                             size_t nb, bool *conflict);
+                             size_t nb, bool same_compound, bool *conflict);
 
 /* Tunable weights of the scorer (triage_scorer_default gives the tuned set;
  * tests/unit/test_triage_eval.c measures them). */

@@ -1,0 +1,281 @@
+/* test_triage_index: an appeal's features and similarity (similar.c), the
+ * in-memory index of open items (index.c: add, replace, remove, expire,
+ * evict, choose) and the scope cues' vote (rules.c). Pure: no database. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "hl_err.h"
+#include "index.h"
+#include "rules.h"
+#include "similar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double s_sim(const char *a, const char *b, bool *conflict)
+{
+    triage_feats_t x, y;
+    triage_feats_of(&x, a, NULL);
+    triage_feats_of(&y, b, NULL);
+    bool c = false;
+    double s = triage_feats_similarity(NULL, &x, &y, &c);
+    if (conflict)
+        *conflict = c;
+    return s;
+}
+
+static bool s_has(const triage_feats_t *f, uint32_t feature)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (f->f[i] == feature)
+            return true;
+    return false;
+}
+
+static void test_buildings_meet(void **state)
+{
+    (void)state;
+    triage_feats_t a, b, c, d;
+    triage_feats_of(&a, "十四号楼电梯坏了", NULL);
+    triage_feats_of(&b, "14幢电梯坏了", NULL);
+    triage_feats_of(&c, "14栋的电梯坏了", NULL);
+    triage_feats_of(&d, "二单元三层", NULL);
+    uint32_t b14 = (uint32_t)TRIAGE_FEAT_BUILDING << 28 | 14;
+    assert_true(s_has(&a, b14));
+    assert_true(s_has(&b, b14));
+    assert_true(s_has(&c, b14));
+    assert_true(s_has(&d, (uint32_t)TRIAGE_FEAT_UNIT << 28 | 2));
+    assert_true(s_has(&d, (uint32_t)TRIAGE_FEAT_FLOOR << 28 | 3));
+    assert_false(triage_feats_has(&d, TRIAGE_FEAT_BUILDING));
+    /* Punctuation, spaces, full-width letters and digits do not count. */
+    assert_true(s_sim("楼道灯，坏了！", "楼道 灯坏了", NULL) > 0.999);
+    assert_true(s_sim("ＫＴＶ太吵", "ktv 太吵", NULL) > 0.999);
+}
+
+static void test_concepts_meet_and_places_divide(void **state)
+{
+    (void)state;
+    bool conflict;
+    /* Two ways of naming a stopped lift in one building meet. */
+    assert_true(s_sim("5号楼电梯停了", "五栋升降梯又困人", &conflict) > 0.75);
+    assert_false(conflict);
+    /* The same words about two buildings conflict. */
+    s_sim("5号楼电梯停了", "7号楼电梯停了", &conflict);
+    assert_true(conflict);
+    /* A shared building alone is not a shared matter. */
+    assert_true(s_sim("5号楼电梯停了", "5号楼楼道灯不亮", NULL) < 0.5);
+    /* Nothing in common. */
+    assert_true(s_sim("楼道灯坏了", "车位被占", NULL) < 0.001);
+    assert_true(s_sim("", "车位被占", NULL) == 0);
+}
+
+static void test_weights_learned(void **state)
+{
+    (void)state;
+    triage_df_t *df = calloc(1, sizeof *df);
+    triage_feats_t common, rare;
+    triage_feats_of(&common, "物业", NULL);
+    triage_feats_of(&rare, "蜂窝", NULL);
+    for (int i = 0; i < 50; i++)
+        triage_df_add(df, &common);
+    triage_df_add(df, &rare);
+    uint32_t g_common = 0, g_rare = 0;
+    for (size_t i = 0; i < common.n; i++)
+        if (TRIAGE_FEAT_KIND(common.f[i]) == TRIAGE_FEAT_GRAM)
+            g_common = common.f[i];
+    for (size_t i = 0; i < rare.n; i++)
+        if (TRIAGE_FEAT_KIND(rare.f[i]) == TRIAGE_FEAT_GRAM)
+            g_rare = rare.f[i];
+    assert_true(triage_feat_weight(df, g_common) < triage_feat_weight(df, g_rare));
+    assert_int_equal(df->docs, 51);
+    free(df);
+}
+
+static triage_ix_meta_t s_meta(const char *id, const char *compound, triage_size_t size,
+                               int64_t created)
+{
+    triage_ix_meta_t m = {.size = size, .created_us = created, .appeals = 1};
+    snprintf(m.id, sizeof m.id, "%s", id);
+    snprintf(m.compound, sizeof m.compound, "%s", compound);
+    snprintf(m.community, sizeof m.community, "cm01");
+    snprintf(m.route, sizeof m.route, "council");
+    return m;
+}
+
+static void s_add(triage_index_t *ix, const char *id, const char *compound, triage_size_t size,
+                  int64_t created, const char *text)
+{
+    triage_ix_meta_t m = s_meta(id, compound, size, created);
+    triage_index_put(ix, &m);
+    triage_feats_t f;
+    triage_feats_of(&f, text, NULL);
+    assert_true(triage_index_add_appeal(ix, id, &f, false));
+}
+
+static const triage_ix_meta_t *s_best(triage_index_t *ix, const char *compound, triage_size_t size,
+                                      const char *text)
+{
+    triage_feats_t f;
+    triage_feats_of(&f, text, NULL);
+    triage_scorer_t sc = triage_scorer_default();
+    triage_ix_query_t q = {"cm01", compound, NULL, size, &f};
+    return triage_index_best(ix, &sc, &q, NULL);
+}
+
+static void test_index_add_replace_remove(void **state)
+{
+    (void)state;
+    triage_index_t *ix = triage_index_new(10);
+    s_add(ix, "a", "cp001", TRIAGE_SIZE_SMALL, 1, "5号楼电梯坏了三天");
+    s_add(ix, "b", "cp001", TRIAGE_SIZE_SMALL, 2, "5号楼楼道灯不亮");
+    assert_int_equal(triage_index_count(ix), 2);
+    const triage_ix_meta_t *m = s_best(ix, "cp001", TRIAGE_SIZE_SMALL, "五栋升降梯又停了");
+    assert_non_null(m);
+    assert_string_equal(m->id, "a");
+    /* Replacing what is known keeps the appeals' features. */
+    triage_ix_meta_t changed = s_meta("a", "cp001", TRIAGE_SIZE_SMALL, 1);
+    snprintf(changed.route, sizeof changed.route, "alliance");
+    triage_index_put(ix, &changed);
+    assert_int_equal(triage_index_count(ix), 2);
+    m = s_best(ix, "cp001", TRIAGE_SIZE_SMALL, "五栋升降梯又停了");
+    assert_non_null(m);
+    assert_string_equal(m->route, "alliance");
+    /* Counting a join. */
+    triage_feats_t f;
+    triage_feats_of(&f, "5栋电梯停运", NULL);
+    assert_true(triage_index_add_appeal(ix, "a", &f, true));
+    assert_int_equal(triage_index_get(ix, "a")->appeals, 2);
+    /* Closed (resolved, merged): gone, and nothing else is alike. */
+    triage_index_remove(ix, "a");
+    assert_null(triage_index_get(ix, "a"));
+    assert_null(s_best(ix, "cp001", TRIAGE_SIZE_SMALL, "五栋升降梯又停了"));
+    assert_false(triage_index_add_appeal(ix, "a", &f, true));
+    triage_index_remove(ix, "nothing");
+    triage_index_destroy(&ix);
+    assert_null(ix);
+}
+
+static void test_index_expire_and_evict(void **state)
+{
+    (void)state;
+    triage_index_t *ix = triage_index_new(3);
+    s_add(ix, "old", "cp001", TRIAGE_SIZE_SMALL, 100, "围墙倒了");
+    s_add(ix, "mid", "cp001", TRIAGE_SIZE_SMALL, 200, "路灯不亮");
+    s_add(ix, "new", "cp001", TRIAGE_SIZE_SMALL, 300, "垃圾没人清");
+    /* A fourth evicts the oldest: memory stays bounded. */
+    s_add(ix, "newest", "cp001", TRIAGE_SIZE_SMALL, 400, "狗叫扰民");
+    assert_int_equal(triage_index_count(ix), 3);
+    assert_null(triage_index_get(ix, "old"));
+    /* Expiry forgets what was created before the cut. */
+    assert_int_equal(triage_index_expire(ix, 300), 1);
+    assert_null(triage_index_get(ix, "mid"));
+    assert_non_null(triage_index_get(ix, "new"));
+    assert_int_equal(triage_index_count(ix), 2);
+    triage_index_destroy(&ix);
+}
+
+static void test_index_gates(void **state)
+{
+    (void)state;
+    triage_index_t *ix = triage_index_new(10);
+    s_add(ix, "small", "cp001", TRIAGE_SIZE_SMALL, 1, "5号楼电梯坏了三天");
+    s_add(ix, "wish", "cp001", TRIAGE_SIZE_WISH, 2, "独居老人想请人帮忙买药");
+    s_add(ix, "road", "cp001", TRIAGE_SIZE_LARGE, 3, "门口马路一下雨就积水，请市政来修");
+    /* A small matter of another compound never joins: building 5 there is
+     * another building. */
+    assert_null(s_best(ix, "cp015", TRIAGE_SIZE_SMALL, "5号楼电梯坏了三天"));
+    /* A large one of a neighbouring compound may. */
+    const triage_ix_meta_t *m =
+        s_best(ix, "cp015", TRIAGE_SIZE_LARGE, "门口马路一下雨就积水，请市政来修一修");
+    assert_non_null(m);
+    assert_string_equal(m->id, "road");
+    /* A wish and a matter for the council stay apart. */
+    assert_null(s_best(ix, "cp001", TRIAGE_SIZE_SMALL, "独居老人想请人帮忙买药"));
+    /* Another community has no candidates. */
+    triage_feats_t f;
+    triage_feats_of(&f, "5号楼电梯坏了三天", NULL);
+    triage_scorer_t sc = triage_scorer_default();
+    triage_ix_query_t q = {"cm02", "cp002", NULL, TRIAGE_SIZE_SMALL, &f};
+    triage_ix_why_t why;
+    assert_null(triage_index_best(ix, &sc, &q, &why));
+    assert_int_equal(why.compared, 0);
+    triage_index_destroy(&ix);
+}
+
+/* ---- the scope cues' vote -------------------------------------------- */
+
+static void s_rule(triage_rules_t *rs, long long id, int priority, const char *keywords,
+                   const char *size, double weight)
+{
+    char err[256] = "";
+    triage_rule_spec_t spec = {.id = id,
+                               .version = 1,
+                               .priority = priority,
+                               .keywords = keywords,
+                               .size = size,
+                               .weight = weight};
+    assert_int_equal(triage_rules_add(rs, &spec, err, sizeof err), 0);
+}
+
+static void test_cues_vote(void **state)
+{
+    (void)state;
+    triage_rules_t *rs = triage_rules_new();
+    s_rule(rs, 10, 10, "{调解}", "small", 0); /* decisive, before the cues */
+    s_rule(rs, 1, 150, "{城管,市政}", "large", 2.0);
+    s_rule(rs, 2, 150, "{#多户}", "large", 2.0);
+    s_rule(rs, 3, 150, "{物业,楼道}", "small", 1.0);
+    s_rule(rs, 4, 150, "{独居}", "wish", 1.5);
+    s_rule(rs, 5, 150, "{物业}", "wish", -1.5);
+    s_rule(rs, 9999, 9999, NULL, "small", 0);
+    triage_verdict_t v;
+    triage_appeal_view_t a = {"qr", NULL, NULL, "门口马路坏了请市政修，物业不管", NULL};
+    assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
+    assert_int_equal(v.size, TRIAGE_SIZE_LARGE);
+    assert_int_equal(v.size_rule->id, 1);
+    assert_true(v.votes[TRIAGE_SIZE_LARGE] == 2.0 && v.votes[TRIAGE_SIZE_SMALL] == 1.0);
+    /* Numbers are read as scope: 30 households. */
+    a = (triage_appeal_view_t){"qr", NULL, NULL, "这一片30多户都停水了", NULL};
+    assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
+    assert_int_equal(v.size_rule->id, 2);
+    /* Counter-evidence: one old person, but addressed to the property company. */
+    a = (triage_appeal_view_t){"qr", NULL, NULL, "独居老人家楼道灯坏了，物业不管", NULL};
+    assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
+    assert_int_equal(v.size, TRIAGE_SIZE_SMALL);
+    /* A decisive rule before the cues wins alone. */
+    a = (triage_appeal_view_t){"qr", NULL, NULL, "请市政来调解", NULL};
+    assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
+    assert_int_equal(v.size_rule->id, 10);
+    assert_int_equal(v.cues, 0);
+    /* No cue: the last resort. */
+    a = (triage_appeal_view_t){"qr", NULL, NULL, "随便说说", NULL};
+    assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
+    assert_int_equal(v.size_rule->id, 9999);
+    /* The compound's own name is no cue (市政小区 is a place). */
+    a = (triage_appeal_view_t){"qr", NULL, NULL, "市政小区3号楼楼道很脏", "市政小区"};
+    assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
+    assert_int_equal(v.size, TRIAGE_SIZE_SMALL);
+    /* A cue must have a size and no category. */
+    char err[256] = "";
+    triage_rule_spec_t bad = {.id = 7, .priority = 1, .set_category = "roads", .weight = 1};
+    assert_int_equal(triage_rules_add(rs, &bad, err, sizeof err), HL_EINVAL);
+    assert_non_null(strstr(err, "scope cue"));
+    triage_rules_destroy(&rs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buildings_meet),
+        cmocka_unit_test(test_concepts_meet_and_places_divide),
+        cmocka_unit_test(test_weights_learned),
+        cmocka_unit_test(test_index_add_replace_remove),
+        cmocka_unit_test(test_index_expire_and_evict),
+        cmocka_unit_test(test_index_gates),
+        cmocka_unit_test(test_cues_vote),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
