@@ -662,7 +662,27 @@ static void s_read_results(hl_db_t *db)
 static void s_poll_cb(uv_poll_t *h, int status, int events)
 {
     hl_db_t *db = h->data;
-    (void)status;
+    if (status < 0) {
+        /* The socket reported an error (POLLERR), typically a reset from
+         * the server: PostgreSQL stopped with "immediate" while a pipeline
+         * was in flight leaves unread bytes behind, so the kernel sends RST,
+         * not FIN. libuv then stops the handle and calls us this once: no
+         * event will ever come on it again, so the connection is lost now,
+         * whatever state we thought it was in. Let libpq read what it can
+         * first, for its account of the error. While connecting,
+         * PQconnectPoll reads the socket's error itself (refused, ...). */
+        db->poll_events = 0;
+        if (db->state == S_CONNECTING) {
+            s_connect_poll(db);
+            return;
+        }
+        if (!db->conn)
+            return;
+        PQconsumeInput(db->conn);
+        const char *why = PQerrorMessage(db->conn);
+        s_conn_lost(db, why && *why ? why : "socket error on the connection (reset by the server)");
+        return;
+    }
     if (db->state == S_CONNECTING) {
         s_connect_poll(db);
         return;

@@ -2,7 +2,8 @@
 #   tests/unit/test_<module>.c         libhl's modules
 #   tests/unit/test_<svc>_<topic>.c    also links services/<svc>/*.o except main.o
 #   tests/integration/test_<name>.c    whole-cluster tests (tests/support harness)
-# tests/run.sh starts a throwaway PostgreSQL and runs them all.
+#   tests/soak/test_soak_<name>.c      long fault tests, `make soak` only
+# tests/run.sh starts a throwaway PostgreSQL and runs them all (--soak: the soak ones).
 
 TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
 ALL_OBJS += $(TEST_SUPPORT_OBJS)
@@ -22,6 +23,7 @@ endef
 
 $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_*.c))),$(eval $(call hl_test,$(t),tests/unit)))
 $(foreach t,$(basename $(notdir $(wildcard tests/integration/test_*.c))),$(eval $(call hl_test,$(t),tests/integration)))
+$(foreach t,$(basename $(notdir $(wildcard tests/soak/test_*.c))),$(eval $(call hl_test,$(t),tests/soak)))
 
 # make bench's load generator.
 $(eval $(call hl_program,hl-bench,tests/bench,-lcurl))

@@ -5,8 +5,11 @@
 # Unit tests first (fast), then the integration suites. Each binary's own
 # cmocka summary is kept in $BUILD/test-logs/<name>.log; failures print it.
 # HL_VALGRIND=1 runs unit tests under valgrind memcheck (and the cluster's
-# daemons, in the integration tests that support it).
+# daemons, in the integration tests that support it). With --soak it runs
+# the soak tests (tests/soak, `make soak`) instead, and only them.
 set -u
+soak=0
+[ "${1:-}" = --soak ] && soak=1
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -60,10 +63,27 @@ run_one() {
     fi
 }
 
+# The line a CI reads; exits 0 only when nothing failed.
+summary() {
+    [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logs)"
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+if [ "$soak" -eq 1 ]; then
+    echo "soak tests:"
+    for t in "$BUILD"/tests/test_soak_*; do
+        [ -x "$t" ] || continue
+        run_one "$t" integration
+    done
+    summary
+fi
+
 echo "unit tests:"
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
-    case "$(basename "$t")" in test_int_*) continue ;; esac
+    case "$(basename "$t")" in test_int_* | test_soak_*) continue ;; esac
     run_one "$t" unit
 done
 # The database's grants and reporting views (pgTAP), and the data
@@ -85,6 +105,4 @@ fi
 # and make run with a daemon's port taken.
 run_one tests/pg-clone.sh integration
 run_one tests/run-port.sh integration
-[ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logs)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

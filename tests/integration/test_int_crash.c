@@ -24,36 +24,6 @@
 
 #include <cmocka.h>
 
-/* Every accepted appeal decided once, every effect once, nothing pending. */
-static void s_assert_settled(PGconn *db, int accepted)
-{
-    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM intake.appeal"), accepted);
-    assert_true(hl_test_wait_scalar(
-        db, "SELECT count(*) FROM pipeline.message WHERE done_at IS NULL AND dead_at IS NULL", 0,
-        180));
-    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM pipeline.message WHERE dead_at IS "
-                                        "NOT NULL"),
-                     0);
-    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM triage.case"), accepted);
-    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM intake.appeal a WHERE NOT EXISTS "
-                                        "(SELECT 1 FROM triage.case c WHERE c.appeal_id = a.id)"),
-                     0);
-    /* Exactly one decision reached each resident's history. */
-    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM (SELECT appeal_id FROM "
-                                        "intake.appeal_event WHERE status = 'classified' GROUP BY "
-                                        "1 HAVING count(*) <> 1) d"),
-                     0);
-    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM intake.appeal WHERE status = "
-                                        "'received'"),
-                     0);
-    /* Downstream got each wish item and each large item once (appeals that
-     * joined an existing item through consolidation send nothing more). */
-    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM bounty.wish"),
-                     hl_test_scalar(db, "SELECT count(*) FROM triage.item WHERE size = 'wish'"));
-    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM alliance.agenda_item"),
-                     hl_test_scalar(db, "SELECT count(*) FROM triage.item WHERE size = 'large'"));
-}
-
 typedef struct {
     hl_cluster_t *c;  /* the cluster */
     int rounds;       /* kill rounds planned */
@@ -94,10 +64,8 @@ static void test_kill_triage_and_bus_under_load(void **state)
     (void)state;
     if (!hl_test_pg())
         skip();
-    const char *n_text = getenv("HL_CRASH_APPEALS");
-    const char *r_text = getenv("HL_CRASH_ROUNDS");
-    int total = n_text ? atoi(n_text) : 5000;
-    int rounds = r_text ? atoi(r_text) : 6;
+    int total = hl_test_env_int("HL_CRASH_APPEALS", 5000);
+    int rounds = hl_test_env_int("HL_CRASH_ROUNDS", 6);
 
     hl_cluster_t c = {0};
     PGconn *db = NULL;
@@ -118,7 +86,7 @@ static void test_kill_triage_and_bus_under_load(void **state)
 
     /* Intake was never killed, so every request got an answer. */
     assert_int_equal(r.refused, 0);
-    s_assert_settled(db, r.accepted);
+    hl_test_assert_settled(db, r.accepted);
     fprintf(stderr, "crash: %ld pipeline messages applied, %ld re-sent at least once\n",
             hl_test_scalar(db, "SELECT count(*) FROM pipeline.message"),
             hl_test_scalar(db, "SELECT count(*) FROM pipeline.message WHERE attempts > 0"));
@@ -166,8 +134,7 @@ static void test_rolling_restart_loses_nothing(void **state)
     (void)state;
     if (!hl_test_pg())
         skip();
-    const char *n_text = getenv("HL_CRASH_APPEALS");
-    int total = n_text ? atoi(n_text) / 2 : 2500;
+    int total = hl_test_env_int("HL_CRASH_APPEALS", 5000) / 2;
     hl_cluster_t c = {0};
     PGconn *db = NULL;
     const char *env[] = {"HL_RESEND_AFTER_MS=1000", "HL_SWEEP_INTERVAL_MS=250", NULL};
@@ -180,7 +147,7 @@ static void test_rolling_restart_loses_nothing(void **state)
             roll.restarted, roll.slowest, r.accepted, r.refused);
     assert_int_equal(roll.restarted, HL_T_COUNT);
     /* Every appeal a resident was told was received is there and decided. */
-    s_assert_settled(db, r.accepted);
+    hl_test_assert_settled(db, r.accepted);
     assert_int_equal(hl_cluster_stop(&c), 0);
     hl_test_cluster_down(&c, db, true);
 }

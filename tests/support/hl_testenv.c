@@ -29,6 +29,13 @@ double hl_test_mult(void)
     return v > 0 ? v : 1.0;
 }
 
+int hl_test_env_int(const char *name, int def)
+{
+    const char *v = getenv(name);
+    int n = v ? atoi(v) : 0;
+    return n > 0 ? n : def;
+}
+
 double hl_test_now(void)
 {
     struct timespec ts;
@@ -79,6 +86,56 @@ char *hl_test_create_db(const char *name)
     /* Same server, other database: replace the path of the admin URL. */
     const char *slash = strrchr(admin, '/');
     return hl_asprintf("%.*s/%s", (int)(slash - admin), admin, name);
+}
+
+/* Runs scripts/pg.sh CMD on s->dir (with ARG); 0 when it exits 0. Its
+ * output goes to s->dir/pg.log. */
+static int s_pg_sh(hl_test_pgserver_t *s, const char *cmd, const char *arg)
+{
+    char line[768];
+    snprintf(line, sizeof line, "scripts/pg.sh %s '%s' %s >>'%s/pg.log' 2>&1", cmd, s->dir, arg,
+             s->dir);
+    int rc = system(line);
+    if (rc != 0)
+        fprintf(stderr, "test: scripts/pg.sh %s %s failed (log in %s/pg.log)\n", cmd, s->dir,
+                s->dir);
+    return rc == 0 ? 0 : -1;
+}
+
+int hl_test_pgserver_new(hl_test_pgserver_t *s)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s->dir, sizeof s->dir, "%s/hl-test-pg-own-XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(s->dir))
+        return -1;
+    s->port = hl_test_free_ports(1);
+    snprintf(s->admin_url, sizeof s->admin_url, "postgresql://postgres@127.0.0.1:%d/postgres",
+             s->port);
+    return hl_test_pgserver_start(s);
+}
+
+int hl_test_pgserver_start(hl_test_pgserver_t *s)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", s->port);
+    return s_pg_sh(s, "start", port);
+}
+
+int hl_test_pgserver_stop(hl_test_pgserver_t *s, const char *mode)
+{
+    return s_pg_sh(s, "stop", mode);
+}
+
+void hl_test_pgserver_remove(hl_test_pgserver_t *s)
+{
+    if (!s->dir[0])
+        return;
+    s_pg_sh(s, "remove", "");
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "test: could not remove %s\n", s->dir);
+    s->dir[0] = '\0';
 }
 
 long hl_test_scalar(PGconn *conn, const char *sql)

@@ -35,10 +35,30 @@ typedef struct {
 
 /* Multiplier for every timeout (HL_TEST_TIMEOUT_MULT, default 1). */
 double hl_test_mult(void);
+/* The whole number in environment variable `name` (a test's size, such as
+ * HL_CRASH_APPEALS), or `def` when it is unset or not a positive number. */
+int hl_test_env_int(const char *name, int def);
 /* A monotonic clock in seconds, for tests that print how long things took. */
 double hl_test_now(void);
 /* The admin URL of the test PostgreSQL, or NULL when tests run without one. */
 const char *hl_test_pg(void);
+/* A PostgreSQL server of a test's own (scripts/pg.sh in a temporary
+ * directory, a free port), for tests that stop and start it under load;
+ * the others share the one tests/run.sh started. */
+typedef struct {
+    char dir[256];       /* its directory (pg.sh DIR) */
+    int port;            /* its port on 127.0.0.1 */
+    char admin_url[128]; /* its "postgres" database, as HL_TEST_PG would name it */
+} hl_test_pgserver_t;
+/* Creates the server in a new directory and starts it. Returns 0 or -1 (logged). */
+int hl_test_pgserver_new(hl_test_pgserver_t *s);
+/* scripts/pg.sh start: starts it again (crash recovery after an immediate stop). */
+int hl_test_pgserver_start(hl_test_pgserver_t *s);
+/* scripts/pg.sh stop with `mode` "fast" or "immediate" (no checkpoint, as a crash). */
+int hl_test_pgserver_stop(hl_test_pgserver_t *s, const char *mode);
+/* Stops it and deletes it (pg.sh remove) with its directory. */
+void hl_test_pgserver_remove(hl_test_pgserver_t *s);
+
 /* Creates (drop + create) database `name` and returns its URL (caller frees). */
 char *hl_test_create_db(const char *name);
 /* Connects or fails the test. */

@@ -132,3 +132,32 @@ const char *hl_test_error_field(json_t *reply)
 {
     return json_string_value(json_object_get(json_object_get(reply, "error"), "field"));
 }
+
+void hl_test_assert_settled(PGconn *db, int accepted)
+{
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM intake.appeal"), accepted);
+    assert_true(hl_test_wait_scalar(
+        db, "SELECT count(*) FROM pipeline.message WHERE done_at IS NULL AND dead_at IS NULL", 0,
+        180));
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM pipeline.message WHERE dead_at IS "
+                                        "NOT NULL"),
+                     0);
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM triage.case"), accepted);
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM intake.appeal a WHERE NOT EXISTS "
+                                        "(SELECT 1 FROM triage.case c WHERE c.appeal_id = a.id)"),
+                     0);
+    /* Exactly one decision reached each resident's history. */
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM (SELECT appeal_id FROM "
+                                        "intake.appeal_event WHERE status = 'classified' GROUP BY "
+                                        "1 HAVING count(*) <> 1) d"),
+                     0);
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM intake.appeal WHERE status = "
+                                        "'received'"),
+                     0);
+    /* Downstream got each wish item and each large item once (appeals that
+     * joined an existing item through consolidation send nothing more). */
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM bounty.wish"),
+                     hl_test_scalar(db, "SELECT count(*) FROM triage.item WHERE size = 'wish'"));
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM alliance.agenda_item"),
+                     hl_test_scalar(db, "SELECT count(*) FROM triage.item WHERE size = 'large'"));
+}

@@ -34,6 +34,12 @@ bool hl_test_waitf(PGconn *db, long want, double seconds, const char *fmt, ...)
  * Static buffer (127 bytes), overwritten by the next call. */
 const char *hl_test_textf(PGconn *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* After a load of `accepted` appeals (and any faults): every one stored,
+ * decided by hl-triage exactly once, its effects downstream once; the
+ * pipeline settles (waits up to 180 s) with nothing pending and nothing
+ * dead. Fails the test otherwise. */
+void hl_test_assert_settled(PGconn *db, int accepted);
+
 /* POSTs appeal `req` (consumed) to hl-intake's /v1/appeals and asserts 201;
  * copies the reply's tracking code into `code` and its id into `id` (either
  * may be NULL). Returns the reply (caller decrefs; may be NULL). */

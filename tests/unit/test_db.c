@@ -30,6 +30,7 @@ static const char s_sql_pid[] = "SELECT pg_backend_pid()";
 static const char s_sql_bytes[] = "SELECT $1::bytea, $2::text IS NULL";
 static const char s_sql_prepared[] = "SELECT count(*) FROM pg_prepared_statements";
 static const char s_sql_missing[] = "SELECT * FROM no_such_table";
+static const char s_sql_length[] = "SELECT length($1)";
 
 static int s_group_setup(void **state)
 {
@@ -93,6 +94,7 @@ struct fx {
     ut_t *units;               /* per-unit state */
     int nunits;                /* how many */
     int pid;                   /* a backend pid */
+    bool bulk_behind;          /* test_reset_in_flight: a large unit follows the slow one */
 };
 
 static void s_guard_cb(uv_timer_t *t)
@@ -687,6 +689,19 @@ static void s_after_pid_done_cb(void *arg, int rc, const hl_dberr_t *err)
     hl_dbu_t *du = hl_dbu_new(f->db, s_done_cb, &f->units[1]);
     HL_DBU(du, s_sql_sleep, s_any_rows_cb, &f->units[1], "5");
     hl_dbu_submit(&du);
+    if (f->bulk_behind) {
+        /* In the same batch, 1 MiB behind the sleep: more than the backend
+         * reads ahead (8 KiB), so when it dies mid-sleep those bytes are
+         * unread and its socket closes with a reset (RST), not FIN — what
+         * an immediate shutdown of PostgreSQL does to a busy pipeline. */
+        char *bulk = hl_malloc((1 << 20) + 1);
+        memset(bulk, 'x', 1 << 20);
+        bulk[1 << 20] = '\0';
+        du = hl_dbu_new(f->db, s_done_cb, &f->units[2]);
+        HL_DBU(du, s_sql_length, s_any_rows_cb, &f->units[2], bulk);
+        hl_dbu_submit(&du);
+        free(bulk);
+    }
     static uv_timer_t kill;
     uv_timer_init(&f->loop, &kill);
     kill.data = f;
@@ -700,7 +715,7 @@ static void s_reconnect_ready(fx_t *f)
         HL_DBU(du, s_sql_pid, s_pid_rows_cb, &f->units[0]);
         hl_dbu_submit(&du);
     } else if (f->ready_calls == 2) {
-        s_submit_insert(f, &f->units[2], "after", 3);
+        s_submit_insert(f, &f->units[f->nunits - 1], "after", 3);
     }
 }
 
@@ -721,6 +736,26 @@ static void test_reconnect(void **state)
     assert_string_equal(f->units[2].got_v, "after");
     hl_db_stats_t st = hl_db_stats(f->db);
     assert_int_equal(st.reconnects, 2);
+    s_fx_finish(f);
+}
+
+static void test_reset_in_flight(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    fx_t *f = s_fx_new(s_url, 4, 256);
+    f->on_ready = s_reconnect_ready;
+    f->bulk_behind = true;
+    /* Before libuv's POLLERR was handled, the reset stopped the poll handle
+     * silently: the batch never finished and this ran into the guard. */
+    s_run_until_done(f, 4);
+    assert_int_equal(f->units[0].rc, 0);
+    assert_int_equal(f->units[1].rc, HL_EDBCONN);
+    assert_int_equal(f->units[2].rc, HL_EDBCONN);
+    assert_int_equal(f->units[1].rows_calls + f->units[2].rows_calls, 0);
+    assert_int_equal(f->ready_calls, 2);
+    assert_int_equal(f->units[3].rc, 0);
+    assert_string_equal(f->units[3].got_v, "after");
     s_fx_finish(f);
 }
 
@@ -941,6 +976,7 @@ int main(void)
         cmocka_unit_test_setup(test_destroy_fails_queued, s_setup),
         cmocka_unit_test_setup(test_destroy_fails_in_flight, s_setup),
         cmocka_unit_test_setup(test_reconnect, s_setup),
+        cmocka_unit_test_setup(test_reset_in_flight, s_setup),
         cmocka_unit_test_setup(test_destroy_from_done_callback, s_setup),
         cmocka_unit_test_setup(test_unit_destroy_runs_nothing, s_setup),
         cmocka_unit_test_setup(test_two_bad_units_in_one_batch, s_setup),
