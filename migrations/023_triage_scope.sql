@@ -65,7 +65,7 @@ UPDATE triage.rule SET active = false, note = note || ' (retired by 023: fitted 
 CREATE SEQUENCE triage.item_change_seq;
 COMMENT ON SEQUENCE triage.item_change_seq IS 'Numbers every change of an item (triage.item.change_seq).';
 ALTER TABLE triage.item ADD COLUMN change_seq bigint NOT NULL DEFAULT nextval('triage.item_change_seq');
-COMMENT ON COLUMN triage.item.change_seq IS 'Renumbered on every change: hl-triage reads the items changed since the last number it saw to keep its index of open items up to date (other replicas, the commissioner, resolutions).';
+COMMENT ON COLUMN triage.item.change_seq IS 'Renumbered on every change of status, route, target, size, category or level (not on a join): hl-triage reads the items changed since the last number it saw to keep its index of open items up to date (other replicas, the commissioner, resolutions).';
 CREATE INDEX item_change_idx ON triage.item (change_seq);
 
 CREATE FUNCTION triage.item_renumber() RETURNS trigger
@@ -76,8 +76,15 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION triage.item_renumber() IS 'Trigger function: every update of an item gets a new change_seq.';
+-- Only what the index cares about renumbers: a join (appeal_count, version)
+-- does not, so it stays a HOT update that touches no index (the index learns
+-- other replicas' joins from their cases).
 CREATE TRIGGER item_renumber BEFORE UPDATE ON triage.item
-    FOR EACH ROW EXECUTE FUNCTION triage.item_renumber();
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.route IS DISTINCT FROM NEW.route
+                       OR OLD.target IS DISTINCT FROM NEW.target OR OLD.size IS DISTINCT FROM NEW.size
+                       OR OLD.category IS DISTINCT FROM NEW.category OR OLD.level IS DISTINCT FROM NEW.level)
+    EXECUTE FUNCTION triage.item_renumber();
+ALTER TABLE triage.item SET (fillfactor = 80); -- room on the page for HOT updates
 
 ALTER TABLE triage."case"
     ADD COLUMN seq          bigint GENERATED ALWAYS AS IDENTITY,
@@ -118,3 +125,61 @@ COMMENT ON FUNCTION triage.item_join(uuid, text, text) IS 'Consolidation: counts
 
 GRANT USAGE ON SEQUENCE triage.item_change_seq TO hl_triage;
 GRANT EXECUTE ON FUNCTION triage.item_join(uuid, text, text) TO hl_triage;
+
+-- Working days from a calendar table: every working day from 2020 to 2045
+-- numbered in order, so "n working days after start" is two index lookups
+-- instead of a loop that asked the holiday table once a day (that loop cost
+-- ~0.7 ms on every new item). The calendar is rebuilt whenever
+-- triage.holiday changes; outside its range the loop of 021 still answers.
+CREATE TABLE triage.workday (
+    day     date PRIMARY KEY,
+    ordinal integer NOT NULL UNIQUE
+);
+COMMENT ON TABLE triage.workday IS 'Every working day (Asia/Shanghai) from 2020 to 2045, numbered in order; derived from triage.holiday and weekends, rebuilt by a trigger when triage.holiday changes. Used by triage.add_working_days.';
+COMMENT ON COLUMN triage.workday.day IS 'A working day.';
+COMMENT ON COLUMN triage.workday.ordinal IS 'Its number in order (1 = the first working day of 2020).';
+
+CREATE FUNCTION triage.workday_rebuild() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM triage.workday;
+    INSERT INTO triage.workday (day, ordinal)
+    SELECT d, row_number() OVER (ORDER BY d)
+      FROM (SELECT g::date AS d FROM generate_series(date '2020-01-01', date '2045-12-31', interval '1 day') g) days
+      LEFT JOIN triage.holiday h ON h.day = days.d
+     WHERE COALESCE(h.kind = 'workday', extract(isodow FROM days.d) < 6);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION triage.workday_rebuild() IS 'Trigger function: rebuilds triage.workday from the holiday calendar.';
+CREATE TRIGGER workday_rebuild AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON triage.holiday
+    FOR EACH STATEMENT EXECUTE FUNCTION triage.workday_rebuild();
+UPDATE triage.holiday SET name = name WHERE false; -- fires the statement trigger: first build
+
+CREATE OR REPLACE FUNCTION triage.add_working_days(start timestamptz, n integer) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    local timestamp := start AT TIME ZONE 'Asia/Shanghai';
+    d date;
+    left_ integer := n;
+BEGIN
+    IF n <= 0 THEN
+        RETURN start;
+    END IF;
+    SELECT w.day INTO d FROM triage.workday w
+     WHERE w.ordinal = (SELECT ordinal FROM triage.workday WHERE day <= local::date
+                         ORDER BY day DESC LIMIT 1) + n;
+    IF d IS NULL THEN
+        -- Outside the calendar: count day by day, as 021 did.
+        d := local::date;
+        WHILE left_ > 0 LOOP
+            d := d + 1;
+            IF triage.is_working_day(d) THEN
+                left_ := left_ - 1;
+            END IF;
+        END LOOP;
+    END IF;
+    RETURN (d + local::time) AT TIME ZONE 'Asia/Shanghai';
+END
+$$;
+GRANT SELECT ON triage.workday TO hl_triage;

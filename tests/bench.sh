@@ -22,6 +22,14 @@ port=$(shuf -i 40000-59999 -n 1)
 bus=$(shuf -i 20000-29999 -n 1)
 http=$(shuf -i 30000-39999 -n 1)
 url=$(scripts/pg.sh start "$dir" "$port")
+if [ "${HL_BENCH_PGSS:-0}" = 1 ]; then
+    # Where PostgreSQL's time goes: pg_stat_statements, printed after phase 1.
+    psql -q -X -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+        -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+    scripts/pg.sh stop "$dir" >/dev/null
+    url=$(scripts/pg.sh start "$dir" "$port")
+    psql -q -X -h 127.0.0.1 -p "$port" -U postgres -d hongling -c "CREATE EXTENSION pg_stat_statements" >/dev/null
+fi
 cleanup() {
     [ -n "${pids:-}" ] && kill $pids 2>/dev/null
     wait 2>/dev/null
@@ -65,24 +73,29 @@ fi
 HL_BUS_BIND=tcp://127.0.0.1:$bus "$BUILD/bin/hl-bus" 2>"$dir/bus.log" &
 pids="$!"
 bus_pid=$!
-HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$http HL_LOG_LEVEL=warn HL_RATE_EXEMPT=127.0.0.1 "$BUILD/bin/hl-intake" 2>"$dir/intake.log" &
+HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$http HL_LOG_LEVEL=${HL_BENCH_LOG_LEVEL:-warn} HL_RATE_EXEMPT=127.0.0.1 "$BUILD/bin/hl-intake" 2>"$dir/intake.log" &
 intake_pid=$!
 pids="$pids $!"
-HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$((http + 1)) HL_LOG_LEVEL=warn "$BUILD/bin/hl-triage" 2>"$dir/triage.log" &
+HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$((http + 1)) HL_LOG_LEVEL=${HL_BENCH_LOG_LEVEL:-warn} "$BUILD/bin/hl-triage" 2>"$dir/triage.log" &
 triage_pid=$!
 pids="$pids $!"
 n=0; until curl -sf -m 1 "http://127.0.0.1:$http/readyz" >/dev/null &&
       curl -sf -m 1 "http://127.0.0.1:$((http + 1))/readyz" >/dev/null; do
     sleep 0.1; n=$((n + 1))
-    [ $n -lt 300 ] || { echo "bench: the daemons did not become ready"; curl -s "http://127.0.0.1:$http/readyz"; tail -n 5 "$dir"/*.log; exit 1; }
+    [ $n -lt 600 ] || { echo "bench: the daemons did not become ready"; curl -s -m 2 "http://127.0.0.1:$http/readyz" || true; curl -s -m 2 "http://127.0.0.1:$((http + 1))/readyz" || true; for f in "$dir"/*.log; do echo "== $f"; tail -n 5 "$f"; done; exit 1; }
 done
 cases() { psqlc -tAc "SELECT count(*) FROM triage.case"; }
 peak() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# CPU seconds a process has used (user + system).
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+pgcpu() { for p in $(pgrep -u "$(stat -c %U "$dir/pgdata" 2>/dev/null || echo postgres)" postgres); do cat "/proc/$p/stat" 2>/dev/null; done |
+          awk -v hz="$(getconf CLK_TCK)" '{t += $14 + $15} END {printf "%.1f", t / hz}'; }
 
 echo "hongling bench: $N appeals a phase, $C in flight, fsync on, $(nproc) cores, $STORED stored before"
 echo
 # Phase 1, end to end: posted until hl-triage has committed a case for each.
 base=$(cases)
+c_intake=$(cpu $intake_pid); c_triage=$(cpu $triage_pid); c_pg=$(pgcpu)
 t0=$(date +%s.%N)
 set -- $("$BUILD/bin/hl-bench" "http://127.0.0.1:$http/v1/appeals" "$N" "$C")
 posted=$(date +%s.%N)
@@ -92,6 +105,12 @@ e2e=$(echo "$N $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')
 lag=$(echo "$posted $t1" | awk '{printf "%.2f", $2 - $1}')
 joined=$(psqlc -tAc "SELECT count(*) FILTER (WHERE NOT opened_item) FROM triage.case WHERE decided_by IS NOT NULL")
 mem="hl-bus $(peak $bus_pid) MB, hl-intake $(peak $intake_pid) MB, hl-triage $(peak $triage_pid) MB"
+spent="hl-intake $(echo "$(cpu $intake_pid) $c_intake" | awk '{printf "%.1f", $1 - $2}') s, hl-triage $(echo "$(cpu $triage_pid) $c_triage" | awk '{printf "%.1f", $1 - $2}') s, PostgreSQL $(echo "$(pgcpu) $c_pg" | awk '{printf "%.1f", $1 - $2}') s"
+if [ "${HL_BENCH_PGSS:-0}" = 1 ]; then
+    psqlc -c "SELECT round(total_exec_time::numeric, 0) AS ms, calls, round(mean_exec_time::numeric, 3) AS mean_ms,
+                     left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+                FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"
+fi
 # Phase 2, intake alone (hl-triage stopped, so it shares nothing).
 kill -TERM $triage_pid; wait $triage_pid 2>/dev/null || true
 set -- $("$BUILD/bin/hl-bench" "http://127.0.0.1:$http/v1/appeals" "$N" "$C")
@@ -102,6 +121,7 @@ printf '  %-58s %8s appeals/s   (%s joined an open item; last case %s s after th
     "end to end: posted -> hl-triage committed a case for each" "$e2e" "$joined" "$lag"
 printf '  %-58s %8s\n' "end to end / intake alone" "$(echo "$e2e $rate" | awk '{printf "%.2f", $1 / $2}')"
 printf '  %-58s %s\n' "peak memory (VmHWM) during the end-to-end phase" "$mem"
+printf '  %-58s %s\n' "CPU used in the end-to-end phase" "$spent"
 
 # The same rows (resident-less appeal, its history step, its outbox row with
 # a 300-byte envelope) written directly, one transaction per appeal.

@@ -1,9 +1,10 @@
 /* appeal.c: the "appeal" stage consumer — where every appeal hl-intake
  * stored is classified and consolidated (DOMAIN.md workflow 2).
  *
- * An AppealReceived is checked, then one small read unit finds where the
- * appeal sits in the org tree (its compound and community) and whether a
- * case exists for it already. In that read's done callback the in-memory
+ * An AppealReceived is checked, its place in the org tree (compound and
+ * community) is looked up in memory (org.c; PostgreSQL only for a unit
+ * added since the load), and one small read asks whether a case exists
+ * for it already. In that read's done callback the in-memory
  * rules decide size and category, the in-memory index of open items
  * (index.h, kept by sync.c) chooses the item to join or says "open one",
  * and the message's own unit — which starts with the exactly-once claim —
@@ -332,8 +333,19 @@ static void s_appeal_received(hl_inmsg_t *m, void *arg)
     x->a = a;
     m->user = x; /* freed with the message */
     m->user_free = s_appeal_free;
+    triage_org_place_t place;
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, x);
-    HL_DBU(u, s_sql_place, s_place_rows, x, a->org_unit);
+    if (triage_org_place(t->org, a->org_unit, &place)) {
+        x->found = true;
+        snprintf(x->level, sizeof x->level, "%s", place.level);
+        snprintf(x->compound, sizeof x->compound, "%s", place.compound);
+        snprintf(x->compound_name, sizeof x->compound_name, "%s", place.compound_name);
+        snprintf(x->community, sizeof x->community, "%s", place.community);
+    } else {
+        if (t->org)
+            triage_sync_org_missed(t);
+        HL_DBU(u, s_sql_place, s_place_rows, x, a->org_unit);
+    }
     HL_DBU(u, s_sql_has_case, s_case_rows, x, a->appeal_id);
     hl_dbu_submit(&u);
 }

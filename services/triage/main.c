@@ -98,5 +98,6 @@ int main(int argc, char **argv)
     int rc = hl_service_run(&svc);
     triage_rules_destroy(&t.rules);
     triage_index_destroy(&t.index);
+    triage_org_destroy(&t.org);
     return rc;
 }

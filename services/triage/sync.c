@@ -44,6 +44,8 @@ static const char s_sql_load[] =
     " LEFT JOIN LATERAL (SELECT body FROM triage.\"case\" WHERE item_id = i.id"
     "   ORDER BY received_at DESC LIMIT 4) c ON true"
     " ORDER BY i.created_at, i.id";
+/* The org tree (reference data, kept in memory: org.c). */
+static const char s_sql_org[] = "SELECT code, level, parent, name FROM org.org_unit";
 /* The latest appeals' texts, for the bigram weights. */
 static const char s_sql_df[] =
     "SELECT body FROM triage.\"case\" ORDER BY seq DESC LIMIT " S_DF_APPEALS;
@@ -122,6 +124,13 @@ static void s_df_rows(void *arg, const PGresult *res)
         triage_feats_of(&f, PQgetvalue(res, i, 0), NULL);
         triage_df_add(triage_index_df(s->t->index), &f);
     }
+}
+
+static void s_org_rows(void *arg, const PGresult *res)
+{
+    s_sync_t *s = arg;
+    triage_org_destroy(&s->t->org);
+    s->t->org = triage_org_new(res);
 }
 
 static void s_item_rows(void *arg, const PGresult *res)
@@ -206,6 +215,7 @@ static void s_sync(triage_t *t)
         hl_dbu_stmt(u, s_sql_seqs, 0, NULL, NULL, NULL, false, s_seq_rows, s);
         HL_DBU(u, s_sql_load, s_load_rows, s, days, max);
         hl_dbu_stmt(u, s_sql_df, 0, NULL, NULL, NULL, false, s_df_rows, s);
+        hl_dbu_stmt(u, s_sql_org, 0, NULL, NULL, NULL, false, s_org_rows, s);
     } else {
         char item_seq[24], case_seq[24];
         snprintf(item_seq, sizeof item_seq, "%lld", t->item_seq);
@@ -235,6 +245,20 @@ void triage_sync_start(triage_t *t)
     uv_timer_start(&t->sync, s_tick_cb, (uint64_t)t->cfg->index_sync_ms,
                    (uint64_t)t->cfg->index_sync_ms);
     s_sync(t); /* queued until the connection is up */
+}
+
+void triage_sync_org_missed(triage_t *t)
+{
+    /* A unit added since the load: read the tree again with the next sync
+     * (the appeal itself was placed by a query of its own). */
+    if (!t->syncing && t->index_ready) {
+        t->syncing = true;
+        s_sync_t *s = hl_calloc(1, sizeof *s);
+        s->t = t;
+        hl_dbu_t *u = hl_dbu_new(t->svc->db, s_done, s);
+        hl_dbu_stmt(u, s_sql_org, 0, NULL, NULL, NULL, false, s_org_rows, s);
+        hl_dbu_submit(&u);
+    }
 }
 
 void triage_sync_stop(triage_t *t)

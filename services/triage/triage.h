@@ -9,6 +9,22 @@
 
 #include <stdint.h>
 
+/* org.c: the org tree in memory (reference data). */
+typedef struct triage_org triage_org_t;
+/* Where an org unit sits: its level, the compound and community at or
+ * above it ("" where none). */
+typedef struct {
+    char level[16];         /* its level */
+    char compound[40];      /* compound at or above it */
+    char compound_name[80]; /* that compound's name */
+    char community[40];     /* community at or above it */
+} triage_org_place_t;
+/* Builds the tree from rows (code, level, parent, name). Caller owns it. */
+triage_org_t *triage_org_new(const PGresult *res);
+void triage_org_destroy(triage_org_t **org);
+/* Fills `out` for unit `code`; false when the unit is not known here. */
+bool triage_org_place(const triage_org_t *org, const char *code, triage_org_place_t *out);
+
 typedef struct {
     hl_svc_cfg_t svc;               /* the settings every daemon takes */
     long long consolidate_permille; /* least text similarity (per mille) to join an item */
@@ -22,6 +38,7 @@ typedef struct {
 typedef struct {
     hl_service_t *svc;                         /* loop, db, pipeline, http */
     triage_index_t *index;                     /* open items, the consolidation candidates */
+    triage_org_t *org;                         /* the org tree, loaded with the index */
     bool index_ready;                          /* loaded once: decisions may use it */
     triage_scorer_t scorer;                    /* consolidation weights and threshold */
     char me[64];                               /* host:pid, recorded on every case decided here */
@@ -64,6 +81,8 @@ bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1]);
  * dropped), then folds in every HL_INDEX_SYNC_MS what others changed. */
 void triage_sync_start(triage_t *t);
 void triage_sync_stop(triage_t *t);
+/* An appeal named an org unit the tree in memory lacks: reload the tree. */
+void triage_sync_org_missed(triage_t *t);
 /* A message that cannot be applied now (a read it needs failed) is left
  * pending, for the producer's sweeper to send again. */
 void triage_inmsg_defer(triage_t *t, hl_inmsg_t **m, const char *why);
