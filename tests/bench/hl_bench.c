@@ -11,8 +11,8 @@
 #include <time.h>
 
 typedef struct {
-    CURL *easy;       /* transfer */
-    double start;     /* when it was started, seconds */
+    CURL *easy;   /* transfer */
+    double start; /* when it was started, seconds */
 } s_xfer_t;
 
 static double s_now(void)
