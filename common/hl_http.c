@@ -203,20 +203,29 @@ json_t *hl_http_json_body(hl_http_req_t *req)
                             ct);
         return NULL;
     }
-    if (req->body.len == 0) {
-        hl_http_reply_error(req, 400, NULL, "request body is empty");
+    char err[256];
+    json_t *j = hl_http_json_parse(req->body.data, req->body.len, err, sizeof err);
+    if (!j)
+        hl_http_reply_error(req, 400, NULL, "%s", err);
+    return j;
+}
+
+json_t *hl_http_json_parse(const char *data, size_t len, char *err, size_t errlen)
+{
+    if (len == 0) {
+        snprintf(err, errlen, "request body is empty");
         return NULL;
     }
     json_error_t jerr;
-    json_t *j = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j) {
-        hl_http_reply_error(req, 400, NULL, "malformed JSON at line %d column %d: %s", jerr.line,
-                            jerr.column, jerr.text);
+        snprintf(err, errlen, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
         return NULL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        hl_http_reply_error(req, 400, NULL, "request body must be a JSON object");
+        snprintf(err, errlen, "request body must be a JSON object");
         return NULL;
     }
     return j;

@@ -495,6 +495,15 @@ static void s_dead_raw(hl_pipeline_t *p, hl_stage_t stage, const void *data, siz
     hl_dbu_submit(&u);
 }
 
+const char *hl_envelope_check(const Hl__Envelope *env)
+{
+    if (!env)
+        return "not a protobuf envelope";
+    if (!env->id || !hl_uuid_valid(env->id) || !env->type || !env->has_payload)
+        return "envelope lacks a valid id, type or payload";
+    return NULL;
+}
+
 static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
 {
     s_consumer_t *c = arg;
@@ -507,13 +516,11 @@ static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
         return;
     }
     Hl__Envelope *env = hl__envelope__unpack(NULL, len, data);
-    if (!env) {
-        s_dead_raw(p, c->stage, data, len, "not a protobuf envelope");
-        return;
-    }
-    if (!env->id || !hl_uuid_valid(env->id) || !env->type || !env->has_payload) {
-        s_dead_raw(p, c->stage, data, len, "envelope lacks a valid id, type or payload");
-        hl__envelope__free_unpacked(env, NULL);
+    const char *why = hl_envelope_check(env);
+    if (why) {
+        s_dead_raw(p, c->stage, data, len, why);
+        if (env)
+            hl__envelope__free_unpacked(env, NULL);
         return;
     }
     hl_inmsg_t *m = hl_calloc(1, sizeof *m);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../services/intake/open311_fmt.h"
+#include "../../services/intake/intake.h"
 
 static int s_parse(const char *body, intake_form_t *f)
 {
@@ -78,6 +78,52 @@ static void test_form_refusals(void **state)
     assert_int_equal(s_parse("v%5B%5D=1&v%5B%5D=2", &f), 0);
     assert_int_equal(f.n, 2);
     intake_form_close(&f);
+}
+
+/* The form of the last s_check and the buffers its appeal points into. */
+static intake_form_t s_form;
+static char s_body[1024], s_name[64];
+
+/* intake_open311_check of form `body` (xml: the .xml route). */
+static int s_check(const char *body, bool xml, intake_appeal_t *a, intake_open311_extra_t *extra,
+                   intake_refusal_t *why)
+{
+    intake_form_close(&s_form);
+    assert_int_equal(s_parse(body, &s_form), 0);
+    memset(a, 0, sizeof *a);
+    return intake_open311_check(&s_form, xml, a, extra, s_body, sizeof s_body, s_name,
+                                sizeof s_name, why);
+}
+
+/* intake_open311_check: what POST requests.{fmt} accepts and refuses. */
+static void test_post_check(void **state)
+{
+    (void)state;
+    intake_appeal_t a;
+    intake_open311_extra_t extra;
+    intake_refusal_t why;
+    assert_int_equal(s_check("api_key=k&service_code=parking&address_string=3%E5%8F%B7%E6%A5%BC"
+                             "&description=%E5%9C%B0%E9%94%81&attribute%5Bcompound%5D=cp006"
+                             "&first_name=Li&last_name=Wei",
+                             false, &a, &extra, &why),
+                     0);
+    assert_true(intake_appeal_complete(&a));
+    assert_string_equal(a.channel, "platform");
+    assert_string_equal(a.org_unit, "cp006");
+    assert_string_equal(a.body, "地锁\n地址 Address: 3号楼");
+    assert_string_equal(a.name, "Li Wei");
+    assert_string_equal(extra.address, "3号楼");
+    assert_null(extra.media_url);
+
+    assert_int_equal(
+        s_check("api_key=k&service_code=parking&description=d", true, &a, &extra, &why), -1);
+    assert_int_equal(why.status, 400);
+    assert_non_null(strstr(why.message, "a location is required"));
+
+    assert_int_equal(
+        s_check("jurisdiction_id=elsewhere&service_code=parking", false, &a, &extra, &why), -1);
+    assert_int_equal(why.status, 404);
+    intake_form_close(&s_form);
 }
 
 static void test_form_field_cap(void **state)
@@ -217,17 +263,12 @@ static void test_real_digits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_form_basic),
-        cmocka_unit_test(test_form_utf8_and_empty),
-        cmocka_unit_test(test_form_refusals),
-        cmocka_unit_test(test_form_field_cap),
-        cmocka_unit_test(test_form_binary_length),
-        cmocka_unit_test(test_xml_escape),
-        cmocka_unit_test(test_xml_document),
-        cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_text_ok),
-        cmocka_unit_test(test_status),
-        cmocka_unit_test(test_real_digits),
+        cmocka_unit_test(test_form_basic),    cmocka_unit_test(test_form_utf8_and_empty),
+        cmocka_unit_test(test_form_refusals), cmocka_unit_test(test_form_field_cap),
+        cmocka_unit_test(test_post_check),    cmocka_unit_test(test_form_binary_length),
+        cmocka_unit_test(test_xml_escape),    cmocka_unit_test(test_xml_document),
+        cmocka_unit_test(test_numbers),       cmocka_unit_test(test_text_ok),
+        cmocka_unit_test(test_status),        cmocka_unit_test(test_real_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
