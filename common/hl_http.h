@@ -66,6 +66,10 @@ const char *hl_http_header(const hl_http_req_t *req, const char *name);
 const char *hl_http_body(const hl_http_req_t *req, size_t *len);
 /* The client's address as text (for logs and rate limits). */
 const char *hl_http_peer(const hl_http_req_t *req);
+/* A JSON string of `s` with every byte that is not UTF-8 made '?'
+ * (hl_utf8_repair): for messages that quote what a client sent, which
+ * json_string and json_pack would refuse, and the reply lose its body. */
+json_t *hl_json_text(const char *s);
 /* Parses the body as a JSON object. On failure replies 400/415 itself and
  * returns NULL. The caller owns the result. */
 json_t *hl_http_json_body(hl_http_req_t *req);

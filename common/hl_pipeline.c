@@ -6,6 +6,7 @@
 #include "hl_err.h"
 #include "hl_log.h"
 #include "hl_metrics.h"
+#include "hl_text.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -420,11 +421,16 @@ void hl_inmsg_reject(hl_inmsg_t **mp, const char *reason)
     *mp = NULL;
     hl_pipeline_t *p = m->pipeline;
     hl_metric_add(p->metrics[m->stage].dead, 1);
+    /* The reason may quote the message (its type, a field cut at a byte
+     * count): last_error is text, which PostgreSQL takes only as UTF-8. */
+    char *text = hl_strdup(reason);
+    hl_utf8_repair(text);
     hl_error("message", m->env->id, "refused %s message on stage \"%s\": %s: dead-lettered",
-             m->env->type ? m->env->type : "untyped", s_stage_names[m->stage], reason);
+             m->env->type ? m->env->type : "untyped", s_stage_names[m->stage], text);
     hl_dbu_destroy(&m->unit);
     hl_dbu_t *u = hl_dbu_new(p->db, s_dead_done, m);
-    HL_DBU(u, s_sql_dead, NULL, NULL, m->env->id, reason);
+    HL_DBU(u, s_sql_dead, NULL, NULL, m->env->id, text);
+    free(text);
     hl_dbu_submit(&u);
 }
 

@@ -71,9 +71,10 @@ static void s_fail(s_line_t *l, int status, const char *field, const char *messa
 {
     l->status = status;
     l->to_store = false;
-    l->error = json_pack("{s:s}", "message", message);
+    /* The message may quote what the line held, cut at a byte count. */
+    l->error = json_pack("{s:o}", "message", hl_json_text(message));
     if (field && *field)
-        json_object_set_new(l->error, "field", json_string(field));
+        json_object_set_new(l->error, "field", hl_json_text(field));
 }
 
 static void s_reply(s_batch_t *b)

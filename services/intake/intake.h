@@ -152,7 +152,9 @@ typedef struct {
     char message[256]; /* why, in the PostgreSQL message style */
 } intake_refusal_t;
 
-/* Fills `why` and returns -1, so a validator can `return intake_refuse(...)`. */
+/* Fills `why` and returns -1, so a validator can `return intake_refuse(...)`.
+ * Field and message are made UTF-8 (hl_utf8_repair): they may quote what the
+ * client sent, or cut it at a byte count. */
 int intake_refuse(intake_refusal_t *why, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

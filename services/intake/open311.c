@@ -85,7 +85,7 @@ static void s_error(hl_http_req_t *req, s_fmt_t fmt, int status, const char *fmt
     if (status == 503)
         hl_http_add_header(req, "Retry-After", "1");
     s_reply(req, fmt, status, "errors",
-            json_pack("[{s:i, s:s}]", "code", status, "description", msg));
+            json_pack("[{s:i, s:o}]", "code", status, "description", hl_json_text(msg)));
 }
 
 /* Applies the rate limit (and the key, when given); replies and returns

@@ -80,6 +80,22 @@ static void test_form_refusals(void **state)
     intake_form_close(&f);
 }
 
+/* The reason quotes the body's bytes; it becomes the Open311 error's
+ * description (JSON or XML), so it must be UTF-8 whatever they were.
+ * Found by fuzz_open311_form. */
+static void test_form_refusal_is_text(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"\xe5\x9c=%zz", "\xff=1&\xff=2", "a=%C0%AF"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        intake_form_t f;
+        char err[160] = "";
+        assert_int_equal(intake_form_parse(bad[i], strlen(bad[i]), 64, &f, err, sizeof err), -1);
+        assert_true(hl_utf8_len(err) > 0);
+        intake_form_close(&f);
+    }
+}
+
 /* The form of the last s_check and the buffers its appeal points into. */
 static intake_form_t s_form;
 static char s_body[1024], s_name[64];
@@ -123,6 +139,16 @@ static void test_post_check(void **state)
     assert_int_equal(
         s_check("jurisdiction_id=elsewhere&service_code=parking", false, &a, &extra, &why), -1);
     assert_int_equal(why.status, 404);
+
+    /* "a" and 21 characters of 3 bytes: "%.60s" in the refusal cuts the
+     * 20th in two; the refusal is text all the same. */
+    char form[256] = "a";
+    for (int i = 0; i < 21; i++)
+        strcat(form, "%E4%BF%A1");
+    strcat(form, "=1");
+    assert_int_equal(s_check(form, false, &a, &extra, &why), -1);
+    assert_non_null(strstr(why.message, "unknown field"));
+    assert_true(hl_utf8_len(why.message) > 0);
     intake_form_close(&s_form);
 }
 
@@ -263,12 +289,19 @@ static void test_real_digits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_form_basic),    cmocka_unit_test(test_form_utf8_and_empty),
-        cmocka_unit_test(test_form_refusals), cmocka_unit_test(test_form_field_cap),
-        cmocka_unit_test(test_post_check),    cmocka_unit_test(test_form_binary_length),
-        cmocka_unit_test(test_xml_escape),    cmocka_unit_test(test_xml_document),
-        cmocka_unit_test(test_numbers),       cmocka_unit_test(test_text_ok),
-        cmocka_unit_test(test_status),        cmocka_unit_test(test_real_digits),
+        cmocka_unit_test(test_form_basic),
+        cmocka_unit_test(test_form_utf8_and_empty),
+        cmocka_unit_test(test_form_refusals),
+        cmocka_unit_test(test_form_field_cap),
+        cmocka_unit_test(test_post_check),
+        cmocka_unit_test(test_form_refusal_is_text),
+        cmocka_unit_test(test_form_binary_length),
+        cmocka_unit_test(test_xml_escape),
+        cmocka_unit_test(test_xml_document),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_text_ok),
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_real_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
