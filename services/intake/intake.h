@@ -235,7 +235,7 @@ void intake_records_close(intake_records_t *r);
 
 /* batch.c: POST /v1/appeals/batch. */
 void intake_batch_post(hl_http_req_t *req, void *arg);
-#define INTAKE_BATCH_KEY_MAX 256 /* a line's idempotency key, with its NUL */
+#define INTAKE_BATCH_KEY_MAX (200 * 4 + 1) /* a key: 200 characters (the column's limit), NUL */
 /* One record of a batch, as POST /v1/appeals/batch takes it: checks it
  * into `a` (strings into rec->obj, written_at into `written_at`), writes
  * the fingerprint of its bytes into `hash` and its idempotency key (its

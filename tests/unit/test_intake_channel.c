@@ -330,6 +330,38 @@ static void test_refusals_are_text(void **state)
     assert_true(hl_utf8_len(why.message) > 0);
 }
 
+/* A line's own idempotency key may be 200 characters: kept whole, not cut
+ * at 255 bytes, where two long keys that differ only at the end became one
+ * (and the second line was refused as a reuse) or a character was cut in
+ * two (and the insert refused the key). */
+static void test_batch_line_key(void **state)
+{
+    (void)state;
+    char key[200 * 3 + 1] = "";
+    for (int i = 0; i < 200; i++)
+        strcat(key, "信");
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\","
+             "\"idempotency_key\":\"%s\"}\n"
+             "{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"y\"}\n",
+             key);
+    intake_records_t r;
+    intake_refusal_t why;
+    assert_int_equal(intake_ndjson_parse(body, strlen(body), 10, &r, &why), 0);
+    assert_int_equal(r.n, 2);
+    intake_appeal_t a;
+    char w[40], hash[17], line_key[INTAKE_BATCH_KEY_MAX];
+    assert_int_equal(intake_batch_line(&r.v[0], NOW_US, "b1", &a, w, hash, line_key), 0);
+    assert_string_equal(line_key, key);
+    assert_int_equal(intake_batch_line(&r.v[1], NOW_US, "b1", &a, w, hash, line_key), 0);
+    assert_string_equal(line_key, "b1:2");
+    assert_int_equal(intake_batch_line(&r.v[1], NOW_US, NULL, &a, w, hash, line_key), 0);
+    assert_int_equal(strncmp(line_key, "line:", 5), 0);
+    assert_int_equal(strlen(line_key), 5 + 16);
+    intake_records_close(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_ndjson),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_refusals_are_text),
+        cmocka_unit_test(test_batch_line_key),
     };
     return cmocka_run_group_tests_name("intake channel details and batch records", tests, NULL,
                                        NULL);
