@@ -27,7 +27,7 @@ endif
 
 BIN := $(BUILD)/bin
 .DEFAULT_GOAL := all
-.PHONY: all run stop test asan valgrind format bench clean deps compose-test
+.PHONY: all run stop test asan valgrind format bench clean deps compose-test fuzz fuzz-build
 
 # Fragments append to these.
 BINARIES :=
@@ -49,6 +49,7 @@ include proto/module.mk
 include common/module.mk
 include $(sort $(wildcard services/*/module.mk))
 include tests/module.mk
+include tests/fuzz/module.mk
 
 all: $(BINARIES) $(TEST_BINARIES)
 
@@ -89,6 +90,19 @@ asan: deps
 	$(Q)BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh
 
+# libFuzzer harnesses (tests/fuzz/), built by clang with ASan and UBSan in
+# build-fuzz; `make fuzz` runs each for HL_FUZZ_SECONDS (60), two at a time.
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 SAN="$(FUZZ_SAN)" \
+	    fuzz-binaries
+
+fuzz:
+	$(Q)scripts/deps.sh --fuzz
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)BUILD=build-fuzz tests/fuzz/run.sh $${HL_FUZZ_SECONDS:-60}
+
 # Unit tests under valgrind memcheck (the daemons run under it in the
 # integration test when HL_VALGRIND=1).
 valgrind: deps
@@ -104,6 +118,6 @@ format:
 	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')
 
 clean:
-	$(Q)rm -rf $(BUILD) build-asan build-valgrind
+	$(Q)rm -rf $(BUILD) build-asan build-valgrind build-fuzz
 
 -include $(ALL_OBJS:.o=.d)

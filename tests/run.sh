@@ -2,10 +2,13 @@
 # tests/run.sh: run every test binary in $BUILD/tests against a throwaway
 # PostgreSQL, and end with one line a CI can read: "N passed, N failed".
 #
-# Unit tests first (fast), then the integration suites. Each binary's own
-# cmocka summary is kept in $BUILD/test-logs/<name>.log; failures print it.
+# Unit tests first (fast), then the integration suites, then, when clang
+# is there, the libFuzzer harnesses of tests/fuzz/ for HL_FUZZ_SECONDS (30)
+# each, two at a time, one test apiece. Each binary's own cmocka summary is
+# kept in $BUILD/test-logs/<name>.log; failures print it.
 # HL_VALGRIND=1 runs unit tests under valgrind memcheck (and the cluster's
-# daemons, in the integration tests that support it).
+# daemons, in the integration tests that support it). HL_FUZZ_SECONDS=0
+# skips fuzzing.
 set -u
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,6 +78,25 @@ done
 # (skips itself without root or iproute2).
 if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
     run_one tests/netns.sh integration
+fi
+
+# The harnesses are built by clang in their own tree (build-fuzz), whatever
+# $BUILD is; a failed build counts as one failed test.
+fuzz_secs=${HL_FUZZ_SECONDS:-30}
+if [ "$fuzz_secs" != 0 ] && command -v clang >/dev/null 2>&1; then
+    echo "fuzz tests (${fuzz_secs}s each, two at a time):"
+    if make --no-print-directory -j2 fuzz-build >"$logs/fuzz-build.log" 2>&1; then
+        BUILD=build-fuzz tests/fuzz/run.sh "$fuzz_secs" "$logs/fuzz-counts"
+        read -r p f <"$logs/fuzz-counts"
+        passed=$((passed + p))
+        failed=$((failed + f))
+        [ "$f" -ne 0 ] && failed_names="$failed_names fuzz"
+    else
+        printf '  FAIL %-28s (log %s)\n' "fuzz build" "$logs/fuzz-build.log"
+        tail -n 30 "$logs/fuzz-build.log" | sed 's/^/       | /'
+        failed=$((failed + 1))
+        failed_names="$failed_names fuzz-build"
+    fi
 fi
 [ -n "$failed_names" ] && echo "failed:$failed_names (logs in $logs)"
 echo "$passed passed, $failed failed"
