@@ -7,8 +7,8 @@
 # each, two at a time, one test apiece. Each binary's own cmocka summary is
 # kept in $BUILD/test-logs/<name>.log; failures print it.
 # HL_VALGRIND=1 runs unit tests under valgrind memcheck (and the cluster's
-# daemons, in the integration tests that support it). HL_FUZZ_SECONDS=0
-# skips fuzzing.
+# daemons, in the integration tests that support it). HL_TESTS=unit runs
+# the unit tests alone (make asan-unit); HL_FUZZ_SECONDS=0 skips fuzzing.
 set -u
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,20 +69,23 @@ for t in "$BUILD"/tests/test_*; do
     case "$(basename "$t")" in test_int_*) continue ;; esac
     run_one "$t" unit
 done
-echo "integration tests:"
-for t in "$BUILD"/tests/test_int_*; do
-    [ -x "$t" ] || continue
-    run_one "$t" integration
-done
-# Three hosts in network namespaces, CURVE on, one cut off for a while
-# (skips itself without root or iproute2).
-if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
-    run_one tests/netns.sh integration
+if [ "${HL_TESTS:-all}" != unit ]; then
+    echo "integration tests:"
+    for t in "$BUILD"/tests/test_int_*; do
+        [ -x "$t" ] || continue
+        run_one "$t" integration
+    done
+    # Three hosts in network namespaces, CURVE on, one cut off for a while
+    # (skips itself without root or iproute2).
+    if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
+        run_one tests/netns.sh integration
+    fi
 fi
 
 # The harnesses are built by clang in their own tree (build-fuzz), whatever
 # $BUILD is; a failed build counts as one failed test.
 fuzz_secs=${HL_FUZZ_SECONDS:-30}
+[ "${HL_TESTS:-all}" = unit ] && fuzz_secs=0
 if [ "$fuzz_secs" != 0 ] && command -v clang >/dev/null 2>&1; then
     echo "fuzz tests (${fuzz_secs}s each, two at a time):"
     if make --no-print-directory -j2 fuzz-build >"$logs/fuzz-build.log" 2>&1; then
