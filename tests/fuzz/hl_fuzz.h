@@ -3,7 +3,8 @@
  * Each harness tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput
  * and calls the project's own parsing and checking code (libhl and the
  * services' objects, linked as the daemons link them), never a copy of it.
- * tests/fuzz/run.sh runs them; README.md "Fuzzing" lists them. */
+ * tests/fuzz/run.sh runs them; README.md ("Fuzzing, sanitizers and CI")
+ * lists them. */
 #ifndef HL_FUZZ_H
 #define HL_FUZZ_H
 
