@@ -27,7 +27,8 @@ endif
 
 BIN := $(BUILD)/bin
 .DEFAULT_GOAL := all
-.PHONY: all run stop test soak asan valgrind format bench clean deps compose-test docs
+.PHONY: all run stop test soak asan asan-unit valgrind format format-check bench clean deps \
+        compose-test fuzz fuzz-build docs
 
 # Fragments append to these.
 BINARIES :=
@@ -49,6 +50,7 @@ include proto/module.mk
 include common/module.mk
 include $(sort $(wildcard services/*/module.mk))
 include tests/module.mk
+include tests/fuzz/module.mk
 
 all: $(BINARIES) $(TEST_BINARIES)
 
@@ -96,6 +98,27 @@ asan: deps
 	$(Q)BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh
 
+# Only the unit tests under ASan + UBSan (what .ci/run takes of `make asan`).
+asan-unit: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    unit-tests
+	$(Q)BUILD=build-asan HL_TESTS=unit ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh
+
+# libFuzzer harnesses (tests/fuzz/), built by clang with ASan and UBSan in
+# build-fuzz; `make fuzz` runs each for HL_FUZZ_SECONDS (60), two at a time.
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 SAN="$(FUZZ_SAN)" \
+	    fuzz-binaries
+
+fuzz:
+	$(Q)scripts/deps.sh --fuzz
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)BUILD=build-fuzz tests/fuzz/run.sh $${HL_FUZZ_SECONDS:-60}
+
 # Unit tests under valgrind memcheck (the daemons run under it in the
 # integration test when HL_VALGRIND=1).
 valgrind: deps
@@ -117,7 +140,11 @@ compose-test:
 format:
 	$(Q)clang-format -i $(shell git ls-files '*.c' '*.h')
 
+# Fails naming every tracked .c/.h that `make format` would change.
+format-check:
+	$(Q)clang-format --dry-run --Werror $(shell git ls-files '*.c' '*.h')
+
 clean:
-	$(Q)rm -rf $(BUILD) build-asan build-valgrind
+	$(Q)rm -rf $(BUILD) build-asan build-valgrind build-fuzz
 
 -include $(ALL_OBJS:.o=.d)

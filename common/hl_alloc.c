@@ -1,5 +1,6 @@
 /* hl_alloc: the one place that decides what out-of-memory means. */
 #include "hl_alloc.h"
+#include "hl_text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,10 +115,20 @@ void hl_buf_json_escape(hl_buf_t *b, const char *s)
             hl_buf_append(b, "\\t", 2);
             break;
         default:
-            if (*p < 0x20)
+            if (*p < 0x20) {
                 hl_buf_printf(b, "\\u%04x", *p);
-            else
+            } else if (*p < 0x80) {
                 hl_buf_append(b, p, 1);
+            } else {
+                unsigned cp;
+                int n = hl_utf8_next(p, &cp);
+                if (n == 0) {
+                    hl_buf_append(b, "\\ufffd", 6);
+                } else {
+                    hl_buf_append(b, p, (size_t)n);
+                    p += n - 1;
+                }
+            }
         }
     }
 }

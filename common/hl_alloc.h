@@ -23,7 +23,9 @@ typedef struct {
 
 void hl_buf_append(hl_buf_t *b, const void *data, size_t len);
 void hl_buf_printf(hl_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends `s` as a JSON string body (without the quotes), escaping as needed. */
+/* Appends `s` as a JSON string body (without the quotes), escaping as needed;
+ * a byte that does not start a valid UTF-8 sequence becomes U+FFFD, so a
+ * log line quoting a client's bytes is still JSON. */
 void hl_buf_json_escape(hl_buf_t *b, const char *s);
 void hl_buf_reset(hl_buf_t *b);
 void hl_buf_close(hl_buf_t *b);

@@ -5,6 +5,7 @@
 #include "hl_err.h"
 #include "hl_log.h"
 #include "hl_metrics.h"
+#include "hl_text.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -197,10 +198,19 @@ void hl_http_reply_error(hl_http_req_t *req, int status, const char *field, cons
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *err = json_pack("{s:i, s:s}", "status", status, "message", msg);
+    json_t *err = json_pack("{s:i, s:o}", "status", status, "message", hl_json_text(msg));
     if (field)
-        json_object_set_new(err, "field", json_string(field));
+        json_object_set_new(err, "field", hl_json_text(field));
     hl_http_reply_json(req, status, json_pack("{s:o}", "error", err));
+}
+
+json_t *hl_json_text(const char *s)
+{
+    char *text = hl_strdup(s);
+    hl_utf8_repair(text);
+    json_t *j = json_string(text);
+    free(text);
+    return j;
 }
 
 json_t *hl_http_json_body(hl_http_req_t *req)
@@ -211,20 +221,31 @@ json_t *hl_http_json_body(hl_http_req_t *req)
                             ct);
         return NULL;
     }
-    if (req->body.len == 0) {
-        hl_http_reply_error(req, 400, NULL, "request body is empty");
+    char err[256];
+    json_t *j = hl_http_json_parse(req->body.data, req->body.len, err, sizeof err);
+    if (!j)
+        hl_http_reply_error(req, 400, NULL, "%s", err);
+    return j;
+}
+
+json_t *hl_http_json_parse(const char *data, size_t len, char *err, size_t errlen)
+{
+    if (len == 0) {
+        snprintf(err, errlen, "request body is empty");
         return NULL;
     }
     json_error_t jerr;
-    json_t *j = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j) {
-        hl_http_reply_error(req, 400, NULL, "malformed JSON at line %d column %d: %s", jerr.line,
-                            jerr.column, jerr.text);
+        /* jansson quotes the bytes it stumbled on, whatever they are. */
+        snprintf(err, errlen, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        hl_utf8_repair(err);
         return NULL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        hl_http_reply_error(req, 400, NULL, "request body must be a JSON object");
+        snprintf(err, errlen, "request body must be a JSON object");
         return NULL;
     }
     return j;

@@ -66,9 +66,17 @@ const char *hl_http_header(const hl_http_req_t *req, const char *name);
 const char *hl_http_body(const hl_http_req_t *req, size_t *len);
 /* The client's address as text (for logs and rate limits). */
 const char *hl_http_peer(const hl_http_req_t *req);
+/* A JSON string of `s` with every byte that is not UTF-8 made '?'
+ * (hl_utf8_repair): for messages that quote what a client sent, which
+ * json_string and json_pack would refuse, and the reply lose its body. */
+json_t *hl_json_text(const char *s);
 /* Parses the body as a JSON object. On failure replies 400/415 itself and
  * returns NULL. The caller owns the result. */
 json_t *hl_http_json_body(hl_http_req_t *req);
+/* The parse of hl_http_json_body: `len` bytes of `data` as a JSON object
+ * (duplicate keys refused). Returns it (the caller owns it), or NULL with
+ * the 400 reply's message in `err`. Pure. */
+json_t *hl_http_json_parse(const char *data, size_t len, char *err, size_t errlen);
 
 /* Replies; each steals `body`. Safe from a handler or, after suspend, from
  * any loop callback. Exactly one reply per request. A 503 gets

@@ -6,6 +6,7 @@
 #include "hl_err.h"
 #include "hl_log.h"
 #include "hl_metrics.h"
+#include "hl_text.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -422,11 +423,16 @@ void hl_inmsg_reject(hl_inmsg_t **mp, const char *reason)
     *mp = NULL;
     hl_pipeline_t *p = m->pipeline;
     hl_metric_add(p->metrics[m->stage].dead, 1);
+    /* The reason may quote the message (its type, a field cut at a byte
+     * count): last_error is text, which PostgreSQL takes only as UTF-8. */
+    char *text = hl_strdup(reason);
+    hl_utf8_repair(text);
     hl_error("message", m->env->id, "refused %s message on stage \"%s\": %s: dead-lettered",
-             m->env->type ? m->env->type : "untyped", s_stage_names[m->stage], reason);
+             m->env->type ? m->env->type : "untyped", s_stage_names[m->stage], text);
     hl_dbu_destroy(&m->unit);
     hl_dbu_t *u = hl_dbu_new(p->db, s_dead_done, m);
-    HL_DBU(u, s_sql_dead, NULL, NULL, m->env->id, reason);
+    HL_DBU(u, s_sql_dead, NULL, NULL, m->env->id, text);
+    free(text);
     hl_dbu_submit(&u);
 }
 
@@ -513,6 +519,15 @@ static void s_dead_raw(hl_pipeline_t *p, hl_stage_t stage, const void *data, siz
     hl_dbu_submit(&u);
 }
 
+const char *hl_envelope_check(const Hl__Envelope *env)
+{
+    if (!env)
+        return "not a protobuf envelope";
+    if (!env->id || !hl_uuid_valid(env->id) || !env->type || !env->has_payload)
+        return "envelope lacks a valid id, type or payload";
+    return NULL;
+}
+
 static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
 {
     s_consumer_t *c = arg;
@@ -525,13 +540,11 @@ static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
         return;
     }
     Hl__Envelope *env = hl__envelope__unpack(NULL, len, data);
-    if (!env) {
-        s_dead_raw(p, c->stage, data, len, "not a protobuf envelope");
-        return;
-    }
-    if (!env->id || !hl_uuid_valid(env->id) || !env->type || !env->has_payload) {
-        s_dead_raw(p, c->stage, data, len, "envelope lacks a valid id, type or payload");
-        hl__envelope__free_unpacked(env, NULL);
+    const char *why = hl_envelope_check(env);
+    if (why) {
+        s_dead_raw(p, c->stage, data, len, why);
+        if (env)
+            hl__envelope__free_unpacked(env, NULL);
         return;
     }
     hl_inmsg_t *m = hl_calloc(1, sizeof *m);

@@ -123,6 +123,11 @@ uint8_t *hl_envelope_pack(hl_stage_t stage, const char *type, const char *trace_
                           const char *producer, const ProtobufCMessage *payload,
                           char id_out[HL_UUID_LEN + 1], size_t *len);
 
+/* Why a received envelope cannot be dispatched (NULL: it did not unpack;
+ * no valid id, type or payload), or NULL when it can. The reason is static
+ * text. Pure: the fuzz harness calls it on arbitrary bytes. */
+const char *hl_envelope_check(const Hl__Envelope *env);
+
 /* The SQL that writes a pending row: $1 id, $2 stage, $3 type, $4 trace id,
  * $5 producer, $6 envelope (binary), $7 first re-send delay in ms. */
 extern const char hl_sql_insert_message[];

@@ -47,6 +47,19 @@ long hl_utf8_len(const char *s)
     return n;
 }
 
+void hl_utf8_repair(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        unsigned cp;
+        int n = hl_utf8_next(p, &cp);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+}
+
 const char *hl_text_problem(const char *s, size_t max, bool required, bool multiline)
 {
     if (!s)

@@ -15,6 +15,13 @@
 int hl_utf8_next(const unsigned char *p, unsigned *cp);
 /* Number of code points in `s`, or -1 when it is not valid UTF-8. */
 long hl_utf8_len(const char *s);
+/* Replaces, in place, every byte of `s` that does not start a valid UTF-8
+ * sequence with '?'. For messages that quote what a client sent: raw bytes,
+ * or text cut at a byte count ("%.40s" may cut a character in two), must be
+ * made text before they go where nothing else is taken (JSON, XML,
+ * PostgreSQL text columns): jansson refuses to pack them, and an error
+ * reply would lose its body. */
+void hl_utf8_repair(char *s);
 /* Why `s` is not acceptable as a text field, or NULL when it is: "is missing"
  * and "is empty" (only when `required`), "is not valid UTF-8", "contains
  * control characters" (tab and newlines allowed when `multiline`), "is

@@ -25,6 +25,11 @@ $(foreach t,$(basename $(notdir $(wildcard tests/unit/test_*.c))),$(eval $(call 
 $(foreach t,$(basename $(notdir $(wildcard tests/integration/test_*.c))),$(eval $(call hl_test,$(t),tests/integration)))
 $(foreach t,$(basename $(notdir $(wildcard tests/soak/test_*.c))),$(eval $(call hl_test,$(t),tests/soak)))
 
+# The unit tests alone (make asan-unit).
+UNIT_TEST_BINARIES := $(patsubst %,$(BUILD)/tests/%,$(basename $(notdir $(wildcard tests/unit/test_*.c))))
+.PHONY: unit-tests
+unit-tests: $(UNIT_TEST_BINARIES)
+
 # make bench's load generator.
 $(eval $(call hl_program,hl-bench,tests/bench,-lcurl))
 

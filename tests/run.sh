@@ -2,11 +2,15 @@
 # tests/run.sh: run every test binary in $BUILD/tests against a throwaway
 # PostgreSQL, and end with one line a CI can read: "N passed, N failed".
 #
-# Unit tests first (fast), then the integration suites. Each binary's own
-# cmocka summary is kept in $BUILD/test-logs/<name>.log; failures print it.
+# Unit tests first (fast), then the integration suites, then, when clang
+# is there, the libFuzzer harnesses of tests/fuzz/ for HL_FUZZ_SECONDS (30)
+# each, two at a time, one test apiece. Each binary's own cmocka summary is
+# kept in $BUILD/test-logs/<name>.log; failures print it.
 # HL_VALGRIND=1 runs unit tests under valgrind memcheck (and the cluster's
 # daemons, in the integration tests that support it). With --soak it runs
 # the soak tests (tests/soak, `make soak`) instead, and only them.
+# HL_TESTS=unit runs the unit tests alone (make asan-unit);
+# HL_FUZZ_SECONDS=0 skips fuzzing.
 set -u
 soak=0
 [ "${1:-}" = --soak ] && soak=1
@@ -86,23 +90,45 @@ for t in "$BUILD"/tests/test_*; do
     case "$(basename "$t")" in test_int_* | test_soak_*) continue ;; esac
     run_one "$t" unit
 done
-# The database's grants and reporting views (pgTAP), and the data
-# dictionary generated from them.
-echo "database tests:"
-run_one tests/pgtap.sh database
-run_one tests/docs.sh database
-echo "integration tests:"
-for t in "$BUILD"/tests/test_int_*; do
-    [ -x "$t" ] || continue
-    run_one "$t" integration
-done
-# Three hosts in network namespaces, CURVE on, one cut off for a while
-# (skips itself without root or iproute2).
-if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
-    run_one tests/netns.sh integration
+if [ "${HL_TESTS:-all}" != unit ]; then
+    # The database's grants and reporting views (pgTAP), and the data
+    # dictionary generated from them.
+    echo "database tests:"
+    run_one tests/pgtap.sh database
+    run_one tests/docs.sh database
+    echo "integration tests:"
+    for t in "$BUILD"/tests/test_int_*; do
+        [ -x "$t" ] || continue
+        run_one "$t" integration
+    done
+    # Three hosts in network namespaces, CURVE on, one cut off for a while
+    # (skips itself without root or iproute2).
+    if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
+        run_one tests/netns.sh integration
+    fi
+    # make run's PostgreSQL from a clone in a 0700 directory (skips without
+    # root), and make run with a daemon's port taken.
+    run_one tests/pg-clone.sh integration
+    run_one tests/run-port.sh integration
 fi
-# make run's PostgreSQL from a clone in a 0700 directory (skips without root),
-# and make run with a daemon's port taken.
-run_one tests/pg-clone.sh integration
-run_one tests/run-port.sh integration
+
+# The harnesses are built by clang in their own tree (build-fuzz), whatever
+# $BUILD is; a failed build counts as one failed test.
+fuzz_secs=${HL_FUZZ_SECONDS:-30}
+[ "${HL_TESTS:-all}" = unit ] && fuzz_secs=0
+if [ "$fuzz_secs" != 0 ] && command -v clang >/dev/null 2>&1; then
+    echo "fuzz tests (${fuzz_secs}s each, two at a time):"
+    if make --no-print-directory -j2 fuzz-build >"$logs/fuzz-build.log" 2>&1; then
+        BUILD=build-fuzz tests/fuzz/run.sh "$fuzz_secs" "$logs/fuzz-counts"
+        read -r p f <"$logs/fuzz-counts"
+        passed=$((passed + p))
+        failed=$((failed + f))
+        [ "$f" -ne 0 ] && failed_names="$failed_names fuzz"
+    else
+        printf '  FAIL %-28s (log %s)\n' "fuzz build" "$logs/fuzz-build.log"
+        tail -n 30 "$logs/fuzz-build.log" | sed 's/^/       | /'
+        failed=$((failed + 1))
+        failed_names="$failed_names fuzz-build"
+    fi
+fi
 summary

@@ -264,10 +264,15 @@ static void s_anchored(void *arg, const char *compound, const intake_refusal_t *
     s_submit(p);
 }
 
+bool intake_appeal_complete(const intake_appeal_t *a)
+{
+    return a->channel && (a->org_unit || a->mailbox || a->qr) && a->body;
+}
+
 void intake_appeal_store(intake_t *in, const intake_appeal_t *a, intake_appeal_done_fn *done,
                          void *arg)
 {
-    assert(in && a && a->channel && (a->org_unit || a->mailbox || a->qr) && a->body && done);
+    assert(in && a && intake_appeal_complete(a) && done);
     s_store_t *p = hl_calloc(1, sizeof *p);
     p->in = in;
     p->done = done;

@@ -71,9 +71,10 @@ static void s_fail(s_line_t *l, int status, const char *field, const char *messa
 {
     l->status = status;
     l->to_store = false;
-    l->error = json_pack("{s:s}", "message", message);
+    /* The message may quote what the line held, cut at a byte count. */
+    l->error = json_pack("{s:o}", "message", hl_json_text(message));
     if (field && *field)
-        json_object_set_new(l->error, "field", json_string(field));
+        json_object_set_new(l->error, "field", hl_json_text(field));
 }
 
 static void s_reply(s_batch_t *b)
@@ -191,6 +192,24 @@ static bool s_printable_ascii(const char *s)
     return true;
 }
 
+int intake_batch_line(intake_record_t *rec, int64_t now_us, const char *batch_key,
+                      intake_appeal_t *a, char written_at[40], char hash[17],
+                      char key[INTAKE_BATCH_KEY_MAX])
+{
+    const char *line_key = NULL;
+    if (rec->refusal.status ||
+        intake_appeal_from_json(rec->obj, now_us, a, written_at, &line_key, &rec->refusal) != 0)
+        return -1;
+    intake_fingerprint(rec->start, rec->len, hash);
+    if (line_key)
+        snprintf(key, INTAKE_BATCH_KEY_MAX, "%s", line_key);
+    else if (batch_key)
+        snprintf(key, INTAKE_BATCH_KEY_MAX, "%s:%d", batch_key, rec->line);
+    else
+        snprintf(key, INTAKE_BATCH_KEY_MAX, "line:%s", hash);
+    return 0;
+}
+
 /* The rest of POST /v1/appeals/batch, once the batch is admitted: checks
  * each line, then looks up which line keys were stored before. */
 static void s_batch_admitted(void *arg, bool admitted)
@@ -211,21 +230,12 @@ static void s_batch_admitted(void *arg, bool admitted)
         intake_record_t *rec = &b->recs.v[i];
         l->b = b;
         l->rec = rec;
-        const char *line_key = NULL;
-        if (rec->refusal.status || intake_appeal_from_json(rec->obj, now, &l->a, l->written_at,
-                                                           &line_key, &rec->refusal) != 0) {
+        char key[INTAKE_BATCH_KEY_MAX];
+        if (intake_batch_line(rec, now, batch_key, &l->a, l->written_at, l->hash, key) != 0) {
             hl_metric_add(in->refused, 1);
             s_fail(l, rec->refusal.status, rec->refusal.field, rec->refusal.message);
             continue;
         }
-        intake_fingerprint(rec->start, rec->len, l->hash);
-        char key[256];
-        if (line_key)
-            snprintf(key, sizeof key, "%s", line_key);
-        else if (batch_key)
-            snprintf(key, sizeof key, "%s:%d", batch_key, rec->line);
-        else
-            snprintf(key, sizeof key, "line:%s", l->hash);
         l->key = hl_strdup(key);
         l->to_store = true;
         json_array_append_new(keys, json_string(key));

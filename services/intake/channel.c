@@ -31,6 +31,8 @@ int intake_refuse(intake_refusal_t *why, int status, const char *field, const ch
     va_start(ap, fmt);
     vsnprintf(why->message, sizeof why->message, fmt, ap);
     va_end(ap);
+    hl_utf8_repair(why->field);
+    hl_utf8_repair(why->message);
     return -1;
 }
 int intake_text_field(json_t *v, const char *field, size_t max, bool multiline, const char **out,

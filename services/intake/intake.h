@@ -3,6 +3,7 @@
 #define INTAKE_H
 
 #include "hl.h"
+#include "open311_fmt.h"
 
 typedef struct {
     hl_svc_cfg_t svc;                /* the settings every daemon takes */
@@ -75,9 +76,12 @@ typedef struct {
 
 typedef void(intake_appeal_done_fn)(void *arg, const intake_appeal_result_t *result);
 
-/* Stores `a` (contact row, appeal, first history step, AppealReceived) in
- * one unit and calls `done` after the commit or the final failure. Counts
- * accepted/replayed/refused. */
+/* True when `a` has what intake_appeal_store requires: a channel, a body,
+ * and an org unit or else a mailbox or QR code that fixes one. */
+bool intake_appeal_complete(const intake_appeal_t *a);
+/* Stores `a`, which must be complete, (contact row, appeal, first history
+ * step, AppealReceived) in one unit and calls `done` after the commit or
+ * the final failure. Counts accepted/replayed/refused. */
 void intake_appeal_store(intake_t *in, const intake_appeal_t *a, intake_appeal_done_fn *done,
                          void *arg);
 /* Checks a contact phone number; returns NULL or why it is refused. */
@@ -96,6 +100,12 @@ void intake_feedback_confirm(hl_http_req_t *req, void *arg);
 void intake_feedback_reopen(hl_http_req_t *req, void *arg);
 /* status.c: the "status" stage consumer, which keeps residents' status. */
 int intake_status_consume(intake_t *in);
+/* Why a TriageDecision (NULL: it did not unpack) cannot be applied, or
+ * NULL when it can. Static text. Pure. */
+const char *intake_decision_check(const Hl__TriageDecision *d);
+/* The same for an ItemResolved on the status stage: it must list appeal
+ * ids, every one a UUID. */
+const char *intake_resolved_check(const Hl__ItemResolved *r);
 
 /* ---- apikey.c: API keys for machine clients ------------------------------ */
 /* Starts the key table and its reload every 2 s. */
@@ -171,7 +181,9 @@ typedef struct {
     char message[256]; /* why, in the PostgreSQL message style */
 } intake_refusal_t;
 
-/* Fills `why` and returns -1, so a validator can `return intake_refuse(...)`. */
+/* Fills `why` and returns -1, so a validator can `return intake_refuse(...)`.
+ * Field and message are made UTF-8 (hl_utf8_repair): they may quote what the
+ * client sent, or cut it at a byte count. */
 int intake_refuse(intake_refusal_t *why, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -209,6 +221,22 @@ int intake_appeal_from_json(json_t *obj, int64_t now_us, intake_appeal_t *a, cha
 int intake_location_set(intake_appeal_t *a, double lat, double lon, const char *lat_field,
                         const char *lon_field, intake_refusal_t *why);
 
+/* open311.c: what an Open311 POST requests form carries besides the appeal; strings
+ * point into the form. */
+typedef struct {
+    const char *address;    /* address_string, or NULL */
+    const char *address_id; /* address_id, or NULL */
+    const char *media_url;  /* media_url, or NULL */
+} intake_open311_extra_t;
+/* Checks the decoded form of POST requests.{fmt} (`xml`: fmt is xml) into
+ * `a`, channel "platform" (strings into `f`, `body_buf` for the description
+ * with the address, `name_buf` for first and last name), and `extra`.
+ * Returns 0, or -1 with `why` (400, or 404 for a jurisdiction not served)
+ * whose message the Open311 error carries. Pure. */
+int intake_open311_check(const intake_form_t *f, bool xml, intake_appeal_t *a,
+                         intake_open311_extra_t *extra, char *body_buf, size_t body_len,
+                         char *name_buf, size_t name_len, intake_refusal_t *why);
+
 /* lines.c: splitting a batch body into records. Pure: no I/O. */
 typedef struct {
     int line;                 /* line of the body where the record starts, from 1 */
@@ -236,6 +264,15 @@ void intake_records_close(intake_records_t *r);
 
 /* batch.c: POST /v1/appeals/batch. */
 void intake_batch_post(hl_http_req_t *req, void *arg);
+#define INTAKE_BATCH_KEY_MAX (200 * 4 + 1) /* a key: 200 characters (the column's limit), NUL */
+/* One record of a batch, as POST /v1/appeals/batch takes it: checks it
+ * into `a` (strings into rec->obj, written_at into `written_at`), writes
+ * the fingerprint of its bytes into `hash` and its idempotency key (its
+ * own, else `batch_key` (may be NULL) ":" its line, else "line:" and the
+ * fingerprint) into `key`. Returns 0, or -1 with rec->refusal set. Pure. */
+int intake_batch_line(intake_record_t *rec, int64_t now_us, const char *batch_key,
+                      intake_appeal_t *a, char written_at[40], char hash[17],
+                      char key[INTAKE_BATCH_KEY_MAX]);
 /* form.c: the resident's pages for the QR channel and their assets. */
 void intake_page_form_get(hl_http_req_t *req, void *arg);
 void intake_page_track_get(hl_http_req_t *req, void *arg);

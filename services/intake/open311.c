@@ -84,7 +84,7 @@ static void s_error(hl_http_req_t *req, s_fmt_t fmt, int status, const char *fmt
     vsnprintf(msg, sizeof msg, fmt_text, ap);
     va_end(ap);
     s_reply(req, fmt, status, "errors",
-            json_pack("[{s:i, s:s}]", "code", status, "description", msg));
+            json_pack("[{s:i, s:o}]", "code", status, "description", hl_json_text(msg)));
 }
 
 /* Replies to a request admission refused (403 bad key, 429 over the rate,
@@ -344,19 +344,20 @@ static void s_post_done(void *arg, const intake_appeal_result_t *r)
 }
 
 /* Checks optional text field `name` (at most `max` characters, hl_text's
- * rules, line breaks only in the description); replies 400 and returns
- * false when it is present and blank, too long or holds control
- * characters. An empty field counts as absent. */
-static bool s_field(hl_http_req_t *req, s_fmt_t fmt, const intake_form_t *f, const char *name,
-                    size_t max, const char **out)
+ * rules, line breaks only in the description); refuses (400) when it is
+ * present and blank, too long or holds control characters. An empty field
+ * counts as absent. */
+static bool s_field(const intake_form_t *f, const char *name, size_t max, const char **out,
+                    intake_refusal_t *why)
 {
     const char *v = intake_form_get(f, name);
     *out = NULL;
     if (!v || !*v)
         return true; /* clients send every field, empty when unused */
-    char why[256];
-    if (!hl_text_check(name, v, max, true, strcmp(name, "description") == 0, why, sizeof why)) {
-        s_error(req, fmt, 400, "%s", why);
+    char problem[sizeof why->message];
+    if (!hl_text_check(name, v, max, true, strcmp(name, "description") == 0, problem,
+                       sizeof problem)) {
+        intake_refuse(why, 400, name, "%s", problem);
         return false;
     }
     *out = v;
@@ -375,9 +376,9 @@ static bool s_code_ok(const char *s)
     return true;
 }
 
-/* Validates the form into `a` and `p`; replies 400 itself on refusal. */
-static bool s_post_validate(s_post_t *p, const intake_form_t *f, intake_appeal_t *a, char *body_buf,
-                            size_t body_len, char *name_buf, size_t name_len)
+int intake_open311_check(const intake_form_t *f, bool xml, intake_appeal_t *a,
+                         intake_open311_extra_t *extra, char *body_buf, size_t body_len,
+                         char *name_buf, size_t name_len, intake_refusal_t *why)
 {
     static const char *const known[] = {"api_key",
                                         "jurisdiction_id",
@@ -397,118 +398,87 @@ static bool s_post_validate(s_post_t *p, const intake_form_t *f, intake_appeal_t
                                         "attribute[compound]",
                                         "attribute[title]",
                                         NULL};
-    hl_http_req_t *req = p->req;
-    s_fmt_t fmt = p->fmt;
+    memset(extra, 0, sizeof *extra);
     for (size_t i = 0; i < f->n; i++) {
         bool ok = false;
         for (const char *const *k = known; *k; k++)
             ok = ok || strcmp(*k, f->fields[i].name) == 0;
         if (!ok) {
             bool attr = strncmp(f->fields[i].name, "attribute[", 10) == 0;
-            s_error(req, fmt, 400, "unknown %s \"%.60s\"%s", attr ? "attribute" : "field",
-                    f->fields[i].name,
-                    attr ? " (this service has attribute[compound] and attribute[title])" : "");
-            return false;
+            return intake_refuse(
+                why, 400, NULL, "unknown %s \"%.60s\"%s", attr ? "attribute" : "field",
+                f->fields[i].name,
+                attr ? " (this service has attribute[compound] and attribute[title])" : "");
         }
     }
     const char *jurisdiction, *service_code, *lat, *lon, *address, *address_id, *email, *device,
         *account, *first, *last, *phone, *description, *media, *compound, *title;
-    if (!s_field(req, fmt, f, "jurisdiction_id", 64, &jurisdiction) ||
-        !s_field(req, fmt, f, "service_code", 64, &service_code) ||
-        !s_field(req, fmt, f, "lat", 40, &lat) || !s_field(req, fmt, f, "long", 40, &lon) ||
-        !s_field(req, fmt, f, "address_string", 200, &address) ||
-        !s_field(req, fmt, f, "address_id", 32, &address_id) ||
-        !s_field(req, fmt, f, "email", 254, &email) ||
-        !s_field(req, fmt, f, "device_id", 100, &device) ||
-        !s_field(req, fmt, f, "account_id", 100, &account) ||
-        !s_field(req, fmt, f, "first_name", 25, &first) ||
-        !s_field(req, fmt, f, "last_name", 25, &last) ||
-        !s_field(req, fmt, f, "phone", 20, &phone) ||
-        !s_field(req, fmt, f, "description", 4000, &description) ||
-        !s_field(req, fmt, f, "media_url", 500, &media) ||
-        !s_field(req, fmt, f, "attribute[compound]", 32, &compound) ||
-        !s_field(req, fmt, f, "attribute[title]", 200, &title))
-        return false;
-    if (jurisdiction && strcmp(jurisdiction, S_JURISDICTION) != 0) {
-        s_error(req, fmt, 404, "jurisdiction_id \"%.40s\" is not served here (use \"%s\")",
-                jurisdiction, S_JURISDICTION);
-        return false;
-    }
-    if (!service_code) {
-        s_error(req, fmt, 400, "service_code is required (see services.%s)",
-                fmt == S_JSON ? "json" : "xml");
-        return false;
-    }
-    if (!s_code_ok(service_code)) {
-        s_error(req, fmt, 400, "service_code: no service has this code");
-        return false;
-    }
-    if ((lat != NULL) != (lon != NULL)) {
-        s_error(req, fmt, 400, "lat and long must be given together");
-        return false;
-    }
+    if (!s_field(f, "jurisdiction_id", 64, &jurisdiction, why) ||
+        !s_field(f, "service_code", 64, &service_code, why) || !s_field(f, "lat", 40, &lat, why) ||
+        !s_field(f, "long", 40, &lon, why) || !s_field(f, "address_string", 200, &address, why) ||
+        !s_field(f, "address_id", 32, &address_id, why) || !s_field(f, "email", 254, &email, why) ||
+        !s_field(f, "device_id", 100, &device, why) ||
+        !s_field(f, "account_id", 100, &account, why) ||
+        !s_field(f, "first_name", 25, &first, why) || !s_field(f, "last_name", 25, &last, why) ||
+        !s_field(f, "phone", 20, &phone, why) ||
+        !s_field(f, "description", 4000, &description, why) ||
+        !s_field(f, "media_url", 500, &media, why) ||
+        !s_field(f, "attribute[compound]", 32, &compound, why) ||
+        !s_field(f, "attribute[title]", 200, &title, why))
+        return -1;
+    if (jurisdiction && strcmp(jurisdiction, S_JURISDICTION) != 0)
+        return intake_refuse(why, 404, "jurisdiction_id",
+                             "jurisdiction_id \"%.40s\" is not served here (use \"%s\")",
+                             jurisdiction, S_JURISDICTION);
+    if (!service_code)
+        return intake_refuse(why, 400, "service_code", "service_code is required (see services.%s)",
+                             xml ? "xml" : "json");
+    if (!s_code_ok(service_code))
+        return intake_refuse(why, 400, "service_code", "service_code: no service has this code");
+    if ((lat != NULL) != (lon != NULL))
+        return intake_refuse(why, 400, "lat", "lat and long must be given together");
     if (lat) {
         double lat_v, lon_v;
-        intake_refusal_t bad;
-        if (!intake_parse_double(lat, &lat_v)) {
-            s_error(req, fmt, 400, "lat must be a decimal number in [-90, 90]");
-            return false;
-        }
-        if (!intake_parse_double(lon, &lon_v)) {
-            s_error(req, fmt, 400, "long must be a decimal number in [-180, 180]");
-            return false;
-        }
-        if (intake_location_set(a, lat_v, lon_v, "lat", "long", &bad) != 0) {
-            s_error(req, fmt, 400, "%s", bad.message);
-            return false;
+        if (!intake_parse_double(lat, &lat_v))
+            return intake_refuse(why, 400, "lat", "lat must be a decimal number in [-90, 90]");
+        if (!intake_parse_double(lon, &lon_v))
+            return intake_refuse(why, 400, "long", "long must be a decimal number in [-180, 180]");
+        if (intake_location_set(a, lat_v, lon_v, "lat", "long", why) != 0) {
+            why->status = 400;
+            return -1;
         }
     }
-    if (!lat && !address && !address_id) {
-        s_error(req, fmt, 400,
-                "a location is required: lat and long, address_string or "
-                "address_id");
-        return false;
-    }
-    if (address_id && !s_code_ok(address_id)) {
-        s_error(req, fmt, 400, "address_id must be an org unit code such as cp001");
-        return false;
-    }
-    if (compound && !s_code_ok(compound)) {
-        s_error(req, fmt, 400, "attribute[compound] must be a compound code such as cp001");
-        return false;
-    }
-    if (compound && address_id && strcmp(compound, address_id) != 0) {
-        s_error(req, fmt, 400, "attribute[compound] and address_id name different places");
-        return false;
-    }
-    if (!compound && !address_id) {
-        s_error(req, fmt, 400,
-                "attribute[compound] is required (or address_id with the "
-                "compound code): the city routes by compound");
-        return false;
-    }
-    if (!description) {
-        s_error(req, fmt, 400, "description is required: it is the appeal's text");
-        return false;
-    }
+    if (!lat && !address && !address_id)
+        return intake_refuse(why, 400, "lat",
+                             "a location is required: lat and long, address_string or "
+                             "address_id");
+    if (address_id && !s_code_ok(address_id))
+        return intake_refuse(why, 400, "address_id",
+                             "address_id must be an org unit code such as cp001");
+    if (compound && !s_code_ok(compound))
+        return intake_refuse(why, 400, "attribute[compound]",
+                             "attribute[compound] must be a compound code such as cp001");
+    if (compound && address_id && strcmp(compound, address_id) != 0)
+        return intake_refuse(why, 400, "attribute[compound]",
+                             "attribute[compound] and address_id name different places");
+    if (!compound && !address_id)
+        return intake_refuse(why, 400, "attribute[compound]",
+                             "attribute[compound] is required (or address_id with the "
+                             "compound code): the city routes by compound");
+    if (!description)
+        return intake_refuse(why, 400, "description",
+                             "description is required: it is the appeal's text");
     if (email && (!strchr(email, '@') || strchr(email, ' ') || email[0] == '@' ||
-                  strchr(email, '@')[1] == '\0')) {
-        s_error(req, fmt, 400, "email is not an e-mail address");
-        return false;
-    }
-    const char *why = phone ? intake_phone_invalid(phone) : NULL;
-    if (why) {
-        s_error(req, fmt, 400, "phone %s", why);
-        return false;
-    }
-    if (media && strncmp(media, "http://", 7) != 0 && strncmp(media, "https://", 8) != 0) {
-        s_error(req, fmt, 400, "media_url must be an http:// or https:// URL");
-        return false;
-    }
-    if (media && strpbrk(media, " \t\r\n<>\"")) {
-        s_error(req, fmt, 400, "media_url must not contain spaces, quotes or angle brackets");
-        return false;
-    }
+                  strchr(email, '@')[1] == '\0'))
+        return intake_refuse(why, 400, "email", "email is not an e-mail address");
+    const char *bad = phone ? intake_phone_invalid(phone) : NULL;
+    if (bad)
+        return intake_refuse(why, 400, "phone", "phone %s", bad);
+    if (media && strncmp(media, "http://", 7) != 0 && strncmp(media, "https://", 8) != 0)
+        return intake_refuse(why, 400, "media_url", "media_url must be an http:// or https:// URL");
+    if (media && strpbrk(media, " \t\r\n<>\""))
+        return intake_refuse(why, 400, "media_url",
+                             "media_url must not contain spaces, quotes or angle brackets");
     /* The address, when given as text, travels with the appeal's body so
      * triage and the council see it; it is kept apart too. */
     if (address)
@@ -525,10 +495,10 @@ static bool s_post_validate(s_post_t *p, const intake_form_t *f, intake_appeal_t
     a->body = body_buf;
     a->name = first || last ? name_buf : NULL;
     a->phone = phone;
-    p->address = address ? hl_strdup(address) : NULL;
-    p->address_id = address_id ? hl_strdup(address_id) : NULL;
-    p->media_url = media ? hl_strdup(media) : NULL;
-    return true;
+    extra->address = address;
+    extra->address_id = address_id;
+    extra->media_url = media;
+    return 0;
 }
 
 /* The rest of POST requests, once the key is checked and within its rate. */
@@ -543,12 +513,19 @@ static void s_post_admitted(void *arg, const intake_admission_t *r)
     }
     snprintf(p->client, sizeof p->client, "%s", r->key_name);
     intake_appeal_t a = {0};
+    intake_open311_extra_t extra;
+    intake_refusal_t why_not;
     char body_text[16384], person[64];
-    if (!s_post_validate(p, &p->form, &a, body_text, sizeof body_text, person, sizeof person)) {
+    if (intake_open311_check(&p->form, p->fmt == S_XML, &a, &extra, body_text, sizeof body_text,
+                             person, sizeof person, &why_not) != 0) {
         hl_metric_add(in->refused, 1);
+        s_error(p->req, p->fmt, why_not.status, "%s", why_not.message);
         s_post_free(p);
         return;
     }
+    p->address = extra.address ? hl_strdup(extra.address) : NULL;
+    p->address_id = extra.address_id ? hl_strdup(extra.address_id) : NULL;
+    p->media_url = extra.media_url ? hl_strdup(extra.media_url) : NULL;
     char source_ref[100];
     snprintf(source_ref, sizeof source_ref, "open311:%.80s", p->client);
     a.source_ref = source_ref;

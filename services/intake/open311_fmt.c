@@ -68,6 +68,7 @@ bool intake_text_ok(const char *s)
 static int s_fail(char *err, size_t errlen, const char *fmt, const char *what)
 {
     snprintf(err, errlen, fmt, what);
+    hl_utf8_repair(err); /* `what` quotes the raw body */
     return -1;
 }
 

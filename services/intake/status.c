@@ -27,15 +27,33 @@ static const char s_sql_resolved_events[] =
     "INSERT INTO intake.appeal_event (appeal_id, status, detail)"
     " SELECT id, 'resolved', $2 FROM intake.appeal WHERE id = ANY($1::uuid[])";
 
+const char *intake_decision_check(const Hl__TriageDecision *d)
+{
+    if (!d || !hl_uuid_valid(d->appeal_id) || !hl_uuid_valid(d->item_id) || !d->size || !d->route)
+        return "TriageDecision lacks appeal_id, item_id, size or route";
+    return NULL;
+}
+
+const char *intake_resolved_check(const Hl__ItemResolved *r)
+{
+    if (!r || r->n_appeal_ids == 0)
+        return "ItemResolved on the status stage must list appeal_ids";
+    for (size_t i = 0; i < r->n_appeal_ids; i++)
+        if (!hl_uuid_valid(r->appeal_ids[i]))
+            return "ItemResolved has a malformed appeal id";
+    return NULL;
+}
+
 static void s_decision(hl_inmsg_t *m, void *arg)
 {
     (void)arg;
     Hl__TriageDecision *d =
         hl__triage_decision__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    if (!d || !hl_uuid_valid(d->appeal_id) || !hl_uuid_valid(d->item_id) || !d->size || !d->route) {
+    const char *why = intake_decision_check(d);
+    if (why) {
         if (d)
             hl__triage_decision__free_unpacked(d, NULL);
-        hl_inmsg_reject(&m, "TriageDecision lacks appeal_id, item_id, size or route");
+        hl_inmsg_reject(&m, why);
         return;
     }
     char classified[128], routed[128];
@@ -53,23 +71,17 @@ static void s_resolved(hl_inmsg_t *m, void *arg)
     (void)arg;
     Hl__ItemResolved *r =
         hl__item_resolved__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    if (!r || r->n_appeal_ids == 0) {
+    const char *why = intake_resolved_check(r);
+    if (why) {
         if (r)
             hl__item_resolved__free_unpacked(r, NULL);
-        hl_inmsg_reject(&m, "ItemResolved on the status stage must list appeal_ids");
+        hl_inmsg_reject(&m, why);
         return;
     }
     hl_buf_t ids = {0};
     hl_buf_append(&ids, "{", 1);
-    for (size_t i = 0; i < r->n_appeal_ids; i++) {
-        if (!hl_uuid_valid(r->appeal_ids[i])) {
-            hl_buf_close(&ids);
-            hl__item_resolved__free_unpacked(r, NULL);
-            hl_inmsg_reject(&m, "ItemResolved has a malformed appeal id");
-            return;
-        }
+    for (size_t i = 0; i < r->n_appeal_ids; i++)
         hl_buf_printf(&ids, "%s%s", i ? "," : "", r->appeal_ids[i]);
-    }
     hl_buf_append(&ids, "}", 1);
     char detail[256];
     snprintf(detail, sizeof detail, "%.200s", r->outcome ? r->outcome : "resolved");

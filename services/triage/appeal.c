@@ -72,8 +72,7 @@ static bool s_text(const char *s, size_t max)
     return n >= 0 && (size_t)n <= max;
 }
 
-/* Refuses for good what can never be applied; returns the reason or NULL. */
-static const char *s_check(const Hl__AppealReceived *a)
+const char *triage_appeal_check(const Hl__AppealReceived *a)
 {
     if (!a)
         return "payload is not an AppealReceived";
@@ -320,7 +319,7 @@ static void s_appeal_received(hl_inmsg_t *m, void *arg)
     triage_t *t = arg;
     Hl__AppealReceived *a =
         hl__appeal_received__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = s_check(a);
+    const char *why = triage_appeal_check(a);
     if (why) {
         if (a)
             hl__appeal_received__free_unpacked(a, NULL);

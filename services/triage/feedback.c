@@ -187,26 +187,32 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     s_free(r);
 }
 
-static void s_feedback(hl_inmsg_t *m, void *arg)
+bool triage_feedback_check(const Hl__AppealFeedback *fb, char *why, size_t len)
 {
-    triage_t *t = arg;
-    Hl__AppealFeedback *fb =
-        hl__appeal_feedback__unpack(NULL, m->env->payload.len, m->env->payload.data);
     const char *bad = NULL;
-    char why[160];
     if (!fb || !hl_uuid_valid(fb->appeal_id))
         bad = "AppealFeedback lacks a valid appeal_id";
     else if (fb->item_id && *fb->item_id && !hl_uuid_valid(fb->item_id))
         bad = "AppealFeedback has a malformed item_id";
     else if (!fb->kind || (strcmp(fb->kind, "confirm") != 0 && strcmp(fb->kind, "reopen") != 0))
         bad = "AppealFeedback kind must be confirm or reopen";
-    else if (!hl_text_check("reason", fb->reason, S_REASON_MAX, strcmp(fb->kind, "reopen") == 0,
-                            true, why, sizeof why))
-        bad = why;
-    if (bad) {
+    else
+        return hl_text_check("reason", fb->reason, S_REASON_MAX, strcmp(fb->kind, "reopen") == 0,
+                             true, why, len);
+    snprintf(why, len, "%s", bad);
+    return false;
+}
+
+static void s_feedback(hl_inmsg_t *m, void *arg)
+{
+    triage_t *t = arg;
+    Hl__AppealFeedback *fb =
+        hl__appeal_feedback__unpack(NULL, m->env->payload.len, m->env->payload.data);
+    char why[160];
+    if (!triage_feedback_check(fb, why, sizeof why)) {
         if (fb)
             hl__appeal_feedback__free_unpacked(fb, NULL);
-        hl_inmsg_reject(&m, bad);
+        hl_inmsg_reject(&m, why);
         return;
     }
     if (strcmp(fb->kind, "confirm") == 0) {

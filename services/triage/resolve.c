@@ -171,14 +171,25 @@ static const char *s_or(const char *s, const char *fallback)
     return s && *s ? s : fallback;
 }
 
+const char *triage_item_resolved_check(const Hl__ItemResolved *r)
+{
+    return !r || !hl_uuid_valid(r->item_id) ? "ItemResolved lacks a valid item_id" : NULL;
+}
+
+const char *triage_task_approved_check(const Hl__TaskApproved *a)
+{
+    return !a || !hl_uuid_valid(a->item_id) ? "TaskApproved lacks a valid item_id" : NULL;
+}
+
 static void s_item_resolved(hl_inmsg_t *m, void *arg)
 {
     Hl__ItemResolved *r =
         hl__item_resolved__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    if (!r || !r->item_id || !hl_uuid_valid(r->item_id)) {
+    const char *why = triage_item_resolved_check(r);
+    if (why) {
         if (r)
             hl__item_resolved__free_unpacked(r, NULL);
-        hl_inmsg_reject(&m, "ItemResolved lacks a valid item_id");
+        hl_inmsg_reject(&m, why);
         return;
     }
     s_start(arg, m, r->item_id, s_or(r->outcome, "resolved"), s_or(r->resolved_by, "alliance"),
@@ -190,10 +201,11 @@ static void s_task_approved(hl_inmsg_t *m, void *arg)
 {
     Hl__TaskApproved *a =
         hl__task_approved__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    if (!a || !a->item_id || !hl_uuid_valid(a->item_id)) {
+    const char *why = triage_task_approved_check(a);
+    if (why) {
         if (a)
             hl__task_approved__free_unpacked(a, NULL);
-        hl_inmsg_reject(&m, "TaskApproved lacks a valid item_id");
+        hl_inmsg_reject(&m, why);
         return;
     }
     s_start(arg, m, a->item_id, s_or(a->evidence, "wish completed and approved"),

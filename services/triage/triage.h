@@ -74,6 +74,10 @@ void triage_rules_reload(triage_t *t);
 
 /* appeal.c: the "appeal" stage consumer (AppealReceived). */
 int triage_appeal_consume(triage_t *t);
+/* What can never be applied and is refused for good: the reason (static
+ * text) why AppealReceived `a` (NULL: it did not unpack) is refused, or
+ * NULL. Pure, like the other *_check functions of the consumers. */
+const char *triage_appeal_check(const Hl__AppealReceived *a);
 /* Reads the item id of /v1/items/{id}... into `out` (canonical form);
  * replies 400 naming "id" and returns false when it is not a UUID. */
 bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1]);
@@ -135,6 +139,10 @@ void triage_route_tell(triage_t *t, hl_dbu_t *u, const char *appeal_id, const ch
 /* resolve.c: the "resolution" stage consumer (ItemResolved, TaskApproved),
  * and the statements that resolve an item, shared with council.c. */
 int triage_resolution_consume(triage_t *t);
+/* Why an ItemResolved or TaskApproved on the resolution stage is refused
+ * (no valid item_id; NULL: it did not unpack), or NULL. Pure. */
+const char *triage_item_resolved_check(const Hl__ItemResolved *r);
+const char *triage_task_approved_check(const Hl__TaskApproved *a);
 /* Adds to `u` the statements that resolve item `item_id` once: the guarded
  * UPDATE, the ItemResolved message for hl-intake listing `appeal_ids`, and
  * the guard that withdraws that message again when the item turned out to
@@ -187,6 +195,10 @@ const char *triage_escalate_add(triage_t *t, hl_dbu_t *u, const triage_climb_t *
                                 const char *reason, const char *told);
 /* feedback.c: the "feedback" stage consumer (AppealFeedback). */
 int triage_feedback_consume(triage_t *t);
+/* True when AppealFeedback `fb` can be applied; otherwise why not (NULL:
+ * it did not unpack; no valid appeal_id, a malformed item_id, an unknown
+ * kind, a bad reason) into `why`. Pure. */
+bool triage_feedback_check(const Hl__AppealFeedback *fb, char *why, size_t len);
 /* council.c: POST /v1/items/{id}/council. */
 void triage_council_post(hl_http_req_t *req, void *arg);
 

@@ -233,12 +233,16 @@ static void test_batch_bad_line_loses_nothing(void **state)
     long before = s_appeals();
     char *body = malloc(64 * 200);
     size_t len = 0;
+    /* Line 30's org unit does not exist; it is 11 characters of 3 bytes,
+     * so "%.32s" in the refusal cuts the last one in two (the line's error
+     * was once null: not UTF-8, jansson would not pack it). */
     for (int i = 1; i <= 60; i++)
         len += (size_t)sprintf(body + len,
-                               i == 30 ? "{\"channel\":\"web\",\"org_unit\":\"cp999\",\"body\":"
-                                         "\"line %d\"}\n"
-                                       : "{\"channel\":\"web\",\"org_unit\":\"cp011\",\"body\":"
-                                         "\"line %d\"}\n",
+                               i == 30
+                                   ? "{\"channel\":\"web\",\"org_unit\":\"信信信信信信信信信信信\","
+                                     "\"body\":\"line %d\"}\n"
+                                   : "{\"channel\":\"web\",\"org_unit\":\"cp011\",\"body\":"
+                                     "\"line %d\"}\n",
                                i);
     json_t *a = NULL;
     const char *hdr[] = {"Idempotency-Key: sixty", NULL};
@@ -246,6 +250,10 @@ static void test_batch_bad_line_loses_nothing(void **state)
     assert_int_equal(s_int(a, "created"), 59);
     assert_int_equal(s_int(a, "failed"), 1);
     assert_string_equal(hl_test_error_field(s_result(a, 29)), "org_unit");
+    const char *why =
+        json_string_value(json_object_get(json_object_get(s_result(a, 29), "error"), "message"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "unknown org unit code"));
     json_decref(a);
     assert_int_equal(s_appeals(), before + 59);
 

@@ -386,6 +386,11 @@ static void test_bad_posts_store_nothing(void **state)
         "service_code=parking&address_id=cp001&attribute%5Bcompound%5D=cp002&description=x",
         "service_code=parking&address_id=cp001&description=%FF%FE",
         "service_code=parking&address_id=cp001&description=x&description=y",
+        /* "%.60s" of this unknown name cuts its 20th character in two: the
+         * error was once "null" (not UTF-8, jansson would not pack it). */
+        "service_code=parking&address_id=cp001&description=x&a%E4%BF%A1%E4%BF%A1%E4%BF%A1"
+        "%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1"
+        "%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1%E4%BF%A1=z",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char form[512];

@@ -166,6 +166,18 @@ static void test_json_escape(void **state)
     s_escape("ü é ñ", "ü é ñ");
 }
 
+/* Bytes that are not UTF-8 (a client's, or text cut at a byte count) become
+ * U+FFFD: a log line quoting them was not JSON. */
+static void test_json_escape_not_utf8(void **state)
+{
+    (void)state;
+    hl_buf_t b = {0};
+    hl_buf_json_escape(&b, "key \"\xe4\xbf\" \xff\xc0\xaf end \xe4\xbf\xa1");
+    assert_string_equal(b.data,
+                        "key \\\"\\ufffd\\ufffd\\\" \\ufffd\\ufffd\\ufffd end \xe4\xbf\xa1");
+    hl_buf_close(&b);
+}
+
 static void test_json_escape_every_byte(void **state)
 {
     (void)state;
@@ -186,9 +198,13 @@ static void test_json_escape_every_byte(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_asprintf),    cmocka_unit_test(test_strdup_and_zero_sizes),
-        cmocka_unit_test(test_buf_append),  cmocka_unit_test(test_buf_printf),
-        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_json_escape_every_byte),
+        cmocka_unit_test(test_asprintf),
+        cmocka_unit_test(test_strdup_and_zero_sizes),
+        cmocka_unit_test(test_buf_append),
+        cmocka_unit_test(test_buf_printf),
+        cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_json_escape_not_utf8),
+        cmocka_unit_test(test_json_escape_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,12 +293,86 @@ static void test_csv(void **state)
     intake_records_close(&r);
 }
 
+/* A refusal is sent as JSON (or an Open311 error, or a batch line's
+ * outcome), so its field and message must be UTF-8 even when they quote
+ * raw bytes or text cut at a byte count; jansson would refuse to pack them
+ * and the reply lose its body. Found by fuzz_batch_csv, fuzz_batch_ndjson
+ * and fuzz_appeal_json. */
+static void test_refusals_are_text(void **state)
+{
+    (void)state;
+    intake_records_t r;
+    intake_refusal_t why;
+    const char header[] = "channel,\xff\xfe,body\nweb,x,y\n"; /* raw bytes in a column name */
+    assert_int_equal(intake_csv_parse(header, sizeof header - 1, 10, &r, &why), -1);
+    assert_string_equal(why.field, "header");
+    assert_true(hl_utf8_len(why.message) > 0);
+    assert_non_null(strstr(why.message, "unknown column \"??\""));
+
+    const char line[] = "{\"channel\":\"\xe8\xb7\"}\n"; /* a character cut in two */
+    assert_int_equal(intake_ndjson_parse(line, sizeof line - 1, 10, &r, &why), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.v[0].refusal.status, 400);
+    assert_true(hl_utf8_len(r.v[0].refusal.message) > 0);
+    intake_records_close(&r);
+
+    /* "%.32s" of an 11-character channel (33 bytes) and "%.40s" of a key
+     * of 14 characters (42 bytes) cut the last character. */
+    intake_appeal_t a;
+    char w[40];
+    assert_int_equal(s_line("{\"channel\":\"信信信信信信信信信信信\",\"body\":\"x\"}", &a, w, &why),
+                     -1);
+    assert_string_equal(why.field, "channel");
+    assert_true(hl_utf8_len(why.message) > 0);
+    assert_int_equal(
+        s_line("{\"信信信信信信信信信信信信信信\":1,\"channel\":\"web\"}", &a, w, &why), -1);
+    assert_true(hl_utf8_len(why.field) > 0);
+    assert_true(hl_utf8_len(why.message) > 0);
+}
+
+/* A line's own idempotency key may be 200 characters: kept whole, not cut
+ * at 255 bytes, where two long keys that differ only at the end became one
+ * (and the second line was refused as a reuse) or a character was cut in
+ * two (and the insert refused the key). */
+static void test_batch_line_key(void **state)
+{
+    (void)state;
+    char key[200 * 3 + 1] = "";
+    for (int i = 0; i < 200; i++)
+        strcat(key, "信");
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\","
+             "\"idempotency_key\":\"%s\"}\n"
+             "{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"y\"}\n",
+             key);
+    intake_records_t r;
+    intake_refusal_t why;
+    assert_int_equal(intake_ndjson_parse(body, strlen(body), 10, &r, &why), 0);
+    assert_int_equal(r.n, 2);
+    intake_appeal_t a;
+    char w[40], hash[17], line_key[INTAKE_BATCH_KEY_MAX];
+    assert_int_equal(intake_batch_line(&r.v[0], NOW_US, "b1", &a, w, hash, line_key), 0);
+    assert_string_equal(line_key, key);
+    assert_int_equal(intake_batch_line(&r.v[1], NOW_US, "b1", &a, w, hash, line_key), 0);
+    assert_string_equal(line_key, "b1:2");
+    assert_int_equal(intake_batch_line(&r.v[1], NOW_US, NULL, &a, w, hash, line_key), 0);
+    assert_int_equal(strncmp(line_key, "line:", 5), 0);
+    assert_int_equal(strlen(line_key), 5 + 16);
+    intake_records_close(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time_parse),      cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_channel_details), cmocka_unit_test(test_request_and_line),
-        cmocka_unit_test(test_ndjson),          cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_channel_details),
+        cmocka_unit_test(test_request_and_line),
+        cmocka_unit_test(test_ndjson),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_refusals_are_text),
+        cmocka_unit_test(test_batch_line_key),
     };
     return cmocka_run_group_tests_name("intake channel details and batch records", tests, NULL,
                                        NULL);

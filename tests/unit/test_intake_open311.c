@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../services/intake/open311_fmt.h"
+#include "../../services/intake/intake.h"
 
 static int s_parse(const char *body, intake_form_t *f)
 {
@@ -78,6 +78,78 @@ static void test_form_refusals(void **state)
     assert_int_equal(s_parse("v%5B%5D=1&v%5B%5D=2", &f), 0);
     assert_int_equal(f.n, 2);
     intake_form_close(&f);
+}
+
+/* The reason quotes the body's bytes; it becomes the Open311 error's
+ * description (JSON or XML), so it must be UTF-8 whatever they were.
+ * Found by fuzz_open311_form. */
+static void test_form_refusal_is_text(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"\xe5\x9c=%zz", "\xff=1&\xff=2", "a=%C0%AF"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        intake_form_t f;
+        char err[160] = "";
+        assert_int_equal(intake_form_parse(bad[i], strlen(bad[i]), 64, &f, err, sizeof err), -1);
+        assert_true(hl_utf8_len(err) > 0);
+        intake_form_close(&f);
+    }
+}
+
+/* The form of the last s_check and the buffers its appeal points into. */
+static intake_form_t s_form;
+static char s_body[1024], s_name[64];
+
+/* intake_open311_check of form `body` (xml: the .xml route). */
+static int s_check(const char *body, bool xml, intake_appeal_t *a, intake_open311_extra_t *extra,
+                   intake_refusal_t *why)
+{
+    intake_form_close(&s_form);
+    assert_int_equal(s_parse(body, &s_form), 0);
+    memset(a, 0, sizeof *a);
+    return intake_open311_check(&s_form, xml, a, extra, s_body, sizeof s_body, s_name,
+                                sizeof s_name, why);
+}
+
+/* intake_open311_check: what POST requests.{fmt} accepts and refuses. */
+static void test_post_check(void **state)
+{
+    (void)state;
+    intake_appeal_t a;
+    intake_open311_extra_t extra;
+    intake_refusal_t why;
+    assert_int_equal(s_check("api_key=k&service_code=parking&address_string=3%E5%8F%B7%E6%A5%BC"
+                             "&description=%E5%9C%B0%E9%94%81&attribute%5Bcompound%5D=cp006"
+                             "&first_name=Li&last_name=Wei",
+                             false, &a, &extra, &why),
+                     0);
+    assert_true(intake_appeal_complete(&a));
+    assert_string_equal(a.channel, "platform");
+    assert_string_equal(a.org_unit, "cp006");
+    assert_string_equal(a.body, "地锁\n地址 Address: 3号楼");
+    assert_string_equal(a.name, "Li Wei");
+    assert_string_equal(extra.address, "3号楼");
+    assert_null(extra.media_url);
+
+    assert_int_equal(
+        s_check("api_key=k&service_code=parking&description=d", true, &a, &extra, &why), -1);
+    assert_int_equal(why.status, 400);
+    assert_non_null(strstr(why.message, "a location is required"));
+
+    assert_int_equal(
+        s_check("jurisdiction_id=elsewhere&service_code=parking", false, &a, &extra, &why), -1);
+    assert_int_equal(why.status, 404);
+
+    /* "a" and 21 characters of 3 bytes: "%.60s" in the refusal cuts the
+     * 20th in two; the refusal is text all the same. */
+    char form[256] = "a";
+    for (int i = 0; i < 21; i++)
+        strcat(form, "%E4%BF%A1");
+    strcat(form, "=1");
+    assert_int_equal(s_check(form, false, &a, &extra, &why), -1);
+    assert_non_null(strstr(why.message, "unknown field"));
+    assert_true(hl_utf8_len(why.message) > 0);
+    intake_form_close(&s_form);
 }
 
 static void test_form_field_cap(void **state)
@@ -221,6 +293,8 @@ int main(void)
         cmocka_unit_test(test_form_utf8_and_empty),
         cmocka_unit_test(test_form_refusals),
         cmocka_unit_test(test_form_field_cap),
+        cmocka_unit_test(test_post_check),
+        cmocka_unit_test(test_form_refusal_is_text),
         cmocka_unit_test(test_form_binary_length),
         cmocka_unit_test(test_xml_escape),
         cmocka_unit_test(test_xml_document),

@@ -603,6 +603,25 @@ static void test_unknown_type_dead_lettered(void **state)
     s_fx_finish(f);
 }
 
+/* The reason quotes the type, cut at 64 bytes: in the middle of a
+ * character here. It is stored as text all the same, so the row is dead at
+ * once with its reason (it used to stay pending: PostgreSQL refused the
+ * reason, and only the sweeper's last attempt ended it). */
+static void test_unknown_type_cut_in_reason(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    s_emit(f, "未知的消息类型未知的消息类型未知的消息类型未知的消息类型", "x");
+    s_run_until(f, s_row_dead, 10);
+    assert_int_equal(s_q("SELECT count(*) FROM pipeline.message WHERE id = '%s'"
+                         " AND last_error LIKE 'unknown message type \"未知的消息类型%%'",
+                         f->msg_id),
+                     1);
+    s_fx_finish(f);
+}
+
 static void test_handler_reject(void **state)
 {
     (void)state;
@@ -940,6 +959,7 @@ int main(void)
         cmocka_unit_test_setup(test_duplicate_applied_once, s_setup),
         cmocka_unit_test_setup(test_duplicate_in_one_batch, s_setup),
         cmocka_unit_test_setup(test_unknown_type_dead_lettered, s_setup),
+        cmocka_unit_test_setup(test_unknown_type_cut_in_reason, s_setup),
         cmocka_unit_test_setup(test_handler_reject, s_setup),
         cmocka_unit_test_setup(test_effect_refused_by_schema, s_setup),
         cmocka_unit_test_setup(test_garbage_dead_lettered, s_setup),

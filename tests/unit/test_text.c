@@ -29,6 +29,27 @@ static void test_utf8_refuses_what_is_not_utf8(void **state)
     assert_int_equal(hl_utf8_len("\x80"), -1); /* lone continuation byte */
 }
 
+/* What a message quoting a client's bytes goes through before it is sent
+ * as JSON or stored as text (fuzz_appeal_json and friends found replies
+ * that lost their body to such bytes). */
+static void test_utf8_repair(void **state)
+{
+    (void)state;
+    char cut[] = "\"春江花\xe5\x9f\""; /* "%.12s" of "春江花城": the 城 cut in two */
+    hl_utf8_repair(cut);
+    assert_string_equal(cut, "\"春江花??\"");
+    char raw[] = "a\xff\xc0\xaf"
+                 "b\xed\xa0\x80\xf0\x9f\x98\x80";
+    hl_utf8_repair(raw);
+    assert_string_equal(raw, "a???b???\xf0\x9f\x98\x80"); /* the emoji is kept */
+    char fine[] = "路灯 ok";
+    hl_utf8_repair(fine);
+    assert_string_equal(fine, "路灯 ok");
+    char empty[] = "";
+    hl_utf8_repair(empty);
+    assert_string_equal(empty, "");
+}
+
 static void test_text_problem(void **state)
 {
     (void)state;
@@ -95,6 +116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_len_counts_characters),
         cmocka_unit_test(test_utf8_refuses_what_is_not_utf8),
+        cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_text_problem),
         cmocka_unit_test(test_text_check_names_the_field),
         cmocka_unit_test(test_parse_long),
