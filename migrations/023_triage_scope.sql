@@ -37,15 +37,15 @@ INSERT INTO triage.rule (id, priority, keywords, exclude_keywords, size, weight,
     (3026, 150, '{学位,入学,划片,学区,学校,幼儿园名额,医院,卫生院,社区医院}', '{}', 'large', 1.5, 'schools and hospitals'),
     (3027, 150, '{大面积停电,经常停电,频繁停电,停电,停水,燃气管道,通燃气,天然气入户,信号塔,基站,变压器}', '{}', 'large', 1.0, 'supply of power, water or gas to an area'),
     (3028, 150, '{小区内,小区里,院子里,我们楼,这栋楼,单元里}', '{}', 'large', -0.8, 'counter-evidence: the matter is inside the compound'),
-    (3029, 150, '{楼上住户,楼下住户,楼上邻居,楼下邻居,楼上那家,对门,隔壁,邻居,我家,家里}', '{}', 'large', -0.6, 'counter-evidence: between neighbours or at home'),
+    (3029, 150, '{楼上住户,楼下住户,楼上邻居,楼下邻居,楼上那家,对门,隔壁,和邻居,跟邻居,邻居家,我家,家里}', '{}', 'large', -0.6, 'counter-evidence: between neighbours or at home'),
     (3040, 150, '{物业,物业公司,业委会,业主委员会,业主群,保安,门卫,保洁}', '{}', 'small', 1.0, 'the compound''s own parties can act'),
-    (3041, 150, '{邻居,楼上住户,楼下住户,楼上邻居,楼下邻居,楼上人家,楼上那家,楼下那家,对门,隔壁,邻里,吵架,矛盾,纠纷,协商,评理,调解,三方,议事}', '{}', 'small', 1.4, 'between neighbours, for the council to hear'),
+    (3041, 150, '{和邻居,跟邻居,与邻居,邻居家,邻居的,楼上住户,楼下住户,楼上邻居,楼下邻居,楼上人家,楼上那家,楼下那家,对门,隔壁,邻里,吵架,矛盾,纠纷,协商,评理,调解,三方,议事}', '{}', 'small', 1.4, 'between neighbours, for the council to hear'),
     (3042, 150, '{楼道,单元门,电梯,门禁,车库,地下室,楼顶,天台,绿化带,花坛,草坪,健身器材,垃圾桶,楼道灯,声控灯,感应灯,车位,地锁,消防通道,飞线,充电桩,堆放,杂物,宠物,狗,装修,晾晒,小区内,小区里,院子,路灯,监控,道闸,围墙,化粪池,下水道,水箱}', '{}', 'small', 1.0, 'a shared facility or order inside the compound'),
     (3060, 150, '{微心愿,心愿,想要,想请,想学,想找人,找人教,教一教,教教,希望能有人,希望有人,有没有人,能不能帮,帮忙,帮我,帮她,帮他,帮帮,志愿者,好心人,爱心人士}', '{}', 'wish', 1.5, 'asks for a hand for one person'),
     (3061, 150, '{陪同,陪伴,陪她,陪他,陪着,代买,代购,买菜,送药,取药,配药,送餐,理发,上门,跑腿,代缴,代办,读报,聊天}', '{}', 'wish', 1.5, 'a small service a volunteer can give'),
     (3062, 150, '{独居,孤寡,空巢,孤老,残疾,行动不便,腿脚不便,腿脚不好,卧床,瘫痪,低保,困难家庭,困难户,留守儿童,单亲,失独,高龄,老伴,子女不在身边,儿女在外地,一个人住,一个人生活,无人照顾,没人照顾}', '{}', 'wish', 1.4, 'one person or household in hardship'),
     (3063, 150, '{书包,书桌,台灯,学习用品,文具,辅导,功课,作业,轮椅,助听器,老花镜,棉被,被子,衣物,冬衣,智能手机,不会用手机,学用手机,视频通话,换灯泡,修水龙头,家里的,家中}', '{}', 'wish', 1.2, 'a thing or a help for one home'),
-    (3064, 150, '{物业,业委会,业主,邻居,路口,马路,部门}', '{}', 'wish', -1.2, 'counter-evidence: addressed to the compound, neighbours or the public')
+    (3064, 150, '{物业,业委会,业主,和邻居,跟邻居,路口,马路,部门}', '{}', 'wish', -1.2, 'counter-evidence: addressed to the compound, neighbours or the public')
 ;
 -- scope cues end
 SELECT setval(pg_get_serial_sequence('triage.rule', 'id'), (SELECT max(id) FROM triage.rule));
