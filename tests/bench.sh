@@ -88,7 +88,9 @@ cases() { psqlc -tAc "SELECT count(*) FROM triage.case"; }
 peak() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # CPU seconds a process has used (user + system).
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
-pgcpu() { for p in $(pgrep -u "$(stat -c %U "$dir/pgdata" 2>/dev/null || echo postgres)" postgres); do cat "/proc/$p/stat" 2>/dev/null; done |
+# ... and the bench's own PostgreSQL, its postmaster and every backend.
+pgcpu() { pm=$(head -n 1 "$(readlink -f "$dir/pgdata")/postmaster.pid" 2>/dev/null || echo 0)
+          for p in $pm $(pgrep -P "$pm"); do cat "/proc/$p/stat" 2>/dev/null; done |
           awk -v hz="$(getconf CLK_TCK)" '{t += $14 + $15} END {printf "%.1f", t / hz}'; }
 
 echo "hongling bench: $N appeals a phase, $C in flight, fsync on, $(nproc) cores, $STORED stored before"
