@@ -33,8 +33,9 @@ const char *const hl_known_keys[] = {
     "HL_VAR", "HL_PG_PORT", "HL_TEST_TIMEOUT_MULT", "HL_VALGRIND", "HL_DEMO_APPEALS",
     "HL_BASE_PORT", "HL_BUS_PORT", "HL_KEEP", "HL_CRASH_APPEALS", "HL_TEST_PG", "HL_CRASH_ROUNDS",
     "HL_PGSTOP_APPEALS", "HL_PGSTOP_ROUNDS", "HL_KILL_APPEALS", "HL_KILL_ROUNDS",
-    "HL_BENCH_APPEALS", "HL_BENCH_CONCURRENCY", "HL_BENCH_STORED", "HL_BENCH_LOG_LEVEL",
-    "HL_BENCH_PGSS", "HL_TESTS", "HL_FUZZ_SECONDS", NULL};
+    "HL_SIGSTOP_SECONDS", "HL_SIGSTOP_RATE", "HL_SIGSTOP_RSS_MB", "HL_BENCH_APPEALS",
+    "HL_BENCH_CONCURRENCY", "HL_BENCH_STORED", "HL_BENCH_LOG_LEVEL", "HL_BENCH_PGSS", "HL_TESTS",
+    "HL_FUZZ_SECONDS", NULL};
 
 void hl_service_config(int argc, char **argv, const char *name, const hl_cfg_entry_t *table,
                        size_t n, void *cfg, const hl_svc_cfg_t *svc)
