@@ -8,8 +8,9 @@
  * 201 lost with a killed hl-intake comes back as a 200 on the retry. Then:
  *   - every appeal is answered 201 or 200 and stored exactly once;
  *   - each has one triage case and one decision in its history, each wish
- *     item one wish, each large item one agenda entry (nothing lost, nothing
- *     applied twice);
+ *     item one wish, each large item one agenda entry, each wish approved
+ *     during the load (five after each kill, through hl-bounty's API) one
+ *     points award (nothing lost, nothing applied twice);
  *   - nothing is left pending and nothing is dead.
  *
  * test_int_crash kills only hl-triage and the buses with 5000 appeals and is
@@ -36,12 +37,25 @@ typedef struct {
     int *kill_at;          /* finished-appeal counts at which to kill, ascending */
     int done;              /* kills done (and restarted) */
     int kills[HL_T_COUNT]; /* kills by process */
+    PGconn *db;            /* the cluster's database */
+    int approved;          /* wishes approved (points to award) */
     unsigned seed;         /* victims and pauses */
 } s_killer_t;
 
 static int s_ascending(const void *a, const void *b)
 {
     return *(const int *)a - *(const int *)b;
+}
+
+/* Approves a few open wishes, so PointsAwarded messages flow through the
+ * points stage while its consumer and the buses are being killed. */
+static void s_reward_some(s_killer_t *k)
+{
+    PGresult *res = PQexec(k->db, "SELECT id FROM bounty.wish WHERE status = 'open' LIMIT 5");
+    for (int i = 0; PQresultStatus(res) == PGRES_TUPLES_OK && i < PQntuples(res); i++)
+        if (hl_test_reward_wish(k->c, k->db, PQgetvalue(res, i, 0)) == 200)
+            k->approved++;
+    PQclear(res);
 }
 
 static void s_kill_progress(int finished, void *arg)
@@ -54,6 +68,7 @@ static void s_kill_progress(int finished, void *arg)
         usleep((useconds_t)(rand_r(&k->seed) % 500) * 1000);
         assert_int_equal(hl_cluster_spawn(k->c, victim), 0);
         k->done++;
+        s_reward_some(k);
     }
 }
 
@@ -71,7 +86,7 @@ static void test_kill_any_under_load(void **state)
                          "HL_MAX_ATTEMPTS=1000", NULL};
     assert_int_equal(hl_test_cluster_up(&c, &db, "hl_soak_kill", 2, env), 0);
 
-    s_killer_t k = {.c = &c, .rounds = rounds};
+    s_killer_t k = {.c = &c, .rounds = rounds, .db = db};
     k.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
     fprintf(stderr, "kill: seed %u\n", k.seed);
     k.kill_at = calloc((size_t)rounds + 1, sizeof *k.kill_at);
@@ -108,10 +123,20 @@ static void test_kill_any_under_load(void **state)
 
     started = hl_test_now();
     hl_test_assert_settled(db, total);
+    /* Each approved wish was awarded its points once. */
+    assert_true(k.approved > 0);
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM bounty.wish WHERE status = "
+                                        "'approved'"),
+                     k.approved);
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM points.ledger"), k.approved);
+    assert_int_equal(hl_test_scalar(db, "SELECT count(*) FROM (SELECT source_id FROM points.ledger "
+                                        "GROUP BY 1 HAVING count(*) > 1) d"),
+                     0);
     fprintf(stderr,
             "kill: settled %.1f s after the load: all %d stored once, one case and one decision "
-            "each; %ld pipeline messages, %ld re-sent at least once, 0 pending, 0 dead\n",
-            hl_test_now() - started, total,
+            "each, %d wishes approved and awarded once; %ld pipeline messages, %ld re-sent at "
+            "least once, 0 pending, 0 dead\n",
+            hl_test_now() - started, total, k.approved,
             hl_test_scalar(db, "SELECT count(*) FROM pipeline.message"),
             hl_test_scalar(db, "SELECT count(*) FROM pipeline.message WHERE attempts > 0"));
     assert_int_equal(hl_cluster_stop(&c), 0);
