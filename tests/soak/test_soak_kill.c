@@ -37,6 +37,7 @@ typedef struct {
     int *kill_at;          /* finished-appeal counts at which to kill, ascending */
     int done;              /* kills done (and restarted) */
     int kills[HL_T_COUNT]; /* kills by process */
+    int order[HL_T_COUNT]; /* victims of the first kills, a shuffle of every process */
     PGconn *db;            /* the cluster's database */
     int approved;          /* wishes approved (points to award) */
     unsigned seed;         /* victims and pauses */
@@ -62,7 +63,10 @@ static void s_kill_progress(int finished, void *arg)
 {
     s_killer_t *k = arg;
     while (k->done < k->rounds && finished >= k->kill_at[k->done]) {
-        int victim = (int)(rand_r(&k->seed) % HL_T_COUNT);
+        /* Each process once in a random order, then any: a short run must
+         * not spare hl-triage by chance. */
+        int victim =
+            k->done < HL_T_COUNT ? k->order[k->done] : (int)(rand_r(&k->seed) % HL_T_COUNT);
         hl_cluster_kill(k->c, victim, SIGKILL);
         k->kills[victim]++;
         usleep((useconds_t)(rand_r(&k->seed) % 500) * 1000);
@@ -89,6 +93,13 @@ static void test_kill_any_under_load(void **state)
     s_killer_t k = {.c = &c, .rounds = rounds, .db = db};
     k.seed = (unsigned)time(NULL) ^ (unsigned)getpid();
     fprintf(stderr, "kill: seed %u\n", k.seed);
+    for (int i = 0; i < HL_T_COUNT; i++)
+        k.order[i] = i;
+    for (int i = HL_T_COUNT - 1; i > 0; i--) {
+        int j = (int)(rand_r(&k.seed) % (unsigned)(i + 1)), t = k.order[i];
+        k.order[i] = k.order[j];
+        k.order[j] = t;
+    }
     k.kill_at = calloc((size_t)rounds + 1, sizeof *k.kill_at);
     /* Random moments, from the first tenth of the load to its last. */
     for (int i = 0; i < rounds; i++)
