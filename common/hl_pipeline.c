@@ -203,15 +203,25 @@ typedef struct {
     size_t len;        /* its length */
 } s_send_t;
 
+/* Pushes one envelope, twice in the duplicate-send test mode: the second
+ * copy follows the first through the same bus, or through another one when
+ * there are two, so consumers see true duplicates, near and far apart. */
+static void s_push(hl_pipeline_t *p, hl_stage_t stage, const void *bytes, size_t len)
+{
+    s_stage_metrics_t *m = &p->metrics[stage];
+    for (int copy = 0; copy < (p->cfg.duplicate_sends ? 2 : 1); copy++) {
+        int rc = hl_zsock_send(&p->push[stage], bytes, len, false);
+        hl_metric_add(rc == 0 ? m->sent : m->deferred, 1);
+    }
+}
+
 static void s_send_after_commit(void *arg)
 {
     s_send_t *s = arg;
-    s_stage_metrics_t *m = &s->p->metrics[s->stage];
-    hl_metric_add(m->emitted, 1);
+    hl_metric_add(s->p->metrics[s->stage].emitted, 1);
     if (!s->p->push_open[s->stage])
         return;
-    int rc = hl_zsock_send(&s->p->push[s->stage], s->bytes, s->len, false);
-    hl_metric_add(rc == 0 ? m->sent : m->deferred, 1);
+    s_push(s->p, s->stage, s->bytes, s->len);
 }
 
 const char hl_sql_insert_message[] =
@@ -313,9 +323,7 @@ static void s_sweep_rows(void *arg, const PGresult *res)
         hl_metric_add(m->resent, 1);
         if (!p->push_open[stage])
             continue;
-        int rc = hl_zsock_send(&p->push[stage], PQgetvalue(res, i, 1),
-                               (size_t)PQgetlength(res, i, 1), false);
-        hl_metric_add(rc == 0 ? m->sent : m->deferred, 1);
+        s_push(p, (hl_stage_t)stage, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
     }
 }
 

@@ -58,6 +58,7 @@ typedef struct {
     int retain_done_s;       /* done rows older than this are deleted */
     int backlog_max;         /* consumer pauses reading above this many units pending */
     const hl_curve_t *curve; /* NULL or CURVE client keys for every bus hop (not owned) */
+    bool duplicate_sends;    /* test mode: push every envelope twice (HL_DUPLICATE_SENDS) */
 } hl_pipeline_cfg_t;
 
 typedef struct hl_pipeline hl_pipeline_t;

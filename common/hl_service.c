@@ -16,7 +16,7 @@ const char *const hl_known_keys[] = {
     "HL_DATABASE_URL", "HL_DB_ROLE", "HL_BUS", "HL_HTTP_ADDR", "HL_HTTP_PORT", "HL_LOG_LEVEL",
     "HL_MIGRATE", "HL_DB_BATCH_MAX", "HL_BODY_LIMIT", "HL_HTTP_CONN_LIMIT", "HL_RESEND_AFTER_MS",
     "HL_SWEEP_INTERVAL_MS", "HL_MAX_ATTEMPTS", "HL_RETAIN_DONE_S", "HL_ZMQ_HWM",
-    "HL_DRAIN_TIMEOUT_MS",
+    "HL_DRAIN_TIMEOUT_MS", "HL_DUPLICATE_SENDS",
     /* hl-bus */
     "HL_BUS_BIND", "HL_CURVE_ALLOWED_KEYS_DIR",
     /* CurveZMQ */
@@ -32,8 +32,10 @@ const char *const hl_known_keys[] = {
     /* scripts and tests */
     "HL_VAR", "HL_PG_PORT", "HL_TEST_TIMEOUT_MULT", "HL_VALGRIND", "HL_DEMO_APPEALS",
     "HL_BASE_PORT", "HL_BUS_PORT", "HL_KEEP", "HL_CRASH_APPEALS", "HL_TEST_PG", "HL_CRASH_ROUNDS",
-    "HL_PGSTOP_APPEALS", "HL_PGSTOP_ROUNDS", "HL_BENCH_APPEALS", "HL_BENCH_CONCURRENCY",
-    "HL_BENCH_STORED", "HL_BENCH_LOG_LEVEL", "HL_BENCH_PGSS", "HL_TESTS", "HL_FUZZ_SECONDS", NULL};
+    "HL_PGSTOP_APPEALS", "HL_PGSTOP_ROUNDS", "HL_KILL_APPEALS", "HL_KILL_ROUNDS",
+    "HL_SIGSTOP_SECONDS", "HL_SIGSTOP_RATE", "HL_SIGSTOP_RSS_MB", "HL_BENCH_APPEALS",
+    "HL_BENCH_CONCURRENCY", "HL_BENCH_STORED", "HL_BENCH_LOG_LEVEL", "HL_BENCH_PGSS", "HL_TESTS",
+    "HL_FUZZ_SECONDS", NULL};
 
 void hl_service_config(int argc, char **argv, const char *name, const hl_cfg_entry_t *table,
                        size_t n, void *cfg, const hl_svc_cfg_t *svc)
@@ -112,6 +114,7 @@ int hl_service_init(hl_service_t *s, const char *name, const hl_svc_cfg_t *cfg)
         .retain_done_s = (int)cfg->retain_done_s,
         .backlog_max = (int)cfg->batch_max * 4,
         .curve = &s->curve,
+        .duplicate_sends = cfg->duplicate_sends,
     };
     s->pipeline = hl_pipeline_new(s->loop, s->zctx, s->db, &pcfg);
     uv_signal_init(s->loop, &s->sigterm);

@@ -38,6 +38,7 @@ typedef struct {
     long long retain_done_s;     /* HL_RETAIN_DONE_S */
     long long hwm;               /* HL_ZMQ_HWM */
     long long drain_timeout_ms;  /* HL_DRAIN_TIMEOUT_MS */
+    bool duplicate_sends;        /* HL_DUPLICATE_SENDS (a test mode) */
     const char *curve_secret;    /* HL_CURVE_SECRET_KEY_FILE */
     const char *curve_public;    /* HL_CURVE_PUBLIC_KEY_FILE */
     const char *curve_server;    /* HL_CURVE_SERVER_KEY_FILE */
@@ -168,9 +169,17 @@ typedef struct {
          offsetof(T, f.curve_server),                                                              \
          false,                                                                                    \
          "the buses' CURVE public key (Z85 file); needed with a secret key"},                      \
+        {"HL_DRAIN_TIMEOUT_MS",                                                                    \
+         HL_CFG_INT,                                                                               \
+         "8000",                                                                                   \
+         0,                                                                                        \
+         600000,                                                                                   \
+         offsetof(T, f.drain_timeout_ms),                                                          \
+         false,                                                                                    \
+         "longest graceful drain on SIGTERM"},                                                     \
     {                                                                                              \
-        "HL_DRAIN_TIMEOUT_MS", HL_CFG_INT, "8000", 0, 600000, offsetof(T, f.drain_timeout_ms),     \
-            false, "longest graceful drain on SIGTERM"                                             \
+        "HL_DUPLICATE_SENDS", HL_CFG_BOOL, "0", 0, 0, offsetof(T, f.duplicate_sends), false,       \
+            "test mode: push every pipeline envelope twice (consumers must drop the second)"       \
     }
 
 typedef struct hl_service hl_service_t;

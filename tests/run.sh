@@ -49,8 +49,9 @@ run_one() {
     fi
     rc=$?
     secs=$(( $(date +%s) - start ))
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    # Summed over the binary's cmocka groups (test_int_journey runs two).
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{n += $1} END {print n + 0}')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{n += $1} END {print n + 0}')
     p=${p:-0}
     f=${f:-0}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

@@ -1,6 +1,11 @@
 /* test_int_journey: one appeal of every size through every stage of a real
  * cluster (PostgreSQL, two buses, five daemons), asserting the rows each
- * stage writes and the status a resident sees with their tracking code. */
+ * stage writes and the status a resident sees with their tracking code.
+ *
+ * The same journey runs twice: once as deployed, once with every daemon in
+ * the duplicate-send test mode (HL_DUPLICATE_SENDS=1: every envelope pushed
+ * after commit, and by the sweeper, is pushed twice), where each effect must
+ * still happen once and the consumers must have dropped duplicates. */
 #include "hl_testflow.h"
 
 #include <setjmp.h>
@@ -22,7 +27,17 @@ static int s_setup(void **state)
 {
     (void)state;
     static const char *const env[] = {"HL_RESEND_AFTER_MS=500", "HL_SWEEP_INTERVAL_MS=200", NULL};
+    s_ok = true;
     return hl_test_cluster_up(&s_c, &s_db, "hl_int_journey", 2, env);
+}
+
+static int s_setup_duplicates(void **state)
+{
+    (void)state;
+    static const char *const env[] = {"HL_RESEND_AFTER_MS=500", "HL_SWEEP_INTERVAL_MS=200",
+                                      "HL_DUPLICATE_SENDS=1", NULL};
+    s_ok = true;
+    return hl_test_cluster_up(&s_c, &s_db, "hl_int_journey_dup", 2, env);
 }
 
 static int s_teardown(void **state)
@@ -330,6 +345,67 @@ static void test_every_daemon_reports(void **state)
     }
 }
 
+/* With every envelope pushed twice: each appeal has one case and one
+ * decision, each item one resolution, each wish one points award, each large
+ * item one agenda entry, and the consumers saw (and dropped) duplicates. */
+static void test_sent_twice_applied_once(void **state)
+{
+    (void)state;
+    if (!hl_test_pg())
+        skip();
+    s_ok = false;
+    assert_true(hl_test_waitf(
+        s_db, 0, 30,
+        "SELECT count(*) FROM pipeline.message WHERE done_at IS NULL AND dead_at IS NULL"));
+    long appeals = hl_test_countf(s_db, "SELECT count(*) FROM intake.appeal");
+    assert_true(appeals >= 3);
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM triage.case"), appeals);
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(DISTINCT appeal_id) FROM triage.case"),
+                     appeals);
+    static const char *const once[] = {"classified", "routed", "resolved"};
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++)
+        assert_int_equal(hl_test_countf(s_db,
+                                        "SELECT count(*) FROM (SELECT appeal_id FROM "
+                                        "intake.appeal_event WHERE status = '%s' GROUP BY 1 "
+                                        "HAVING count(*) > 1) d",
+                                        once[i]),
+                         0);
+    /* The three journeys' appeals were all resolved, each once. */
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM intake.appeal_event WHERE status = 'resolved'"),
+        3);
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM points.ledger"), 1);
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM bounty.wish"),
+                     hl_test_countf(s_db, "SELECT count(*) FROM triage.item WHERE size = 'wish'"));
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM alliance.agenda_item"),
+                     hl_test_countf(s_db, "SELECT count(*) FROM triage.item WHERE size = 'large'"));
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM pipeline.message WHERE dead_at IS NOT NULL"), 0);
+    double duplicates = 0;
+    for (int d = HL_T_INTAKE; d < HL_T_COUNT; d++) {
+        double n = hl_test_metric(&s_c, d, "hl_pipeline_duplicates_total");
+        assert_true(n >= 0);
+        duplicates += n;
+    }
+    /* Every stage the journeys used saw its second copies dropped. */
+    static const char *const stages[] = {"appeal",   "status",     "bounty",
+                                         "alliance", "resolution", "points"};
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+        char series[96];
+        snprintf(series, sizeof series, "hl_pipeline_duplicates_total{stage=\"%s\"}", stages[i]);
+        double n = 0;
+        for (int d = HL_T_INTAKE; d < HL_T_COUNT; d++) {
+            double v = hl_test_metric(&s_c, d, series);
+            n += v > 0 ? v : 0;
+        }
+        fprintf(stderr, "journey: stage %s: %.0f duplicates dropped\n", stages[i], n);
+        assert_true(n > 0);
+    }
+    fprintf(stderr, "journey: %ld appeals, %.0f duplicate deliveries dropped, every effect once\n",
+            appeals, duplicates);
+    s_ok = true;
+}
+
 static void test_pipeline_settles_and_drains(void **state)
 {
     (void)state;
@@ -358,5 +434,14 @@ int main(void)
         cmocka_unit_test(test_every_daemon_reports),
         cmocka_unit_test(test_pipeline_settles_and_drains),
     };
-    return cmocka_run_group_tests_name("integration: journey", tests, s_setup, s_teardown);
+    const struct CMUnitTest twice[] = {
+        cmocka_unit_test(test_small_goes_to_council),
+        cmocka_unit_test(test_wish_claimed_and_rewarded),
+        cmocka_unit_test(test_large_goes_to_alliance),
+        cmocka_unit_test(test_sent_twice_applied_once),
+        cmocka_unit_test(test_pipeline_settles_and_drains),
+    };
+    int failed = cmocka_run_group_tests_name("integration: journey", tests, s_setup, s_teardown);
+    return failed + cmocka_run_group_tests_name("integration: journey, every envelope sent twice",
+                                                twice, s_setup_duplicates, s_teardown);
 }

@@ -20,7 +20,6 @@
  * ends with a checkpoint that must reach the disk, which takes 0.2 s on a
  * quiet machine but 5-10 s on a busy shared one, so the whole test takes
  * 35 s to 90 s. */
-#include "hl_alloc.h"
 #include "hl_testflow.h"
 #include "hl_testload.h"
 
@@ -126,32 +125,6 @@ static void s_tick(const hl_test_load_t *so_far, void *arg)
     s->done++;
 }
 
-/* How many of the load's tracking codes are stored, and how many it has. */
-static long s_stored(PGconn *db, const hl_test_load_t *r, int total, long *codes)
-{
-    hl_buf_t list = {0};
-    hl_buf_append(&list, "{", 1);
-    *codes = 0;
-    for (int i = 0; i < total; i++) {
-        if (!r->codes[i][0])
-            continue;
-        hl_buf_printf(&list, "%s%s", *codes ? "," : "", r->codes[i]);
-        ++*codes;
-    }
-    hl_buf_append(&list, "}", 2);
-    const char *params[1] = {list.data};
-    PGresult *res = PQexecParams(db,
-                                 "SELECT count(DISTINCT tracking_code) FROM intake.appeal"
-                                 " WHERE tracking_code = ANY($1::text[])",
-                                 1, NULL, params, NULL, NULL, 0);
-    long n = PQresultStatus(res) == PGRES_TUPLES_OK ? atol(PQgetvalue(res, 0, 0)) : -1;
-    if (n < 0)
-        fprintf(stderr, "pgstop: %s", PQresultErrorMessage(res));
-    PQclear(res);
-    hl_buf_close(&list);
-    return n;
-}
-
 static void test_pg_stopped_under_load(void **state)
 {
     (void)state;
@@ -188,7 +161,7 @@ static void test_pg_stopped_under_load(void **state)
     PQreset(s_db);
     assert_int_equal(PQstatus(s_db), CONNECTION_OK);
     long codes = 0;
-    assert_int_equal(s_stored(s_db, &r, total, &codes), total);
+    assert_int_equal(hl_test_load_stored(s_db, &r, total, &codes), total);
     assert_int_equal(codes, total);
     hl_test_load_free(&r);
     hl_test_assert_settled(s_db, total);

@@ -322,6 +322,28 @@ void hl_cluster_kill(hl_cluster_t *c, int which, int sig)
     c->pid[which] = 0;
 }
 
+long hl_cluster_peak_rss_kb(hl_cluster_t *c, int which)
+{
+    if (!c->pid[which])
+        return -1;
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)c->pid[which]);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = atol(line + 6);
+    fclose(f);
+    return kb;
+}
+
+const char *hl_cluster_name(int which)
+{
+    return which >= 0 && which < HL_T_COUNT ? s_names[which] : "?";
+}
+
 int hl_cluster_stop(hl_cluster_t *c)
 {
     int bad = 0;

@@ -79,6 +79,11 @@ int hl_cluster_start(hl_cluster_t *c, const char *name, int nbuses);
 int hl_cluster_spawn(hl_cluster_t *c, int which);
 /* Sends `sig` to one process and reaps it. */
 void hl_cluster_kill(hl_cluster_t *c, int which, int sig);
+/* The peak resident set size (VmHWM) of running process `which`, in KiB;
+ * -1 when it is not running or /proc does not say. */
+long hl_cluster_peak_rss_kb(hl_cluster_t *c, int which);
+/* The name of process `which` ("hl-triage", "hl-bus"). */
+const char *hl_cluster_name(int which);
 /* SIGTERM to every process, waits for them; returns how many did not exit 0. */
 int hl_cluster_stop(hl_cluster_t *c);
 /* Removes the logs when `ok`, else prints where they are. Frees. */

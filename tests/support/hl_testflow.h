@@ -49,6 +49,12 @@ json_t *hl_test_post_appeal(hl_cluster_t *c, json_t *req, char code[32], char id
 json_t *hl_test_track(hl_cluster_t *c, const char *code, const char *status);
 /* Whether the "history" of a tracked appeal holds a step with `status`. */
 bool hl_test_history_has(json_t *appeal, const char *status);
+/* Takes open wish `wish` through hl-bounty's API as a community would: a
+ * micro-grid of its compound claims it and completes it, its community
+ * approves (then hl-bounty awards points through the pipeline). Returns 200
+ * when approved, else the status that refused a step (0: no answer). Does
+ * not fail the test, so load tests may call it while daemons are down. */
+long hl_test_reward_wish(hl_cluster_t *c, PGconn *db, const char *wish);
 /* The "field" of an error reply {"error":{"field":...}}, or NULL. */
 const char *hl_test_error_field(json_t *reply);
 

@@ -103,6 +103,15 @@ static bool s_account(s_xfer_t *x, long status, const hl_test_load_cfg_t *cfg, h
             return false;
         }
     }
+    if (status == 0) {
+        r->unanswered++;
+        if (cfg->retry) {
+            /* Connection refused or reset: the appeal may have been stored
+             * before the answer was lost; its key makes the retry say so. */
+            x->retry_at = hl_test_now() + 0.2;
+            return false;
+        }
+    }
     if (status == 201 || (cfg->retry && status == 200)) {
         status == 201 ? r->accepted++ : r->replayed++;
         hl_buf_append(&x->reply, "", 1);
@@ -176,6 +185,31 @@ hl_test_load_t hl_test_load_run(hl_cluster_t *c, const hl_test_load_cfg_t *cfg)
     curl_multi_cleanup(multi);
     curl_global_cleanup();
     return r;
+}
+
+long hl_test_load_stored(PGconn *db, const hl_test_load_t *r, int total, long *codes)
+{
+    hl_buf_t list = {0};
+    hl_buf_append(&list, "{", 1);
+    *codes = 0;
+    for (int i = 0; i < total; i++) {
+        if (!r->codes[i][0])
+            continue;
+        hl_buf_printf(&list, "%s%s", *codes ? "," : "", r->codes[i]);
+        ++*codes;
+    }
+    hl_buf_append(&list, "}", 2);
+    const char *params[1] = {list.data};
+    PGresult *res = PQexecParams(db,
+                                 "SELECT count(DISTINCT tracking_code) FROM intake.appeal"
+                                 " WHERE tracking_code = ANY($1::text[])",
+                                 1, NULL, params, NULL, NULL, 0);
+    long n = PQresultStatus(res) == PGRES_TUPLES_OK ? atol(PQgetvalue(res, 0, 0)) : -1;
+    if (n < 0)
+        fprintf(stderr, "load: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    hl_buf_close(&list);
+    return n;
 }
 
 void hl_test_load_free(hl_test_load_t *r)

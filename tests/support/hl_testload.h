@@ -17,6 +17,7 @@ typedef struct {
     int replayed;       /* answered 200: stored by an earlier try that was answered 503 */
     int unavailable;    /* 503 answers (each tried again when retrying) */
     int no_retry_after; /* 503 answers without a Retry-After header */
+    int unanswered;     /* tries that got no answer (hl-intake down); retried when retrying */
     int finished;       /* appeals with a final answer */
     char (*codes)[16];  /* by appeal: tracking code answered with 201 or 200, else "" */
 } hl_test_load_t;
@@ -25,8 +26,9 @@ typedef struct {
     int total;    /* appeals to post */
     int parallel; /* requests in flight */
     /* Each appeal carries Idempotency-Key "<key_prefix>-<n>" and is posted
-     * again after a 503, once its Retry-After has passed, until it gets
-     * another answer (201, or 200 when an earlier try was stored). */
+     * again after a 503, once its Retry-After has passed, or 0.2 s after
+     * getting no answer at all (hl-intake killed), until it gets another
+     * answer (201, or 200 when an earlier try was stored). */
     bool retry;
     const char *key_prefix; /* with retry; must differ between loads on one database */
     /* After each final answer (may be NULL). */
@@ -40,6 +42,10 @@ typedef struct {
  * compounds) to `c`'s hl-intake. Free the result with hl_test_load_free. */
 hl_test_load_t hl_test_load_run(hl_cluster_t *c, const hl_test_load_cfg_t *cfg);
 void hl_test_load_free(hl_test_load_t *r);
+/* How many of the tracking codes `r` got (of `total` appeals) are stored in
+ * `db`, each counted once, and in *codes how many codes it got; -1 when the
+ * query fails (printed). */
+long hl_test_load_stored(PGconn *db, const hl_test_load_t *r, int total, long *codes);
 
 /* hl_test_load_run without retries, freed already: counts only. */
 hl_test_load_t hl_test_load(hl_cluster_t *c, int total, int parallel,

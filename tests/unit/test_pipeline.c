@@ -288,6 +288,7 @@ static void s_bus_open(fx_t *f)
 static int s_batch_max = 256;  /* hl_db batch_max for the next fixture */
 static int s_backlog_max = 64; /* pipeline backlog_max for the next fixture */
 static int s_nbuses = 1;       /* buses in the list of the next fixture */
+static bool s_duplicate_sends; /* pipeline duplicate_sends for the next fixture */
 
 static fx_t *s_fx_new(bool with_bus, int resend_ms, int sweep_ms, int max_attempts)
 {
@@ -314,6 +315,7 @@ static fx_t *s_fx_new(bool with_bus, int resend_ms, int sweep_ms, int max_attemp
         .max_attempts = max_attempts,
         .retain_done_s = 3600,
         .backlog_max = s_backlog_max,
+        .duplicate_sends = s_duplicate_sends,
     };
     f->p = hl_pipeline_new(&f->loop, f->zctx, f->db, &pc);
     for (int i = 0; with_bus && i < s_nbuses; i++)
@@ -342,6 +344,7 @@ static void s_fx_finish(fx_t *f)
     s_batch_max = 256;
     s_backlog_max = 64;
     s_nbuses = 1;
+    s_duplicate_sends = false;
 }
 
 static double s_metric(const char *name)
@@ -541,6 +544,30 @@ static void test_duplicate_applied_once(void **state)
     s_fx_finish(f);
 }
 
+/* HL_DUPLICATE_SENDS: the push after commit goes twice, through each of
+ * two buses; one copy is applied, the other dropped. */
+static void test_duplicate_sends_mode(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_duplicate_sends = true;
+    s_nbuses = 2;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    s_emit(f, "AppealReceived", "pavement");
+    s_run_until(f, s_one_duplicate, 10);
+    s_run_until(f, s_one_committed, 10);
+    assert_int_equal(f->handled, 2);
+    assert_int_equal(f->committed, 1);
+    assert_int_equal(f->bus[0].forwarded + f->bus[1].forwarded, 2);
+    assert_true(s_metric("hl_pipeline_emitted_total") == 1);
+    assert_true(s_metric("hl_pipeline_sent_total") == 2);
+    assert_true(s_metric("hl_pipeline_consumed_total") == 1);
+    assert_true(s_metric("hl_pipeline_duplicates_total") == 1);
+    assert_int_equal(s_q("SELECT count(*) FROM public.effect WHERE msg_id = '%s'", f->msg_id), 1);
+    s_fx_finish(f);
+}
+
 static bool s_two_handled_and_settled(fx_t *f)
 {
     return f->handled == 2 && f->committed == 1 && s_metric("hl_pipeline_duplicates_total") >= 1;
@@ -734,6 +761,25 @@ static void test_no_bus_then_sweeper(void **state)
                          " AND done_at IS NOT NULL AND attempts >= 1",
                          f->msg_id),
                      1);
+    assert_int_equal(s_q("SELECT count(*) FROM public.effect WHERE msg_id = '%s'", f->msg_id), 1);
+    s_fx_finish(f);
+}
+
+/* The sweeper's re-send goes twice in that mode too. */
+static void test_duplicate_sends_sweeper(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_duplicate_sends = true;
+    fx_t *f = s_fx_new(false, 50, 50, 1000);
+    s_emit(f, "AppealReceived", "gate");
+    s_run_until(f, s_emitted_and_deferred, 10);
+    assert_true(s_metric("hl_pipeline_send_deferred_total") >= 2);
+    s_bus_open(f);
+    s_run_until(f, s_one_duplicate, 10);
+    assert_int_equal(f->committed, 1);
+    assert_true(s_metric("hl_pipeline_resent_total") >= 1);
+    assert_true(s_metric("hl_pipeline_consumed_total") == 1);
     assert_int_equal(s_q("SELECT count(*) FROM public.effect WHERE msg_id = '%s'", f->msg_id), 1);
     s_fx_finish(f);
 }
@@ -958,6 +1004,8 @@ int main(void)
         cmocka_unit_test_setup(test_emit_then_consume, s_setup),
         cmocka_unit_test_setup(test_duplicate_applied_once, s_setup),
         cmocka_unit_test_setup(test_duplicate_in_one_batch, s_setup),
+        cmocka_unit_test_setup(test_duplicate_sends_mode, s_setup),
+        cmocka_unit_test_setup(test_duplicate_sends_sweeper, s_setup),
         cmocka_unit_test_setup(test_unknown_type_dead_lettered, s_setup),
         cmocka_unit_test_setup(test_unknown_type_cut_in_reason, s_setup),
         cmocka_unit_test_setup(test_handler_reject, s_setup),
