@@ -845,5 +845,9 @@ int hl_db_map_sqlstate(const char *s)
         return HL_EINVAL;
     if (strncmp(s, "08", 2) == 0 || strncmp(s, "57", 2) == 0)
         return HL_EDBCONN;
+    /* Everything else, class 53 included (53100 disk_full, 53200
+     * out_of_memory), is HL_EDB: the transaction rolled back whole, so
+     * hl-intake answers 503 with Retry-After and the pipeline leaves the
+     * message for re-send (tests/soak/test_soak_diskfull.c). */
     return HL_EDB;
 }

@@ -35,7 +35,7 @@ const char *const hl_known_keys[] = {
     "HL_PGSTOP_APPEALS", "HL_PGSTOP_ROUNDS", "HL_KILL_APPEALS", "HL_KILL_ROUNDS",
     "HL_SIGSTOP_SECONDS", "HL_SIGSTOP_RATE", "HL_SIGSTOP_RSS_MB", "HL_BENCH_APPEALS",
     "HL_BENCH_CONCURRENCY", "HL_BENCH_STORED", "HL_BENCH_LOG_LEVEL", "HL_BENCH_PGSS", "HL_TESTS",
-    "HL_FUZZ_SECONDS", NULL};
+    "HL_FUZZ_SECONDS", "HL_DISKFULL_APPEALS", "HL_DISKFULL_MB", NULL};
 
 void hl_service_config(int argc, char **argv, const char *name, const hl_cfg_entry_t *table,
                        size_t n, void *cfg, const hl_svc_cfg_t *svc)
