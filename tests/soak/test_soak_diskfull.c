@@ -71,7 +71,7 @@ static void s_umount(void)
     s_mnt[0] = '\0';
 }
 
-/* Mounts the tmpfs and makes the tablespace there; sets s_skip when it cannot. */
+/* Mounts the tmpfs; sets s_skip when it cannot (not root, no mount). */
 static int s_mount(int mb)
 {
     if (geteuid() != 0) {
@@ -92,7 +92,13 @@ static int s_mount(int mb)
         return 0;
     }
     snprintf(s_filler, sizeof s_filler, "%s/filler", s_mnt);
-    /* PostgreSQL runs as "hongling" under root (scripts/pg.sh). */
+    return 0;
+}
+
+/* The tablespace on the tmpfs, in the test's own server. */
+static int s_tablespace(void)
+{
+    /* PostgreSQL runs as "hongling" under root (scripts/pg.sh made it). */
     if (!s_sh("mkdir '%s/ts' && chown hongling '%s/ts' && chmod 0700 '%s/ts'", s_mnt, s_mnt,
               s_mnt)) {
         fprintf(stderr, "diskfull: could not make %s/ts for user hongling\n", s_mnt);
@@ -115,13 +121,13 @@ static int s_setup(void **state)
     (void)state;
     if (!hl_test_pg())
         return 0;
-    if (hl_test_pgserver_new(&s_pg) != 0)
-        return -1;
     s_shared_pg = strdup(hl_test_pg());
     if (s_mount(hl_test_env_int("HL_DISKFULL_MB", 64)) != 0)
         return -1;
     if (s_skip)
         return 0;
+    if (hl_test_pgserver_new(&s_pg) != 0 || s_tablespace() != 0)
+        return -1;
     setenv("HL_TEST_PG", s_pg.admin_url, 1);
     const char *env[] = {"HL_RESEND_AFTER_MS=1000", "HL_SWEEP_INTERVAL_MS=250", NULL};
     return hl_test_cluster_up(&s_c, &s_db, "hl_int_diskfull", 1, env);
