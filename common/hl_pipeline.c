@@ -462,8 +462,7 @@ static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
         s_inmsg_free(m);
         return;
     }
-    bool own = rc == HL_EDB && err->sqlstate[0] == 'H' && err->sqlstate[1] == 'L';
-    if (m->redo && (rc == HL_ERETRY || own) && m->redos < HL_INMSG_REDOS) {
+    if (m->redo && rc == HL_ERETRY && m->redos < HL_INMSG_REDOS) {
         m->redos++;
         hl_debug("message", m->env->id, "deciding %s again: %s", m->env->type, err->message);
         m->unit = hl_dbu_new(p->db, s_apply_done, m);

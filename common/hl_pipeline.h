@@ -136,8 +136,7 @@ extern const char hl_sql_insert_message[];
 /* Consumer side: submits the message's unit; frees `*m` later and NULLs it. */
 void hl_inmsg_apply(hl_inmsg_t **m);
 /* Consumer side: hl_inmsg_apply, except that when the unit fails with
- * HL_ERETRY (SQLSTATE 40001: a row the decision relied on moved) or with a
- * handler's own SQLSTATE "HL..." that the library does not know, `redo` is
+ * HL_ERETRY (SQLSTATE 40001: a row the decision relied on moved), `redo` is
  * called with a fresh unit holding the claim again, at most
  * HL_INMSG_REDOS times, so the handler decides again on what it now knows
  * in the same delivery instead of waiting for a re-send. */

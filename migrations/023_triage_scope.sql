@@ -156,12 +156,15 @@ CREATE TRIGGER workday_rebuild AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON t
     FOR EACH STATEMENT EXECUTE FUNCTION triage.workday_rebuild();
 UPDATE triage.holiday SET name = name WHERE false; -- fires the statement trigger: first build
 
-CREATE OR REPLACE FUNCTION triage.add_working_days(start timestamptz, n integer) RETURNS timestamptz
+-- 021's loop stays, renamed, for dates outside the calendar.
+ALTER FUNCTION triage.add_working_days(timestamptz, integer) RENAME TO add_working_days_by_day;
+COMMENT ON FUNCTION triage.add_working_days_by_day(timestamptz, integer) IS 'add_working_days counted day by day (021); used by add_working_days outside triage.workday''s range.';
+
+CREATE FUNCTION triage.add_working_days(start timestamptz, n integer) RETURNS timestamptz
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     local timestamp := start AT TIME ZONE 'Asia/Shanghai';
     d date;
-    left_ integer := n;
 BEGIN
     IF n <= 0 THEN
         RETURN start;
@@ -170,16 +173,10 @@ BEGIN
      WHERE w.ordinal = (SELECT ordinal FROM triage.workday WHERE day <= local::date
                          ORDER BY day DESC LIMIT 1) + n;
     IF d IS NULL THEN
-        -- Outside the calendar: count day by day, as 021 did.
-        d := local::date;
-        WHILE left_ > 0 LOOP
-            d := d + 1;
-            IF triage.is_working_day(d) THEN
-                left_ := left_ - 1;
-            END IF;
-        END LOOP;
+        RETURN triage.add_working_days_by_day(start, n);
     END IF;
     RETURN (d + local::time) AT TIME ZONE 'Asia/Shanghai';
 END
 $$;
+COMMENT ON FUNCTION triage.add_working_days(timestamptz, integer) IS 'The moment n working days after start (same local time of day, Asia/Shanghai): two probes of triage.workday; outside its range, add_working_days_by_day.';
 GRANT SELECT ON triage.workday TO hl_triage;

@@ -110,13 +110,21 @@ static s_entry_t **s_find(const triage_index_t *ix, const char *id)
     return p;
 }
 
-static s_bucket_t *s_bucket(triage_index_t *ix, const char *community, bool create)
+/* The place of `community`'s bucket, or nbuckets when it has none. */
+static size_t s_bucket_at(const triage_index_t *ix, const char *community)
 {
-    for (size_t i = 0; i < ix->nbuckets; i++)
-        if (strcmp(ix->buckets[i].community, community) == 0)
-            return &ix->buckets[i];
-    if (!create)
-        return NULL;
+    size_t i = 0;
+    while (i < ix->nbuckets && strcmp(ix->buckets[i].community, community) != 0)
+        i++;
+    return i;
+}
+
+/* The bucket of `community`, made when missing. */
+static s_bucket_t *s_bucket(triage_index_t *ix, const char *community)
+{
+    size_t at = s_bucket_at(ix, community);
+    if (at < ix->nbuckets)
+        return &ix->buckets[at];
     /* Buckets never move once entries point at them: grow by a new array
      * and re-point the entries (communities are few and never go). */
     s_bucket_t *b = hl_calloc(ix->nbuckets + 1, sizeof *b);
@@ -177,7 +185,7 @@ const triage_ix_meta_t *triage_index_put(triage_index_t *ix, const triage_ix_met
         s_entry_t *e = *p;
         if (strcmp(e->meta.community, meta->community) != 0) {
             s_bucket_drop(e);
-            s_bucket_add(s_bucket(ix, meta->community, true), e);
+            s_bucket_add(s_bucket(ix, meta->community), e);
         }
         e->meta = *meta;
         return &e->meta;
@@ -188,7 +196,7 @@ const triage_ix_meta_t *triage_index_put(triage_index_t *ix, const triage_ix_met
     e->meta = *meta;
     p = s_find(ix, meta->id); /* the eviction may have changed the chain */
     *p = e;
-    s_bucket_add(s_bucket(ix, meta->community, true), e);
+    s_bucket_add(s_bucket(ix, meta->community), e);
     e->older = ix->newest;
     if (ix->newest)
         ix->newest->newer = e;
@@ -263,8 +271,8 @@ const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage
     assert(ix && sc && q && q->feats);
     triage_ix_why_t best = {0};
     const s_entry_t *chosen = NULL;
-    const s_bucket_t *b =
-        q->community && *q->community ? s_bucket((triage_index_t *)ix, q->community, false) : NULL;
+    size_t at = q->community && *q->community ? s_bucket_at(ix, q->community) : ix->nbuckets;
+    const s_bucket_t *b = at < ix->nbuckets ? &ix->buckets[at] : NULL;
     for (size_t i = 0; b && i < b->n; i++) {
         const s_entry_t *e = b->items[i];
         const triage_ix_meta_t *m = &e->meta;

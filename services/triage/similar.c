@@ -444,38 +444,34 @@ double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
 double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t an,
                              const uint32_t *bf, size_t bn, bool same_compound, bool *conflict)
 {
-    const struct {
-        const uint32_t *f;
-        size_t n;
-    } sa = {af, an}, sb = {bf, bn}, *a = &sa, *b = &sb;
     double num = 0, da = 0, db = 0, pn = 0, pa = 0, pb = 0; /* p*: place features */
     /* Per entity kind: named on each side, shared. */
     unsigned named_a[8] = {0}, named_b[8] = {0}, shared[8] = {0};
     size_t i = 0, j = 0;
-    while (i < a->n || j < b->n) {
-        if (j >= b->n || (i < a->n && a->f[i] < b->f[j])) {
-            double w = triage_feat_weight(df, a->f[i]);
+    while (i < an || j < bn) {
+        if (j >= bn || (i < an && af[i] < bf[j])) {
+            double w = triage_feat_weight(df, af[i]);
             da += w * w;
-            pa += s_place(a->f[i]) ? w * w : 0;
-            named_a[TRIAGE_FEAT_KIND(a->f[i]) & 7]++;
+            pa += s_place(af[i]) ? w * w : 0;
+            named_a[TRIAGE_FEAT_KIND(af[i]) & 7]++;
             i++;
-        } else if (i >= a->n || b->f[j] < a->f[i]) {
-            double w = triage_feat_weight(df, b->f[j]);
+        } else if (i >= an || bf[j] < af[i]) {
+            double w = triage_feat_weight(df, bf[j]);
             db += w * w;
-            pb += s_place(b->f[j]) ? w * w : 0;
-            named_b[TRIAGE_FEAT_KIND(b->f[j]) & 7]++;
+            pb += s_place(bf[j]) ? w * w : 0;
+            named_b[TRIAGE_FEAT_KIND(bf[j]) & 7]++;
             j++;
         } else {
-            double w = triage_feat_weight(df, a->f[i]);
+            double w = triage_feat_weight(df, af[i]);
             num += w * w;
             da += w * w;
             db += w * w;
-            if (s_place(a->f[i])) {
+            if (s_place(af[i])) {
                 pn += w * w;
                 pa += w * w;
                 pb += w * w;
             }
-            unsigned k = TRIAGE_FEAT_KIND(a->f[i]) & 7;
+            unsigned k = TRIAGE_FEAT_KIND(af[i]) & 7;
             named_a[k]++;
             named_b[k]++;
             shared[k]++;
