@@ -35,7 +35,8 @@
     X(RESOLUTION,                                                                                  \
       "resolution")         /* hl-bounty, hl-alliance -> hl-triage: TaskApproved, ItemResolved */  \
     X(POINTS, "points")     /* hl-bounty -> hl-points: PointsAwarded */                            \
-    X(FEEDBACK, "feedback") /* hl-intake -> hl-triage: AppealFeedback */
+    X(FEEDBACK, "feedback") /* hl-intake -> hl-triage: AppealFeedback */                           \
+    X(PLATFORM, "platform") /* hl-bounty -> hl-alliance: PlatformEvent (to the city platform) */
 
 typedef enum {
 #define HL_STAGE_ENUM(name, text) HL_STAGE_##name,

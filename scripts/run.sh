@@ -152,7 +152,7 @@ The cluster is up (logs in $VAR/log, 'make stop' ends it):
   hl-bounty    http://127.0.0.1:$((HTTP_BASE + 2))   wish board: claim, complete, review
   hl-points    http://127.0.0.1:$((HTTP_BASE + 3))   balances, leaderboard
   hl-alliance  http://127.0.0.1:$((HTTP_BASE + 4))   joint meetings, outcomes, member units
-  hl-bus       tcp://127.0.0.1:$BUS_BASE-$((BUS_BASE + 13)) and tcp://127.0.0.1:$((BUS_BASE + 100))-$((BUS_BASE + 113))
+  hl-bus       tcp://127.0.0.1:$BUS_BASE-$((BUS_BASE + 15)) and tcp://127.0.0.1:$((BUS_BASE + 100))-$((BUS_BASE + 115))
   PostgreSQL   $HL_DATABASE_URL
                (also in $VAR/hongling.env: . var/hongling.env && psql "\$HL_DATABASE_URL")
   pipeline     HL_DATABASE_URL=... $BUILD/bin/hlctl status

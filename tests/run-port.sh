@@ -55,7 +55,7 @@ url="${HL_TEST_PG%/*}/$db"
 http=$(free_base 5 20000)
 bus=$(free_base 14 30000)
 triage=$((http + 1))
-ports="$(seq "$http" $((http + 4))) $(seq "$bus" $((bus + 13))) $(seq $((bus + 100)) $((bus + 113)))"
+ports="$(seq "$http" $((http + 4))) $(seq "$bus" $((bus + 15))) $(seq $((bus + 100)) $((bus + 115)))"
 run() {
     HL_VAR="$var" HL_DATABASE_URL="$url" HL_BASE_PORT="$http" HL_BUS_PORT="$bus" \
         scripts/run.sh --start-only

@@ -471,9 +471,9 @@ static void test_envelope_round_trip(void **state)
 static void test_stage_names(void **state)
 {
     (void)state;
-    static const char *const names[] = {"appeal",     "status", "bounty",  "alliance",
-                                        "resolution", "points", "feedback"};
-    assert_int_equal(HL_STAGE_COUNT, 7);
+    static const char *const names[] = {"appeal",     "status", "bounty",   "alliance",
+                                        "resolution", "points", "feedback", "platform"};
+    assert_int_equal(HL_STAGE_COUNT, 8);
     for (int i = 0; i < HL_STAGE_COUNT; i++) {
         assert_string_equal(hl_stage_name((hl_stage_t)i), names[i]);
         assert_int_equal(hl_stage_parse(names[i]), i);
