@@ -2,6 +2,12 @@
  * consumer's claim (see hl_pipeline.h and common/README.md). */
 #include "hl_pipeline.h"
 
+#include "hl_seen.h"
+
+/* Message ids a consumer remembers (in hand or applied lately) to drop
+ * re-sends without a round trip: 16,384 ids, 0.4 MB. */
+#define HL_SEEN_IDS 16384
+
 #include "hl_alloc.h"
 #include "hl_err.h"
 #include "hl_log.h"
@@ -74,6 +80,7 @@ struct hl_pipeline {
     int closing_handles;  /* handles left to close on destroy */
     bool destroyed;       /* destroy requested */
     char stages_sql[256]; /* produced stages as a text[] literal */
+    hl_seen_t *seen;      /* ids in hand or applied lately (hl_seen.h) */
 };
 
 static uint64_t s_now_ns(void)
@@ -98,8 +105,9 @@ static void s_metrics_init(hl_pipeline_t *p)
                                     "Messages given up on or refused as malformed", l);
         m->consumed =
             hl_metric_counter("hl_pipeline_consumed_total", "Messages applied exactly once", l);
-        m->duplicates = hl_metric_counter("hl_pipeline_duplicates_total",
-                                          "Messages dropped because they were applied already", l);
+        m->duplicates =
+            hl_metric_counter("hl_pipeline_duplicates_total",
+                              "Messages dropped as duplicates (in hand, or applied already)", l);
         m->failed = hl_metric_counter("hl_pipeline_apply_failures_total",
                                       "Applications that failed and will be re-sent", l);
         m->latency = hl_metric_histogram("hl_pipeline_apply_seconds",
@@ -124,6 +132,7 @@ hl_pipeline_t *hl_pipeline_new(uv_loop_t *loop, void *zctx, hl_db_t *db,
     p->sweep.data = p;
     p->recheck.data = p;
     s_metrics_init(p);
+    p->seen = hl_seen_new(HL_SEEN_IDS);
     return p;
 }
 
@@ -406,6 +415,11 @@ static void s_recheck_cb(uv_timer_t *t)
 static void s_inmsg_free(hl_inmsg_t *m)
 {
     hl_pipeline_t *p = m->pipeline;
+    /* Applied, or a duplicate of one applied: a re-send of it is dropped in
+     * memory. Anything else (left for re-send, dead-lettered and perhaps
+     * replayed later) must be taken again when it comes back. */
+    if (m->env && m->env->id && !m->final)
+        hl_seen_remove(p->seen, m->env->id);
     if (m->env)
         hl__envelope__free_unpacked(m->env, NULL);
     if (m->user_free)
@@ -422,6 +436,7 @@ static void s_dead_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc != 0)
         hl_warn("message", m->env ? m->env->id : NULL, "could not dead-letter message: %s",
                 err->message);
+    /* Not remembered: `hlctl replay` re-sends it once an operator mended the cause. */
     s_inmsg_free(m);
 }
 
@@ -453,12 +468,14 @@ static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc == 0) {
         hl_metric_add(sm->consumed, 1);
         hl_metric_observe(sm->latency, (double)(s_now_ns() - m->start_ns) / 1e9);
+        m->final = true;
         s_inmsg_free(m);
         return;
     }
     if (rc == HL_EDUPLICATE) {
         hl_metric_add(sm->duplicates, 1);
         hl_debug("message", m->env->id, "dropped duplicate %s", m->env->type);
+        m->final = true;
         s_inmsg_free(m);
         return;
     }
@@ -554,6 +571,12 @@ static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
             hl__envelope__free_unpacked(env, NULL);
         return;
     }
+    if (!p->cfg.claim_every_copy && !hl_seen_add(p->seen, env->id)) {
+        /* In hand or applied lately: a re-send that overtook nothing. */
+        hl_metric_add(p->metrics[c->stage].duplicates, 1);
+        hl__envelope__free_unpacked(env, NULL);
+        return;
+    }
     hl_inmsg_t *m = hl_calloc(1, sizeof *m);
     m->pipeline = p;
     m->stage = c->stage;
@@ -604,8 +627,10 @@ static void s_sock_closed(hl_zsock_t *z);
 
 static void s_maybe_free(hl_pipeline_t *p)
 {
-    if (p->destroyed && p->closing_handles == 0)
+    if (p->destroyed && p->closing_handles == 0) {
+        hl_seen_destroy(&p->seen);
         free(p);
+    }
 }
 
 static void s_sock_closed(hl_zsock_t *z)

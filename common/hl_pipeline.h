@@ -60,6 +60,8 @@ typedef struct {
     int backlog_max;         /* consumer pauses reading above this many units pending */
     const hl_curve_t *curve; /* NULL or CURVE client keys for every bus hop (not owned) */
     bool duplicate_sends;    /* test mode: push every envelope twice (HL_DUPLICATE_SENDS) */
+    bool claim_every_copy;   /* tests: no in-memory shortcut for re-sends (hl_seen.h), so
+                                every copy reaches pipeline.claim() */
 } hl_pipeline_cfg_t;
 
 typedef struct hl_pipeline hl_pipeline_t;
@@ -81,6 +83,7 @@ struct hl_inmsg {
     hl_redo_fn *redo;              /* see hl_inmsg_apply_redo */
     void *redo_arg;                /* passed to redo */
     int redos;                     /* times redone */
+    bool final;                    /* applied (or a duplicate): never to be taken again */
 };
 
 /* Handles one message type; must end with hl_inmsg_apply or hl_inmsg_reject

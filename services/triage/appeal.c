@@ -1,13 +1,13 @@
 /* appeal.c: the "appeal" stage consumer — where every appeal hl-intake
  * stored is classified and consolidated (DOMAIN.md workflow 2).
  *
- * An AppealReceived is checked, its place in the org tree (compound and
+ * An AppealReceived is checked and its place in the org tree (compound and
  * community) is looked up in memory (org.c; PostgreSQL only for a unit
- * added since the load), and one small read asks whether a case exists
- * for it already. In that read's done callback the in-memory
- * rules decide size and category, the in-memory index of open items
- * (index.h, kept by sync.c) chooses the item to join or says "open one",
- * and the message's own unit — which starts with the exactly-once claim —
+ * added since the load). Then, with no round trip, the in-memory rules
+ * decide size and category, the in-memory index of open items (index.h,
+ * kept by sync.c) chooses the item to join or says "open one", and the
+ * message's own unit — which starts with the exactly-once claim and
+ * triage.case_absent() (the appeal has no case yet: 40001 otherwise)
  * gets the case, the join or the new item and its route, and the messages:
  * TriageDecision for hl-intake always, WishPosted or ItemEscalated for a
  * new item by size. Nothing per appeal reads candidates from PostgreSQL, so
@@ -19,7 +19,7 @@
  * s_redo in the same delivery: the item leaves the index and the appeal is
  * decided again (another item or a new one). A redelivered message rolls
  * back at the claim; a second message about an appeal that already has a
- * case is applied with nothing but its claim. */
+ * case fails at case_absent and is applied with nothing but its claim. */
 #include "triage.h"
 
 #include <stdio.h>
@@ -37,13 +37,13 @@ typedef struct {
     hl_inmsg_t *m;          /* the message */
     Hl__AppealReceived *a;  /* its payload, owned */
     bool found;             /* the org unit exists */
-    bool has_case;          /* the appeal has a case already */
     char level[16];         /* level of the appeal's org unit */
     char compound[40];      /* compound at or above it, "" if none */
     char community[40];     /* community at or above it, "" if none */
     char compound_name[80]; /* the compound's name, cut out before comparing texts */
     triage_feats_t feats;   /* the text's features */
     char tried[40];         /* the item the last attempt joined, "" for a new item */
+    char opened[40];        /* the item the last attempt opened, "" when it joined */
 } s_appeal_t;
 
 /* What gets counted after commit. */
@@ -102,7 +102,6 @@ static const char s_sql_place[] =
     "  SELECT o.code, o.level, o.parent, up.depth + 1 FROM org.org_unit o"
     "  JOIN up ON o.code = up.parent WHERE up.depth < 10)"
     " SELECT code, level, name FROM up JOIN org.org_unit USING (code, level) ORDER BY depth";
-static const char s_sql_has_case[] = "SELECT 1 FROM triage.case WHERE appeal_id = $1::uuid";
 
 static void s_place_rows(void *arg, const PGresult *res)
 {
@@ -122,13 +121,8 @@ static void s_place_rows(void *arg, const PGresult *res)
     }
 }
 
-static void s_case_rows(void *arg, const PGresult *res)
-{
-    s_appeal_t *x = arg;
-    x->has_case = PQntuples(res) > 0;
-}
-
 static const char s_sql_join[] = "SELECT triage.item_join($1::uuid, $2, $3)";
+static const char s_sql_case_absent[] = "SELECT triage.case_absent($1::uuid)";
 
 static void s_counted_cb(void *arg)
 {
@@ -176,6 +170,7 @@ static void s_decide(s_appeal_t *x)
     else
         hl_uuid_new(item_id);
     snprintf(x->tried, sizeof x->tried, "%s", best ? joined.id : "");
+    snprintf(x->opened, sizeof x->opened, "%s", best ? "" : item_id);
     char *cut = title ? NULL : triage_title_from_body(a->body, TRIAGE_TITLE_CHARS);
     triage_place_t place = {a->org_unit, x->level, x->compound[0] ? x->compound : NULL,
                             x->community[0] ? x->community : NULL};
@@ -200,6 +195,7 @@ static void s_decide(s_appeal_t *x)
     }
 
     hl_dbu_t *u = x->m->unit;
+    HL_DBU(u, s_sql_case_absent, NULL, NULL, a->appeal_id);
     if (best)
         HL_DBU(u, s_sql_join, NULL, NULL, item_id, joined.route, joined.target);
     else
@@ -275,6 +271,14 @@ static void s_redo(hl_inmsg_t *m, const hl_dberr_t *err, void *arg)
 {
     s_appeal_t *x = arg;
     x->m = m;
+    if (err->constraint && strcmp(err->constraint, "case_pkey") == 0) {
+        /* Another message about this appeal was applied first. */
+        hl_debug("appeal", x->a->appeal_id, "appeal has a case already: only claiming");
+        if (x->opened[0]) /* the item this attempt opened never came to be */
+            triage_index_remove(x->t->index, x->opened);
+        hl_inmsg_apply(&x->m);
+        return;
+    }
     hl_metric_add(x->t->redecided, 1);
     if (!x->tried[0]) {
         /* A new item failed for a reason of its own: leave it to a re-send. */
@@ -288,18 +292,11 @@ static void s_redo(hl_inmsg_t *m, const hl_dberr_t *err, void *arg)
     s_decide(x);
 }
 
-static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
+/* Everything known: decide, or say why not yet. */
+static void s_ready(s_appeal_t *x)
 {
-    s_appeal_t *x = arg;
     triage_t *t = x->t;
-    if (rc != 0) {
-        char why[256];
-        snprintf(why, sizeof why, "could not read the appeal's context: %s", err->message);
-        triage_inmsg_defer(t, &x->m, why);
-    } else if (x->has_case) {
-        hl_debug("appeal", x->a->appeal_id, "appeal has a case already: only claiming");
-        hl_inmsg_apply(&x->m);
-    } else if (!x->found) {
+    if (!x->found) {
         char why[128];
         snprintf(why, sizeof why, "unknown org unit \"%.40s\"", x->a->org_unit);
         hl_inmsg_reject(&x->m, why);
@@ -312,6 +309,19 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
         triage_feats_of(&x->feats, x->a->body, x->compound_name);
         s_decide(x);
     }
+}
+
+/* A unit added since the org tree was loaded: read where it is first. */
+static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_appeal_t *x = arg;
+    if (rc != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "could not read the appeal's place: %s", err->message);
+        triage_inmsg_defer(x->t, &x->m, why);
+        return;
+    }
+    s_ready(x);
 }
 
 static void s_appeal_received(hl_inmsg_t *m, void *arg)
@@ -333,19 +343,19 @@ static void s_appeal_received(hl_inmsg_t *m, void *arg)
     m->user = x; /* freed with the message */
     m->user_free = s_appeal_free;
     triage_org_place_t place;
-    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, x);
     if (triage_org_place(t->org, a->org_unit, &place)) {
         x->found = true;
         snprintf(x->level, sizeof x->level, "%s", place.level);
         snprintf(x->compound, sizeof x->compound, "%s", place.compound);
         snprintf(x->compound_name, sizeof x->compound_name, "%s", place.compound_name);
         snprintf(x->community, sizeof x->community, "%s", place.community);
-    } else {
-        if (t->org)
-            triage_sync_org_missed(t);
-        HL_DBU(u, s_sql_place, s_place_rows, x, a->org_unit);
+        s_ready(x);
+        return;
     }
-    HL_DBU(u, s_sql_has_case, s_case_rows, x, a->appeal_id);
+    if (t->org)
+        triage_sync_org_missed(t);
+    hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, x);
+    HL_DBU(u, s_sql_place, s_place_rows, x, a->org_unit);
     hl_dbu_submit(&u);
 }
 

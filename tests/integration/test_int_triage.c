@@ -8,6 +8,7 @@
 #include "hl_testflow.h"
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <signal.h>
@@ -218,7 +219,12 @@ static void test_redelivered_appeal_changes_nothing(void **state)
                        " AND trace_id = '%s'",
                        a);
     assert_int_equal(decisions, 1);
-    /* The pipeline re-sends the message as if its first delivery was lost. */
+    /* The pipeline re-sends the message as if its first delivery was lost,
+     * to a process that never saw it (a fresh hl-triage: the one that
+     * applied it would drop the copy in memory before the database), so
+     * only the claim and the case's key stand between it and a second case. */
+    hl_cluster_kill(&s_c, HL_T_TRIAGE, SIGTERM);
+    assert_int_equal(hl_cluster_spawn(&s_c, HL_T_TRIAGE), 0);
     PQclear(PQexec(s_db, "UPDATE pipeline.message SET done_at = NULL, done_by = NULL,"
                          " next_attempt_at = now() WHERE type = 'AppealReceived'"));
     assert_true(hl_test_waitf(s_db, 0, 30,

@@ -289,6 +289,7 @@ static int s_batch_max = 256;  /* hl_db batch_max for the next fixture */
 static int s_backlog_max = 64; /* pipeline backlog_max for the next fixture */
 static int s_nbuses = 1;       /* buses in the list of the next fixture */
 static bool s_duplicate_sends; /* pipeline duplicate_sends for the next fixture */
+static bool s_seen_ids;        /* the in-memory shortcut for re-sends, for the next fixture */
 
 static fx_t *s_fx_new(bool with_bus, int resend_ms, int sweep_ms, int max_attempts)
 {
@@ -316,6 +317,10 @@ static fx_t *s_fx_new(bool with_bus, int resend_ms, int sweep_ms, int max_attemp
         .retain_done_s = 3600,
         .backlog_max = s_backlog_max,
         .duplicate_sends = s_duplicate_sends,
+        /* Most tests here prove the database's exactly-once: every copy
+         * must reach the claim. test_resend_dropped_in_memory covers the
+         * shortcut. */
+        .claim_every_copy = !s_seen_ids,
     };
     f->p = hl_pipeline_new(&f->loop, f->zctx, f->db, &pc);
     for (int i = 0; with_bus && i < s_nbuses; i++)
@@ -345,6 +350,7 @@ static void s_fx_finish(fx_t *f)
     s_backlog_max = 64;
     s_nbuses = 1;
     s_duplicate_sends = false;
+    s_seen_ids = false;
 }
 
 static double s_metric(const char *name)
@@ -516,6 +522,12 @@ static bool s_one_duplicate(fx_t *f)
     return s_metric("hl_pipeline_duplicates_total") >= 1;
 }
 
+static bool s_three_duplicates(fx_t *f)
+{
+    (void)f;
+    return s_metric("hl_pipeline_duplicates_total") >= 3;
+}
+
 static void test_duplicate_applied_once(void **state)
 {
     (void)state;
@@ -541,6 +553,33 @@ static void test_duplicate_applied_once(void **state)
         s_q("SELECT count(*) FROM pipeline.message WHERE id = '%s' AND done_at IS NOT NULL",
             f->msg_id),
         1);
+    s_fx_finish(f);
+}
+
+/* The default: a re-send of a message applied a moment ago (or still in
+ * hand) is dropped in memory: the handler never sees it, nothing reaches
+ * PostgreSQL, and it is counted as a duplicate. */
+static void test_resend_dropped_in_memory(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_seen_ids = true;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    s_emit(f, "AppealReceived", "bench");
+    s_run_until(f, s_one_committed, 10);
+    size_t len;
+    uint8_t *env = s_stored_envelope(f->msg_id, &len);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(
+            hl_zsock_send(hl_pipeline_push_socket(f->p, HL_STAGE_APPEAL), env, len, false), 0);
+    free(env);
+    s_run_until(f, s_three_duplicates, 10);
+    assert_int_equal(f->handled, 1);
+    assert_int_equal(f->committed, 1);
+    assert_true(s_metric("hl_pipeline_consumed_total") == 1);
+    assert_true(s_metric("hl_pipeline_apply_failures_total") == 0);
+    assert_int_equal(s_q("SELECT count(*) FROM public.effect WHERE msg_id = '%s'", f->msg_id), 1);
     s_fx_finish(f);
 }
 
@@ -1003,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_stage_names),
         cmocka_unit_test_setup(test_emit_then_consume, s_setup),
         cmocka_unit_test_setup(test_duplicate_applied_once, s_setup),
+        cmocka_unit_test_setup(test_resend_dropped_in_memory, s_setup),
         cmocka_unit_test_setup(test_duplicate_in_one_batch, s_setup),
         cmocka_unit_test_setup(test_duplicate_sends_mode, s_setup),
         cmocka_unit_test_setup(test_duplicate_sends_sweeper, s_setup),
