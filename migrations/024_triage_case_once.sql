@@ -1,4 +1,5 @@
--- 024_triage_case_once: two cheaper statements on the path of every appeal.
+-- 024_triage_case_once: two cheaper statements on the path of every appeal, and more
+-- scope cues (named places outside, help for one person).
 --
 -- triage.case_absent(): "this appeal has no case yet", checked inside the unit that
 -- writes the case, instead of a read before it (one round trip and one transaction per
@@ -39,3 +40,20 @@ BEGIN
     RETURN r.appeal_count;
 END
 $$;
+
+-- More scope cues, read on tests/data/triage-tune*.jsonl (the held-out sets played no
+-- part): what residents say of a matter outside the compound (a named road, river,
+-- street or market: "#路名", marked by hl-triage like "#多户"; heavy traffic, night
+-- trade on the street, the mains and the facade of a whole compound) and of a hand
+-- wanted for one person (someone asked to give, lend or help; one home's small thing).
+INSERT INTO triage.rule (id, priority, keywords, exclude_keywords, size, weight, note) VALUES
+-- scope cues begin
+    (3015, 150, '{#路名}', '{}', 'large', 1.7, 'a named road, river, street or market outside the compound'),
+    (3016, 150, '{大货车,货车,渣土车,重型车,大车,酒吧,夜宵,大排档,烧烤摊,菜场,外墙保温,保温层,燃气管,天然气管,清淤,淤积,淤泥,黑臭,死鱼,大街}', '{}', 'large', 1.4, 'traffic, night trade, mains, facades and waters beyond one home'),
+    (3017, 150, '{门外,门口那条路,门口马路,门口大路,出门就是}', '{}', 'large', 0.6, 'just outside the compound''s gate'),
+    (3065, 150, '{谁能,谁家有,谁有,捐,闲置,搭把手,帮一把,帮把手,买不起,没钱买,舍不得}', '{}', 'wish', 1.4, 'asks others to give, lend or help'),
+    (3066, 150, '{奶奶,爷爷,老太,老爷子,阿婆,老两口,小朋友,小丫头,孩子}', '{}', 'wish', 0.6, 'one person (an old person, a child) is the subject'),
+    (3067, 150, '{扶手,门铃,气垫床,血压计,写字台,颜料,画纸,课外书,绘本,过生日,透析,做手术,做饭,打扫,煤气罐,换锁}', '{}', 'wish', 1.0, 'a small thing or a hand for one home')
+-- scope cues end
+;
+SELECT setval(pg_get_serial_sequence('triage.rule', 'id'), (SELECT max(id) FROM triage.rule));

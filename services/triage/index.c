@@ -265,6 +265,16 @@ static bool s_both(const char *a, const char *b)
     return a && b && *a && *b;
 }
 
+void triage_pair_context(const triage_ix_meta_t *m, const triage_ix_query_t *q, triage_pair_t *x)
+{
+    x->x[TRIAGE_X_BIAS] = 1;
+    x->x[TRIAGE_X_SIZE_SAME] = m->size == q->size;
+    x->x[TRIAGE_X_WISH_DIFF] = (m->size == TRIAGE_SIZE_WISH) != (q->size == TRIAGE_SIZE_WISH);
+    x->x[TRIAGE_X_LARGE_ANY] = m->size == TRIAGE_SIZE_LARGE || q->size == TRIAGE_SIZE_LARGE;
+    x->x[TRIAGE_X_CATEGORY_DIFF] =
+        s_both(m->category, q->category) && strcmp(m->category, q->category) != 0;
+}
+
 const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage_scorer_t *sc,
                                           const triage_ix_query_t *q, triage_ix_why_t *why)
 {
@@ -276,36 +286,35 @@ const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage
     for (size_t i = 0; b && i < b->n; i++) {
         const s_entry_t *e = b->items[i];
         const triage_ix_meta_t *m = &e->meta;
-        double factor = 1.0;
         bool same_compound = s_same(m->compound, q->compound);
-        if (!same_compound) {
-            /* Only a large matter (a road, a market, a drain outside) is
-             * shared by neighbouring compounds; "building 5" of two
-             * compounds is two buildings. */
-            if (m->size != TRIAGE_SIZE_LARGE && q->size != TRIAGE_SIZE_LARGE)
-                continue;
-            factor *= sc->other_compound;
-        }
-        if ((m->size == TRIAGE_SIZE_WISH) != (q->size == TRIAGE_SIZE_WISH))
-            factor *= sc->wish_mismatch;
-        else if (m->size != q->size)
-            factor *= sc->size_mismatch;
-        if (s_both(m->category, q->category) && strcmp(m->category, q->category) != 0)
-            factor *= sc->category_mismatch;
-        if (factor < sc->threshold)
-            continue; /* cannot reach it whatever the text says */
-        double sim = 0;
-        bool conflict = false;
+        /* Only a large matter (a road, a market, a drain outside) is shared
+         * by neighbouring compounds; "building 5" of two compounds is two
+         * buildings. */
+        if (!same_compound && m->size != TRIAGE_SIZE_LARGE && q->size != TRIAGE_SIZE_LARGE)
+            continue;
+        /* A wish (one person's need, for the board) and a matter for the
+         * council or the alliance are routed apart: joining them takes
+         * more than the text. */
+        double factor = (m->size == TRIAGE_SIZE_WISH) != (q->size == TRIAGE_SIZE_WISH)
+                            ? sc->wish_mismatch
+                            : 1.0;
+        /* The pair model weighs every appeal the item keeps; the item
+         * scores as its closest one. */
+        double score = 0, sim = 0;
         for (size_t k = 0; k < e->nkept; k++) {
-            bool c = false;
-            double s = triage_similarity_raw(&ix->df, q->feats->f, q->feats->n, e->kept[k].f,
-                                             e->kept[k].n, same_compound, &c);
-            if (s > sim) {
-                sim = s;
-                conflict = c;
+            triage_pair_t x;
+            triage_pair_of(&ix->df, q->feats->f, q->feats->n, e->kept[k].f, e->kept[k].n,
+                           same_compound, &x);
+            triage_pair_context(m, q, &x);
+            /* Two buildings (units, gates) named and none shared: two
+             * matters, however alike the words ("3栋电梯坏了", "8栋电梯坏了"). */
+            double p = triage_pair_score(&x) * factor *
+                       (x.x[TRIAGE_X_CONFLICT] ? sc->building_conflict : 1.0);
+            if (p > score) {
+                score = p;
+                sim = x.x[TRIAGE_X_TEXT];
             }
         }
-        double score = sim * factor * (conflict ? sc->building_conflict : 1.0);
         best.compared++;
         if (score > best.score) {
             best.score = score;

@@ -71,6 +71,10 @@ typedef struct {
     const triage_feats_t *feats; /* its features */
 } triage_ix_query_t;
 
+/* Fills the context parts of a pair (bias, sizes, category) of a new
+ * appeal `q` and an item `m` (similar.h: TRIAGE_X_*). */
+void triage_pair_context(const triage_ix_meta_t *m, const triage_ix_query_t *q, triage_pair_t *x);
+
 /* How the chosen item compared, for the case's record. */
 typedef struct {
     double score;      /* adjusted score of the best item (0 when none compared) */

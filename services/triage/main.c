@@ -14,10 +14,10 @@
 
 static const hl_cfg_entry_t s_cfg_table[] = {
     HL_SVC_CFG_ENTRIES(triage_cfg_t, svc, "8081", "hl_triage"),
-    {"HL_CONSOLIDATE_PERMILLE", HL_CFG_INT, "750", 0, 1001,
+    {"HL_CONSOLIDATE_PERMILLE", HL_CFG_INT, "700", 0, 1001,
      offsetof(triage_cfg_t, consolidate_permille), false,
-     "least adjusted score (per mille; services/triage/README.md) for an appeal to join an open "
-     "item; 1001 turns consolidation off"},
+     "least probability (per mille) of the pair model (services/triage/README.md) for an appeal "
+     "to join an open item; 1001 turns consolidation off"},
     {"HL_INDEX_MAX_ITEMS", HL_CFG_INT, "5000", 1, 1000000, offsetof(triage_cfg_t, index_max_items),
      false, "open items kept in memory as consolidation candidates (about 1 KiB each)"},
     {"HL_INDEX_SYNC_MS", HL_CFG_INT, "1000", 50, 3600000, offsetof(triage_cfg_t, index_sync_ms),

@@ -12,6 +12,7 @@
  * UTF-8 is self-synchronising, so a byte search never matches half a
  * character. */
 #include "rules.h"
+#include "similar.h"
 
 #include "hl.h"
 
@@ -309,8 +310,8 @@ static bool s_matches(const triage_rule_t *r, const triage_appeal_view_t *a, con
 /* Marks of scope read from numbers, appended to the text so that cue rules
  * can name them as phrases: "#多户" (10 or more households or families),
  * "#多小区" (2 or more compounds), "#万元" (a sum of ten thousand yuan or
- * more). Chinese quantities without digits (几十户, 上百户) are phrases of
- * their own in the cue rules. */
+ * more), "#路名" (a named road, river, street or market: similar.c). Chinese quantities without
+ * digits (几十户, 上百户) are phrases of their own in the cue rules. */
 static void s_scope_marks(const char *text, hl_buf_t *out)
 {
     bool households = false, compounds = false, money = false;
@@ -341,6 +342,8 @@ static void s_scope_marks(const char *text, hl_buf_t *out)
         hl_buf_append(out, "\x01#多小区", strlen("\x01#多小区"));
     if (money)
         hl_buf_append(out, "\x01#万元", strlen("\x01#万元"));
+    if (triage_text_names_place(text))
+        hl_buf_append(out, "\x01#路名", strlen("\x01#路名"));
 }
 
 /* Title and body as one normalised text, then the marks of scope; a

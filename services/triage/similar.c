@@ -106,6 +106,61 @@ static const char *const s_concepts[][12] = {
     {"广场", "空地"},
     {"厕所", "公厕"},
     {"工厂", "厂", "排放", "烟囱"},
+    /* More things residents name in many ways (general knowledge of what
+     * appeals are about, grouped by the thing, not by any data set). */
+    {"货车", "大车", "渣土车", "重型车", "重车", "拉土车", "水泥罐车", "搅拌车", "卡车"},
+    {"空调", "风扇", "电扇", "冷风扇", "电风扇"},
+    {"冰箱", "洗衣机", "电视", "家电", "电饭煲", "微波炉"},
+    {"燃气灶", "煤气灶", "灶台", "点火", "打不着火", "灶具"},
+    {"热水", "洗澡", "淋浴"},
+    {"门锁", "锁坏", "防盗门", "木门", "入户门", "换锁", "门关不上", "门关不严"},
+    {"褥疮", "气垫床", "护理床", "卧床", "床垫"},
+    {"助听器", "老花镜", "眼镜", "假牙", "血压计", "拐杖"},
+    {"衣服", "棉衣", "羽绒服", "被子", "棉被", "书包", "文具", "鞋"},
+    {"清淤", "淤泥", "淤积", "淤塞", "疏浚", "河道", "河床"},
+    {"死鱼", "发黑", "发臭", "黑臭", "水体", "绿藻", "污染"},
+    {"改造", "老旧小区", "翻新", "提升", "整治"},
+    {"漏雨", "屋面", "防水层", "顶层"},
+    {"增容", "跳闸", "断电", "停电", "线路", "电线", "老化"},
+    {"管网", "管子", "管道", "立管", "水管", "爆管"},
+    {"锈", "锈蚀", "锈穿", "生锈"},
+    {"塌陷", "沉降", "下沉", "坍塌"},
+    {"坑", "坑洼", "坑槽", "破损", "路面", "烂路", "颠"},
+    {"积水", "水淹", "倒灌", "漫", "蹚水"},
+    {"拥堵", "堵车", "堵死", "堵塞交通", "车过不去", "出不去"},
+    {"早市", "菜摊", "卖菜", "摊贩", "地摊", "占道"},
+    {"油烟", "烧烤", "夜宵", "大排档"},
+    {"扬尘", "灰尘", "粉尘", "尘土"},
+    {"震", "震动", "抖", "晃"},
+    {"夜里", "夜间", "晚上", "半夜", "凌晨", "整夜"},
+    {"鸽子", "养鸽", "鸽粪", "鸡", "养鸡", "鸭"},
+    {"麻将", "棋牌", "打牌"},
+    {"信号", "基站", "没信号", "网络差"},
+    {"路灯", "不亮", "太黑", "没灯"},
+    {"电瓶", "充电桩", "充电棚"},
+    {"车棚", "自行车棚", "非机动车"},
+    {"围墙", "栏杆", "护栏", "铁栅栏"},
+    {"墙皮", "脱落", "掉渣", "掉块", "起皮"},
+    {"保温层", "外保温", "保温板"},
+    {"阳台", "雨棚", "遮阳棚"},
+    {"物业", "物业公司", "保洁", "清扫", "拖地", "打扫"},
+    {"楼道", "过道", "走廊", "楼梯间"},
+    {"噪音", "吵", "响", "声音"},
+    {"低保", "困难", "贫困", "孤儿", "残疾人", "困境"},
+    {"独居", "一个人住", "空巢", "孤寡", "没人照顾"},
+    {"买菜", "送菜", "买药", "送药", "代购"},
+    {"陪诊", "陪同", "带她去", "带他去", "陪着去"},
+    {"理发", "剪头", "剪头发"},
+    {"辅导", "补课", "功课", "家教", "学习"},
+    {"搬家", "搬东西", "扛", "搬不动"},
+    {"维修", "修理", "修一下", "帮忙修"},
+    {"违停", "乱停", "占用车位", "堵门口", "挡道"},
+    {"消防", "灭火器", "消防栓", "火灾隐患"},
+    {"安全隐患", "危险", "隐患", "砸到人"},
+    {"渗水", "渗漏", "洇水", "返潮", "滴水"},
+    {"下水", "地漏", "马桶", "返臭", "堵了", "疏通"},
+    {"供暖", "暖气"},
+    {"猫", "流浪猫", "流浪狗"},
 };
 #define S_NCONCEPTS (sizeof s_concepts / sizeof s_concepts[0])
 
@@ -282,6 +337,75 @@ static bool s_at(const s_points_t *p, size_t at, const char *w)
     return true;
 }
 
+/* Named places outside the compound: a road, river, street, lane, bridge,
+ * ditch, lake, market or square, named by the one or two characters before
+ * the word (凤河, 东门路, 绣溪路, 鼓楼菜市场). Both the one- and the
+ * two-character name are kept, since residents shorten names (月牙河, 牙河
+ * is never said, but 凤河 has one character only). Words that only say
+ * "a road" (马路, 大路, 这条路, 道路, 公路) name nothing. */
+static bool s_cjk(uint32_t c)
+{
+    return c >= 0x4E00 && c <= 0x9FFF;
+}
+
+static bool s_unnamed(uint32_t c)
+{
+    /* 马 大 小 道 公 条 这 那 的 上 下 出 过 修 挖 走 边 段 前 后 里 外 旁 水 铁 土 在 到
+     * 从 是 了 有 个 整 新 老 对 附 近 (门 stays: 东门路 is a name) */
+    static const uint32_t stop[] = {0x9A6C, 0x5927, 0x5C0F, 0x9053, 0x516C, 0x6761, 0x8FD9, 0x90A3,
+                                    0x7684, 0x4E0A, 0x4E0B, 0x51FA, 0x8FC7, 0x4FEE, 0x6316, 0x8D70,
+                                    0x8FB9, 0x6BB5, 0x524D, 0x540E, 0x91CC, 0x5916, 0x65C1, 0x6C34,
+                                    0x94C1, 0x571F, 0x5728, 0x5230, 0x4ECE, 0x662F, 0x4E86, 0x6709,
+                                    0x4E2A, 0x6574, 0x65B0, 0x8001, 0x5BF9, 0x9644, 0x8FD1};
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+        if (c == stop[i])
+            return true;
+    return !s_cjk(c);
+}
+
+static void s_named(const s_points_t *p, s_bag_t *b)
+{
+    /* 路 河 街 巷 桥 沟 渠 湖; 场 after 市/菜/广 (市场 菜场 广场) */
+    static const uint32_t words[] = {0x8DEF, 0x6CB3, 0x8857, 0x5DF7,
+                                     0x6865, 0x6C9F, 0x6E20, 0x6E56};
+    for (size_t i = 1; i < p->n; i++) {
+        uint32_t w = p->c[i];
+        size_t end = i; /* the name ends before p->c[end] */
+        bool place = false;
+        for (size_t k = 0; k < sizeof words / sizeof words[0] && !place; k++)
+            place = w == words[k];
+        if (!place && w == 0x573A /* 场 */ && i >= 2 &&
+            (p->c[i - 1] == 0x5E02 || p->c[i - 1] == 0x83DC || p->c[i - 1] == 0x5E7F)) {
+            place = true;
+            end = i - 1; /* 鼓楼菜场: the name is before 菜场 */
+            if (end >= 1 && p->c[end] == 0x5E02 && p->c[end - 1] == 0x83DC)
+                end--; /* 菜市场 */
+        }
+        if (!place || end < 1 || s_unnamed(p->c[end - 1]))
+            continue;
+        uint32_t one = p->c[end - 1];
+        s_add(b, s_feat(TRIAGE_FEAT_NAMED, s_mix((uint64_t)one << 32 | w)));
+        if (end >= 2 && !s_unnamed(p->c[end - 2]))
+            s_add(b, s_feat(TRIAGE_FEAT_NAMED,
+                            s_mix((uint64_t)p->c[end - 2] << 42 ^ (uint64_t)one << 21 ^ w)));
+    }
+}
+
+bool triage_text_names_place(const char *text)
+{
+    if (!text)
+        return false;
+    s_points_t *raw = hl_calloc(2, sizeof *raw), *p = raw + 1;
+    s_decode(text, NULL, raw);
+    s_normalise(raw, p);
+    s_bag_t *b = hl_calloc(1, sizeof *b);
+    s_named(p, b);
+    bool named = b->n > 0;
+    free(b);
+    free(raw);
+    return named;
+}
+
 /* Place entities: a number and the word after it. */
 static void s_entities(const s_points_t *p, s_bag_t *b)
 {
@@ -311,6 +435,7 @@ static void s_entities(const s_points_t *p, s_bag_t *b)
                  next != 0x9876 /* 顶 */)
             s_add(b, s_feat(TRIAGE_FEAT_FLOOR, v));
     }
+    s_named(p, b);
     /* Gates: 东门 西门 南门 北门 大门 正门 后门 侧门. */
     static const uint32_t sides[] = {0x4E1C, 0x897F, 0x5357, 0x5317,
                                      0x5927, 0x6B63, 0x540E, 0x4FA7};
@@ -390,6 +515,7 @@ bool triage_feats_has(const triage_feats_t *a, unsigned kind)
 #define S_W_FLOOR    1.0  /* a floor */
 #define S_W_GATE     8.0  /* a gate */
 #define S_W_CONCEPT  12.0 /* a concept */
+#define S_W_NAMED    10.0 /* a named road, river, market */
 
 #define S_PLACE_BONUS 1.3 /* a shared building, unit, floor or gate raises the overlap */
 
@@ -424,6 +550,8 @@ double triage_feat_weight(const triage_df_t *df, uint32_t f)
         return S_W_GATE;
     case TRIAGE_FEAT_CONCEPT:
         return S_W_CONCEPT;
+    case TRIAGE_FEAT_NAMED:
+        return S_W_NAMED;
     default:
         break;
     }
@@ -503,10 +631,78 @@ double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t a
     return sim > 1 ? 1 : sim;
 }
 
+void triage_pair_of(const triage_df_t *df, const uint32_t *af, size_t an, const uint32_t *bf,
+                    size_t bn, bool same_compound, triage_pair_t *out)
+{
+    memset(out, 0, sizeof *out);
+    bool conflict = false;
+    out->x[TRIAGE_X_TEXT] = triage_similarity_raw(df, af, an, bf, bn, same_compound, &conflict);
+    out->x[TRIAGE_X_CONFLICT] = conflict;
+    unsigned ca = 0, cb = 0, cs = 0, na = 0, nb = 0, ns = 0;
+    bool place = false;
+    double gnum = 0, ga = 0, gb = 0;
+    size_t i = 0, j = 0;
+    while (i < an || j < bn) {
+        bool left = j >= bn || (i < an && af[i] < bf[j]);
+        bool right = !left && (i >= an || bf[j] < af[i]);
+        uint32_t f = left ? af[i] : bf[j];
+        unsigned kind = TRIAGE_FEAT_KIND(f);
+        double w = kind == TRIAGE_FEAT_GRAM ? triage_feat_weight(df, f) : 0;
+        if (left) {
+            ca += kind == TRIAGE_FEAT_CONCEPT;
+            na += kind == TRIAGE_FEAT_NAMED;
+            ga += w * w;
+            i++;
+        } else if (right) {
+            cb += kind == TRIAGE_FEAT_CONCEPT;
+            nb += kind == TRIAGE_FEAT_NAMED;
+            gb += w * w;
+            j++;
+        } else {
+            ca += kind == TRIAGE_FEAT_CONCEPT;
+            cb += kind == TRIAGE_FEAT_CONCEPT;
+            cs += kind == TRIAGE_FEAT_CONCEPT;
+            na += kind == TRIAGE_FEAT_NAMED;
+            nb += kind == TRIAGE_FEAT_NAMED;
+            ns += kind == TRIAGE_FEAT_NAMED;
+            place = place || s_place(f);
+            gnum += w * w;
+            ga += w * w;
+            gb += w * w;
+            i++;
+            j++;
+        }
+    }
+    unsigned cmin = ca < cb ? ca : cb;
+    out->x[TRIAGE_X_CONCEPTS] = cmin ? (double)cs / cmin : 0;
+    out->x[TRIAGE_X_CONCEPT_ANY] = cs > 0;
+    out->x[TRIAGE_X_GRAM_COS] = ga > 0 && gb > 0 ? gnum / sqrt(ga * gb) : 0;
+    out->x[TRIAGE_X_PLACE] = same_compound && place;
+    out->x[TRIAGE_X_NAMED] = ns > 0;
+    out->x[TRIAGE_X_NAMED_CONFLICT] = na && nb && !ns;
+    out->x[TRIAGE_X_SAME_COMPOUND] = same_compound;
+}
+
+/* The weights of the pair model, fitted by logistic regression on every
+ * pair of appeals of one community in tests/data/triage-tune.jsonl and
+ * triage-tune2.jsonl (scripts/fit-scorer.py reads HL_EVAL_PAIRS output of
+ * test_triage_eval); the held-out sets played no part. */
+static const double s_w[TRIAGE_PAIR_X] = {
+#include "scorer_weights.h"
+};
+
+double triage_pair_score(const triage_pair_t *x)
+{
+    double z = 0;
+    for (int k = 0; k < TRIAGE_PAIR_X; k++)
+        z += s_w[k] * x->x[k];
+    return 1.0 / (1.0 + exp(-z));
+}
+
 triage_scorer_t triage_scorer_default(void)
 {
     return (triage_scorer_t){
-        .threshold = 0.75,
+        .threshold = 0.70,
         .other_compound = 1.0,
         .size_mismatch = 0.8,
         .wish_mismatch = 0.40,

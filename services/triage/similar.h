@@ -24,6 +24,7 @@ enum {
     TRIAGE_FEAT_FLOOR = 3,    /* floor N (N楼 without 号, N层) */
     TRIAGE_FEAT_GATE = 4,     /* a named gate: east, west, south, north, main, back, side */
     TRIAGE_FEAT_CONCEPT = 5,  /* a concept of the lexicon */
+    TRIAGE_FEAT_NAMED = 6,    /* a named road, river, street, bridge, market (凤河, 东门路) */
 };
 #define TRIAGE_FEAT_KIND(f) ((f) >> 28)
 #define TRIAGE_FEAT_MAX     128 /* features kept per appeal (text order) */
@@ -37,6 +38,8 @@ typedef struct {
 /* Fills `out` from `text` with every occurrence of `strip` (the compound's
  * name; NULL or "" for none) cut out first. */
 void triage_feats_of(triage_feats_t *out, const char *text, const char *strip);
+/* True when `text` names a road, river, street or market (凤河, 东门路). */
+bool triage_text_names_place(const char *text);
 /* True when `a` names at least one feature of kind `kind`. */
 bool triage_feats_has(const triage_feats_t *a, unsigned kind);
 
@@ -64,6 +67,36 @@ double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
  * is two buildings). */
 double triage_similarity_raw(const triage_df_t *df, const uint32_t *a, size_t na, const uint32_t *b,
                              size_t nb, bool same_compound, bool *conflict);
+
+/* What is known of a pair (a new appeal, one kept appeal of an item): the
+ * inputs of the pair model. Text parts come from triage_pair_of, context
+ * parts (sizes, categories) from the index. */
+enum {
+    TRIAGE_X_BIAS = 0,       /* 1 */
+    TRIAGE_X_TEXT,           /* triage_similarity_raw */
+    TRIAGE_X_CONCEPTS,       /* shared concepts / concepts of the side with fewer */
+    TRIAGE_X_CONCEPT_ANY,    /* at least one concept shared */
+    TRIAGE_X_GRAM_COS,       /* idf-weighted cosine of the bigrams */
+    TRIAGE_X_PLACE,          /* a building, unit or gate shared (same compound) */
+    TRIAGE_X_CONFLICT,       /* both name buildings (units, gates), none shared */
+    TRIAGE_X_NAMED,          /* a named road, river, market shared */
+    TRIAGE_X_NAMED_CONFLICT, /* both name such places, none shared */
+    TRIAGE_X_SAME_COMPOUND,  /* one compound */
+    TRIAGE_X_SIZE_SAME,      /* the same size */
+    TRIAGE_X_WISH_DIFF,      /* a wish and not a wish */
+    TRIAGE_X_LARGE_ANY,      /* either is large */
+    TRIAGE_X_CATEGORY_DIFF,  /* both have a category and they differ */
+    TRIAGE_PAIR_X
+};
+typedef struct {
+    double x[TRIAGE_PAIR_X];
+} triage_pair_t;
+/* Fills the text parts of `out` (the rest zero; x[TRIAGE_X_BIAS] is set by
+ * the caller with the context). */
+void triage_pair_of(const triage_df_t *df, const uint32_t *a, size_t an, const uint32_t *b,
+                    size_t bn, bool same_compound, triage_pair_t *out);
+/* The pair model: the probability that the two appeals are one matter. */
+double triage_pair_score(const triage_pair_t *x);
 
 /* Tunable weights of the scorer (triage_scorer_default gives the tuned set;
  * tests/unit/test_triage_eval.c measures them). */

@@ -1,18 +1,21 @@
 /* test_triage_eval: sizing and consolidation measured on labelled appeals
  * the rules and the scorer were not written from.
  *
- * tests/data/triage-tune.jsonl (252 appeals, compounds 11-52) is the set the
- * scope cues and the scorer's weights were tuned on; its figures are printed
- * only. tests/data/triage-heldout.jsonl (compounds 53-94, written
- * separately and not read while tuning) is the one reported, with floors.
+ * tests/data/triage-tune.jsonl and triage-tune2.jsonl (577 appeals,
+ * compounds 11-52) are the sets the scope cues, the lexicon and the pair
+ * model's weights were tuned on; their figures are printed only.
+ * tests/data/triage-heldout.jsonl and triage-heldout2.jsonl (441 appeals,
+ * compounds 53-94, written separately and not read while tuning) are the
+ * ones reported, with floors.
  * Each set is replayed in file order through the seed rules (as the
  * migrations leave them active) and the in-memory index of open items,
  * exactly as hl-triage decides: every appeal joins the best open item of
  * its community or opens one. "Same item" is scored pairwise over all
  * pairs of appeals of one community.
  *
- * HL_EVAL_ERRORS=1 prints the tuning set's mistakes; HL_EVAL_SWEEP=1 prints
- * the scorer's figures on the tuning set over a grid of weights. */
+ * HL_EVAL_ERRORS=1 prints the tuning sets' mistakes; HL_EVAL_SWEEP=1 their
+ * figures over a range of thresholds; HL_EVAL_PAIRS=1 every pair's inputs
+ * for scripts/fit-scorer.py; HL_EVAL_TUNING_ONLY=1 skips the held-out sets. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,12 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Regression floors on the held-out set, a little below what it measured
- * when this scorer landed (size 0.891, precision 1.000, F1 0.471). They are
- * NOT the targets of issue 8 (size 0.90, precision 0.90, F1 0.85), which
- * this scorer does not reach yet: see services/triage/README.md. */
-#define FLOOR_F1        0.40
-#define FLOOR_PRECISION 0.80
+/* Regression floors on the held-out sets, below what they measured when the
+ * pair model landed (size 0.887, precision 0.983, F1 0.605). They are NOT
+ * the targets of issue 8 (size 0.90, precision 0.90, F1 0.85), which the
+ * scorer does not reach yet: see services/triage/README.md. */
+#define FLOOR_F1        0.55
+#define FLOOR_PRECISION 0.90
 #define FLOOR_SIZE      0.85
 
 typedef struct {
@@ -175,59 +178,65 @@ static void s_pairs(const s_row_t *rows, size_t n)
         for (size_t j = 0; j < i; j++) {
             if (strcmp(rows[i].community, rows[j].community) != 0)
                 continue;
-            bool conflict;
-            double sim = triage_feats_similarity(df, &rows[i].f, &rows[j].f, &conflict);
-            printf("PAIR %d %.4f %d %d %d %d %d %d\n",
-                   strcmp(rows[i].s->matter, rows[j].s->matter) == 0, sim, conflict,
-                   strcmp(rows[i].compound, rows[j].compound) == 0,
-                   rows[i].v.size == rows[j].v.size,
-                   (rows[i].v.size == TRIAGE_SIZE_WISH) != (rows[j].v.size == TRIAGE_SIZE_WISH),
-                   rows[i].v.category && rows[j].v.category &&
-                       strcmp(rows[i].v.category, rows[j].v.category) == 0,
-                   (int)(i - j));
+            triage_ix_meta_t m = {.size = rows[j].v.size};
+            snprintf(m.category, sizeof m.category, "%s",
+                     rows[j].v.category ? rows[j].v.category : "");
+            snprintf(m.compound, sizeof m.compound, "%s", rows[j].compound);
+            triage_ix_query_t q = {rows[i].community, rows[i].compound, rows[i].v.category,
+                                   rows[i].v.size, &rows[i].f};
+            triage_pair_t x;
+            triage_pair_of(df, rows[i].f.f, rows[i].f.n, rows[j].f.f, rows[j].f.n,
+                           strcmp(rows[i].compound, rows[j].compound) == 0, &x);
+            triage_pair_context(&m, &q, &x);
+            printf("PAIR %d", strcmp(rows[i].s->matter, rows[j].s->matter) == 0);
+            for (int k = 0; k < TRIAGE_PAIR_X; k++)
+                printf(" %.4f", x.x[k]);
+            printf("\n");
         }
         triage_df_add(df, &rows[i].f);
     }
     free(df);
 }
 
+/* The threshold of the pair model over a range, on the tuning sets. */
 static void s_sweep(s_row_t *rows, size_t n)
 {
-    triage_scorer_t best = triage_scorer_default();
-    s_score_t bs = {0};
-    static const double th[] = {0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8};
-    static const double oc[] = {0.5, 0.7, 0.85, 1.0};
-    static const double sm[] = {0.5, 0.75, 1.0};
-    static const double cm[] = {0.6, 0.8, 1.0};
-    static const double bc[] = {0.1, 0.3, 0.6};
-    for (size_t a = 0; a < 8; a++)
-        for (size_t b = 0; b < 4; b++)
-            for (size_t c = 0; c < 3; c++)
-                for (size_t d = 0; d < 3; d++)
-                    for (size_t e = 0; e < 3; e++) {
-                        triage_scorer_t sc = triage_scorer_default();
-                        sc.threshold = th[a];
-                        sc.other_compound = oc[b];
-                        sc.size_mismatch = sm[c];
-                        sc.category_mismatch = cm[d];
-                        sc.building_conflict = bc[e];
-                        s_score_t s;
-                        s_replay(rows, n, &sc, &s);
-                        if (s.precision >= 0.90 && s.f1 > bs.f1) {
-                            bs = s;
-                            best = sc;
-                        }
-                    }
-    printf("# sweep best: threshold %.2f other_compound %.2f size %.2f category %.2f "
-           "conflict %.2f -> P %.3f R %.3f F1 %.3f\n",
-           best.threshold, best.other_compound, best.size_mismatch, best.category_mismatch,
-           best.building_conflict, bs.precision, bs.recall, bs.f1);
+    for (double th = 0.2; th < 0.96; th += 0.05) {
+        triage_scorer_t sc = triage_scorer_default();
+        sc.threshold = th;
+        s_score_t s;
+        s_replay(rows, n, &sc, &s);
+        printf("# sweep threshold %.2f -> P %.3f R %.3f F1 %.3f\n", th, s.precision, s.recall,
+               s.f1);
+    }
 }
 
-static bool s_eval(const char *path, const char *name, s_score_t *out, bool tuning)
+/* Loads the sets at `paths` (NULL-terminated) into one array, in order;
+ * NULL when the first is absent (a later absent one is left out). */
+static hl_sample_t *s_load(const char *const *paths, size_t *n)
+{
+    hl_sample_t *all = NULL;
+    *n = 0;
+    for (size_t p = 0; paths[p]; p++) {
+        size_t k;
+        hl_sample_t *s = hl_test_sample_load_file(paths[p], &k);
+        if (!s) {
+            if (p == 0)
+                return NULL;
+            continue;
+        }
+        all = realloc(all, (*n + k) * sizeof *all);
+        memcpy(all + *n, s, k * sizeof *s);
+        *n += k;
+        free(s); /* the rows' strings now belong to `all` */
+    }
+    return all;
+}
+
+static bool s_eval(const char *const *paths, const char *name, s_score_t *out, bool tuning)
 {
     size_t n;
-    hl_sample_t *s = hl_test_sample_load_file(path, &n);
+    hl_sample_t *s = s_load(paths, &n);
     if (!s)
         return false;
     assert_true(n >= 100);
@@ -254,7 +263,9 @@ static void test_tuning_set(void **state)
 {
     (void)state;
     s_score_t s;
-    if (!s_eval("tests/data/triage-tune.jsonl", "tuning set (fitted)", &s, true))
+    static const char *const sets[] = {"tests/data/triage-tune.jsonl",
+                                       "tests/data/triage-tune2.jsonl", NULL};
+    if (!s_eval(sets, "tuning sets (fitted)", &s, true))
         skip();
     assert_true(s.size_acc > 0.5);
     assert_true(s.f1 > 0.5);
@@ -267,7 +278,9 @@ static void test_heldout_set(void **state)
     s_score_t s;
     if (getenv("HL_EVAL_TUNING_ONLY"))
         skip(); /* while tuning, the held-out set stays unread */
-    if (!s_eval("tests/data/triage-heldout.jsonl", "held-out set", &s, false))
+    static const char *const sets[] = {"tests/data/triage-heldout.jsonl",
+                                       "tests/data/triage-heldout2.jsonl", NULL};
+    if (!s_eval(sets, "held-out sets", &s, false))
         skip();
     assert_true(s.size_acc >= FLOOR_SIZE);
     assert_true(s.precision >= FLOOR_PRECISION);

@@ -220,6 +220,69 @@ static void s_rule(triage_rules_t *rs, long long id, int priority, const char *k
     assert_int_equal(triage_rules_add(rs, &spec, err, sizeof err), 0);
 }
 
+/* Named places: a road, river or market named by the characters before
+ * the word; "a road" alone names nothing. */
+static void test_named_places(void **state)
+{
+    (void)state;
+    assert_true(triage_text_names_place("凤河淤泥堆得老高 水都不流了"));
+    assert_true(triage_text_names_place("东门路早市把路堵死了"));
+    assert_true(triage_text_names_place("鼓楼菜场地上全是污水"));
+    assert_false(triage_text_names_place("门口马路一下雨就积水"));
+    assert_false(triage_text_names_place("这条路晚上太黑"));
+    assert_false(triage_text_names_place("5号楼电梯坏了三天"));
+    assert_false(triage_text_names_place(NULL));
+    /* The same river named by two residents is one feature; two rivers
+     * are two (and count as a conflict in the pair). */
+    triage_feats_t a, b, c;
+    triage_feats_of(&a, "凤河发臭 死鱼一片", NULL);
+    triage_feats_of(&b, "御景湾东边的凤河淤积严重，请清淤", NULL);
+    triage_feats_of(&c, "双桥河发臭 死鱼一片", NULL);
+    triage_pair_t x;
+    triage_pair_of(NULL, a.f, a.n, b.f, b.n, false, &x);
+    assert_true(x.x[TRIAGE_X_NAMED] == 1);
+    triage_pair_of(NULL, a.f, a.n, c.f, c.n, false, &x);
+    assert_true(x.x[TRIAGE_X_NAMED] == 0);
+    assert_true(x.x[TRIAGE_X_NAMED_CONFLICT] == 1);
+}
+
+/* The pair model: one matter in other words scores above two matters of
+ * one building, and a building conflict pulls the score down. */
+static void test_pair_model(void **state)
+{
+    (void)state;
+    triage_feats_t a, b, c, d;
+    triage_feats_of(&a, "3栋电梯又坏了，老人上不去楼", NULL);
+    triage_feats_of(&b, "三号楼的升降梯停了好几天，困梯了两次", NULL);
+    triage_feats_of(&c, "3栋楼道里堆满了杂物，消防通道堵了", NULL);
+    triage_feats_of(&d, "8栋电梯又坏了，老人上不去楼", NULL);
+    triage_ix_meta_t m = {.size = TRIAGE_SIZE_SMALL};
+    triage_ix_query_t q = {"cm01", "cp001", NULL, TRIAGE_SIZE_SMALL, &a};
+    triage_pair_t same, other, conflict;
+    triage_pair_of(NULL, a.f, a.n, b.f, b.n, true, &same);
+    triage_pair_context(&m, &q, &same);
+    triage_pair_of(NULL, a.f, a.n, c.f, c.n, true, &other);
+    triage_pair_context(&m, &q, &other);
+    triage_pair_of(NULL, a.f, a.n, d.f, d.n, true, &conflict);
+    triage_pair_context(&m, &q, &conflict);
+    assert_true(same.x[TRIAGE_X_CONCEPT_ANY] == 1);
+    assert_true(conflict.x[TRIAGE_X_CONFLICT] == 1);
+    double ps = triage_pair_score(&same), po = triage_pair_score(&other),
+           pc = triage_pair_score(&conflict);
+    assert_true(ps > po);
+    assert_true(ps > 0 && ps < 1 && po > 0 && pc > 0);
+    /* Through the index: the same lift in other words joins; building 8's
+     * lift, word for word the same, does not (the conflict's factor). */
+    triage_index_t *ix = triage_index_new(10);
+    s_add(ix, "lift3", "cp001", TRIAGE_SIZE_SMALL, 1, "3栋电梯又坏了，老人上不去楼");
+    const triage_ix_meta_t *hit =
+        s_best(ix, "cp001", TRIAGE_SIZE_SMALL, "3栋电梯又坏了，老人上不去楼，快修");
+    assert_non_null(hit);
+    assert_string_equal(hit->id, "lift3");
+    assert_null(s_best(ix, "cp001", TRIAGE_SIZE_SMALL, "8栋电梯又坏了，老人上不去楼"));
+    triage_index_destroy(&ix);
+}
+
 static void test_cues_vote(void **state)
 {
     (void)state;
@@ -276,6 +339,8 @@ int main(void)
         cmocka_unit_test(test_index_expire_and_evict),
         cmocka_unit_test(test_index_gates),
         cmocka_unit_test(test_cues_vote),
+        cmocka_unit_test(test_named_places),
+        cmocka_unit_test(test_pair_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
