@@ -101,7 +101,8 @@ static int s_text(const hl_req_field_t *f, const char *s, const char *path, int 
             size_t used = 0;
             list[0] = '\0';
             for (const char *const *a = f->allowed; *a && used < sizeof list; a++) {
-                int n = snprintf(list + used, sizeof list - used, "%s%s", a == f->allowed ? "" : ", ", *a);
+                int n = snprintf(list + used, sizeof list - used, "%s%s",
+                                 a == f->allowed ? "" : ", ", *a);
                 used += n > 0 ? (size_t)n : 0;
             }
             return hl_refuse(why, status, path, "%s must be one of: %s", path, list);
@@ -210,8 +211,7 @@ static int s_json_value(json_t *v, const hl_req_field_t *f, const char *path, vo
                 snprintf(words, sizeof words, "must be an array of %.15g to %.15g entries", f->min,
                          f->max);
             else
-                snprintf(words, sizeof words, "must be an array of at least %.15g entries",
-                         f->min);
+                snprintf(words, sizeof words, "must be an array of at least %.15g entries", f->min);
             return s_must(why, 422, f, path, f->min == 0 && !bounded ? "must be an array" : words);
         }
         size_t i;
@@ -368,8 +368,8 @@ static const char *s_pairs_get(const void *src, const char *name)
     return NULL;
 }
 
-int hl_req_check_pairs(const hl_req_pair_t *pairs, size_t n, const hl_req_field_t *spec,
-                       void *out, hl_refusal_t *why)
+int hl_req_check_pairs(const hl_req_pair_t *pairs, size_t n, const hl_req_field_t *spec, void *out,
+                       hl_refusal_t *why)
 {
     for (size_t i = 0; i < n; i++) {
         if (!s_find(spec, pairs[i].name))

@@ -41,8 +41,8 @@
 
 /* Why a request (or one line of a batch) is refused: what the 4xx says. */
 typedef struct {
-    int status;                          /* HTTP status; 0 while nothing is refused */
-    char field[HL_REFUSAL_FIELD_MAX];    /* field at fault ("contact.phone"), "" if none */
+    int status;                           /* HTTP status; 0 while nothing is refused */
+    char field[HL_REFUSAL_FIELD_MAX];     /* field at fault ("contact.phone"), "" if none */
     char message[HL_REFUSAL_MESSAGE_MAX]; /* why, in the PostgreSQL message style */
 } hl_refusal_t;
 
@@ -123,8 +123,8 @@ typedef const char *(hl_req_get_fn)(const void *src, const char *name);
  * one counts as absent; INT and NUMBER values are parsed from decimal text
  * (NUMBER: no hex, no inf, no nan), BOOL from "true"/"false". OBJECT and
  * ARRAY are not for text. Pure. */
-int hl_req_check_pairs(const hl_req_pair_t *pairs, size_t n, const hl_req_field_t *spec,
-                       void *out, hl_refusal_t *why);
+int hl_req_check_pairs(const hl_req_pair_t *pairs, size_t n, const hl_req_field_t *spec, void *out,
+                       hl_refusal_t *why);
 /* The same over a lookup `get(src, name)`, for sources that cannot list
  * their names (a query string as MHD keeps it): unknown names are not
  * seen, so not refused. Pure when `get` is. */

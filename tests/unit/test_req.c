@@ -10,16 +10,16 @@
 #include <cmocka.h>
 
 typedef struct {
-    const char *title;              /* TEXT */
-    const char *body;               /* TEXT, multiline */
-    const char *size;               /* TEXT, allowed values */
-    const char *code;               /* TEXT with a check */
-    int64_t version;                /* INT */
-    double lat;                     /* NUMBER inside "location" */
-    bool urgent;                    /* BOOL */
-    char into[HL_UUID_LEN + 1];     /* UUID */
-    json_t *ids;                    /* ARRAY of UUIDs */
-    const char *contact_name;       /* TEXT inside "contact" */
+    const char *title;          /* TEXT */
+    const char *body;           /* TEXT, multiline */
+    const char *size;           /* TEXT, allowed values */
+    const char *code;           /* TEXT with a check */
+    int64_t version;            /* INT */
+    double lat;                 /* NUMBER inside "location" */
+    bool urgent;                /* BOOL */
+    char into[HL_UUID_LEN + 1]; /* UUID */
+    json_t *ids;                /* ARRAY of UUIDs */
+    const char *contact_name;   /* TEXT inside "contact" */
 } s_form_t;
 
 static const char *s_code_check(const char *s)
@@ -31,24 +31,38 @@ static const char *s_code_check(const char *s)
 
 static const char *const s_sizes[] = {"wish", "small", "large", NULL};
 static const hl_req_field_t s_location[] = {
-    {.name = "lat", .type = HL_REQ_NUMBER, .min = -90, .max = 90, HL_REQ_AT(s_form_t, lat)},
-    {0}};
+    {.name = "lat", .type = HL_REQ_NUMBER, .min = -90, .max = 90, HL_REQ_AT(s_form_t, lat)}, {0}};
 static const hl_req_field_t s_contact[] = {
     {.name = "name", .type = HL_REQ_TEXT, .max = 5, HL_REQ_AT(s_form_t, contact_name)}, {0}};
 static const hl_req_field_t s_uuid_entry[] = {{.name = "id", .type = HL_REQ_UUID}, {0}};
 static const hl_req_field_t s_spec[] = {
-    {.name = "title", .type = HL_REQ_TEXT, .flags = HL_REQ_REQUIRED, .max = 10,
+    {.name = "title",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = 10,
      HL_REQ_AT(s_form_t, title)},
-    {.name = "body", .type = HL_REQ_TEXT, .flags = HL_REQ_MULTILINE, .max = 100,
+    {.name = "body",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_MULTILINE,
+     .max = 100,
      HL_REQ_AT(s_form_t, body)},
     {.name = "size", .type = HL_REQ_TEXT, .max = 8, .allowed = s_sizes, HL_REQ_AT(s_form_t, size)},
-    {.name = "code", .type = HL_REQ_TEXT, .max = 32, .check = s_code_check,
+    {.name = "code",
+     .type = HL_REQ_TEXT,
+     .max = 32,
+     .check = s_code_check,
      HL_REQ_AT(s_form_t, code)},
     {.name = "version", .type = HL_REQ_INT, .min = 1, .max = 1000, HL_REQ_AT(s_form_t, version)},
     {.name = "urgent", .type = HL_REQ_BOOL, HL_REQ_AT(s_form_t, urgent)},
-    {.name = "into", .type = HL_REQ_UUID, .hint = "must be an item id (UUID)",
+    {.name = "into",
+     .type = HL_REQ_UUID,
+     .hint = "must be an item id (UUID)",
      HL_REQ_AT(s_form_t, into)},
-    {.name = "appeal_ids", .type = HL_REQ_ARRAY, .min = 1, .max = 3, .fields = s_uuid_entry,
+    {.name = "appeal_ids",
+     .type = HL_REQ_ARRAY,
+     .min = 1,
+     .max = 3,
+     .fields = s_uuid_entry,
      HL_REQ_AT(s_form_t, ids)},
     {.name = "location", .type = HL_REQ_OBJECT, .fields = s_location},
     {.name = "contact", .type = HL_REQ_OBJECT, .fields = s_contact},
@@ -257,8 +271,7 @@ static void test_text_lookup(void **state)
 {
     (void)state;
     static const hl_req_field_t spec[] = {
-        {.name = "version", .type = HL_REQ_INT, .min = 1, .max = 500,
-         HL_REQ_AT(s_form_t, version)},
+        {.name = "version", .type = HL_REQ_INT, .min = 1, .max = 500, HL_REQ_AT(s_form_t, version)},
         {0}};
     s_form_t f = {.version = 50};
     hl_refusal_t why;
@@ -310,8 +323,8 @@ static void test_refusal_json_and_repair(void **state)
     json_t *j = hl_refusal_json(&why);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "error"), "status")),
                      422);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(j, "error"), "field")), "ti?tle");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "field")),
+                        "ti?tle");
     json_decref(j);
     hl_refuse(&why, 400, NULL, "no field");
     j = hl_refusal_json(&why);
