@@ -171,8 +171,8 @@ const char *triage_escalate_add(triage_t *t, hl_dbu_t *u, const triage_climb_t *
         msg.has_appeal_count = 1;
         msg.appeal_count = atoi(c->count);
         msg.reason = (char *)told;
-        hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_ALLIANCE, "ItemEscalated",
-                         first ? first : c->id, &msg.base, NULL);
+        hl_pipeline_send(t->svc->pipeline, u, HL_STAGE_ALLIANCE, first ? first : c->id, &msg.base,
+                         NULL);
         hl_buf_close(&body);
     }
     free(appeals);
@@ -281,7 +281,7 @@ static void s_due_done(void *arg, int rc, const hl_dberr_t *err)
     s_due_t *d = arg;
     if (rc != 0) {
         hl_http_add_header(d->req, "Retry-After", "1");
-        hl_http_reply_error(d->req, 503, NULL, "could not read deadlines now: %s", err->message);
+        hl_req_reply_db(d->req, "item", "read deadlines", err);
         json_decref(d->items);
     } else {
         hl_http_reply_json(d->req, 200, json_pack("{s:o}", "items", d->items));
@@ -292,16 +292,14 @@ static void s_due_done(void *arg, int rc, const hl_dberr_t *err)
 void triage_escalations_due_get(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
-    const char *within = hl_http_query(req, "within_hours");
-    long hours;
-    if (!hl_parse_long(within, 24, 0, 8760, &hours)) {
-        hl_http_reply_error(req, 400, "within_hours",
-                            "within_hours must be an integer from 0 to 8760");
+    static const hl_req_field_t query[] = {
+        {.name = "within_hours", .type = HL_REQ_INT, .min = 0, .max = 8760, .at = 1}, {0}};
+    int64_t hours = 24;
+    if (!hl_req_query(req, query, &hours))
         return;
-    }
-    char offset[24], hours_text[16];
+    char offset[24], hours_text[24];
     s_offset(t, offset);
-    snprintf(hours_text, sizeof hours_text, "%ld", hours);
+    snprintf(hours_text, sizeof hours_text, "%lld", (long long)hours);
     s_due_t *d = hl_calloc(1, sizeof *d);
     d->req = req;
     d->items = json_array();

@@ -56,10 +56,10 @@ enum {
 
 /* One reopening being applied. */
 typedef struct {
-    triage_t *t;            /* service */
-    hl_inmsg_t *m;          /* the message */
-    Hl__AppealFeedback *fb; /* its payload, owned */
-    char *col[F_COLS];      /* the item read, owned; col[F_ID] NULL when none */
+    triage_t *t;                  /* service */
+    hl_inmsg_t *m;                /* the message */
+    const Hl__AppealFeedback *fb; /* its payload, freed with the message */
+    char *col[F_COLS];            /* the item read, owned; col[F_ID] NULL when none */
 } s_reopen_t;
 
 static const char s_sql_record[] =
@@ -96,7 +96,6 @@ static void s_free(s_reopen_t *r)
 {
     for (int k = 0; k < F_COLS; k++)
         free(r->col[k]);
-    hl__appeal_feedback__free_unpacked(r->fb, NULL);
     free(r);
 }
 
@@ -203,21 +202,18 @@ bool triage_feedback_check(const Hl__AppealFeedback *fb, char *why, size_t len)
     return false;
 }
 
-static void s_feedback(hl_inmsg_t *m, void *arg)
+const char *triage_feedback_problem(const void *msg)
+{
+    static _Thread_local char why[160];
+    return triage_feedback_check(msg, why, sizeof why) ? NULL : why;
+}
+
+static void s_feedback(hl_inmsg_t *m, const void *msg, void *arg)
 {
     triage_t *t = arg;
-    Hl__AppealFeedback *fb =
-        hl__appeal_feedback__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    char why[160];
-    if (!triage_feedback_check(fb, why, sizeof why)) {
-        if (fb)
-            hl__appeal_feedback__free_unpacked(fb, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__AppealFeedback *fb = msg;
     if (strcmp(fb->kind, "confirm") == 0) {
         s_record(m, fb, NULL, "recorded");
-        hl__appeal_feedback__free_unpacked(fb, NULL);
         hl_inmsg_apply(&m);
         return;
     }
@@ -232,7 +228,8 @@ static void s_feedback(hl_inmsg_t *m, void *arg)
 
 int triage_feedback_consume(triage_t *t)
 {
-    const hl_handler_t handlers[] = {{"AppealFeedback", s_feedback, t}};
-    return hl_pipeline_consume(t->svc->pipeline, HL_STAGE_FEEDBACK, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    const hl_msg_handler_t handlers[] = {
+        {&hl__appeal_feedback__descriptor, triage_feedback_problem, s_feedback, t}};
+    return hl_pipeline_consume_msgs(t->svc->pipeline, HL_STAGE_FEEDBACK, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }
