@@ -15,7 +15,7 @@ hl_test_svc = $(if $(filter test_intake_% test_triage_% test_bounty_% test_point
 define hl_test
 ALL_OBJS += $$(BUILD)/$(2)/$(1).o
 TEST_BINARIES += $$(BUILD)/tests/$(1)
-$$(BUILD)/tests/$(1): $$(BUILD)/$(2)/$(1).o $$(call hl_test_svc,$(1)) $$(TEST_SUPPORT_OBJS) $$(LIBHL)
+$$(BUILD)/tests/$(1): $$(BUILD)/$(2)/$(1).o $$(call hl_test_svc,$(1)) $$(TEST_SUPPORT_OBJS) $$(HL_KEYS_OBJ) $$(LIBHL)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(TEST_LIBS) $(if $(filter test_hlctl_%,$(1)),-lqrencode -lpng)

@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_ITEM_COLS 14 /* columns of s_sql_item */
-
 typedef enum {
     S_OVERRIDE, /* size, category, target */
     S_MERGE,    /* into another item */
@@ -35,27 +33,10 @@ typedef enum {
 
 /* One item as read: the columns of s_sql_item. */
 typedef struct {
-    bool found;             /* it exists */
-    char *col[S_ITEM_COLS]; /* owned; NULL for SQL NULL */
-    hl_strlist_t appeals;   /* its appeal ids, owned */
+    bool found;           /* it exists */
+    triage_item_t it;     /* its columns, owned */
+    hl_strlist_t appeals; /* its appeal ids, owned */
 } s_item_t;
-
-enum {
-    C_VERSION,
-    C_STATUS,
-    C_SIZE,
-    C_CATEGORY,
-    C_ORG_UNIT,
-    C_TITLE,
-    C_ROUTE,
-    C_LEVEL,
-    C_TARGET,
-    C_COMPOUND,
-    C_COMMUNITY,
-    C_ORG_LEVEL,
-    C_BODY,
-    C_COUNT,
-};
 
 /* One POST in flight. */
 typedef struct {
@@ -82,8 +63,7 @@ typedef struct {
 
 static void s_item_close(s_item_t *it)
 {
-    for (int i = 0; i < S_ITEM_COLS; i++)
-        free(it->col[i]);
+    triage_item_close(&it->it);
     hl_strlist_close(&it->appeals);
 }
 
@@ -281,7 +261,7 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
                          const char *category, const char *target, const char *level,
                          int appeal_count, const char *reason)
 {
-    char **col = c->item.col;
+    const triage_item_t *col = &c->item.it;
     hl_pipeline_t *p = c->t->svc->pipeline;
     const char *trace = c->item.appeals.n ? c->item.appeals.v[0] : id;
     if (size == TRIAGE_SIZE_SMALL) {
@@ -291,10 +271,10 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
     } else if (size == TRIAGE_SIZE_LARGE) {
         Hl__ItemEscalated msg = HL__ITEM_ESCALATED__INIT;
         msg.item_id = (char *)id;
-        msg.title = col[C_TITLE];
-        msg.body = col[C_BODY] ? col[C_BODY] : "";
+        msg.title = col->title;
+        msg.body = col->body ? col->body : "";
         msg.category = (char *)(category ? category : "");
-        msg.org_unit = col[C_ORG_UNIT];
+        msg.org_unit = col->org_unit;
         msg.has_level = 1;
         msg.level = triage_level_rank(level);
         msg.has_appeal_count = 1;
@@ -305,8 +285,8 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
         Hl__WishPosted msg = HL__WISH_POSTED__INIT;
         msg.item_id = (char *)id;
         msg.appeal_id = (char *)trace;
-        msg.title = col[C_TITLE];
-        msg.body = col[C_BODY] ? col[C_BODY] : "";
+        msg.title = col->title;
+        msg.body = col->body ? col->body : "";
         msg.org_unit = (char *)target;
         msg.category = (char *)(category ? category : "");
         hl_pipeline_send(p, u, HL_STAGE_BOUNTY, trace, &msg.base, NULL);
@@ -315,15 +295,14 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
 
 static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **col = c->item.col;
-    triage_size_t old_size = (triage_size_t)triage_size_parse(col[C_SIZE]);
+    const triage_item_t *col = &c->item.it;
+    triage_size_t old_size = (triage_size_t)triage_size_parse(col->size);
     triage_size_t size = c->size ? (triage_size_t)triage_size_parse(c->size) : old_size;
-    const char *category = c->category ? c->category : col[C_CATEGORY];
+    const char *category = c->category ? c->category : col->category;
     bool resized = size != old_size;
-    triage_route_t r = {col[C_ROUTE], col[C_LEVEL], col[C_TARGET]};
+    triage_route_t r = {col->route, col->level, col->target};
     if (resized) {
-        triage_place_t place = {col[C_ORG_UNIT], col[C_ORG_LEVEL], col[C_COMPOUND],
-                                col[C_COMMUNITY]};
+        triage_place_t place = {col->org_unit, col->org_level, col->compound, col->community};
         triage_route_plan(size, &place, &r);
     }
     if (c->target) {
@@ -337,8 +316,8 @@ static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
                      "override");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "override", col[C_SIZE],
-           triage_size_name(size), col[C_CATEGORY], category, col[C_TARGET], r.target, NULL, NULL,
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "override", col->size,
+           triage_size_name(size), col->category, category, col->target, r.target, NULL, NULL,
            c->reason, version);
     for (size_t i = 0; i < c->item.appeals.n; i++)
         triage_route_tell(c->t, u, c->item.appeals.v[i], c->item_id, triage_size_name(size),
@@ -347,9 +326,9 @@ static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
 
 static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **into = c->other.col;
+    const triage_item_t *into = &c->other.it;
     char other_version[16], moved[16];
-    snprintf(other_version, sizeof other_version, "%s", into[C_VERSION]);
+    snprintf(other_version, sizeof other_version, "%s", into->version);
     snprintf(moved, sizeof moved, "%zu", c->item.appeals.n);
     HL_DBU(u, s_sql_claim, NULL, NULL, c->into, other_version);
     HL_DBU(u, s_sql_move_all, NULL, NULL, c->item_id, c->into);
@@ -362,13 +341,13 @@ static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
            c->into, ids, c->reason, version);
     free(ids);
     for (size_t i = 0; i < c->item.appeals.n; i++)
-        triage_route_tell(c->t, u, c->item.appeals.v[i], c->into, into[C_SIZE], into[C_CATEGORY],
-                          into[C_ROUTE], into[C_TARGET]);
+        triage_route_tell(c->t, u, c->item.appeals.v[i], c->into, into->size, into->category,
+                          into->route, into->target);
 }
 
 static void s_write_split(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **col = c->item.col;
+    const triage_item_t *col = &c->item.it;
     char moved[16], minus[16];
     snprintf(moved, sizeof moved, "%zu", c->n_split);
     snprintf(minus, sizeof minus, "-%zu", c->n_split);
@@ -377,16 +356,16 @@ static void s_write_split(s_cmd_t *c, hl_dbu_t *u, const char *version)
     HL_DBU(u, s_sql_split_item, NULL, NULL, c->item_id, c->new_item, moved);
     HL_DBU(u, s_sql_split_move, NULL, NULL, c->item_id, c->new_item, ids);
     HL_DBU(u, s_sql_count_add, NULL, NULL, c->item_id, minus);
-    s_open_route(c, u, c->new_item, (triage_size_t)triage_size_parse(col[C_SIZE]), col[C_CATEGORY],
-                 col[C_TARGET], col[C_LEVEL], (int)c->n_split, "split");
+    s_open_route(c, u, c->new_item, (triage_size_t)triage_size_parse(col->size), col->category,
+                 col->target, col->level, (int)c->n_split, "split");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
     HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "split", NULL, NULL, NULL, NULL, NULL, NULL,
            c->new_item, ids, c->reason, version);
     free(ids);
     for (size_t i = 0; i < c->n_split; i++)
-        triage_route_tell(c->t, u, c->split[i], c->new_item, col[C_SIZE], col[C_CATEGORY],
-                          col[C_ROUTE], col[C_TARGET]);
+        triage_route_tell(c->t, u, c->split[i], c->new_item, col->size, col->category, col->route,
+                          col->target);
 }
 
 static void s_write(s_cmd_t *c)
@@ -408,11 +387,7 @@ static void s_write(s_cmd_t *c)
 /* ---- the read -------------------------------------------------------- */
 
 static const char s_sql_item[] =
-    "SELECT i.version::text, i.status, i.size, i.category, i.org_unit, i.title, i.route, i.level,"
-    " i.target, i.compound, i.community, o.level,"
-    " (SELECT body FROM triage.case WHERE item_id = i.id ORDER BY received_at, appeal_id LIMIT 1),"
-    " i.appeal_count::text"
-    " FROM triage.item i JOIN org.org_unit o ON o.code = i.org_unit WHERE i.id = $1::uuid";
+    "SELECT " TRIAGE_ITEM_COLUMNS " FROM triage.item_context WHERE id = $1::uuid";
 static const char s_sql_appeals[] =
     "SELECT appeal_id::text FROM triage.case WHERE item_id = $1::uuid"
     " ORDER BY received_at, appeal_id";
@@ -425,8 +400,7 @@ static void s_item_rows(void *arg, const PGresult *res)
     if (PQntuples(res) != 1)
         return;
     it->found = true;
-    for (int k = 0; k < S_ITEM_COLS; k++)
-        it->col[k] = PQgetisnull(res, 0, k) ? NULL : hl_strdup(PQgetvalue(res, 0, k));
+    triage_item_fill(&it->it, res, 0);
 }
 
 static void s_category_rows(void *arg, const PGresult *res)
@@ -444,7 +418,7 @@ static void s_target_rows(void *arg, const PGresult *res)
 
 static bool s_open(const s_item_t *it)
 {
-    return strcmp(it->col[C_STATUS], "routed") == 0 || strcmp(it->col[C_STATUS], "open") == 0;
+    return triage_item_open(&it->it);
 }
 
 /* The reason the command cannot be applied (replied), or false to write. */
@@ -456,10 +430,10 @@ static bool s_refused(s_cmd_t *c)
         return true;
     }
     if (!s_open(&c->item)) {
-        hl_http_reply_error(req, 409, "id", "item %s is %s", c->item_id, c->item.col[C_STATUS]);
+        hl_http_reply_error(req, 409, "id", "item %s is %s", c->item_id, c->item.it.status);
         return true;
     }
-    long long current = atoll(c->item.col[C_VERSION]);
+    long long current = atoll(c->item.it.version);
     if (c->version && c->version != current) {
         hl_http_reply_error(req, 409, "version", "item %s is at version %lld, not %lld", c->item_id,
                             current, c->version);
@@ -482,7 +456,7 @@ static bool s_refused(s_cmd_t *c)
             return true;
         }
         if (!s_open(&c->other)) {
-            hl_http_reply_error(req, 409, "into", "item %s is %s", c->into, c->other.col[C_STATUS]);
+            hl_http_reply_error(req, 409, "into", "item %s is %s", c->into, c->other.it.status);
             return true;
         }
     } else {

@@ -4,6 +4,7 @@
 
 #include "hl.h"
 #include "index.h"
+#include "item.h"
 #include "rules.h"
 #include "similar.h"
 
@@ -182,6 +183,8 @@ typedef struct {
     const char *appeals;      /* its appeal ids, comma-separated */
     const char *history;      /* earlier escalations, one line, or NULL */
 } triage_climb_t;
+/* The climb of item `it` (strings borrowed from it). */
+triage_climb_t triage_climb_of(const triage_item_t *it);
 /* Adds to `u` one climb of item `c` (the caller claimed or guarded it):
  * level and target to the parent (at the city it stays), a new "resolve"
  * deadline, a triage.escalation row with `reason` (overdue, reopened), a

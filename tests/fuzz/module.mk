@@ -8,7 +8,7 @@
 FUZZ_NAMES    := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_BINARIES := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
 FUZZ_SERVICES := intake triage bounty alliance points
-FUZZ_LINK_OBJS := $(BUILD)/tests/fuzz/hl_fuzz.o \
+FUZZ_LINK_OBJS := $(BUILD)/tests/fuzz/hl_fuzz.o $(HL_KEYS_OBJ) \
                   $(filter-out %/main.o,$(patsubst %.c,$(BUILD)/%.o, \
                       $(wildcard $(patsubst %,services/%/*.c,$(FUZZ_SERVICES)))))
 FUZZ_OBJS := $(BUILD)/tests/fuzz/hl_fuzz.o $(patsubst %,$(BUILD)/tests/fuzz/%.o,$(FUZZ_NAMES))
