@@ -33,5 +33,7 @@ unit-tests: $(UNIT_TEST_BINARIES)
 # make bench's load generator.
 $(eval $(call hl_program,hl-bench,tests/bench,-lcurl))
 
-# Service tests include the service's own headers by name.
-$(BUILD)/tests/unit/test_triage_%.o: CFLAGS += -I services/triage
+# Service tests include the service's own headers by name (test_<svc>_*.c
+# gets -I services/<svc>), never by a relative path.
+HL_TEST_SERVICES := intake triage bounty points alliance hlctl
+$(foreach s,$(HL_TEST_SERVICES),$(eval $$(BUILD)/tests/unit/test_$(s)_%.o: CFLAGS += -I services/$(s)))

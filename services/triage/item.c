@@ -9,15 +9,16 @@
 
 /* The fields in the order of TRIAGE_ITEM_COLUMNS. */
 #define S_FIELDS(X)                                                                                \
-    X(id) X(version) X(status) X(route) X(reopens) X(size) X(category) X(level) X(target)          \
-        X(parent) X(parent_level) X(org_unit) X(org_level) X(compound) X(community) X(title)       \
-            X(count) X(due) X(body) X(appeals) X(history)
+    X(id)                                                                                          \
+    X(version) X(status) X(route) X(reopens) X(size) X(category) X(level) X(target) X(parent)      \
+        X(parent_level) X(org_unit) X(org_level) X(compound) X(community) X(title) X(count) X(due) \
+            X(body) X(appeals) X(history)
 
 void triage_item_fill(triage_item_t *it, const PGresult *res, int row)
 {
     int k = 0;
 #define S_FILL(name)                                                                               \
-    it->name = PQgetisnull(res, row, k) ? NULL : hl_strdup(PQgetvalue(res, row, k));              \
+    it->name = PQgetisnull(res, row, k) ? NULL : hl_strdup(PQgetvalue(res, row, k));               \
     k++;
     S_FIELDS(S_FILL)
 #undef S_FILL

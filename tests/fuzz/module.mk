@@ -22,3 +22,6 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_LINK_OBJS) $(LIBHL)
 
 .PHONY: fuzz-binaries
 fuzz-binaries: $(FUZZ_BINARIES)
+
+# The harnesses include service headers as "<svc>/<header>.h".
+$(FUZZ_OBJS): CFLAGS += -I services

@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../services/triage/triage.h"
+#include "triage.h"
 
 #include <stdlib.h>
 #include <string.h>
