@@ -8,11 +8,31 @@
 #include <string.h>
 
 /* The fields in the order of TRIAGE_ITEM_COLUMNS. */
-#define S_FIELDS(X)                                                                                \
-    X(id)                                                                                          \
-    X(version) X(status) X(route) X(reopens) X(size) X(category) X(level) X(target) X(parent)      \
-        X(parent_level) X(org_unit) X(org_level) X(compound) X(community) X(title) X(count) X(due) \
-            X(body) X(appeals) X(history)
+/* clang-format off */
+#define S_FIELDS(X) \
+    X(id) \
+    X(version) \
+    X(status) \
+    X(route) \
+    X(reopens) \
+    X(size) \
+    X(category) \
+    X(level) \
+    X(target) \
+    X(parent) \
+    X(parent_level) \
+    X(org_unit) \
+    X(org_level) \
+    X(compound) \
+    X(community) \
+    X(title) \
+    X(count) \
+    X(due) \
+    X(body) \
+    X(appeals) \
+    X(history)
+
+/* clang-format on */
 
 void triage_item_fill(triage_item_t *it, const PGresult *res, int row)
 {
