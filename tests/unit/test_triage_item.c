@@ -110,8 +110,8 @@ static void test_item_context(void **state)
     assert_string_equal(it.count, "2");
     assert_non_null(it.due);
     assert_string_equal(it.body, "第一封"); /* the first received, not the first inserted */
-    assert_string_equal(it.appeals,
-                        "bbbbbbbb-0000-4000-8000-000000000001,bbbbbbbb-0000-4000-8000-000000000002");
+    assert_string_equal(
+        it.appeals, "bbbbbbbb-0000-4000-8000-000000000001,bbbbbbbb-0000-4000-8000-000000000002");
     assert_null(it.history);
     triage_item_close(&it);
     assert_null(it.id);
