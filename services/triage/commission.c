@@ -488,9 +488,7 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
 static void s_post(hl_http_req_t *req, triage_t *t, triage_cmd_kind_t kind)
 {
     char id[HL_REQ_ID_MAX];
-    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "item", id))
-        return;
-    json_t *body = hl_http_json_body(req);
+    json_t *body = hl_req_path_body(req, HL_REQ_ID_UUID, "item", id);
     if (!body)
         return;
     s_cmd_t *c = hl_calloc(1, sizeof *c);

@@ -217,9 +217,7 @@ void triage_council_post(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
     char id[HL_REQ_ID_MAX];
-    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "item", id))
-        return;
-    json_t *body = hl_http_json_body(req);
+    json_t *body = hl_req_path_body(req, HL_REQ_ID_UUID, "item", id);
     if (!body)
         return;
     s_council_t *c = hl_calloc(1, sizeof *c);

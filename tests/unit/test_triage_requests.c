@@ -42,8 +42,8 @@ static void test_override(void **state)
     (void)state;
     triage_cmd_t c;
     hl_refusal_t why;
-    assert_int_equal(s_cmd(TRIAGE_CMD_OVERRIDE, "{\"size\":\"large\",\"reason\":\"整片停了\",\"version\":3}",
-                           &c, &why),
+    assert_int_equal(s_cmd(TRIAGE_CMD_OVERRIDE,
+                           "{\"size\":\"large\",\"reason\":\"整片停了\",\"version\":3}", &c, &why),
                      0);
     s_refused(TRIAGE_CMD_OVERRIDE, "{\"reason\":\"r\",\"version\":3}", "size"); /* nothing to do */
     s_refused(TRIAGE_CMD_OVERRIDE, "{\"size\":\"large\",\"reason\":\"r\"}", "version");
@@ -51,7 +51,8 @@ static void test_override(void **state)
     s_refused(TRIAGE_CMD_OVERRIDE, "{\"size\":\"large\",\"version\":3}", "reason");
     s_refused(TRIAGE_CMD_OVERRIDE, "{\"size\":\"large\",\"reason\":\"a\\u0007b\",\"version\":3}",
               "reason"); /* control characters: refused now, as everywhere */
-    s_refused(TRIAGE_CMD_OVERRIDE, "{\"size\":\"large\",\"reason\":\"r\",\"version\":0}", "version");
+    s_refused(TRIAGE_CMD_OVERRIDE, "{\"size\":\"large\",\"reason\":\"r\",\"version\":0}",
+              "version");
     s_refused(TRIAGE_CMD_OVERRIDE, "{\"size\":\"large\",\"reason\":\"r\",\"version\":3,\"into\":1}",
               "into"); /* merge's field is unknown here */
     assert_int_equal(s_cmd(TRIAGE_CMD_OVERRIDE, "[]", &c, &why), 400);
@@ -62,10 +63,11 @@ static void test_merge(void **state)
     (void)state;
     triage_cmd_t c;
     hl_refusal_t why;
-    assert_int_equal(s_cmd(TRIAGE_CMD_MERGE,
-                           "{\"into\":\"AAAAAAAA-0000-4000-8000-000000000002\",\"reason\":\"同一件事\"}",
-                           &c, &why),
-                     0);
+    assert_int_equal(
+        s_cmd(TRIAGE_CMD_MERGE,
+              "{\"into\":\"AAAAAAAA-0000-4000-8000-000000000002\",\"reason\":\"同一件事\"}", &c,
+              &why),
+        0);
     assert_string_equal(c.into, "aaaaaaaa-0000-4000-8000-000000000002"); /* lower-cased */
     s_refused(TRIAGE_CMD_MERGE, "{\"into\":\"" ITEM "\",\"reason\":\"r\"}", "into"); /* itself */
     s_refused(TRIAGE_CMD_MERGE, "{\"into\":\"nope\",\"reason\":\"r\"}", "into");
@@ -113,12 +115,13 @@ static void test_hearing(void **state)
 {
     (void)state;
     hl_refusal_t why;
-    assert_int_equal(s_hearing("{\"venue\":\"晚茶议事厅\",\"heard_at\":\"2024-05-01T19:30:00+08:00\","
-                               "\"attendees\":[\"party_branch\",\"owners_committee\"],"
-                               "\"decision\":\"第一条\\n第二条\",\"outcome\":\"修好了\","
-                               "\"due_date\":\"2024-05-31\"}",
-                               &why),
-                     0);
+    assert_int_equal(
+        s_hearing("{\"venue\":\"晚茶议事厅\",\"heard_at\":\"2024-05-01T19:30:00+08:00\","
+                  "\"attendees\":[\"party_branch\",\"owners_committee\"],"
+                  "\"decision\":\"第一条\\n第二条\",\"outcome\":\"修好了\","
+                  "\"due_date\":\"2024-05-31\"}",
+                  &why),
+        0);
     static const struct {
         const char *json, *field;
     } bad[] = {
