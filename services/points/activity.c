@@ -18,17 +18,18 @@
 
 /* One POST in flight. */
 typedef struct {
-    points_t *pt;                     /* service */
-    hl_http_req_t *req;               /* suspended request */
-    json_t *body;                     /* parsed body, owned */
-    points_award_t award;             /* strings point into body or below */
-    char award_id[HL_UUID_LEN + 1];   /* derived from the activity */
-    char message_id[HL_UUID_LEN + 1]; /* stands in for a pipeline message */
+    points_t *pt;                       /* service */
+    hl_http_req_t *req;                 /* suspended request */
+    json_t *body;                       /* parsed body, owned */
+    points_award_t award;               /* strings point into body or below */
+    char award_id[HL_UUID_LEN + 1];     /* derived from the activity */
+    char message_id[HL_UUID_LEN + 1];   /* stands in for a pipeline message */
     char reason[POINTS_REASON_MAX + 1]; /* default reason */
-    char key_hash[65];                /* the caller's key */
-    points_actor_t actor;             /* read: who the key is */
-    points_plan_t planned;            /* the plan's numbers (strings not kept) */
-    const char *outcome;              /* points.award()'s answer, kept by the write unit */
+    char key_hash[65];                  /* the caller's key */
+    points_actor_t actor;               /* read: who the key is */
+    points_plan_t planned;              /* the plan's numbers (strings not kept) */
+    const char *outcome;                /* points.award()'s answer, kept by the write unit */
+    const char *when;                   /* occurred_at as given, into body, or NULL */
 } s_activity_t;
 
 static void s_free(s_activity_t *a)
@@ -37,76 +38,66 @@ static void s_free(s_activity_t *a)
     free(a);
 }
 
-/* A string field: required or not, 1..max characters, one line. */
-static bool s_field(hl_http_req_t *req, json_t *body, const char *key, size_t max, bool required,
-                    const char **out)
-{
-    json_t *v = json_object_get(body, key);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        if (required)
-            hl_http_reply_error(req, 422, key, "%s is required", key);
-        return !required;
-    }
-    char why[160];
-    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-    if (!s || strlen(s) != json_string_length(v)) {
-        hl_http_reply_error(req, 422, key, "%s must be a string", key);
-        return false;
-    }
-    if (!hl_text_check(key, s, max, true, false, why, sizeof why)) {
-        hl_http_reply_error(req, 422, key, "%s", why);
-        return false;
-    }
-    *out = s;
-    return true;
-}
+static const char *const s_kinds[] = {"study_pair", "event", NULL};
+static const char *const s_account_kinds[] = {
+    "grid_org", "party_member", "volunteer", "member_unit", "compound", "chain", NULL};
 
+/* What the body may hold; stored into s_activity_t (award and when). */
+static const hl_req_field_t s_spec[] = {
+    {.name = "kind",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = POINTS_KIND_MAX,
+     .allowed = s_kinds,
+     .hint = "must be study_pair or event (wishes, large items and councils are awarded by the "
+             "daemons that record them)",
+     HL_REQ_AT(s_activity_t, award.source_kind)},
+    {.name = "source_id",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = POINTS_SOURCE_MAX,
+     HL_REQ_AT(s_activity_t, award.source_id)},
+    {.name = "account",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = POINTS_ACCOUNT_MAX,
+     HL_REQ_AT(s_activity_t, award.account)},
+    {.name = "account_kind",
+     .type = HL_REQ_TEXT,
+     .max = 16,
+     .allowed = s_account_kinds,
+     HL_REQ_AT(s_activity_t, award.account_kind)},
+    {.name = "community",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = POINTS_UNIT_MAX,
+     HL_REQ_AT(s_activity_t, award.community)},
+    {.name = "org_unit",
+     .type = HL_REQ_TEXT,
+     .max = POINTS_UNIT_MAX,
+     HL_REQ_AT(s_activity_t, award.org_unit)},
+    {.name = "occurred_at",
+     .type = HL_REQ_TEXT,
+     .max = 40,
+     .hint = "must be an ISO 8601 time with an offset, e.g. 2026-12-03T19:00:00+08:00",
+     HL_REQ_AT(s_activity_t, when)},
+    {.name = "basis",
+     .type = HL_REQ_TEXT,
+     .max = POINTS_BASIS_MAX,
+     HL_REQ_AT(s_activity_t, award.basis)},
+    {.name = "reason",
+     .type = HL_REQ_TEXT,
+     .max = POINTS_REASON_MAX,
+     HL_REQ_AT(s_activity_t, award.reason)},
+    {0}};
+
+/* The checks a field spec cannot make, and the derived award id. */
 static bool s_validate(s_activity_t *a)
 {
-    static const char *const allowed[] = {"kind",      "source_id", "account",     "account_kind",
-                                          "community", "org_unit",  "occurred_at", "basis",
-                                          "reason",    NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach(a->body, key, v)
-    {
-        bool ok = false;
-        for (const char *const *k = allowed; *k; k++)
-            ok = ok || strcmp(*k, key) == 0;
-        if (!ok) {
-            char field[80];
-            snprintf(field, sizeof field, "%.64s", key);
-            hl_http_reply_error(a->req, 422, field, "unknown field \"%s\"", field);
-            return false;
-        }
-    }
     points_award_t *w = &a->award;
-    const char *when = NULL;
-    if (!s_field(a->req, a->body, "kind", POINTS_KIND_MAX, true, &w->source_kind) ||
-        !s_field(a->req, a->body, "source_id", POINTS_SOURCE_MAX, true, &w->source_id) ||
-        !s_field(a->req, a->body, "account", POINTS_ACCOUNT_MAX, true, &w->account) ||
-        !s_field(a->req, a->body, "account_kind", 16, false, &w->account_kind) ||
-        !s_field(a->req, a->body, "community", POINTS_UNIT_MAX, true, &w->community) ||
-        !s_field(a->req, a->body, "org_unit", POINTS_UNIT_MAX, false, &w->org_unit) ||
-        !s_field(a->req, a->body, "occurred_at", 40, false, &when) ||
-        !s_field(a->req, a->body, "basis", POINTS_BASIS_MAX, false, &w->basis) ||
-        !s_field(a->req, a->body, "reason", POINTS_REASON_MAX, false, &w->reason))
-        return false;
-    if (strcmp(w->source_kind, "study_pair") != 0 && strcmp(w->source_kind, "event") != 0) {
-        hl_http_reply_error(a->req, 422, "kind",
-                            "kind must be study_pair or event (wishes, large items and councils "
-                            "are awarded by the daemons that record them)");
-        return false;
-    }
+    const char *when = a->when;
     if (!w->account_kind)
         w->account_kind = "volunteer";
-    if (!points_account_kind_valid(w->account_kind)) {
-        hl_http_reply_error(a->req, 422, "account_kind",
-                            "account_kind must be grid_org, party_member, volunteer, member_unit, "
-                            "compound or chain");
-        return false;
-    }
     int64_t now = hl_time_us();
     w->at_us = now;
     if (when) {
@@ -122,9 +113,9 @@ static bool s_validate(s_activity_t *a)
         }
     }
     if (!w->reason) {
-        snprintf(a->reason, sizeof a->reason, "%s %s",
-                 strcmp(w->source_kind, "event") == 0 ? "event attended:" : "study pair:",
-                 w->source_id);
+        snprintf(
+            a->reason, sizeof a->reason, "%s %s",
+            strcmp(w->source_kind, "event") == 0 ? "event attended:" : "study pair:", w->source_id);
         w->reason = a->reason;
     }
     /* The same activity of the same earner is one award, however often posted. */
@@ -158,8 +149,7 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
     s_activity_t *a = arg;
     const points_plan_t *p = &a->planned;
     if (rc != 0) {
-        hl_http_reply_error(a->req, 503, NULL, "could not record the activity now: %s",
-                            err->message);
+        hl_req_reply_db(a->req, "award", "record the activity", err);
     } else if (strncmp(a->outcome, "kind:", 5) == 0) {
         hl_metric_add(a->pt->refused, 1);
         hl_http_reply_error(a->req, 422, "account_kind", "account \"%s\" is a %s account",
@@ -170,13 +160,12 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
         hl_info("award", a->award_id, "%s %s of %s by %s: %d points by rule %s v%d",
                 fresh ? "recorded" : "repeated", a->award.source_kind, a->award.account,
                 a->actor.name, p->amount, p->rule_id, p->rule_version);
-        hl_http_reply_json(
-            a->req, fresh ? 201 : 200,
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:s}", "award_id", a->award_id,
-                      "status", a->outcome, "account", a->award.account, "community",
-                      p->community, "rule_id", p->rule_id, "rule_version", p->rule_version,
-                      "recorded_by", a->actor.name, "amount", p->amount, "source_id",
-                      a->award.source_id));
+        hl_http_reply_json(a->req, fresh ? 201 : 200,
+                           json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:s}", "award_id",
+                                     a->award_id, "status", a->outcome, "account", a->award.account,
+                                     "community", p->community, "rule_id", p->rule_id,
+                                     "rule_version", p->rule_version, "recorded_by", a->actor.name,
+                                     "amount", p->amount, "source_id", a->award.source_id));
     }
     s_free(a);
 }
@@ -185,19 +174,17 @@ static void s_planned(void *arg, const points_plan_t *plan)
 {
     s_activity_t *a = arg;
     if (plan->rc != 0) {
-        hl_http_reply_error(a->req, 503, NULL, "could not read the rules now: %s",
-                            plan->db_message);
+        hl_req_reply_db(a->req, "award", "read the rules", NULL);
         s_free(a);
         return;
     }
     if (*plan->refused) {
         if (plan->unruled)
             hl_metric_add(a->pt->unruled, 1);
-        const char *field = plan->unruled                                ? "kind"
-                            : strncmp(plan->refused, "org_unit", 8) == 0 ? "org_unit"
-                            : strncmp(plan->refused, "community", 9) == 0
-                                ? "community"
-                                : "account_kind";
+        const char *field = plan->unruled                                 ? "kind"
+                            : strncmp(plan->refused, "org_unit", 8) == 0  ? "org_unit"
+                            : strncmp(plan->refused, "community", 9) == 0 ? "community"
+                                                                          : "account_kind";
         hl_http_reply_error(a->req, 422, field, "%s", plan->refused);
         s_free(a);
         return;
@@ -213,7 +200,7 @@ static void s_key_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_activity_t *a = arg;
     if (rc != 0) {
-        hl_http_reply_error(a->req, 503, NULL, "could not check the key now: %s", err->message);
+        hl_req_reply_db(a->req, "award", "check the key", err);
         s_free(a);
         return;
     }
@@ -238,13 +225,14 @@ void points_activity_post(hl_http_req_t *req, void *arg)
     char hash[65];
     if (!points_auth_hash(req, hash))
         return;
-    json_t *body = hl_http_json_body(req);
-    if (!body)
-        return;
     s_activity_t *a = hl_calloc(1, sizeof *a);
     a->pt = pt;
     a->req = req;
-    a->body = body;
+    a->body = hl_req_body(req, s_spec, a);
+    if (!a->body) {
+        free(a);
+        return;
+    }
     memcpy(a->key_hash, hash, sizeof hash);
     if (!s_validate(a)) {
         s_free(a);

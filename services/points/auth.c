@@ -24,9 +24,8 @@ bool points_auth_hash(hl_http_req_t *req, char hash[65])
     return true;
 }
 
-static const char s_sql_key[] =
-    "SELECT name, role, coalesce(community, '') FROM points.api_key"
-    " WHERE key_hash = $1 AND revoked_at IS NULL";
+static const char s_sql_key[] = "SELECT name, role, coalesce(community, '') FROM points.api_key"
+                                " WHERE key_hash = $1 AND revoked_at IS NULL";
 
 static void s_key_rows(void *arg, const PGresult *res)
 {
@@ -53,8 +52,8 @@ bool points_auth_check(hl_http_req_t *req, const points_actor_t *actor, const ch
     }
     if (strcmp(actor->role, role) != 0) {
         hl_http_reply_error(req, 403, "Authorization",
-                            "key \"%s\" is a %s key; this needs a %s key", actor->name,
-                            actor->role, role);
+                            "key \"%s\" is a %s key; this needs a %s key", actor->name, actor->role,
+                            role);
         return false;
     }
     return true;

@@ -24,23 +24,11 @@ static s_read_t *s_read_new(hl_http_req_t *req)
     return r;
 }
 
-static json_t *s_text(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
-static json_t *s_int(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? json_null()
-                                      : json_integer(strtoll(PQgetvalue(res, row, col), NULL, 10));
-}
-
 /* Replies with r->body (r->list under `key`) or 503, and frees r. */
 static void s_finish(s_read_t *r, int rc, const hl_dberr_t *err, const char *key)
 {
     if (rc != 0) {
-        hl_http_add_header(r->req, "Retry-After", "1");
-        hl_http_reply_error(r->req, 503, NULL, "could not read points now: %s", err->message);
+        hl_req_reply_db(r->req, "points", "read points", err);
         json_decref(r->body);
         json_decref(r->list);
     } else {
@@ -66,10 +54,10 @@ static void s_balance_rows(void *arg, const PGresult *res)
     s_read_t *r = arg;
     if (PQntuples(res) != 1)
         return;
-    json_object_set_new(r->body, "balance", s_int(res, 0, 0));
-    json_object_set_new(r->body, "award_count", s_int(res, 0, 1));
-    json_object_set_new(r->body, "account_kind", s_text(res, 0, 2));
-    json_object_set_new(r->body, "community", s_text(res, 0, 3));
+    json_object_set_new(r->body, "balance", hl_req_col_int(res, 0, 0));
+    json_object_set_new(r->body, "award_count", hl_req_col_int(res, 0, 1));
+    json_object_set_new(r->body, "account_kind", hl_req_col_text(res, 0, 2));
+    json_object_set_new(r->body, "community", hl_req_col_text(res, 0, 3));
 }
 
 static void s_awards_rows(void *arg, const PGresult *res)
@@ -82,7 +70,8 @@ static void s_awards_rows(void *arg, const PGresult *res)
         json_t *o = json_object();
         for (int c = 0; c < (int)(sizeof names / sizeof names[0]); c++)
             json_object_set_new(o, names[c],
-                                c == 1 || c == 8 ? s_int(res, i, c) : s_text(res, i, c));
+                                c == 1 || c == 8 ? hl_req_col_int(res, i, c)
+                                                 : hl_req_col_text(res, i, c));
         json_array_append_new(r->list, o);
     }
 }
@@ -157,12 +146,12 @@ static void s_leader_rows(void *arg, const PGresult *res)
     bool units = strcmp(PQfname(res, 4), "name") == 0;
     for (int i = 0; i < PQntuples(res); i++) {
         json_t *o = json_object();
-        json_object_set_new(o, units ? "org_unit" : "account", s_text(res, i, 0));
-        json_object_set_new(o, "points", s_int(res, i, 1));
-        json_object_set_new(o, "rank", s_int(res, i, 2));
-        json_object_set_new(o, "awards", s_int(res, i, 3));
-        json_object_set_new(o, units ? "name" : "account_kind", s_text(res, i, 4));
-        json_object_set_new(o, units ? "level" : "community", s_text(res, i, 5));
+        json_object_set_new(o, units ? "org_unit" : "account", hl_req_col_text(res, i, 0));
+        json_object_set_new(o, "points", hl_req_col_int(res, i, 1));
+        json_object_set_new(o, "rank", hl_req_col_int(res, i, 2));
+        json_object_set_new(o, "awards", hl_req_col_int(res, i, 3));
+        json_object_set_new(o, units ? "name" : "account_kind", hl_req_col_text(res, i, 4));
+        json_object_set_new(o, units ? "level" : "community", hl_req_col_text(res, i, 5));
         json_array_append_new(r->list, o);
     }
 }
@@ -189,44 +178,58 @@ static void s_leaders_done(void *arg, int rc, const hl_dberr_t *err)
     free(l);
 }
 
+static const char *const s_kinds[] = {"all",          "org_unit",  "grid_org",
+                                      "party_member", "volunteer", "member_unit",
+                                      "compound",     "chain",     NULL};
+static const char *const s_periods[] = {"all", "month", "quarter", NULL};
+
+/* The query string of GET /v1/leaderboard. */
+typedef struct {
+    int64_t limit;         /* 1..100, default 10 */
+    const char *kind;      /* all, org_unit or an account kind */
+    const char *period;    /* all, month, quarter */
+    const char *at;        /* the month or quarter, or NULL: the current one */
+    const char *community; /* or NULL: the city */
+} s_board_query_t;
+
+static const hl_req_field_t s_board_spec[] = {
+    {.name = "limit", .type = HL_REQ_INT, .min = 1, .max = 100, HL_REQ_AT(s_board_query_t, limit)},
+    {.name = "kind",
+     .type = HL_REQ_TEXT,
+     .max = 16,
+     .allowed = s_kinds,
+     .hint = "must be all, org_unit (credited org units) or an account kind: grid_org, "
+             "party_member, volunteer, member_unit, compound, chain",
+     HL_REQ_AT(s_board_query_t, kind)},
+    {.name = "period",
+     .type = HL_REQ_TEXT,
+     .max = 8,
+     .allowed = s_periods,
+     HL_REQ_AT(s_board_query_t, period)},
+    {.name = "at", .type = HL_REQ_TEXT, .max = 8, HL_REQ_AT(s_board_query_t, at)},
+    {.name = "community",
+     .type = HL_REQ_TEXT,
+     .max = POINTS_UNIT_MAX,
+     HL_REQ_AT(s_board_query_t, community)},
+    {0}};
+
 void points_leaderboard_get(hl_http_req_t *req, void *arg)
 {
     points_t *pt = arg;
-    long limit;
-    if (!hl_parse_long(hl_http_query(req, "limit"), 10, 1, 100, &limit)) {
-        hl_http_reply_error(req, 400, "limit", "limit must be a whole number from 1 to 100");
+    s_board_query_t q = {.limit = 10, .kind = "all", .period = "all"};
+    if (!hl_req_query(req, s_board_spec, &q))
         return;
-    }
-    const char *kind = hl_http_query(req, "kind");
-    if (!kind)
-        kind = "all";
+    const char *kind = q.kind;
+    const char *community = q.community;
     bool units = strcmp(kind, "org_unit") == 0;
-    if (!units && strcmp(kind, "all") != 0 && !points_account_kind_valid(kind)) {
-        hl_http_reply_error(req, 400, "kind",
-                            "kind must be all, org_unit (credited org units) or an account kind: "
-                            "grid_org, party_member, volunteer, member_unit, compound, chain");
-        return;
-    }
-    const char *period = hl_http_query(req, "period");
-    const char *at = hl_http_query(req, "at");
     char first[11], next[11], label[12];
-    if (!points_period_parse(period, at, hl_time_us(), first, next, label)) {
-        if (period && strcmp(period, "all") != 0 && strcmp(period, "month") != 0 &&
-            strcmp(period, "quarter") != 0)
-            hl_http_reply_error(req, 400, "period", "period must be all, month or quarter");
-        else
-            hl_http_reply_error(req, 400, "at",
-                                "at must be a month like 2026-12 (period=month) or a quarter "
-                                "like 2026Q4 (period=quarter), and is not taken with period=all");
+    if (!points_period_parse(q.period, q.at, hl_time_us(), first, next, label)) {
+        hl_http_reply_error(req, 400, "at",
+                            "at must be a month like 2026-12 (period=month) or a quarter like "
+                            "2026Q4 (period=quarter), and is not taken with period=all");
         return;
     }
-    const char *community = hl_http_query(req, "community");
-    char why[128];
-    if (community &&
-        !hl_text_check("community", community, POINTS_UNIT_MAX, true, false, why, sizeof why)) {
-        hl_http_reply_error(req, 400, "community", "%s", why);
-        return;
-    }
+    long limit = (long)q.limit;
     char limit_text[16];
     snprintf(limit_text, sizeof limit_text, "%ld", limit);
     s_leaders_t *l = hl_calloc(1, sizeof *l);

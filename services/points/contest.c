@@ -24,23 +24,23 @@
 /* ---- computing a quarter ----------------------------------------------- */
 
 typedef struct {
-    points_t *pt;           /* service */
-    hl_http_req_t *req;     /* suspended request, or NULL (the timer) */
-    char quarter[12];       /* as asked, e.g. 2026Q4 */
-    char first[11];         /* its first day */
-    char next[11];          /* the next quarter's */
-    char key_hash[65];      /* the caller's key ("" for the timer) */
-    points_actor_t actor;   /* read: who asked */
-    bool future;            /* read: the quarter has not begun */
+    points_t *pt;                  /* service */
+    hl_http_req_t *req;            /* suspended request, or NULL (the timer) */
+    char quarter[12];              /* as asked, e.g. 2026Q4 */
+    char first[11];                /* its first day */
+    char next[11];                 /* the next quarter's */
+    char key_hash[65];             /* the caller's key ("" for the timer) */
+    points_actor_t actor;          /* read: who asked */
+    bool future;                   /* read: the quarter has not begun */
     double weight[POINTS_C_COUNT]; /* read */
-    double min_a, min_b;    /* read: thresholds */
-    json_t *rows;           /* built: the grades to store */
-    json_t *weights;        /* the weights used, as stored */
-    json_t *thresholds;     /* the thresholds used, as stored */
-    int counts[3];          /* A, B, C */
-    int compounds;          /* compounds graded */
-    int published;          /* write: org.org_unit.grade rows changed */
-    int chains;             /* write: chains scored */
+    double min_a, min_b;           /* read: thresholds */
+    json_t *rows;                  /* built: the grades to store */
+    json_t *weights;               /* the weights used, as stored */
+    json_t *thresholds;            /* the thresholds used, as stored */
+    int counts[3];                 /* A, B, C */
+    int compounds;                 /* compounds graded */
+    int published;                 /* write: org.org_unit.grade rows changed */
+    int chains;                    /* write: chains scored */
 } s_compute_t;
 
 static void s_compute_free(s_compute_t *c)
@@ -51,8 +51,7 @@ static void s_compute_free(s_compute_t *c)
     free(c);
 }
 
-static const char s_sql_future[] =
-    "SELECT $1::date > (now() AT TIME ZONE 'Asia/Shanghai')::date";
+static const char s_sql_future[] = "SELECT $1::date > (now() AT TIME ZONE 'Asia/Shanghai')::date";
 static const char s_sql_weights[] =
     "SELECT DISTINCT ON (criterion) criterion, weight FROM points.criterion_weight"
     " WHERE valid_from <= $1::date ORDER BY criterion, valid_from DESC";
@@ -127,7 +126,8 @@ static void s_input_rows(void *arg, const PGresult *res)
             .wishes_done = s_int(res, i, 9),
             .councils_held = s_int(res, i, 10),
         };
-        json_t *manual = PQgetisnull(res, i, 11) ? NULL : json_loads(PQgetvalue(res, i, 11), 0, NULL);
+        json_t *manual =
+            PQgetisnull(res, i, 11) ? NULL : json_loads(PQgetvalue(res, i, 11), 0, NULL);
         for (int k = 0; k < POINTS_C_COUNT; k++) {
             json_t *m = json_object_get(manual, points_criterion_code(k));
             if (m) {
@@ -139,23 +139,23 @@ static void s_input_rows(void *arg, const PGresult *res)
         points_grade_compute(&in, c->weight, c->min_a, c->min_b, &g);
         json_t *scores = json_object();
         for (int k = 0; k < POINTS_C_COUNT; k++) {
-            json_t *s = json_pack("{s:o, s:s, s:f}", "score",
-                                  g.source[k] == POINTS_SRC_NONE ? json_null()
-                                                                 : json_real(g.score[k]),
-                                  "source", source_names[g.source[k]], "weight", c->weight[k]);
+            json_t *s =
+                json_pack("{s:o, s:s, s:f}", "score",
+                          g.source[k] == POINTS_SRC_NONE ? json_null() : json_real(g.score[k]),
+                          "source", source_names[g.source[k]], "weight", c->weight[k]);
             json_t *m = json_object_get(manual, points_criterion_code(k));
             if (m)
                 json_object_set(s, "manual", m);
             json_object_set_new(scores, points_criterion_code(k), s);
         }
         json_decref(manual);
-        json_t *inputs = json_pack(
-            "{s:i, s:i, s:o, s:i, s:i, s:i, s:i, s:i, s:s, s:s}", "items", in.items,
-            "items_resolved", in.items_resolved, "resolve_hours",
-            in.resolve_hours < 0 ? json_null() : json_real(in.resolve_hours), "item_reopens",
-            in.item_reopens, "confirms", in.confirms, "feedback_reopens", in.feedback_reopens,
-            "wishes_done", in.wishes_done, "councils_held", in.councils_held, "from", c->first,
-            "until", c->next);
+        json_t *inputs =
+            json_pack("{s:i, s:i, s:o, s:i, s:i, s:i, s:i, s:i, s:s, s:s}", "items", in.items,
+                      "items_resolved", in.items_resolved, "resolve_hours",
+                      in.resolve_hours < 0 ? json_null() : json_real(in.resolve_hours),
+                      "item_reopens", in.item_reopens, "confirms", in.confirms, "feedback_reopens",
+                      in.feedback_reopens, "wishes_done", in.wishes_done, "councils_held",
+                      in.councils_held, "from", c->first, "until", c->next);
         char grade[2] = {g.grade, '\0'};
         json_array_append_new(
             c->rows,
@@ -207,8 +207,7 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc != 0) {
         hl_warn("contest", c->quarter, "could not store the contest: %s", err->message);
         if (c->req)
-            hl_http_reply_error(c->req, 503, NULL, "could not store the contest now: %s",
-                                err->message);
+            hl_req_reply_db(c->req, "contest", "store the contest", err);
     } else {
         hl_metric_add(c->pt->computed, 1);
         hl_info("contest", c->quarter,
@@ -234,8 +233,7 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc != 0) {
         hl_warn("contest", c->quarter, "could not read the contest's inputs: %s", err->message);
         if (c->req)
-            hl_http_reply_error(c->req, 503, NULL, "could not read the contest's inputs now: %s",
-                                err->message);
+            hl_req_reply_db(c->req, "contest", "read the contest's inputs", err);
         s_compute_free(c);
         return;
     }
@@ -384,21 +382,48 @@ void points_contest_stop(points_t *pt)
 /* ---- POST /v1/contests/{quarter}/scores --------------------------------- */
 
 typedef struct {
-    points_t *pt;         /* service */
-    hl_http_req_t *req;   /* suspended request */
-    json_t *body;         /* owned */
-    char first[11];       /* the quarter's first day */
-    char next[11];        /* unused */
-    char quarter[12];     /* label */
-    char key_hash[65];    /* the caller's key */
-    points_actor_t actor; /* read */
-    const char *compound; /* into body */
+    points_t *pt;          /* service */
+    hl_http_req_t *req;    /* suspended request */
+    json_t *body;          /* owned */
+    char first[11];        /* the quarter's first day */
+    char next[11];         /* unused */
+    char quarter[12];      /* label */
+    char key_hash[65];     /* the caller's key */
+    points_actor_t actor;  /* read */
+    const char *compound;  /* into body */
     const char *criterion; /* into body */
-    const char *note;     /* into body, or NULL */
-    char score[16];       /* as text */
-    char community[40];   /* read: the compound's community, "" when not a compound */
-    char id[24];          /* written: the row id */
+    const char *note;      /* into body, or NULL */
+    double score_value;    /* as given */
+    char score[16];        /* as text */
+    char community[40];    /* read: the compound's community, "" when not a compound */
+    char id[24];           /* written: the row id */
 } s_score_t;
+
+static const char *const s_criteria[] = {"party_building", "sanitation", "petitions_stability",
+                                         "satisfaction", NULL};
+static const hl_req_field_t s_score_spec[] = {{.name = "compound",
+                                               .type = HL_REQ_TEXT,
+                                               .flags = HL_REQ_REQUIRED,
+                                               .max = POINTS_UNIT_MAX,
+                                               HL_REQ_AT(s_score_t, compound)},
+                                              {.name = "criterion",
+                                               .type = HL_REQ_TEXT,
+                                               .flags = HL_REQ_REQUIRED,
+                                               .max = 32,
+                                               .allowed = s_criteria,
+                                               HL_REQ_AT(s_score_t, criterion)},
+                                              {.name = "score",
+                                               .type = HL_REQ_NUMBER,
+                                               .flags = HL_REQ_REQUIRED,
+                                               .min = 0,
+                                               .max = 100,
+                                               HL_REQ_AT(s_score_t, score_value)},
+                                              {.name = "note",
+                                               .type = HL_REQ_TEXT,
+                                               .flags = HL_REQ_MULTILINE,
+                                               .max = 500,
+                                               HL_REQ_AT(s_score_t, note)},
+                                              {0}};
 
 static void s_score_free(s_score_t *s)
 {
@@ -430,14 +455,14 @@ static void s_score_written(void *arg, int rc, const hl_dberr_t *err)
 {
     s_score_t *s = arg;
     if (rc != 0) {
-        hl_http_reply_error(s->req, 503, NULL, "could not record the score now: %s", err->message);
+        hl_req_reply_db(s->req, "contest", "record the score", err);
     } else {
         hl_info("contest", s->quarter, "%s scored %s on %s: %s", s->actor.name, s->compound,
                 s->criterion, s->score);
-        json_t *body = json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "id", s->id, "quarter",
-                                 s->quarter, "compound", s->compound, "score",
-                                 strtod(s->score, NULL), "criterion", s->criterion,
-                                 "recorded_by", s->actor.name);
+        json_t *body =
+            json_pack("{s:s, s:s, s:s, s:f, s:s, s:s}", "id", s->id, "quarter", s->quarter,
+                      "compound", s->compound, "score", strtod(s->score, NULL), "criterion",
+                      s->criterion, "recorded_by", s->actor.name);
         json_object_set_new(body, "note", s->note ? json_string(s->note) : json_null());
         hl_http_reply_json(s->req, 201, body);
     }
@@ -448,7 +473,7 @@ static void s_score_read(void *arg, int rc, const hl_dberr_t *err)
 {
     s_score_t *s = arg;
     if (rc != 0) {
-        hl_http_reply_error(s->req, 503, NULL, "could not check the score now: %s", err->message);
+        hl_req_reply_db(s->req, "contest", "check the score", err);
     } else if (!points_auth_check(s->req, &s->actor, "jury")) {
         /* replied */
     } else if (!*s->community) {
@@ -475,55 +500,17 @@ void points_contest_score(hl_http_req_t *req, void *arg)
     s->req = req;
     char hash[65];
     if (!s_quarter(req, s->quarter, s->first, s->next) || !points_auth_hash(req, hash) ||
-        !(s->body = hl_http_json_body(req))) {
+        !(s->body = hl_req_body(req, s_score_spec, s))) {
         s_score_free(s);
         return;
     }
     memcpy(s->key_hash, hash, sizeof hash);
-    const char *key;
-    json_t *v;
-    json_object_foreach(s->body, key, v)
-    {
-        if (strcmp(key, "compound") != 0 && strcmp(key, "criterion") != 0 &&
-            strcmp(key, "score") != 0 && strcmp(key, "note") != 0) {
-            char field[80];
-            snprintf(field, sizeof field, "%.64s", key);
-            hl_http_reply_error(req, 422, field, "unknown field \"%s\"", field);
-            s_score_free(s);
-            return;
-        }
-    }
-    char why[160];
-    s->compound = json_string_value(json_object_get(s->body, "compound"));
-    s->criterion = json_string_value(json_object_get(s->body, "criterion"));
-    json_t *note = json_object_get(s->body, "note");
-    s->note = json_string_value(note);
-    json_t *score = json_object_get(s->body, "score");
-    if (!s->compound || !hl_text_check("compound", s->compound, POINTS_UNIT_MAX, true, false, why,
-                                       sizeof why)) {
-        hl_http_reply_error(req, 422, "compound", "%s",
-                            s->compound ? why : "compound is required (a compound's code)");
-    } else if (points_criterion_parse(s->criterion) < 0) {
-        hl_http_reply_error(req, 422, "criterion",
-                            "criterion must be party_building, sanitation, petitions_stability or "
-                            "satisfaction");
-    } else if (!json_is_number(score) || json_number_value(score) < 0 ||
-               json_number_value(score) > 100) {
-        hl_http_reply_error(req, 422, "score", "score must be a number from 0 to 100");
-    } else if ((note && !json_is_null(note) && !s->note) ||
-               (s->note &&
-                !hl_text_check("note", s->note, 500, true, true, why, sizeof why))) {
-        hl_http_reply_error(req, 422, "note", "%s", s->note ? why : "note must be a string");
-    } else {
-        snprintf(s->score, sizeof s->score, "%.1f", json_number_value(score));
-        hl_http_suspend(req);
-        hl_dbu_t *u = hl_dbu_new(pt->svc->db, s_score_read, s);
-        points_auth_add(u, s->key_hash, &s->actor);
-        HL_DBU(u, s_sql_compound, s_compound_rows, s, s->compound);
-        hl_dbu_submit(&u);
-        return;
-    }
-    s_score_free(s);
+    snprintf(s->score, sizeof s->score, "%.1f", s->score_value);
+    hl_http_suspend(req);
+    hl_dbu_t *u = hl_dbu_new(pt->svc->db, s_score_read, s);
+    points_auth_add(u, s->key_hash, &s->actor);
+    HL_DBU(u, s_sql_compound, s_compound_rows, s, s->compound);
+    hl_dbu_submit(&u);
 }
 
 /* ---- the reads ---------------------------------------------------------- */
@@ -546,7 +533,7 @@ static void s_get_done(void *arg, int rc, const hl_dberr_t *err)
     s_get_t *g = arg;
     json_t *body = g->json ? json_loads(g->json, 0, NULL) : NULL;
     if (rc != 0)
-        hl_http_reply_error(g->req, 503, NULL, "could not read the contest now: %s", err->message);
+        hl_req_reply_db(g->req, "contest", "read the contest", err);
     else if (!body)
         hl_http_reply_error(g->req, 404, "quarter", "%s", g->what);
     else
@@ -578,12 +565,36 @@ static const char s_sql_contest[] =
     " WHERE s.quarter = $1::date AND ($3::text IS NULL OR s.community = $3)"
     " HAVING count(*) > 0";
 
+/* The query strings of the contest and grade listings. */
+typedef struct {
+    const char *community; /* or NULL: the city */
+    const char *grade;     /* A, B, C or NULL: all */
+} s_list_query_t;
+
+static const char *const s_grades[] = {"A", "B", "C", NULL};
+static const hl_req_field_t s_contest_spec[] = {{.name = "community",
+                                                 .type = HL_REQ_TEXT,
+                                                 .max = POINTS_UNIT_MAX,
+                                                 HL_REQ_AT(s_list_query_t, community)},
+                                                {0}};
+static const hl_req_field_t s_grades_spec[] = {{.name = "community",
+                                                .type = HL_REQ_TEXT,
+                                                .max = POINTS_UNIT_MAX,
+                                                HL_REQ_AT(s_list_query_t, community)},
+                                               {.name = "grade",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 1,
+                                                .allowed = s_grades,
+                                                HL_REQ_AT(s_list_query_t, grade)},
+                                               {0}};
+
 void points_contest_get(hl_http_req_t *req, void *arg)
 {
     char quarter[12], first[11], next[11];
-    if (!s_quarter(req, quarter, first, next))
+    s_list_query_t q = {0};
+    if (!s_quarter(req, quarter, first, next) || !hl_req_query(req, s_contest_spec, &q))
         return;
-    const char *community = hl_http_query(req, "community");
+    const char *community = q.community;
     const char *params[] = {first, quarter, community};
     char what[80];
     snprintf(what, sizeof what, "the contest of %s was not computed%s", quarter,
@@ -608,14 +619,10 @@ static const char s_sql_grades[] =
 void points_grades_list(hl_http_req_t *req, void *arg)
 {
     char quarter[12], first[11], next[11];
-    if (!s_quarter(req, quarter, first, next))
+    s_list_query_t q = {0};
+    if (!s_quarter(req, quarter, first, next) || !hl_req_query(req, s_grades_spec, &q))
         return;
-    const char *grade = hl_http_query(req, "grade");
-    if (grade && strcmp(grade, "A") != 0 && strcmp(grade, "B") != 0 && strcmp(grade, "C") != 0) {
-        hl_http_reply_error(req, 400, "grade", "grade must be A, B or C");
-        return;
-    }
-    const char *params[] = {first, quarter, hl_http_query(req, "community"), grade};
+    const char *params[] = {first, quarter, q.community, q.grade};
     char what[80];
     snprintf(what, sizeof what, "no grades of %s match (computed: POST .../compute)", quarter);
     s_get(arg, req, s_sql_grades, what, params, 4);

@@ -66,9 +66,9 @@ static bool s_system_score(const points_inputs_t *in, int c, double *score)
         double speed = 0;
         if (in->items_resolved > 0 && in->resolve_hours >= 0)
             speed = s_clamp(1.0 - (in->resolve_hours - 7 * 24.0) / (23 * 24.0), 0, 1);
-        double reopen =
-            in->items_resolved > 0 ? s_clamp((double)in->item_reopens / in->items_resolved, 0, 1)
-                                   : 0;
+        double reopen = in->items_resolved > 0
+                            ? s_clamp((double)in->item_reopens / in->items_resolved, 0, 1)
+                            : 0;
         *score = 50.0 * s_clamp(rate, 0, 1) + 30.0 * speed + 20.0 * (1.0 - reopen);
         return true;
     }

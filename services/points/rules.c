@@ -85,7 +85,7 @@ static void s_rules_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_rules_read_t *r = arg;
     if (rc != 0) {
-        hl_http_reply_error(r->req, 503, NULL, "could not read the rules now: %s", err->message);
+        hl_req_reply_db(r->req, "rule", "read the rules", err);
         json_decref(r->rules);
     } else {
         hl_http_reply_json(r->req, 200,

@@ -23,9 +23,14 @@ static void s_score(const points_grade_t *g, int c, points_source_t src, double 
 static void test_all_four_criteria(void **state)
 {
     (void)state;
-    points_inputs_t in = {.items = 10, .items_resolved = 8, .resolve_hours = 96,
-                          .item_reopens = 2, .confirms = 9, .feedback_reopens = 1,
-                          .wishes_done = 3, .councils_held = 2};
+    points_inputs_t in = {.items = 10,
+                          .items_resolved = 8,
+                          .resolve_hours = 96,
+                          .item_reopens = 2,
+                          .confirms = 9,
+                          .feedback_reopens = 1,
+                          .wishes_done = 3,
+                          .councils_held = 2};
     in.manual[POINTS_C_SANITATION] = true;
     in.manual_score[POINTS_C_SANITATION] = 80;
     points_grade_t g;
@@ -87,8 +92,8 @@ static void test_edges_of_the_formulas(void **state)
     s_score(&g, POINTS_C_PETITIONS_STABILITY, POINTS_SRC_SYSTEM, 20);
     s_score(&g, POINTS_C_PARTY_BUILDING, POINTS_SRC_SYSTEM, 100);
     /* 30 days or more: speed 0; more reopenings than resolutions: rate 1. */
-    points_inputs_t slow = {.items = 2, .items_resolved = 2, .resolve_hours = 900,
-                            .item_reopens = 5};
+    points_inputs_t slow = {
+        .items = 2, .items_resolved = 2, .resolve_hours = 900, .item_reopens = 5};
     points_grade_compute(&slow, s_weights, 85, 70, &g);
     s_score(&g, POINTS_C_PETITIONS_STABILITY, POINTS_SRC_SYSTEM, 50);
 }

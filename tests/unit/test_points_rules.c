@@ -93,14 +93,14 @@ static void test_fixed_amount_cites_fixed(void **state)
     /* Whatever kind it names, an award with its own amount is the fixed rule's. */
     assert_int_equal(s_pick("wish", "hard", S_2025, true, why), 6);
     assert_int_equal(s_pick(NULL, NULL, S_2024, true, why), 6);
-    assert_int_equal(points_rule_pick(s_rules, 4, "wish", NULL, S_2025, true, why, sizeof why),
-                     -1);
+    assert_int_equal(points_rule_pick(s_rules, 4, "wish", NULL, S_2025, true, why, sizeof why), -1);
 }
 
 static void test_account_kinds(void **state)
 {
     (void)state;
-    const char *ok[] = {"grid_org", "party_member", "volunteer", "member_unit", "compound", "chain"};
+    const char *ok[] = {"grid_org",    "party_member", "volunteer",
+                        "member_unit", "compound",     "chain"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         assert_true(points_account_kind_valid(ok[i]));
     assert_false(points_account_kind_valid("budget")); /* payers are not earners */
