@@ -34,6 +34,10 @@ static void s_usage(FILE *f)
             "  api-key create NAME [RATE_PER_MIN]   print a new API key (shown once)\n"
             "  api-key revoke NAME   end a key (hl-intake refuses it within ~2 s)\n"
             "  api-key list          the keys, their rates, created and revoked\n"
+            "  points-key create NAME recorder|jury [COMMUNITY]  print a new hl-points key\n"
+            "                        (recorder: study pairs, events; jury: contest scores and\n"
+            "                        computation), bound to a community or the whole city\n"
+            "  points-key revoke NAME | list\n"
             "  keygen NAME [--out DIR]  write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
             "                        0600) and DIR/NAME.pub\n"
             "  qr [--out DIR]        write a QR code (SVG and PNG) for every mailbox and\n"
@@ -153,6 +157,8 @@ int main(int argc, char **argv)
         return hlctl_demo(argc - 2, argv + 2);
     if (strcmp(cmd, "api-key") == 0)
         return hlctl_api_key(argc - 2, argv + 2);
+    if (strcmp(cmd, "points-key") == 0)
+        return hlctl_points_key(argc - 2, argv + 2);
     if (strcmp(cmd, "keygen") == 0)
         return hlctl_keygen(argc - 2, argv + 2);
     if (strcmp(cmd, "qr") == 0)

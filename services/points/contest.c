@@ -320,9 +320,15 @@ void points_contest_compute(hl_http_req_t *req, void *arg)
 
 /* ---- the timer: the quarter just ended, once ---------------------------- */
 
+/* The quarter just ended, and whether it needs no computing: done already,
+ * or a quarter without a single award (the programme was not running, and
+ * grading it would mark every compound C on no evidence). */
 static const char s_sql_done_before[] =
     "SELECT to_char(q, 'YYYY-MM-DD'), to_char(q + interval '3 months', 'YYYY-MM-DD'),"
     " EXISTS (SELECT 1 FROM points.grade WHERE quarter = q)"
+    " OR NOT EXISTS (SELECT 1 FROM points.ledger"
+    "   WHERE awarded_at >= q::timestamp AT TIME ZONE 'Asia/Shanghai'"
+    "     AND awarded_at < (q + interval '3 months')::timestamp AT TIME ZONE 'Asia/Shanghai')"
     " FROM (SELECT (date_trunc('quarter', now() AT TIME ZONE 'Asia/Shanghai')"
     "               - interval '3 months')::date AS q) x";
 
@@ -370,7 +376,8 @@ void points_contest_start(points_t *pt)
 {
     uv_timer_init(pt->svc->loop, &pt->contest_timer);
     pt->contest_timer.data = pt;
-    uv_timer_start(&pt->contest_timer, s_tick, 5000, (uint64_t)pt->cfg->contest_scan_ms);
+    if (pt->cfg->contest_scan_ms > 0)
+        uv_timer_start(&pt->contest_timer, s_tick, 5000, (uint64_t)pt->cfg->contest_scan_ms);
 }
 
 void points_contest_stop(points_t *pt)
@@ -604,9 +611,9 @@ void points_contest_get(hl_http_req_t *req, void *arg)
 
 static const char s_sql_grades[] =
     "SELECT json_build_object('quarter', $2::text, 'community', $3::text,"
-    " 'counts', json_build_object('A', count(*) FILTER (WHERE grade = 'A'),"
-    "   'B', count(*) FILTER (WHERE grade = 'B'), 'C', count(*) FILTER (WHERE grade = 'C'),"
-    "   'ungraded', count(*) FILTER (WHERE grade IS NULL)),"
+    " 'counts', json_build_object('A', count(*) FILTER (WHERE g.grade = 'A'),"
+    "   'B', count(*) FILTER (WHERE g.grade = 'B'), 'C', count(*) FILTER (WHERE g.grade = 'C'),"
+    "   'ungraded', count(*) FILTER (WHERE g.grade IS NULL)),"
     " 'grades', json_agg(json_build_object('compound', g.compound, 'name', u.name,"
     "   'community', g.community, 'chain', g.chain, 'total', g.total, 'grade', g.grade)"
     "   ORDER BY g.total DESC NULLS LAST, g.compound),"

@@ -11,9 +11,10 @@
 
 static const hl_cfg_entry_t s_cfg_table[] = {
     HL_SVC_CFG_ENTRIES(points_cfg_t, svc, "8083", "hl_points"),
-    {"HL_CONTEST_SCAN_MS", HL_CFG_INT, "3600000", 1000, 86400000,
+    {"HL_CONTEST_SCAN_MS", HL_CFG_INT, "3600000", 0, 86400000,
      offsetof(points_cfg_t, contest_scan_ms), false,
-     "how often hl-points looks whether the quarter just ended needs its contest computed"},
+     "how often hl-points looks whether the quarter just ended needs its contest computed "
+     "(0: never; compute with POST /v1/contests/{quarter}/compute)"},
 };
 
 static void s_on_drain(hl_service_t *svc)
