@@ -24,9 +24,9 @@
 static hl_cluster_t s_c;
 static PGconn *s_db;
 static bool s_ok = true;
-static char s_recorder[128]; /* "Authorization: Bearer ..." of a recorder of cm01 */
-static char s_city_rec[128]; /* of a city-wide recorder */
-static char s_jury[128];    /* of a city-wide jury member */
+static char s_recorder[128];  /* "Authorization: Bearer ..." of a recorder of cm01 */
+static char s_city_rec[128];  /* of a city-wide recorder */
+static char s_jury[128];      /* of a city-wide jury member */
 static char s_jury_cm01[128]; /* of a jury member of cm01 */
 
 static int s_setup(void **state)
@@ -104,7 +104,8 @@ static long s_get(const char *path, json_t **out)
  * to zero, the whole ledger zero, every balance its postings' sum. */
 static void s_assert_balanced(void)
 {
-    assert_int_equal(hl_test_countf(s_db, "SELECT coalesce(sum(amount), 0) FROM points.posting"), 0);
+    assert_int_equal(hl_test_countf(s_db, "SELECT coalesce(sum(amount), 0) FROM points.posting"),
+                     0);
     assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM (SELECT award_id FROM"
                                           " points.posting GROUP BY award_id"
                                           " HAVING count(*) <> 2 OR sum(amount) <> 0) x"),
@@ -154,8 +155,8 @@ static void test_pipeline_awards_paid_by_rule_once(void **state)
                               " AND dead_at IS NOT NULL AND last_error LIKE '%%no points rule for"
                               " source_kind \"wish\" with basis \"heroic\"%%'"));
     assert_int_equal(
-        hl_test_countf(s_db, "SELECT count(*) FROM points.ledger WHERE award_id = '" S_BAD_AWARD
-                             "'"),
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM points.ledger WHERE award_id = '" S_BAD_AWARD "'"),
         0);
     assert_true(hl_test_metric(&s_c, HL_T_POINTS, "hl_points_awards_unruled_total") == 1);
 
@@ -210,11 +211,11 @@ static void test_council_held_pays_once(void **state)
         skip();
     s_ok = false;
     char id[64], code[32];
-    json_decref(hl_test_post_appeal(
-        &s_c,
-        json_pack("{s:s, s:s, s:s, s:s}", "channel", "qr", "org_unit", "cp002", "category",
-                  "neighbour", "body", "楼上邻居每天半夜在家里跳绳，咚咚响，说了几次都不听"),
-        code, id));
+    json_decref(hl_test_post_appeal(&s_c,
+                                    json_pack("{s:s, s:s, s:s, s:s}", "channel", "qr", "org_unit",
+                                              "cp002", "category", "neighbour", "body",
+                                              "楼上邻居每天半夜在家里跳绳，咚咚响，说了几次都不听"),
+                                    code, id));
     assert_true(hl_test_waitf(s_db, 1, 30,
                               "SELECT count(*) FROM intake.appeal WHERE id = '%s'"
                               " AND status = 'routed' AND size = 'small'",
@@ -270,10 +271,10 @@ static void test_activities(void **state)
     s_key("jury-city jury", s_jury);
     s_key("jury-cm01 jury cm01", s_jury_cm01);
     json_t *out = NULL;
-    assert_int_equal(s_activity(s_act("study_pair", "sp-1", "v-wang", "cm01",
-                                      "2026-12-01T10:00:00+08:00"),
-                                s_recorder, &out),
-                     201);
+    assert_int_equal(
+        s_activity(s_act("study_pair", "sp-1", "v-wang", "cm01", "2026-12-01T10:00:00+08:00"),
+                   s_recorder, &out),
+        201);
     assert_string_equal(json_string_value(json_object_get(out, "rule_id")), "study_pair");
     assert_int_equal(json_integer_value(json_object_get(out, "amount")), 3);
     assert_string_equal(json_string_value(json_object_get(out, "recorded_by")), "rec-cm01");
@@ -282,10 +283,10 @@ static void test_activities(void **state)
     json_decref(out);
     /* Posted again: the same award, paid once. */
     out = NULL;
-    assert_int_equal(s_activity(s_act("study_pair", "sp-1", "v-wang", "cm01",
-                                      "2026-12-01T10:00:00+08:00"),
-                                s_recorder, &out),
-                     200);
+    assert_int_equal(
+        s_activity(s_act("study_pair", "sp-1", "v-wang", "cm01", "2026-12-01T10:00:00+08:00"),
+                   s_recorder, &out),
+        200);
     assert_string_equal(json_string_value(json_object_get(out, "status")), "repeated");
     assert_string_equal(json_string_value(json_object_get(out, "award_id")), award);
     json_decref(out);
@@ -362,9 +363,8 @@ static const char *s_leaders(const char *query)
         {
             size_t n = strlen(text);
             snprintf(text + n, sizeof text - n, "%s%s:%lld", i ? " " : "",
-                     json_string_value(json_object_get(l, json_object_get(l, "account")
-                                                              ? "account"
-                                                              : "org_unit")),
+                     json_string_value(json_object_get(
+                         l, json_object_get(l, "account") ? "account" : "org_unit")),
                      (long long)json_integer_value(json_object_get(l, "points")));
         }
     }
@@ -455,8 +455,8 @@ static void test_leaderboards_by_period(void **state)
  * Every other compound: party building 50 only, total 50 -> C.
  * Grades: A 1, B 1, C 92. */
 
-static void s_item(const char *id, const char *compound, const char *status,
-                   const char *created, const char *resolved, int reopens)
+static void s_item(const char *id, const char *compound, const char *status, const char *created,
+                   const char *resolved, int reopens)
 {
     char sql[1024];
     snprintf(sql, sizeof sql,
@@ -519,16 +519,16 @@ static void test_contest_and_grades_by_hand(void **state)
         skip();
     s_ok = false;
     /* cp003 */
-    s_item("a0000000-0000-4000-8000-000000000001", "cp003", "resolved",
-           "2024-12-31 16:30+00", "2025-01-03 00:30+08", 0); /* 48 h */
-    s_item("a0000000-0000-4000-8000-000000000002", "cp003", "resolved",
-           "2025-02-01 00:00+08", "2025-02-05 00:00+08", 1); /* 96 h, reopened once */
-    s_item("a0000000-0000-4000-8000-000000000003", "cp003", "resolved",
-           "2025-03-01 00:00+08", "2025-03-07 00:00+08", 0); /* 144 h */
-    s_item("a0000000-0000-4000-8000-000000000004", "cp003", "routed", "2025-03-20 00:00+08",
-           NULL, 0);
-    s_item("a0000000-0000-4000-8000-000000000005", "cp003", "resolved",
-           "2024-12-31 15:30+00", "2025-01-02 00:00+08", 3); /* 31 Dec in Beijing: not Q1 */
+    s_item("a0000000-0000-4000-8000-000000000001", "cp003", "resolved", "2024-12-31 16:30+00",
+           "2025-01-03 00:30+08", 0); /* 48 h */
+    s_item("a0000000-0000-4000-8000-000000000002", "cp003", "resolved", "2025-02-01 00:00+08",
+           "2025-02-05 00:00+08", 1); /* 96 h, reopened once */
+    s_item("a0000000-0000-4000-8000-000000000003", "cp003", "resolved", "2025-03-01 00:00+08",
+           "2025-03-07 00:00+08", 0); /* 144 h */
+    s_item("a0000000-0000-4000-8000-000000000004", "cp003", "routed", "2025-03-20 00:00+08", NULL,
+           0);
+    s_item("a0000000-0000-4000-8000-000000000005", "cp003", "resolved", "2024-12-31 15:30+00",
+           "2025-01-02 00:00+08", 3); /* 31 Dec in Beijing: not Q1 */
     for (int i = 0; i < 4; i++)
         s_feedback("a0000000-0000-4000-8000-000000000001", "confirm", "2025-02-10 10:00+08");
     s_feedback("a0000000-0000-4000-8000-000000000002", "reopen", "2025-02-06 10:00+08");
@@ -550,10 +550,10 @@ static void test_contest_and_grades_by_hand(void **state)
     assert_string_equal(hl_test_textf(s_db, "SELECT parent FROM org.org_unit WHERE code = 'mg007'"),
                         "cp003");
     /* cp031 */
-    s_item("a0000000-0000-4000-8000-000000000031", "cp031", "routed", "2025-01-10 00:00+08",
-           NULL, 0);
-    s_item("a0000000-0000-4000-8000-000000000032", "cp031", "routed", "2025-01-11 00:00+08",
-           NULL, 0);
+    s_item("a0000000-0000-4000-8000-000000000031", "cp031", "routed", "2025-01-10 00:00+08", NULL,
+           0);
+    s_item("a0000000-0000-4000-8000-000000000032", "cp031", "routed", "2025-01-11 00:00+08", NULL,
+           0);
     s_feedback("a0000000-0000-4000-8000-000000000031", "confirm", "2025-02-10 10:00+08");
     for (int i = 0; i < 3; i++)
         s_feedback("a0000000-0000-4000-8000-000000000032", "reopen", "2025-02-11 10:00+08");
@@ -588,30 +588,30 @@ static void test_contest_and_grades_by_hand(void **state)
     /* Computing needs a city-wide jury key and a quarter that has begun. */
     const char *jury[] = {s_jury, NULL}, *jury_cm01[] = {s_jury_cm01, NULL},
                *rec[] = {s_recorder, NULL};
-    assert_int_equal(hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2025Q1/compute", NULL,
-                                  NULL, rec),
-                     403);
+    assert_int_equal(
+        hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2025Q1/compute", NULL, NULL, rec),
+        403);
     assert_int_equal(hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2025Q1/compute", NULL,
                                   NULL, jury_cm01),
                      403);
     out = NULL;
-    assert_int_equal(hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2199Q1/compute", NULL,
-                                  &out, jury),
-                     422);
+    assert_int_equal(
+        hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2199Q1/compute", NULL, &out, jury),
+        422);
     assert_string_equal(hl_test_error_field(out), "quarter");
     json_decref(out);
     out = NULL;
-    assert_int_equal(hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2025Q9/compute", NULL,
-                                  &out, jury),
-                     400);
+    assert_int_equal(
+        hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2025Q9/compute", NULL, &out, jury),
+        400);
     assert_string_equal(hl_test_error_field(out), "quarter");
     json_decref(out);
     assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM points.grade"), 0);
 
     out = NULL;
-    assert_int_equal(hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2025Q1/compute", NULL,
-                                  &out, jury),
-                     200);
+    assert_int_equal(
+        hl_test_http(&s_c, HL_T_POINTS, "POST", "/v1/contests/2025Q1/compute", NULL, &out, jury),
+        200);
     assert_int_equal(json_integer_value(json_object_get(out, "compounds")), 94);
     assert_int_equal(s_num(out, "grades.A"), 1);
     assert_int_equal(s_num(out, "grades.B"), 1);
@@ -635,9 +635,10 @@ static void test_contest_and_grades_by_hand(void **state)
     assert_int_equal(s_num(out, "inputs.councils_held"), 2);
     assert_true(s_num(out, "scores.party_building.score") == 75);
     assert_true(s_num(out, "scores.sanitation.score") == 90);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(json_object_get(out, "scores"), "sanitation"), "source")),
-                        "manual");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(out, "scores"), "sanitation"), "source")),
+        "manual");
     assert_true(s_num(out, "scores.petitions_stability.score") > 80.79 &&
                 s_num(out, "scores.petitions_stability.score") < 80.81);
     assert_true(s_num(out, "scores.satisfaction.score") == 80);
@@ -656,17 +657,19 @@ static void test_contest_and_grades_by_hand(void **state)
                                           " '2025-01-01' AND total = 50 AND grade = 'C'"),
                      91);
     /* The latest quarter's grades are the compounds' grades now. */
-    assert_string_equal(hl_test_textf(s_db, "SELECT string_agg(grade, '' ORDER BY code) FROM"
-                                            " org.org_unit WHERE code IN ('cp003', 'cp017', 'cp031')"),
+    assert_string_equal(hl_test_textf(s_db,
+                                      "SELECT string_agg(grade, '' ORDER BY code) FROM"
+                                      " org.org_unit WHERE code IN ('cp003', 'cp017', 'cp031')"),
                         "BAC");
 
     /* The contest table: a chain's score is the mean total of its compounds. */
     assert_int_equal(
-        hl_test_countf(s_db, "SELECT count(*) FROM points.chain_score s WHERE quarter = '2025-01-01'"
-                             " AND score IS DISTINCT FROM (SELECT round(avg(g.total), 1)"
-                             "   FROM org.chain_member m JOIN points.grade g"
-                             "     ON g.compound = m.compound AND g.quarter = s.quarter"
-                             "  WHERE m.chain = s.chain)"),
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM points.chain_score s WHERE quarter = '2025-01-01'"
+                       " AND score IS DISTINCT FROM (SELECT round(avg(g.total), 1)"
+                       "   FROM org.chain_member m JOIN points.grade g"
+                       "     ON g.compound = m.compound AND g.quarter = s.quarter"
+                       "  WHERE m.chain = s.chain)"),
         0);
     out = NULL;
     assert_int_equal(s_get("/v1/contests/2025Q1?community=cm03", &out), 200);
@@ -679,10 +682,9 @@ static void test_contest_and_grades_by_hand(void **state)
     out = NULL;
     assert_int_equal(s_get("/v1/grades/2025Q1?community=cm03&grade=A", &out), 200);
     assert_int_equal(json_array_size(json_object_get(out, "grades")), 1);
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(json_object_get(out, "grades"), 0),
-                                          "compound")),
-        "cp017");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(out, "grades"), 0), "compound")),
+                        "cp017");
     json_decref(out);
     out = NULL;
     assert_int_equal(s_get("/v1/grades/2025Q2", &out), 404);
