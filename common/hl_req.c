@@ -200,7 +200,9 @@ static int s_json_value(json_t *v, const hl_req_field_t *f, const char *path, vo
             return s_must(why, 422, f, path, "must be an object");
         char prefix[HL_REFUSAL_FIELD_MAX];
         snprintf(prefix, sizeof prefix, "%s.", path);
-        return s_object(v, f->fields, prefix, out, why);
+        if (s_object(v, f->fields, prefix, out, why) != 0)
+            return -1;
+        return s_store_bool(f, true, out);
     }
     case HL_REQ_ARRAY: {
         size_t n = json_is_array(v) ? json_array_size(v) : 0;

@@ -73,7 +73,8 @@ typedef enum {
     HL_REQ_BOOL,   /* true or false; stored as bool */
     HL_REQ_UUID,   /* a UUID in any case; stored lower-case as char[HL_UUID_LEN + 1] */
     HL_REQ_OBJECT, /* an object whose keys are `fields` (JSON only); its fields store
-                      into the same `out` as the rest */
+                      into the same `out` as the rest, and `at` (if set) gets a bool
+                      true when the object is given */
     HL_REQ_ARRAY,  /* an array of min..max entries each checked as fields[0] (JSON only);
                       stored as a borrowed json_t * */
 } hl_req_type_t;

@@ -61,9 +61,9 @@ void hlctl_demo_plan_close(hlctl_plan_t *plan);
 int hlctl_api_key(int argc, char **argv);
 /* A new random key (64 hex characters) and its SHA-256 (hex), for any key table. */
 void hlctl_key_new(char key[65], char hash[65]);
-/* True when `name` may name a key: 1-64 letters, digits, '.', '_', '-', not
- * starting with a punctuation mark. */
-bool hlctl_key_name_ok(const char *name);
+/* Why `name` may not name a key (an hl_req check: 1-64 letters, digits,
+ * '.', '_', '-', starting with a letter or digit), or NULL. */
+const char *hlctl_key_name_problem(const char *name);
 /* pointskey.c: `hlctl points-key create NAME ROLE [COMMUNITY] | revoke NAME | list`. */
 int hlctl_points_key(int argc, char **argv);
 /* keygen.c: `hlctl keygen NAME [--out DIR]` with its arguments after the

@@ -11,17 +11,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const s_roles[] = {"recorder", "jury", NULL};
+
+/* The arguments of `create`, checked as every daemon checks a request. */
+static const hl_req_field_t s_create_args[] = {
+    {.name = "name",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = 64,
+     .check = hlctl_key_name_problem},
+    {.name = "role", .type = HL_REQ_TEXT, .flags = HL_REQ_REQUIRED, .max = 16, .allowed = s_roles},
+    {.name = "community", .type = HL_REQ_TEXT, .max = 32},
+    {0}};
+
 static int s_create(const char *name, const char *role, const char *community)
 {
-    if (!hlctl_key_name_ok(name)) {
-        fprintf(stderr, "hlctl: key name \"%s\" must be 1 to 64 letters, digits, '.', '_' or '-'\n",
-                name);
+    hl_req_pair_t args[] = {
+        {"name", name}, {"role", role}, {"community", community ? community : ""}};
+    hl_refusal_t why;
+    if (hl_req_check_pairs(args, 3, s_create_args, NULL, &why) != 0) {
+        fprintf(stderr, "hlctl: %s\n", why.message);
         return 2;
     }
-    if (strcmp(role, "recorder") != 0 && strcmp(role, "jury") != 0) {
-        fprintf(stderr, "hlctl: role \"%s\" must be recorder or jury\n", role);
-        return 2;
-    }
+    if (community && !*community)
+        community = NULL;
     char key[65], hash[65];
     hlctl_key_new(key, hash);
     PGconn *conn = hlctl_connect();

@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_ITEM_COLS 14 /* columns of s_sql_item */
-
 typedef enum {
     S_OVERRIDE, /* size, category, target */
     S_MERGE,    /* into another item */
@@ -35,27 +33,10 @@ typedef enum {
 
 /* One item as read: the columns of s_sql_item. */
 typedef struct {
-    bool found;             /* it exists */
-    char *col[S_ITEM_COLS]; /* owned; NULL for SQL NULL */
-    hl_strlist_t appeals;   /* its appeal ids, owned */
+    bool found;           /* it exists */
+    triage_item_t it;     /* its columns, owned */
+    hl_strlist_t appeals; /* its appeal ids, owned */
 } s_item_t;
-
-enum {
-    C_VERSION,
-    C_STATUS,
-    C_SIZE,
-    C_CATEGORY,
-    C_ORG_UNIT,
-    C_TITLE,
-    C_ROUTE,
-    C_LEVEL,
-    C_TARGET,
-    C_COMPOUND,
-    C_COMMUNITY,
-    C_ORG_LEVEL,
-    C_BODY,
-    C_COUNT,
-};
 
 /* One POST in flight. */
 typedef struct {
@@ -82,8 +63,7 @@ typedef struct {
 
 static void s_item_close(s_item_t *it)
 {
-    for (int i = 0; i < S_ITEM_COLS; i++)
-        free(it->col[i]);
+    triage_item_close(&it->it);
     hl_strlist_close(&it->appeals);
 }
 
@@ -100,136 +80,102 @@ static void s_free(s_cmd_t *c)
 
 /* ---- validation -------------------------------------------------------- */
 
-static bool s_known_fields(hl_http_req_t *req, json_t *body, const char *const *allowed)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            ok = ok || strcmp(*a, key) == 0;
-        if (!ok) {
-            char field[80];
-            snprintf(field, sizeof field, "%.64s", key);
-            hl_http_reply_error(req, 422, field, "unknown field \"%s\"", field);
-            return false;
-        }
-    }
-    return true;
-}
+/* What a command's body gives, as the tables below check it. */
+typedef struct {
+    const char *reason;         /* why, for the record */
+    int64_t version;            /* the item version acted on; 0: not given */
+    const char *size;           /* override */
+    const char *category;       /* override */
+    const char *target;         /* override */
+    char into[HL_UUID_LEN + 1]; /* merge */
+    json_t *appeal_ids;         /* split, borrowed from the body */
+} s_body_t;
 
-static bool s_string(hl_http_req_t *req, json_t *obj, const char *key, bool required, size_t max,
-                     const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        if (required)
-            hl_http_reply_error(req, 422, key, "%s is required", key);
-        return !required;
-    }
-    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-    if (!s || strlen(s) != json_string_length(v) || strspn(s, " \t\r\n") == strlen(s)) {
-        hl_http_reply_error(req, 422, key, "%s must be a non-empty string", key);
-        return false;
-    }
-    long n = hl_utf8_len(s); /* jansson strings are valid UTF-8 */
-    if (n < 0 || (size_t)n > max) {
-        hl_http_reply_error(req, 422, key, "%s is longer than %zu characters", key, max);
-        return false;
-    }
-    *out = s;
-    return true;
-}
+static const char *const s_sizes[] = {"wish", "small", "large", NULL};
+static const hl_req_field_t s_appeal_id[] = {
+    {.name = "appeal_id", .type = HL_REQ_UUID, .hint = "must be an appeal id (UUID)"}, {0}};
 
-static bool s_version(hl_http_req_t *req, s_cmd_t *c, bool required)
-{
-    json_t *v = json_object_get(c->body, "version");
-    if (!v || json_is_null(v)) {
-        if (required)
-            hl_http_reply_error(req, 422, "version",
-                                "version is required: the item version you acted on (GET "
-                                "/v1/items/{id} shows it)");
-        return !required;
+#define S_REASON                                                                                   \
+    {                                                                                              \
+        .name = "reason", .type = HL_REQ_TEXT, .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,        \
+        .max = 2000, HL_REQ_AT(s_body_t, reason)                                                   \
     }
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 2000000000) {
-        hl_http_reply_error(req, 422, "version", "version must be a positive integer");
-        return false;
+#define S_VERSION                                                                                  \
+    {                                                                                              \
+        .name = "version", .type = HL_REQ_INT, .min = 1, .max = 2000000000,                        \
+        .hint = "must be a positive integer", HL_REQ_AT(s_body_t, version)                         \
     }
-    c->version = json_integer_value(v);
-    return true;
-}
 
-static bool s_validate(hl_http_req_t *req, s_cmd_t *c)
+static const hl_req_field_t s_override_fields[] = {
+    {.name = "size", .type = HL_REQ_TEXT, .max = 8, .allowed = s_sizes, HL_REQ_AT(s_body_t, size)},
+    {.name = "category", .type = HL_REQ_TEXT, .max = 32, HL_REQ_AT(s_body_t, category)},
+    {.name = "target", .type = HL_REQ_TEXT, .max = 32, HL_REQ_AT(s_body_t, target)},
+    S_REASON,
+    S_VERSION,
+    {0}};
+static const hl_req_field_t s_merge_fields[] = {{.name = "into",
+                                                 .type = HL_REQ_UUID,
+                                                 .flags = HL_REQ_REQUIRED,
+                                                 .hint = "must be an item id (UUID)",
+                                                 HL_REQ_AT(s_body_t, into)},
+                                                S_REASON,
+                                                S_VERSION,
+                                                {0}};
+static const hl_req_field_t s_split_fields[] = {{.name = "appeal_ids",
+                                                 .type = HL_REQ_ARRAY,
+                                                 .flags = HL_REQ_REQUIRED,
+                                                 .min = 1,
+                                                 .max = 1000,
+                                                 .fields = s_appeal_id,
+                                                 .hint = "must be a non-empty array of appeal ids",
+                                                 HL_REQ_AT(s_body_t, appeal_ids)},
+                                                S_REASON,
+                                                S_VERSION,
+                                                {0}};
+
+/* Checks the body of command `c` (pure but for the reply): the kind's
+ * table, then what the fields say together. */
+static int s_check(s_cmd_t *c, hl_refusal_t *why)
 {
-    static const char *const override_fields[] = {"size",   "category", "target",
-                                                  "reason", "version",  NULL};
-    static const char *const merge_fields[] = {"into", "reason", "version", NULL};
-    static const char *const split_fields[] = {"appeal_ids", "reason", "version", NULL};
-    const char *const *allowed = c->kind == S_OVERRIDE ? override_fields
-                                 : c->kind == S_MERGE  ? merge_fields
-                                                       : split_fields;
-    if (!s_known_fields(req, c->body, allowed) ||
-        !s_string(req, c->body, "reason", true, 2000, &c->reason) ||
-        !s_version(req, c, c->kind == S_OVERRIDE))
-        return false;
+    s_body_t b = {0};
+    const hl_req_field_t *spec = c->kind == S_OVERRIDE ? s_override_fields
+                                 : c->kind == S_MERGE  ? s_merge_fields
+                                                       : s_split_fields;
+    if (hl_req_check(c->body, spec, &b, why) != 0)
+        return -1;
+    c->reason = b.reason;
+    c->version = b.version;
     if (c->kind == S_OVERRIDE) {
-        if (!s_string(req, c->body, "size", false, 8, &c->size) ||
-            !s_string(req, c->body, "category", false, 32, &c->category) ||
-            !s_string(req, c->body, "target", false, 32, &c->target))
-            return false;
-        if (c->size && triage_size_parse(c->size) < 0) {
-            hl_http_reply_error(req, 422, "size", "size must be wish, small or large");
-            return false;
-        }
-        if (!c->size && !c->category && !c->target) {
-            hl_http_reply_error(req, 422, "size",
-                                "give at least one of size, category and target to override");
-            return false;
-        }
+        if (!b.version)
+            return hl_refuse(why, 422, "version",
+                             "version is required: the item version you acted on (GET "
+                             "/v1/items/{id} shows it)");
+        c->size = b.size;
+        c->category = b.category;
+        c->target = b.target;
+        if (!c->size && !c->category && !c->target)
+            return hl_refuse(why, 422, "size",
+                             "give at least one of size, category and target to override");
     } else if (c->kind == S_MERGE) {
-        const char *into;
-        if (!s_string(req, c->body, "into", true, HL_UUID_LEN, &into))
-            return false;
-        if (!hl_uuid_canonical(into, c->into)) {
-            hl_http_reply_error(req, 422, "into", "into must be an item id (UUID)");
-            return false;
-        }
-        if (strcmp(c->into, c->item_id) == 0) {
-            hl_http_reply_error(req, 422, "into", "an item cannot be merged into itself");
-            return false;
-        }
+        memcpy(c->into, b.into, sizeof c->into);
+        if (strcmp(c->into, c->item_id) == 0)
+            return hl_refuse(why, 422, "into", "an item cannot be merged into itself");
     } else {
-        json_t *ids = json_object_get(c->body, "appeal_ids");
-        if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 1000) {
-            hl_http_reply_error(req, 422, "appeal_ids",
-                                "appeal_ids must be a non-empty array of appeal ids");
-            return false;
-        }
-        c->split = hl_calloc(json_array_size(ids) + 1, sizeof *c->split);
+        c->split = hl_calloc(json_array_size(b.appeal_ids) + 1, sizeof *c->split);
         size_t i;
         json_t *v;
-        json_array_foreach(ids, i, v)
+        json_array_foreach(b.appeal_ids, i, v)
         {
-            char id[HL_UUID_LEN + 1];
-            if (!hl_uuid_canonical(json_string_value(v), id)) {
-                char field[48];
-                snprintf(field, sizeof field, "appeal_ids[%zu]", i);
-                hl_http_reply_error(req, 422, field, "%s must be an appeal id (UUID)", field);
-                return false;
-            }
+            char id[HL_UUID_LEN + 1], field[48];
+            hl_uuid_canonical(json_string_value(v), id); /* the table checked it */
+            snprintf(field, sizeof field, "appeal_ids[%zu]", i);
             for (size_t k = 0; k < c->n_split; k++)
-                if (strcmp(c->split[k], id) == 0) {
-                    char field[48];
-                    snprintf(field, sizeof field, "appeal_ids[%zu]", i);
-                    hl_http_reply_error(req, 422, field, "appeal %s is listed twice", id);
-                    return false;
-                }
+                if (strcmp(c->split[k], id) == 0)
+                    return hl_refuse(why, 422, field, "appeal %s is listed twice", id);
             c->split[c->n_split++] = hl_strdup(id);
         }
     }
-    return true;
+    return 0;
 }
 
 /* ---- the write ------------------------------------------------------- */
@@ -315,7 +261,7 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
                          const char *category, const char *target, const char *level,
                          int appeal_count, const char *reason)
 {
-    char **col = c->item.col;
+    const triage_item_t *col = &c->item.it;
     hl_pipeline_t *p = c->t->svc->pipeline;
     const char *trace = c->item.appeals.n ? c->item.appeals.v[0] : id;
     if (size == TRIAGE_SIZE_SMALL) {
@@ -325,39 +271,38 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
     } else if (size == TRIAGE_SIZE_LARGE) {
         Hl__ItemEscalated msg = HL__ITEM_ESCALATED__INIT;
         msg.item_id = (char *)id;
-        msg.title = col[C_TITLE];
-        msg.body = col[C_BODY] ? col[C_BODY] : "";
+        msg.title = col->title;
+        msg.body = col->body ? col->body : "";
         msg.category = (char *)(category ? category : "");
-        msg.org_unit = col[C_ORG_UNIT];
+        msg.org_unit = col->org_unit;
         msg.has_level = 1;
         msg.level = triage_level_rank(level);
         msg.has_appeal_count = 1;
         msg.appeal_count = appeal_count;
         msg.reason = (char *)reason;
-        hl_pipeline_emit(p, u, HL_STAGE_ALLIANCE, "ItemEscalated", trace, &msg.base, NULL);
+        hl_pipeline_send(p, u, HL_STAGE_ALLIANCE, trace, &msg.base, NULL);
     } else {
         Hl__WishPosted msg = HL__WISH_POSTED__INIT;
         msg.item_id = (char *)id;
         msg.appeal_id = (char *)trace;
-        msg.title = col[C_TITLE];
-        msg.body = col[C_BODY] ? col[C_BODY] : "";
+        msg.title = col->title;
+        msg.body = col->body ? col->body : "";
         msg.org_unit = (char *)target;
         msg.category = (char *)(category ? category : "");
-        hl_pipeline_emit(p, u, HL_STAGE_BOUNTY, "WishPosted", trace, &msg.base, NULL);
+        hl_pipeline_send(p, u, HL_STAGE_BOUNTY, trace, &msg.base, NULL);
     }
 }
 
 static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **col = c->item.col;
-    triage_size_t old_size = (triage_size_t)triage_size_parse(col[C_SIZE]);
+    const triage_item_t *col = &c->item.it;
+    triage_size_t old_size = (triage_size_t)triage_size_parse(col->size);
     triage_size_t size = c->size ? (triage_size_t)triage_size_parse(c->size) : old_size;
-    const char *category = c->category ? c->category : col[C_CATEGORY];
+    const char *category = c->category ? c->category : col->category;
     bool resized = size != old_size;
-    triage_route_t r = {col[C_ROUTE], col[C_LEVEL], col[C_TARGET]};
+    triage_route_t r = {col->route, col->level, col->target};
     if (resized) {
-        triage_place_t place = {col[C_ORG_UNIT], col[C_ORG_LEVEL], col[C_COMPOUND],
-                                col[C_COMMUNITY]};
+        triage_place_t place = {col->org_unit, col->org_level, col->compound, col->community};
         triage_route_plan(size, &place, &r);
     }
     if (c->target) {
@@ -371,8 +316,8 @@ static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
                      "override");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "override", col[C_SIZE],
-           triage_size_name(size), col[C_CATEGORY], category, col[C_TARGET], r.target, NULL, NULL,
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "override", col->size,
+           triage_size_name(size), col->category, category, col->target, r.target, NULL, NULL,
            c->reason, version);
     for (size_t i = 0; i < c->item.appeals.n; i++)
         triage_route_tell(c->t, u, c->item.appeals.v[i], c->item_id, triage_size_name(size),
@@ -381,9 +326,9 @@ static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
 
 static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **into = c->other.col;
+    const triage_item_t *into = &c->other.it;
     char other_version[16], moved[16];
-    snprintf(other_version, sizeof other_version, "%s", into[C_VERSION]);
+    snprintf(other_version, sizeof other_version, "%s", into->version);
     snprintf(moved, sizeof moved, "%zu", c->item.appeals.n);
     HL_DBU(u, s_sql_claim, NULL, NULL, c->into, other_version);
     HL_DBU(u, s_sql_move_all, NULL, NULL, c->item_id, c->into);
@@ -396,13 +341,13 @@ static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
            c->into, ids, c->reason, version);
     free(ids);
     for (size_t i = 0; i < c->item.appeals.n; i++)
-        triage_route_tell(c->t, u, c->item.appeals.v[i], c->into, into[C_SIZE], into[C_CATEGORY],
-                          into[C_ROUTE], into[C_TARGET]);
+        triage_route_tell(c->t, u, c->item.appeals.v[i], c->into, into->size, into->category,
+                          into->route, into->target);
 }
 
 static void s_write_split(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **col = c->item.col;
+    const triage_item_t *col = &c->item.it;
     char moved[16], minus[16];
     snprintf(moved, sizeof moved, "%zu", c->n_split);
     snprintf(minus, sizeof minus, "-%zu", c->n_split);
@@ -411,16 +356,16 @@ static void s_write_split(s_cmd_t *c, hl_dbu_t *u, const char *version)
     HL_DBU(u, s_sql_split_item, NULL, NULL, c->item_id, c->new_item, moved);
     HL_DBU(u, s_sql_split_move, NULL, NULL, c->item_id, c->new_item, ids);
     HL_DBU(u, s_sql_count_add, NULL, NULL, c->item_id, minus);
-    s_open_route(c, u, c->new_item, (triage_size_t)triage_size_parse(col[C_SIZE]), col[C_CATEGORY],
-                 col[C_TARGET], col[C_LEVEL], (int)c->n_split, "split");
+    s_open_route(c, u, c->new_item, (triage_size_t)triage_size_parse(col->size), col->category,
+                 col->target, col->level, (int)c->n_split, "split");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
     HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "split", NULL, NULL, NULL, NULL, NULL, NULL,
            c->new_item, ids, c->reason, version);
     free(ids);
     for (size_t i = 0; i < c->n_split; i++)
-        triage_route_tell(c->t, u, c->split[i], c->new_item, col[C_SIZE], col[C_CATEGORY],
-                          col[C_ROUTE], col[C_TARGET]);
+        triage_route_tell(c->t, u, c->split[i], c->new_item, col->size, col->category, col->route,
+                          col->target);
 }
 
 static void s_write(s_cmd_t *c)
@@ -442,11 +387,7 @@ static void s_write(s_cmd_t *c)
 /* ---- the read -------------------------------------------------------- */
 
 static const char s_sql_item[] =
-    "SELECT i.version::text, i.status, i.size, i.category, i.org_unit, i.title, i.route, i.level,"
-    " i.target, i.compound, i.community, o.level,"
-    " (SELECT body FROM triage.case WHERE item_id = i.id ORDER BY received_at, appeal_id LIMIT 1),"
-    " i.appeal_count::text"
-    " FROM triage.item i JOIN org.org_unit o ON o.code = i.org_unit WHERE i.id = $1::uuid";
+    "SELECT " TRIAGE_ITEM_COLUMNS " FROM triage.item_context WHERE id = $1::uuid";
 static const char s_sql_appeals[] =
     "SELECT appeal_id::text FROM triage.case WHERE item_id = $1::uuid"
     " ORDER BY received_at, appeal_id";
@@ -459,8 +400,7 @@ static void s_item_rows(void *arg, const PGresult *res)
     if (PQntuples(res) != 1)
         return;
     it->found = true;
-    for (int k = 0; k < S_ITEM_COLS; k++)
-        it->col[k] = PQgetisnull(res, 0, k) ? NULL : hl_strdup(PQgetvalue(res, 0, k));
+    triage_item_fill(&it->it, res, 0);
 }
 
 static void s_category_rows(void *arg, const PGresult *res)
@@ -478,7 +418,7 @@ static void s_target_rows(void *arg, const PGresult *res)
 
 static bool s_open(const s_item_t *it)
 {
-    return strcmp(it->col[C_STATUS], "routed") == 0 || strcmp(it->col[C_STATUS], "open") == 0;
+    return triage_item_open(&it->it);
 }
 
 /* The reason the command cannot be applied (replied), or false to write. */
@@ -486,14 +426,14 @@ static bool s_refused(s_cmd_t *c)
 {
     hl_http_req_t *req = c->req;
     if (!c->item.found) {
-        hl_http_reply_error(req, 404, "id", "no item has id %s", c->item_id);
+        hl_req_reply_unknown_id(req, HL_REQ_ID_UUID, "item");
         return true;
     }
     if (!s_open(&c->item)) {
-        hl_http_reply_error(req, 409, "id", "item %s is %s", c->item_id, c->item.col[C_STATUS]);
+        hl_http_reply_error(req, 409, "id", "item %s is %s", c->item_id, c->item.it.status);
         return true;
     }
-    long long current = atoll(c->item.col[C_VERSION]);
+    long long current = atoll(c->item.it.version);
     if (c->version && c->version != current) {
         hl_http_reply_error(req, 409, "version", "item %s is at version %lld, not %lld", c->item_id,
                             current, c->version);
@@ -516,7 +456,7 @@ static bool s_refused(s_cmd_t *c)
             return true;
         }
         if (!s_open(&c->other)) {
-            hl_http_reply_error(req, 409, "into", "item %s is %s", c->into, c->other.col[C_STATUS]);
+            hl_http_reply_error(req, 409, "into", "item %s is %s", c->into, c->other.it.status);
             return true;
         }
     } else {
@@ -545,8 +485,7 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_cmd_t *c = arg;
     if (rc != 0) {
-        hl_http_add_header(c->req, "Retry-After", "1");
-        hl_http_reply_error(c->req, 503, NULL, "could not read the item now: %s", err->message);
+        hl_req_reply_db(c->req, "item", "read the item", err);
     } else if (!s_refused(c)) {
         s_write(c);
         return;
@@ -556,8 +495,8 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
 
 static void s_post(hl_http_req_t *req, triage_t *t, s_kind_t kind)
 {
-    char id[HL_UUID_LEN + 1];
-    if (!triage_item_param(req, id))
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "item", id))
         return;
     json_t *body = hl_http_json_body(req);
     if (!body)
@@ -567,13 +506,10 @@ static void s_post(hl_http_req_t *req, triage_t *t, s_kind_t kind)
     c->req = req;
     c->body = body;
     c->kind = kind;
-    memcpy(c->item_id, id, sizeof id);
-    if (!json_is_object(body)) {
-        hl_http_reply_error(req, 422, NULL, "the body must be a JSON object");
-        s_free(c);
-        return;
-    }
-    if (!s_validate(req, c)) {
+    memcpy(c->item_id, id, sizeof c->item_id);
+    hl_refusal_t why;
+    if (s_check(c, &why) != 0) {
+        hl_req_reply(req, &why);
         s_free(c);
         return;
     }

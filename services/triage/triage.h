@@ -4,6 +4,7 @@
 
 #include "hl.h"
 #include "index.h"
+#include "item.h"
 #include "rules.h"
 #include "similar.h"
 
@@ -77,10 +78,7 @@ int triage_appeal_consume(triage_t *t);
 /* What can never be applied and is refused for good: the reason (static
  * text) why AppealReceived `a` (NULL: it did not unpack) is refused, or
  * NULL. Pure, like the other *_check functions of the consumers. */
-const char *triage_appeal_check(const Hl__AppealReceived *a);
-/* Reads the item id of /v1/items/{id}... into `out` (canonical form);
- * replies 400 naming "id" and returns false when it is not a UUID. */
-bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1]);
+const char *triage_appeal_check(const void *msg);
 /* sync.c: loads the index of open items at start (and after it was
  * dropped), then folds in every HL_INDEX_SYNC_MS what others changed. */
 void triage_sync_start(triage_t *t);
@@ -141,12 +139,12 @@ void triage_route_tell(triage_t *t, hl_dbu_t *u, const char *appeal_id, const ch
 int triage_resolution_consume(triage_t *t);
 /* Why an ItemResolved or TaskApproved on the resolution stage is refused
  * (no valid item_id; NULL: it did not unpack), or NULL. Pure. */
-const char *triage_item_resolved_check(const Hl__ItemResolved *r);
-const char *triage_task_approved_check(const Hl__TaskApproved *a);
+const char *triage_item_resolved_check(const void *msg);
+const char *triage_task_approved_check(const void *msg);
 /* Adds to `u` the statements that resolve item `item_id` once: the guarded
- * UPDATE, the ItemResolved message for hl-intake listing `appeal_ids`, and
- * the guard that withdraws that message again when the item turned out to
- * be resolved already (by a concurrent transaction). Writes that message's
+ * UPDATE and the ItemResolved message for hl-intake listing `appeal_ids`,
+ * written only when that UPDATE resolved the item (hl_pipeline_send_if), so
+ * a concurrent resolution sends nothing. Writes that message's
  * id to `msg_id`: later statements in `u` can test "this unit resolved the
  * item" as triage.item.resolved_message = msg_id. Returns a flag, kept
  * with the unit and valid until its done callback returns, that is true
@@ -185,6 +183,8 @@ typedef struct {
     const char *appeals;      /* its appeal ids, comma-separated */
     const char *history;      /* earlier escalations, one line, or NULL */
 } triage_climb_t;
+/* The climb of item `it` (strings borrowed from it). */
+triage_climb_t triage_climb_of(const triage_item_t *it);
 /* Adds to `u` one climb of item `c` (the caller claimed or guarded it):
  * level and target to the parent (at the city it stays), a new "resolve"
  * deadline, a triage.escalation row with `reason` (overdue, reopened), a
@@ -199,6 +199,8 @@ int triage_feedback_consume(triage_t *t);
  * it did not unpack; no valid appeal_id, a malformed item_id, an unknown
  * kind, a bad reason) into `why`. Pure. */
 bool triage_feedback_check(const Hl__AppealFeedback *fb, char *why, size_t len);
+/* triage_feedback_check as a typed handler's check (static text). */
+const char *triage_feedback_problem(const void *msg);
 /* council.c: POST /v1/items/{id}/council. */
 void triage_council_post(hl_http_req_t *req, void *arg);
 

@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../services/points/points.h"
+#include "points.h"
 
 #include <string.h>
 
