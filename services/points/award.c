@@ -280,17 +280,17 @@ static void s_planned(void *arg, const points_plan_t *plan)
     hl_inmsg_apply(&m);
 }
 
-static void s_awarded(hl_inmsg_t *m, void *arg)
+/* The library unpacked the payload (and frees it with the message); the
+ * checks name the field and value, so they run here rather than as the
+ * handler's static-text check. */
+static void s_awarded(hl_inmsg_t *m, const void *msg, void *arg)
 {
     points_t *pt = arg;
-    Hl__PointsAwarded *a =
-        hl__points_awarded__unpack(NULL, m->env->payload.len, m->env->payload.data);
+    const Hl__PointsAwarded *a = msg;
     char why[160];
     if (!points_award_check(a, why, sizeof why)) {
         char reason[200];
         snprintf(reason, sizeof reason, "PointsAwarded refused: %s", why);
-        if (a)
-            hl__points_awarded__free_unpacked(a, NULL);
         hl_metric_add(pt->refused, 1);
         hl_inmsg_reject(&m, reason);
         return;
@@ -316,15 +316,14 @@ static void s_awarded(hl_inmsg_t *m, void *arg)
         .message_id = m->env->id,
     };
     m->user = pt;
-    points_award_plan(pt, &award, s_planned, m);
-    hl__points_awarded__free_unpacked(a, NULL);
+    points_award_plan(pt, &award, s_planned, m); /* copies the strings */
 }
 
 int points_award_consume(points_t *pt)
 {
-    const hl_handler_t handlers[] = {
-        {"PointsAwarded", s_awarded, pt},
+    const hl_msg_handler_t handlers[] = {
+        {&hl__points_awarded__descriptor, NULL, s_awarded, pt},
     };
-    return hl_pipeline_consume(pt->svc->pipeline, HL_STAGE_POINTS, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    return hl_pipeline_consume_msgs(pt->svc->pipeline, HL_STAGE_POINTS, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }
