@@ -45,6 +45,8 @@ typedef struct {
 
 static void s_compute_free(s_compute_t *c)
 {
+    if (!c->req)
+        c->pt->contest_busy = false; /* the timer's computation is over */
     json_decref(c->rows);
     json_decref(c->weights);
     json_decref(c->thresholds);
@@ -345,7 +347,6 @@ static void s_last_rows(void *arg, const PGresult *res)
 static void s_last_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_compute_t *c = arg;
-    c->pt->contest_busy = false;
     if (rc != 0 || !*c->first || c->future) {
         if (rc != 0)
             hl_warn("contest", NULL, "could not look for a quarter to compute: %s", err->message);
@@ -355,8 +356,7 @@ static void s_last_done(void *arg, int rc, const hl_dberr_t *err)
     snprintf(c->quarter, sizeof c->quarter, "%.4sQ%c", c->first,
              "1234"[(atoi(c->first + 5) - 1) / 3 % 4]);
     snprintf(c->actor.name, sizeof c->actor.name, "hl-points (quarter ended)");
-    c->pt->contest_busy = true;
-    s_compute_start(c);
+    s_compute_start(c); /* still busy until it is freed */
 }
 
 static void s_tick(uv_timer_t *timer)

@@ -18,16 +18,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 static hl_cluster_t s_c;
 static PGconn *s_db;
 static bool s_ok = true;
-static char s_recorder[128];  /* "Authorization: Bearer ..." of a recorder of cm01 */
-static char s_city_rec[128];  /* of a city-wide recorder */
-static char s_jury[128];      /* of a city-wide jury member */
-static char s_jury_cm01[128]; /* of a jury member of cm01 */
+static char s_recorder[160];  /* "Authorization: Bearer ..." of a recorder of cm01 */
+static char s_city_rec[160];  /* of a city-wide recorder */
+static char s_jury[160];      /* of a city-wide jury member */
+static char s_jury_cm01[160]; /* of a jury member of cm01 */
 
 static int s_setup(void **state)
 {
@@ -67,14 +68,14 @@ static int s_hlctl(const char *args, char *out, size_t outlen)
 }
 
 /* Makes a points key and the Authorization header that presents it. */
-static void s_key(const char *args, char header[128])
+static void s_key(const char *args, char header[160])
 {
     char key[128];
     char cmd[256];
     snprintf(cmd, sizeof cmd, "points-key create %s", args);
     assert_int_equal(s_hlctl(cmd, key, sizeof key), 0);
     assert_int_equal(strlen(key), 64);
-    snprintf(header, 128, "Authorization: Bearer %s", key);
+    snprintf(header, 160, "Authorization: Bearer %s", key);
 }
 
 /* hlctl emit points PointsAwarded `json` (single quotes not allowed in it). */
@@ -83,6 +84,20 @@ static void s_emit(const char *json)
     char args[1024];
     snprintf(args, sizeof args, "emit points PointsAwarded '%s' >/dev/null 2>&1", json);
     assert_int_equal(s_hlctl(args, NULL, 0), 0);
+}
+
+/* Waits until hl-points' metric `series` reads `want` (its counters move in
+ * after-commit callbacks, a moment after the rows they count are visible). */
+static bool s_wait_metric(const char *series, double want)
+{
+    for (int i = 0; i < (int)(300 * hl_test_mult()); i++) {
+        if (hl_test_metric(&s_c, HL_T_POINTS, series) == want)
+            return true;
+        usleep(100000);
+    }
+    fprintf(stderr, "test: %s is %.0f, not %.0f\n", series,
+            hl_test_metric(&s_c, HL_T_POINTS, series), want);
+    return false;
 }
 
 /* POST /v1/activities with `body` (consumed) and header `auth` (may be NULL). */
@@ -158,7 +173,7 @@ static void test_pipeline_awards_paid_by_rule_once(void **state)
         hl_test_countf(s_db,
                        "SELECT count(*) FROM points.ledger WHERE award_id = '" S_BAD_AWARD "'"),
         0);
-    assert_true(hl_test_metric(&s_c, HL_T_POINTS, "hl_points_awards_unruled_total") == 1);
+    assert_true(s_wait_metric("hl_points_awards_unruled_total", 1));
 
     assert_string_equal(hl_test_textf(s_db,
                                       "SELECT concat_ws('|', amount, rule_id, rule_version,"
@@ -185,7 +200,7 @@ static void test_pipeline_awards_paid_by_rule_once(void **state)
     assert_true(hl_test_waitf(s_db, 0, 30,
                               "SELECT count(*) FROM pipeline.message WHERE stage = 'points'"
                               " AND done_at IS NULL AND dead_at IS NULL"));
-    assert_true(hl_test_metric(&s_c, HL_T_POINTS, "hl_points_awards_repeated_total") == 2);
+    assert_true(s_wait_metric("hl_points_awards_repeated_total", 2));
     assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM points.ledger"), 3);
     assert_int_equal(hl_test_countf(s_db, "SELECT balance FROM points.balance"
                                           " WHERE account = 'budget.cm01'"),
