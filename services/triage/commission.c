@@ -25,12 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum {
-    S_OVERRIDE, /* size, category, target */
-    S_MERGE,    /* into another item */
-    S_SPLIT,    /* some appeals into a new item */
-} s_kind_t;
-
 /* One item as read: the columns of s_sql_item. */
 typedef struct {
     bool found;           /* it exists */
@@ -43,16 +37,7 @@ typedef struct {
     triage_t *t;                    /* service */
     hl_http_req_t *req;             /* suspended request */
     json_t *body;                   /* parsed request, owned */
-    s_kind_t kind;                  /* which command */
-    char item_id[HL_UUID_LEN + 1];  /* the item in the path */
-    char into[HL_UUID_LEN + 1];     /* merge: the item merged into */
-    const char *reason;             /* into body */
-    long long version;              /* version acted on; 0: the one read (merge, split) */
-    const char *size;               /* override: into body, or NULL */
-    const char *category;           /* override: into body, or NULL */
-    const char *target;             /* override: into body, or NULL */
-    char **split;                   /* split: the appeal ids, owned, lower case */
-    size_t n_split;                 /* count */
+    triage_cmd_t cmd;               /* what the body asks, checked */
     s_item_t item;                  /* read: the item */
     s_item_t other;                 /* read: merge's target item */
     bool category_known;            /* read: override's category exists */
@@ -72,9 +57,7 @@ static void s_free(s_cmd_t *c)
     json_decref(c->body);
     s_item_close(&c->item);
     s_item_close(&c->other);
-    for (size_t i = 0; i < c->n_split; i++)
-        free(c->split[i]);
-    free(c->split);
+    triage_cmd_close(&c->cmd);
     free(c);
 }
 
@@ -133,19 +116,17 @@ static const hl_req_field_t s_split_fields[] = {{.name = "appeal_ids",
                                                 S_VERSION,
                                                 {0}};
 
-/* Checks the body of command `c` (pure but for the reply): the kind's
- * table, then what the fields say together. */
-static int s_check(s_cmd_t *c, hl_refusal_t *why)
+int triage_cmd_check(json_t *body, triage_cmd_t *c, hl_refusal_t *why)
 {
     s_body_t b = {0};
-    const hl_req_field_t *spec = c->kind == S_OVERRIDE ? s_override_fields
-                                 : c->kind == S_MERGE  ? s_merge_fields
-                                                       : s_split_fields;
-    if (hl_req_check(c->body, spec, &b, why) != 0)
+    const hl_req_field_t *spec = c->kind == TRIAGE_CMD_OVERRIDE ? s_override_fields
+                                 : c->kind == TRIAGE_CMD_MERGE  ? s_merge_fields
+                                                                : s_split_fields;
+    if (hl_req_check(body, spec, &b, why) != 0)
         return -1;
     c->reason = b.reason;
     c->version = b.version;
-    if (c->kind == S_OVERRIDE) {
+    if (c->kind == TRIAGE_CMD_OVERRIDE) {
         if (!b.version)
             return hl_refuse(why, 422, "version",
                              "version is required: the item version you acted on (GET "
@@ -156,7 +137,7 @@ static int s_check(s_cmd_t *c, hl_refusal_t *why)
         if (!c->size && !c->category && !c->target)
             return hl_refuse(why, 422, "size",
                              "give at least one of size, category and target to override");
-    } else if (c->kind == S_MERGE) {
+    } else if (c->kind == TRIAGE_CMD_MERGE) {
         memcpy(c->into, b.into, sizeof c->into);
         if (strcmp(c->into, c->item_id) == 0)
             return hl_refuse(why, 422, "into", "an item cannot be merged into itself");
@@ -176,6 +157,15 @@ static int s_check(s_cmd_t *c, hl_refusal_t *why)
         }
     }
     return 0;
+}
+
+void triage_cmd_close(triage_cmd_t *c)
+{
+    for (size_t i = 0; i < c->n_split; i++)
+        free(c->split[i]);
+    free(c->split);
+    c->split = NULL;
+    c->n_split = 0;
 }
 
 /* ---- the write ------------------------------------------------------- */
@@ -216,30 +206,31 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
     s_cmd_t *c = arg;
     if (rc == HL_ECONFLICT) {
         hl_http_reply_error(c->req, 409, "version",
-                            "item %s changed meanwhile (or was closed): read it again", c->item_id);
+                            "item %s changed meanwhile (or was closed): read it again",
+                            c->cmd.item_id);
     } else if (rc == HL_EINVAL) {
         hl_http_reply_error(c->req, 422, NULL, "refused: %s", err->message);
     } else if (rc != 0) {
-        hl_warn("item", c->item_id, "could not apply the commissioner's decision: %s",
+        hl_warn("item", c->cmd.item_id, "could not apply the commissioner's decision: %s",
                 err->message);
         hl_http_add_header(c->req, "Retry-After", "1");
         hl_http_reply_error(c->req, 503, NULL, "could not store the decision now; retry");
-    } else if (c->kind == S_OVERRIDE) {
-        hl_info("item", c->item_id, "overridden by the commissioner");
+    } else if (c->cmd.kind == TRIAGE_CMD_OVERRIDE) {
+        hl_info("item", c->cmd.item_id, "overridden by the commissioner");
         hl_http_reply_json(c->req, 200,
-                           json_pack("{s:s, s:i, s:s}", "item_id", c->item_id, "version",
+                           json_pack("{s:s, s:i, s:s}", "item_id", c->cmd.item_id, "version",
                                      c->new_version, "status", "overridden"));
-    } else if (c->kind == S_MERGE) {
-        hl_info("item", c->item_id, "merged into %s", c->into);
+    } else if (c->cmd.kind == TRIAGE_CMD_MERGE) {
+        hl_info("item", c->cmd.item_id, "merged into %s", c->cmd.into);
         hl_http_reply_json(c->req, 200,
-                           json_pack("{s:s, s:s, s:i}", "item_id", c->into, "merged", c->item_id,
-                                     "moved", (int)c->item.appeals.n));
+                           json_pack("{s:s, s:s, s:i}", "item_id", c->cmd.into, "merged",
+                                     c->cmd.item_id, "moved", (int)c->item.appeals.n));
     } else {
-        hl_info("item", c->item_id, "split: %zu appeals to %s", c->n_split, c->new_item);
+        hl_info("item", c->cmd.item_id, "split: %zu appeals to %s", c->cmd.n_split, c->new_item);
         hl_http_reply_json(c->req, 200,
-                           json_pack("{s:s, s:s, s:i, s:i}", "item_id", c->item_id, "new_item_id",
-                                     c->new_item, "moved", (int)c->n_split, "version",
-                                     c->new_version));
+                           json_pack("{s:s, s:s, s:i, s:i}", "item_id", c->cmd.item_id,
+                                     "new_item_id", c->new_item, "moved", (int)c->cmd.n_split,
+                                     "version", c->new_version));
     }
     s_free(c);
 }
@@ -297,30 +288,30 @@ static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
     const triage_item_t *col = &c->item.it;
     triage_size_t old_size = (triage_size_t)triage_size_parse(col->size);
-    triage_size_t size = c->size ? (triage_size_t)triage_size_parse(c->size) : old_size;
-    const char *category = c->category ? c->category : col->category;
+    triage_size_t size = c->cmd.size ? (triage_size_t)triage_size_parse(c->cmd.size) : old_size;
+    const char *category = c->cmd.category ? c->cmd.category : col->category;
     bool resized = size != old_size;
     triage_route_t r = {col->route, col->level, col->target};
     if (resized) {
         triage_place_t place = {col->org_unit, col->org_level, col->compound, col->community};
         triage_route_plan(size, &place, &r);
     }
-    if (c->target) {
-        r.target = c->target;
+    if (c->cmd.target) {
+        r.target = c->cmd.target;
         r.level = c->target_level;
     }
-    HL_DBU(u, s_sql_override, NULL, NULL, c->item_id, triage_size_name(size), category, r.route,
+    HL_DBU(u, s_sql_override, NULL, NULL, c->cmd.item_id, triage_size_name(size), category, r.route,
            r.level, r.target, resized ? "true" : "false", triage_due_stage(size));
     if (resized)
-        s_open_route(c, u, c->item_id, size, category, r.target, r.level, (int)c->item.appeals.n,
-                     "override");
+        s_open_route(c, u, c->cmd.item_id, size, category, r.target, r.level,
+                     (int)c->item.appeals.n, "override");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "override", col->size,
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->cmd.item_id, "override", col->size,
            triage_size_name(size), col->category, category, col->target, r.target, NULL, NULL,
-           c->reason, version);
+           c->cmd.reason, version);
     for (size_t i = 0; i < c->item.appeals.n; i++)
-        triage_route_tell(c->t, u, c->item.appeals.v[i], c->item_id, triage_size_name(size),
+        triage_route_tell(c->t, u, c->item.appeals.v[i], c->cmd.item_id, triage_size_name(size),
                           category, r.route, r.target);
 }
 
@@ -330,18 +321,18 @@ static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
     char other_version[16], moved[16];
     snprintf(other_version, sizeof other_version, "%s", into->version);
     snprintf(moved, sizeof moved, "%zu", c->item.appeals.n);
-    HL_DBU(u, s_sql_claim, NULL, NULL, c->into, other_version);
-    HL_DBU(u, s_sql_move_all, NULL, NULL, c->item_id, c->into);
-    HL_DBU(u, s_sql_count_add, NULL, NULL, c->into, moved);
-    HL_DBU(u, s_sql_merged, NULL, NULL, c->item_id, c->into);
+    HL_DBU(u, s_sql_claim, NULL, NULL, c->cmd.into, other_version);
+    HL_DBU(u, s_sql_move_all, NULL, NULL, c->cmd.item_id, c->cmd.into);
+    HL_DBU(u, s_sql_count_add, NULL, NULL, c->cmd.into, moved);
+    HL_DBU(u, s_sql_merged, NULL, NULL, c->cmd.item_id, c->cmd.into);
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
     char *ids = s_uuid_array(c->item.appeals.v, c->item.appeals.n);
-    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "merge", NULL, NULL, NULL, NULL, NULL, NULL,
-           c->into, ids, c->reason, version);
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->cmd.item_id, "merge", NULL, NULL, NULL, NULL, NULL,
+           NULL, c->cmd.into, ids, c->cmd.reason, version);
     free(ids);
     for (size_t i = 0; i < c->item.appeals.n; i++)
-        triage_route_tell(c->t, u, c->item.appeals.v[i], c->into, into->size, into->category,
+        triage_route_tell(c->t, u, c->item.appeals.v[i], c->cmd.into, into->size, into->category,
                           into->route, into->target);
 }
 
@@ -349,35 +340,35 @@ static void s_write_split(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
     const triage_item_t *col = &c->item.it;
     char moved[16], minus[16];
-    snprintf(moved, sizeof moved, "%zu", c->n_split);
-    snprintf(minus, sizeof minus, "-%zu", c->n_split);
+    snprintf(moved, sizeof moved, "%zu", c->cmd.n_split);
+    snprintf(minus, sizeof minus, "-%zu", c->cmd.n_split);
     hl_uuid_new(c->new_item);
-    char *ids = s_uuid_array(c->split, c->n_split);
-    HL_DBU(u, s_sql_split_item, NULL, NULL, c->item_id, c->new_item, moved);
-    HL_DBU(u, s_sql_split_move, NULL, NULL, c->item_id, c->new_item, ids);
-    HL_DBU(u, s_sql_count_add, NULL, NULL, c->item_id, minus);
+    char *ids = s_uuid_array(c->cmd.split, c->cmd.n_split);
+    HL_DBU(u, s_sql_split_item, NULL, NULL, c->cmd.item_id, c->new_item, moved);
+    HL_DBU(u, s_sql_split_move, NULL, NULL, c->cmd.item_id, c->new_item, ids);
+    HL_DBU(u, s_sql_count_add, NULL, NULL, c->cmd.item_id, minus);
     s_open_route(c, u, c->new_item, (triage_size_t)triage_size_parse(col->size), col->category,
-                 col->target, col->level, (int)c->n_split, "split");
+                 col->target, col->level, (int)c->cmd.n_split, "split");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "split", NULL, NULL, NULL, NULL, NULL, NULL,
-           c->new_item, ids, c->reason, version);
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->cmd.item_id, "split", NULL, NULL, NULL, NULL, NULL,
+           NULL, c->new_item, ids, c->cmd.reason, version);
     free(ids);
-    for (size_t i = 0; i < c->n_split; i++)
-        triage_route_tell(c->t, u, c->split[i], c->new_item, col->size, col->category, col->route,
-                          col->target);
+    for (size_t i = 0; i < c->cmd.n_split; i++)
+        triage_route_tell(c->t, u, c->cmd.split[i], c->new_item, col->size, col->category,
+                          col->route, col->target);
 }
 
 static void s_write(s_cmd_t *c)
 {
     hl_dbu_t *u = hl_dbu_new(c->t->svc->db, s_write_done, c);
     char version[16];
-    snprintf(version, sizeof version, "%lld", c->version);
-    c->new_version = (int)c->version + 1;
-    HL_DBU(u, s_sql_claim, NULL, NULL, c->item_id, version);
-    if (c->kind == S_OVERRIDE)
+    snprintf(version, sizeof version, "%lld", c->cmd.version);
+    c->new_version = (int)c->cmd.version + 1;
+    HL_DBU(u, s_sql_claim, NULL, NULL, c->cmd.item_id, version);
+    if (c->cmd.kind == TRIAGE_CMD_OVERRIDE)
         s_write_override(c, u, version);
-    else if (c->kind == S_MERGE)
+    else if (c->cmd.kind == TRIAGE_CMD_MERGE)
         s_write_merge(c, u, version);
     else
         s_write_split(c, u, version);
@@ -430,51 +421,52 @@ static bool s_refused(s_cmd_t *c)
         return true;
     }
     if (!s_open(&c->item)) {
-        hl_http_reply_error(req, 409, "id", "item %s is %s", c->item_id, c->item.it.status);
+        hl_http_reply_error(req, 409, "id", "item %s is %s", c->cmd.item_id, c->item.it.status);
         return true;
     }
     long long current = atoll(c->item.it.version);
-    if (c->version && c->version != current) {
-        hl_http_reply_error(req, 409, "version", "item %s is at version %lld, not %lld", c->item_id,
-                            current, c->version);
+    if (c->cmd.version && c->cmd.version != current) {
+        hl_http_reply_error(req, 409, "version", "item %s is at version %lld, not %lld",
+                            c->cmd.item_id, current, c->cmd.version);
         return true;
     }
-    c->version = current;
-    if (c->kind == S_OVERRIDE) {
-        if (c->category && !c->category_known) {
-            hl_http_reply_error(req, 422, "category", "no category has code \"%s\"", c->category);
+    c->cmd.version = current;
+    if (c->cmd.kind == TRIAGE_CMD_OVERRIDE) {
+        if (c->cmd.category && !c->category_known) {
+            hl_http_reply_error(req, 422, "category", "no category has code \"%s\"",
+                                c->cmd.category);
             return true;
         }
-        if (c->target && triage_level_rank(c->target_level) == 0) {
+        if (c->cmd.target && triage_level_rank(c->target_level) == 0) {
             hl_http_reply_error(req, 422, "target",
                                 "target must be a compound, community, town or the city");
             return true;
         }
-    } else if (c->kind == S_MERGE) {
+    } else if (c->cmd.kind == TRIAGE_CMD_MERGE) {
         if (!c->other.found) {
-            hl_http_reply_error(req, 422, "into", "no item has id %s", c->into);
+            hl_http_reply_error(req, 422, "into", "no item has id %s", c->cmd.into);
             return true;
         }
         if (!s_open(&c->other)) {
-            hl_http_reply_error(req, 409, "into", "item %s is %s", c->into, c->other.it.status);
+            hl_http_reply_error(req, 409, "into", "item %s is %s", c->cmd.into, c->other.it.status);
             return true;
         }
     } else {
-        for (size_t i = 0; i < c->n_split; i++) {
+        for (size_t i = 0; i < c->cmd.n_split; i++) {
             bool mine = false;
             for (size_t k = 0; k < c->item.appeals.n && !mine; k++)
-                mine = strcmp(c->item.appeals.v[k], c->split[i]) == 0;
+                mine = strcmp(c->item.appeals.v[k], c->cmd.split[i]) == 0;
             if (!mine) {
                 char field[48];
                 snprintf(field, sizeof field, "appeal_ids[%zu]", i);
-                hl_http_reply_error(req, 422, field, "appeal %s is not in item %s", c->split[i],
-                                    c->item_id);
+                hl_http_reply_error(req, 422, field, "appeal %s is not in item %s", c->cmd.split[i],
+                                    c->cmd.item_id);
                 return true;
             }
         }
-        if (c->n_split >= c->item.appeals.n) {
+        if (c->cmd.n_split >= c->item.appeals.n) {
             hl_http_reply_error(req, 422, "appeal_ids", "at least one appeal must stay in item %s",
-                                c->item_id);
+                                c->cmd.item_id);
             return true;
         }
     }
@@ -493,52 +485,50 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     s_free(c);
 }
 
-static void s_post(hl_http_req_t *req, triage_t *t, s_kind_t kind)
+static void s_post(hl_http_req_t *req, triage_t *t, triage_cmd_kind_t kind)
 {
     char id[HL_REQ_ID_MAX];
-    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "item", id))
-        return;
-    json_t *body = hl_http_json_body(req);
+    json_t *body = hl_req_path_body(req, HL_REQ_ID_UUID, "item", id);
     if (!body)
         return;
     s_cmd_t *c = hl_calloc(1, sizeof *c);
     c->t = t;
     c->req = req;
     c->body = body;
-    c->kind = kind;
-    memcpy(c->item_id, id, sizeof c->item_id);
+    c->cmd.kind = kind;
+    memcpy(c->cmd.item_id, id, sizeof c->cmd.item_id);
     hl_refusal_t why;
-    if (s_check(c, &why) != 0) {
+    if (triage_cmd_check(body, &c->cmd, &why) != 0) {
         hl_req_reply(req, &why);
         s_free(c);
         return;
     }
     hl_http_suspend(req);
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, c);
-    HL_DBU(u, s_sql_item, s_item_rows, &c->item, c->item_id);
-    HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->item.appeals, c->item_id);
-    if (kind == S_MERGE) {
-        HL_DBU(u, s_sql_item, s_item_rows, &c->other, c->into);
-        HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->other.appeals, c->into);
+    HL_DBU(u, s_sql_item, s_item_rows, &c->item, c->cmd.item_id);
+    HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->item.appeals, c->cmd.item_id);
+    if (kind == TRIAGE_CMD_MERGE) {
+        HL_DBU(u, s_sql_item, s_item_rows, &c->other, c->cmd.into);
+        HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->other.appeals, c->cmd.into);
     }
-    if (kind == S_OVERRIDE) {
-        HL_DBU(u, s_sql_category, s_category_rows, c, c->category);
-        HL_DBU(u, s_sql_target, s_target_rows, c, c->target);
+    if (kind == TRIAGE_CMD_OVERRIDE) {
+        HL_DBU(u, s_sql_category, s_category_rows, c, c->cmd.category);
+        HL_DBU(u, s_sql_target, s_target_rows, c, c->cmd.target);
     }
     hl_dbu_submit(&u);
 }
 
 void triage_override_post(hl_http_req_t *req, void *arg)
 {
-    s_post(req, arg, S_OVERRIDE);
+    s_post(req, arg, TRIAGE_CMD_OVERRIDE);
 }
 
 void triage_merge_post(hl_http_req_t *req, void *arg)
 {
-    s_post(req, arg, S_MERGE);
+    s_post(req, arg, TRIAGE_CMD_MERGE);
 }
 
 void triage_split_post(hl_http_req_t *req, void *arg)
 {
-    s_post(req, arg, S_SPLIT);
+    s_post(req, arg, TRIAGE_CMD_SPLIT);
 }

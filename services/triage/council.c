@@ -28,14 +28,7 @@ typedef struct {
     hl_http_req_t *req;            /* suspended request */
     json_t *body;                  /* parsed request, owned */
     char item_id[HL_UUID_LEN + 1]; /* the item */
-    const char *venue;             /* into body */
-    const char *heard_at;          /* heard_at_utc, or NULL */
-    char heard_at_utc[40];         /* heard_at as parsed, in UTC */
-    const char *decision;          /* into body */
-    const char *outcome;           /* into body */
-    const char *assignee;          /* into body, or NULL */
-    const char *due_date;          /* into body, or NULL */
-    char *attendees;               /* JSON array text, owned */
+    triage_hearing_t h;            /* what the body says, checked */
     bool found;                    /* read: the item exists */
     char size[8];                  /* read: its size */
     char status[12];               /* read: its status */
@@ -49,7 +42,7 @@ typedef struct {
 static void s_free(s_council_t *c)
 {
     json_decref(c->body);
-    free(c->attendees);
+    triage_hearing_close(&c->h);
     hl_strlist_close(&c->appeals);
     free(c);
 }
@@ -93,11 +86,10 @@ static const hl_req_field_t s_fields[] = {
     {.name = "due_date", .type = HL_REQ_TEXT, .max = 10, HL_REQ_AT(s_body_t, due_date)},
     {0}};
 
-/* Checks the body into `c`: the table, then the times. */
-static int s_check(s_council_t *c, hl_refusal_t *why)
+int triage_hearing_check(json_t *body, triage_hearing_t *c, hl_refusal_t *why)
 {
     s_body_t b = {0};
-    if (hl_req_check(c->body, s_fields, &b, why) != 0)
+    if (hl_req_check(body, s_fields, &b, why) != 0)
         return -1;
     c->venue = b.venue;
     c->decision = b.decision;
@@ -120,6 +112,12 @@ static int s_check(s_council_t *c, hl_refusal_t *why)
         return hl_refuse(why, 422, "due_date", "due_date must be a date, e.g. 2024-05-31");
     c->attendees = json_dumps(b.attendees, JSON_COMPACT);
     return 0;
+}
+
+void triage_hearing_close(triage_hearing_t *c)
+{
+    free(c->attendees);
+    c->attendees = NULL;
 }
 
 /* ---- the write ------------------------------------------------------- */
@@ -150,7 +148,7 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
         hl_http_reply_error(c->req, 409, "id", "item %s was resolved meanwhile", c->item_id);
     } else {
         hl_metric_add(c->t->councils, 1);
-        hl_info("item", c->item_id, "council hearing recorded at %s: item resolved", c->venue);
+        hl_info("item", c->item_id, "council hearing recorded at %s: item resolved", c->h.venue);
         hl_http_reply_json(c->req, 200,
                            json_pack("{s:s, s:s}", "item_id", c->item_id, "status", "resolved"));
     }
@@ -171,7 +169,7 @@ static void s_award(s_council_t *c, hl_dbu_t *u, const char *msg)
     char award_id[HL_UUID_LEN + 1], reason[TRIAGE_AWARD_REASON_BYTES], won[2 * HL_UUID_LEN + 2];
     hl_uuid_new(award_id);
     char venue[120];
-    hl_text_cut(venue, sizeof venue, c->venue, 60);
+    hl_text_cut(venue, sizeof venue, c->h.venue, 60);
     snprintf(reason, sizeof reason, "三方议事 held at %s", venue);
     snprintf(won, sizeof won, "%s %s", c->item_id, msg);
     Hl__PointsAwarded a = HL__POINTS_AWARDED__INIT;
@@ -194,11 +192,11 @@ static void s_write(s_council_t *c)
     triage_t *t = c->t;
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_write_done, c);
     char msg[HL_UUID_LEN + 1], council[HL_UUID_LEN + 1];
-    c->won = triage_resolve_add(t, u, c->item_id, c->outcome, "council", c->appeals.v, c->appeals.n,
-                                msg);
+    c->won = triage_resolve_add(t, u, c->item_id, c->h.outcome, "council", c->appeals.v,
+                                c->appeals.n, msg);
     hl_uuid_new(council);
-    HL_DBU(u, s_sql_hearing, NULL, NULL, council, c->item_id, c->venue, c->heard_at, c->attendees,
-           c->decision, c->outcome, c->assignee, c->due_date, msg);
+    HL_DBU(u, s_sql_hearing, NULL, NULL, council, c->item_id, c->h.venue, c->h.heard_at,
+           c->h.attendees, c->h.decision, c->h.outcome, c->h.assignee, c->h.due_date, msg);
     s_award(c, u, msg);
     hl_dbu_submit(&u);
 }
@@ -262,9 +260,7 @@ void triage_council_post(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
     char id[HL_REQ_ID_MAX];
-    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "item", id))
-        return;
-    json_t *body = hl_http_json_body(req);
+    json_t *body = hl_req_path_body(req, HL_REQ_ID_UUID, "item", id);
     if (!body)
         return;
     s_council_t *c = hl_calloc(1, sizeof *c);
@@ -273,7 +269,7 @@ void triage_council_post(hl_http_req_t *req, void *arg)
     c->body = body;
     memcpy(c->item_id, id, sizeof c->item_id);
     hl_refusal_t why;
-    if (s_check(c, &why) != 0) {
+    if (triage_hearing_check(body, &c->h, &why) != 0) {
         hl_req_reply(req, &why);
         s_free(c);
         return;
@@ -282,6 +278,6 @@ void triage_council_post(hl_http_req_t *req, void *arg)
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, c);
     HL_DBU(u, s_sql_item, s_item_rows, c, c->item_id);
     HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->appeals, c->item_id);
-    HL_DBU(u, s_sql_future, s_future_rows, c, c->heard_at);
+    HL_DBU(u, s_sql_future, s_future_rows, c, c->h.heard_at);
     hl_dbu_submit(&u);
 }

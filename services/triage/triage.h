@@ -160,6 +160,30 @@ void triage_item_get(hl_http_req_t *req, void *arg);
  * (size, category, target), merge and split, each naming the item version
  * it acted on (409 when it moved). */
 void triage_override_post(hl_http_req_t *req, void *arg);
+typedef enum {
+    TRIAGE_CMD_OVERRIDE, /* size, category, target */
+    TRIAGE_CMD_MERGE,    /* into another item */
+    TRIAGE_CMD_SPLIT,    /* some appeals into a new item */
+} triage_cmd_kind_t;
+/* What a commissioner's command asks, as its body says it. */
+typedef struct {
+    triage_cmd_kind_t kind;        /* which command (set by the caller) */
+    char item_id[HL_UUID_LEN + 1]; /* the item in the path (set by the caller) */
+    char into[HL_UUID_LEN + 1];    /* merge: the item merged into */
+    const char *reason;            /* into the body */
+    long long version;             /* version acted on; 0: the one read (merge, split) */
+    const char *size;              /* override: into the body, or NULL */
+    const char *category;          /* override: into the body, or NULL */
+    const char *target;            /* override: into the body, or NULL */
+    char **split;                  /* split: the appeal ids, owned, lower case */
+    size_t n_split;                /* count */
+} triage_cmd_t;
+/* Checks the body of command `c` (kind and item_id set): the kind's field
+ * table, then what the fields say together. Strings point into `body`.
+ * Returns 0, or -1 with `why` (422 naming the field; 400 not an object).
+ * Pure. Free with triage_cmd_close. */
+int triage_cmd_check(json_t *body, triage_cmd_t *c, hl_refusal_t *why);
+void triage_cmd_close(triage_cmd_t *c);
 void triage_merge_post(hl_http_req_t *req, void *arg);
 void triage_split_post(hl_http_req_t *req, void *arg);
 /* escalate.c: the deadline scanner and GET /v1/escalations/due. */
@@ -203,6 +227,22 @@ bool triage_feedback_check(const Hl__AppealFeedback *fb, char *why, size_t len);
 const char *triage_feedback_problem(const void *msg);
 /* council.c: POST /v1/items/{id}/council. */
 void triage_council_post(hl_http_req_t *req, void *arg);
+/* A council hearing as its body says it. */
+typedef struct {
+    const char *venue;     /* into the body */
+    const char *heard_at;  /* heard_at_utc, or NULL */
+    char heard_at_utc[40]; /* heard_at as parsed, in UTC */
+    const char *decision;  /* into the body */
+    const char *outcome;   /* into the body */
+    const char *assignee;  /* into the body, or NULL */
+    const char *due_date;  /* into the body, or NULL */
+    char *attendees;       /* JSON array text, owned */
+} triage_hearing_t;
+/* Checks a hearing's body: its field table, then the times. Returns 0, or
+ * -1 with `why` (422 naming the field). Pure. Free with
+ * triage_hearing_close. */
+int triage_hearing_check(json_t *body, triage_hearing_t *c, hl_refusal_t *why);
+void triage_hearing_close(triage_hearing_t *c);
 
 /* text.c (pure): a short title from an appeal's text: its opening up to the
  * first sentence end, at most `max` characters, "…" when cut. Caller frees. */
