@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *s_name_problem(const char *name)
+const char *hlctl_key_name_problem(const char *name)
 {
     bool ok = name[0] != '.' && name[0] != '_' && name[0] != '-';
     for (const char *p = name; *p && ok; p++)
@@ -23,13 +23,22 @@ static const char *s_name_problem(const char *name)
                 "digit";
 }
 
+void hlctl_key_new(char key[65], char hash[65])
+{
+    unsigned char raw[32];
+    hl_random_bytes(raw, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(key + 2 * i, 3, "%02x", raw[i]);
+    hl_sha256_hex(key, 64, hash);
+}
+
 /* The arguments of `create`, checked as every daemon checks a request. */
 static const hl_req_field_t s_create_args[] = {
     {.name = "name",
      .type = HL_REQ_TEXT,
      .flags = HL_REQ_REQUIRED,
      .max = 64,
-     .check = s_name_problem},
+     .check = hlctl_key_name_problem},
     {.name = "rate",
      .type = HL_REQ_INT,
      .min = 1,
@@ -47,13 +56,8 @@ static int s_create(const char *name, const char *rate)
     }
     if (rate && !*rate)
         rate = NULL; /* empty: the default rate, as when not given */
-    unsigned char raw[32];
-    hl_random_bytes(raw, sizeof raw);
-    char key[65];
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(key + 2 * i, 3, "%02x", raw[i]);
-    char hash[65];
-    hl_sha256_hex(key, 64, hash);
+    char key[65], hash[65];
+    hlctl_key_new(key, hash);
     PGconn *conn = hlctl_connect();
     /* A revoked name may be given a new key; an active one may not. */
     const char *params[3] = {name, hash, rate};

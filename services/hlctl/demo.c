@@ -62,10 +62,11 @@ enum {
 };
 
 typedef struct {
-    CURL *curl;    /* one easy handle, reused (keep-alive) */
-    char base[64]; /* http://127.0.0.1 */
-    int port0;     /* HL_BASE_PORT: intake, then triage, bounty, points, alliance */
-    hl_buf_t resp; /* last response body */
+    CURL *curl;       /* one easy handle, reused (keep-alive) */
+    char base[64];    /* http://127.0.0.1 */
+    int port0;        /* HL_BASE_PORT: intake, then triage, bounty, points, alliance */
+    hl_buf_t resp;    /* last response body */
+    const char *auth; /* an "Authorization: ..." header to send, or NULL */
 } s_http_t;
 
 static size_t s_write_cb(char *data, size_t size, size_t n, void *arg)
@@ -89,11 +90,15 @@ static long s_call(s_http_t *h, int offset, const char *method, const char *path
     curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &h->resp);
     curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, 30L);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    if (h->auth)
+        hdr = curl_slist_append(hdr, h->auth);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdr);
     char *text = NULL;
     if (body) {
         text = json_dumps(body, JSON_COMPACT);
         curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdr);
+    } else if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, 0L);
     }
     long status = 0;
     if (curl_easy_perform(h->curl) == CURLE_OK)
@@ -433,6 +438,71 @@ static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, const hlctl
            round + 1, plan->rounds, posted, heard, approved, resolved);
 }
 
+/* ---- points: the learning circle's activities, the jury, the contest ---- */
+
+/* A key of `role` named demo-<role> (replaced on every run) into `header`. */
+static void s_points_key(PGconn *conn, const char *role, char header[96])
+{
+    char key[65], hash[65], name[32];
+    hlctl_key_new(key, hash);
+    snprintf(name, sizeof name, "demo-%s", role);
+    const char *params[] = {name, hash, role};
+    PQclear(hlctl_query(conn,
+                        "INSERT INTO points.api_key (name, key_hash, role) VALUES ($1, $2, $3)"
+                        " ON CONFLICT (name) DO UPDATE SET key_hash = EXCLUDED.key_hash,"
+                        " role = EXCLUDED.role, community = NULL, revoked_at = NULL",
+                        3, params));
+    snprintf(header, 96, "Authorization: Bearer %s", key);
+}
+
+/* Study pairs and events recorded in every community (POST /v1/activities),
+ * a sanitation score for every compound from the jury, and this quarter's
+ * contest computed (POST /v1/contests/{quarter}/compute). */
+static void s_points_round(s_http_t *h, PGconn *conn, const s_city_t *city, unsigned *seed)
+{
+    char recorder[96], jury[96], quarter[16], path[64];
+    s_points_key(conn, "recorder", recorder);
+    s_points_key(conn, "jury", jury);
+    PGresult *r = hlctl_query(
+        conn, "SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY\"Q\"Q')", 0, NULL);
+    snprintf(quarter, sizeof quarter, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    int pairs = 0, events = 0, scores = 0;
+    h->auth = recorder;
+    for (int i = 0; i < city->n; i++) {
+        const char *cp = PQgetvalue(city->res, i, S_CP_CODE);
+        const char *cm = PQgetvalue(city->res, i, S_CP_COMMUNITY);
+        char source[48], account[48];
+        snprintf(source, sizeof source, "sp-%s-%u", cp, s_rand(seed) % 1000);
+        snprintf(account, sizeof account, "vol-%s-%u", cp, s_rand(seed) % 3);
+        pairs += s_post(h, 3,
+                        json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "study_pair", "source_id",
+                                  source, "account", account, "community", cm, "org_unit", cp),
+                        "/v1/activities", NULL);
+        snprintf(source, sizeof source, "ev-%s-%u", cm, s_rand(seed) % 14);
+        snprintf(account, sizeof account, "pm-%s-%u", cp, s_rand(seed) % 4);
+        events += s_post(h, 3,
+                         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "event", "source_id",
+                                   source, "account", account, "account_kind", "party_member",
+                                   "community", cm, "org_unit", cp),
+                         "/v1/activities", NULL);
+    }
+    h->auth = jury;
+    for (int i = 0; i < city->n; i++)
+        scores +=
+            s_post(h, 3,
+                   json_pack("{s:s, s:s, s:i, s:s}", "compound",
+                             PQgetvalue(city->res, i, S_CP_CODE), "criterion", "sanitation",
+                             "score", 68 + (int)(s_rand(seed) % 31), "note", "季度环境卫生检查"),
+                   "/v1/contests/%s/scores", quarter);
+    snprintf(path, sizeof path, "/v1/contests/%s/compute", quarter);
+    long st = s_call(h, 3, "POST", path, NULL, NULL);
+    h->auth = NULL;
+    printf("  points: %d study pairs and %d event attendances recorded, %d sanitation scores; "
+           "contest %s computed: %s\n",
+           pairs, events, scores, quarter, st == 200 ? "yes" : "NO");
+}
+
 static void s_print_rows(PGconn *conn, const char *title, const char *sql)
 {
     PGresult *r = hlctl_query(conn, sql, 0, NULL);
@@ -467,6 +537,30 @@ static void s_summary(PGconn *conn)
     s_print_rows(conn, "pipeline:",
                  "SELECT 'pending', coalesce(sum(pending), 0) FROM reporting.pipeline_lag"
                  " UNION ALL SELECT 'dead', coalesce(sum(dead), 0) FROM reporting.pipeline_lag");
+}
+
+/* Points by rule, the contest table and the grades (hl-points). */
+static void s_points_summary(PGconn *conn)
+{
+    s_print_rows(conn, "points by rule:",
+                 "SELECT rule_id || ' v' || rule_version, sum(awards) || ' awards ' || sum(points)"
+                 " || ' points' FROM reporting.points_by_rule GROUP BY rule_id, rule_version"
+                 " ORDER BY 1");
+    s_print_rows(conn, "ledger:",
+                 "SELECT 'postings sum to', coalesce(sum(amount), 0)::text FROM points.posting");
+    s_print_rows(conn, "contest, best chains:",
+                 "SELECT c.chain || ' ' || coalesce(c.score::text, '-'), '(' || k.name || ')'"
+                 " FROM reporting.chain_contest c JOIN reporting.chain k ON k.code = c.chain"
+                 " WHERE c.quarter = (SELECT max(quarter) FROM reporting.chain_contest)"
+                 " ORDER BY c.rank, c.chain LIMIT 5");
+    s_print_rows(conn, "community winners:",
+                 "SELECT kind, count(*) FROM reporting.chain_contest"
+                 " WHERE quarter = (SELECT max(quarter) FROM reporting.chain_contest)"
+                 " AND rank_in_community = 1 GROUP BY 1 ORDER BY 2 DESC, 1");
+    s_print_rows(conn, "compound grades:",
+                 "SELECT coalesce(grade, 'ungraded'), count(*) FROM reporting.compound_grade"
+                 " WHERE quarter = (SELECT max(quarter) FROM reporting.compound_grade)"
+                 " GROUP BY 1 ORDER BY 1");
 }
 
 /* The report's figures beside this run's (reporting.headline). */
@@ -528,7 +622,9 @@ int hlctl_demo(int argc, char **argv)
         s_round(&h, conn, &city, &plan, round, &seed, &failed);
     if (failed)
         printf("  %d appeals were refused or failed\n", failed);
+    s_points_round(&h, conn, &city, &seed);
     s_summary(conn);
+    s_points_summary(conn);
     s_headline(conn, n);
     hlctl_demo_plan_close(&plan);
     s_city_close(&city);

@@ -59,6 +59,13 @@ void hlctl_demo_plan_close(hlctl_plan_t *plan);
 /* apikey.c: `hlctl api-key create NAME [RATE] | revoke NAME | list`
  * (argv starts after "api-key"). */
 int hlctl_api_key(int argc, char **argv);
+/* A new random key (64 hex characters) and its SHA-256 (hex), for any key table. */
+void hlctl_key_new(char key[65], char hash[65]);
+/* Why `name` may not name a key (an hl_req check: 1-64 letters, digits,
+ * '.', '_', '-', starting with a letter or digit), or NULL. */
+const char *hlctl_key_name_problem(const char *name);
+/* pointskey.c: `hlctl points-key create NAME ROLE [COMMUNITY] | revoke NAME | list`. */
+int hlctl_points_key(int argc, char **argv);
 /* keygen.c: `hlctl keygen NAME [--out DIR]` with its arguments after the
  * command; returns the exit code. */
 int hlctl_keygen(int argc, char **argv);

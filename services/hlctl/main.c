@@ -140,6 +140,11 @@ static const s_command_t s_commands[] = {
      "print a new API key (shown once), end one\n"
      "                        (hl-intake refuses it within ~2 s), or list the keys",
      1, -1, hlctl_api_key},
+    {"points-key", "create NAME recorder|jury [COMMUNITY] | revoke NAME | list",
+     "print a new hl-points key (shown once; recorder:\n"
+     "                        study pairs, events; jury: contest scores and computation),\n"
+     "                        bound to a community or the whole city; end one; list them",
+     1, -1, hlctl_points_key},
     {"keygen", "NAME [--out DIR]",
      "write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
      "                        0600) and DIR/NAME.pub",

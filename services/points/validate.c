@@ -20,19 +20,34 @@ bool points_award_check(const Hl__PointsAwarded *a, char *why, size_t len)
     }
     if (!hl_text_check("account", a->account, POINTS_ACCOUNT_MAX, true, false, why, len))
         return false;
-    if (!a->has_amount || a->amount == 0) {
-        snprintf(why, len, "amount %s", a->has_amount ? "is zero" : "is missing");
+    /* Without an amount the rule of source_kind (and basis) sets it. */
+    if (!a->has_amount && !(a->source_kind && *a->source_kind)) {
+        snprintf(why, len, "amount is missing and source_kind is empty: no rule can apply");
         return false;
     }
-    if (a->amount > POINTS_AMOUNT_MAX || a->amount < -POINTS_AMOUNT_MAX) {
+    if (a->has_amount && a->amount == 0) {
+        snprintf(why, len, "amount is zero");
+        return false;
+    }
+    if (a->has_amount && (a->amount > POINTS_AMOUNT_MAX || a->amount < -POINTS_AMOUNT_MAX)) {
         snprintf(why, len, "amount %d is out of range (at most %d either way)", (int)a->amount,
                  POINTS_AMOUNT_MAX);
+        return false;
+    }
+    if (a->account_kind && *a->account_kind && !points_account_kind_valid(a->account_kind)) {
+        snprintf(why, len,
+                 "account_kind \"%.32s\" is none of grid_org, party_member, volunteer, "
+                 "member_unit, compound, chain",
+                 a->account_kind);
         return false;
     }
     return hl_text_check("reason", a->reason, POINTS_REASON_MAX, true, false, why, len) &&
            hl_text_check("source_kind", a->source_kind, POINTS_KIND_MAX, false, false, why, len) &&
            hl_text_check("source_id", a->source_id, POINTS_SOURCE_MAX, false, false, why, len) &&
-           hl_text_check("org_unit", a->org_unit, POINTS_UNIT_MAX, false, false, why, len);
+           hl_text_check("org_unit", a->org_unit, POINTS_UNIT_MAX, false, false, why, len) &&
+           hl_text_check("basis", a->basis, POINTS_BASIS_MAX, false, false, why, len) &&
+           hl_text_check("reviewer", a->reviewer, POINTS_REVIEWER_MAX, false, false, why, len) &&
+           hl_text_check("community", a->community, POINTS_UNIT_MAX, false, false, why, len);
 }
 
 bool points_account_check(const char *account, char *why, size_t len)

@@ -8,7 +8,10 @@
  * triage_resolve_add (ItemResolved to hl-intake with the appeal ids) and
  * records the hearing only if that unit is the one that resolved it, so a
  * hearing posted twice, or racing another resolution, is answered 409 and
- * stores nothing. The reply goes out after commit. */
+ * stores nothing. The same unit sends hl-points the award for a council
+ * held (PointsAwarded, source_kind "council", to the compound's party
+ * branch), guarded the same way: only a hearing recorded pays. The reply
+ * goes out after commit. */
 #include "triage.h"
 
 #include <ctype.h>
@@ -16,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRIAGE_ATTENDEES_MAX 20 /* most attendees listed */
+#define TRIAGE_ATTENDEES_MAX      20  /* most attendees listed */
+#define TRIAGE_AWARD_REASON_BYTES 600 /* a council award's reason (200 characters) */
 
 /* One POST in flight. */
 typedef struct {
@@ -28,6 +32,8 @@ typedef struct {
     bool found;                    /* read: the item exists */
     char size[8];                  /* read: its size */
     char status[12];               /* read: its status */
+    char compound[40];             /* read: its compound ("" when none) */
+    char community[40];            /* read: its community ("" when none) */
     bool future;                   /* read: heard_at is in the future */
     hl_strlist_t appeals;          /* read: its appeal ids, owned */
     const bool *won;               /* write: this unit resolved the item */
@@ -149,6 +155,38 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
     s_free(c);
 }
 
+/* $2 is "<item id> <resolution message id>": the hearing was recorded by this unit. */
+static const char s_sql_hearing_won[] =
+    "SELECT 1 FROM triage.item WHERE id = split_part($2, ' ', 1)::uuid"
+    " AND resolved_message = split_part($2, ' ', 2)::uuid";
+
+/* The council held earns its compound's party branch points (hl-points
+ * picks the rule "council"), sent only when this unit recorded it. */
+static void s_award(s_council_t *c, hl_dbu_t *u, const char *msg)
+{
+    if (!*c->compound)
+        return;
+    char award_id[HL_UUID_LEN + 1], reason[TRIAGE_AWARD_REASON_BYTES], won[2 * HL_UUID_LEN + 2];
+    hl_uuid_new(award_id);
+    char venue[120];
+    hl_text_cut(venue, sizeof venue, c->h.venue, 60);
+    snprintf(reason, sizeof reason, "三方议事 held at %s", venue);
+    snprintf(won, sizeof won, "%s %s", c->item_id, msg);
+    Hl__PointsAwarded a = HL__POINTS_AWARDED__INIT;
+    a.award_id = award_id;
+    a.account = c->compound;
+    a.account_kind = "grid_org";
+    a.reason = reason;
+    a.source_kind = "council";
+    a.source_id = c->item_id;
+    a.org_unit = c->compound;
+    a.reviewer = "council";
+    a.community = *c->community ? c->community : NULL;
+    hl_pipeline_send_if(c->t->svc->pipeline, u, HL_STAGE_POINTS,
+                        c->appeals.n ? c->appeals.v[0] : c->item_id, &a.base, award_id,
+                        s_sql_hearing_won, won);
+}
+
 static void s_write(s_council_t *c)
 {
     triage_t *t = c->t;
@@ -159,12 +197,15 @@ static void s_write(s_council_t *c)
     hl_uuid_new(council);
     HL_DBU(u, s_sql_hearing, NULL, NULL, council, c->item_id, c->h.venue, c->h.heard_at,
            c->h.attendees, c->h.decision, c->h.outcome, c->h.assignee, c->h.due_date, msg);
+    s_award(c, u, msg);
     hl_dbu_submit(&u);
 }
 
 /* ---- the read -------------------------------------------------------- */
 
-static const char s_sql_item[] = "SELECT size, status FROM triage.item WHERE id = $1::uuid";
+static const char s_sql_item[] =
+    "SELECT size, status, coalesce(compound, ''), coalesce(community, '') FROM triage.item"
+    " WHERE id = $1::uuid";
 static const char s_sql_appeals[] =
     "SELECT appeal_id::text FROM triage.case WHERE item_id = $1::uuid"
     " ORDER BY received_at, appeal_id";
@@ -179,6 +220,8 @@ static void s_item_rows(void *arg, const PGresult *res)
     c->found = true;
     snprintf(c->size, sizeof c->size, "%s", PQgetvalue(res, 0, 0));
     snprintf(c->status, sizeof c->status, "%s", PQgetvalue(res, 0, 1));
+    snprintf(c->compound, sizeof c->compound, "%s", PQgetvalue(res, 0, 2));
+    snprintf(c->community, sizeof c->community, "%s", PQgetvalue(res, 0, 3));
 }
 
 static void s_future_rows(void *arg, const PGresult *res)

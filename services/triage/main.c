@@ -87,8 +87,8 @@ int main(int argc, char **argv)
     if (hl_pipeline_produce(svc.pipeline, HL_STAGE_STATUS) != 0 ||
         hl_pipeline_produce(svc.pipeline, HL_STAGE_BOUNTY) != 0 ||
         hl_pipeline_produce(svc.pipeline, HL_STAGE_ALLIANCE) != 0 ||
-        triage_appeal_consume(&t) != 0 || triage_resolution_consume(&t) != 0 ||
-        triage_feedback_consume(&t) != 0 ||
+        hl_pipeline_produce(svc.pipeline, HL_STAGE_POINTS) != 0 || triage_appeal_consume(&t) != 0 ||
+        triage_resolution_consume(&t) != 0 || triage_feedback_consume(&t) != 0 ||
         hl_service_listen(&svc, routes, sizeof routes / sizeof routes[0]) != 0)
         return 1;
     triage_rules_start(&t);

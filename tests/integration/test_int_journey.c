@@ -346,7 +346,7 @@ static void test_every_daemon_reports(void **state)
 }
 
 /* With every envelope pushed twice: each appeal has one case and one
- * decision, each item one resolution, each wish one points award, each large
+ * decision, each item one resolution, each wish and council one points award, each large
  * item one agenda entry, and the consumers saw (and dropped) duplicates. */
 static void test_sent_twice_applied_once(void **state)
 {
@@ -374,7 +374,14 @@ static void test_sent_twice_applied_once(void **state)
     assert_int_equal(
         hl_test_countf(s_db, "SELECT count(*) FROM intake.appeal_event WHERE status = 'resolved'"),
         3);
-    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM points.ledger"), 1);
+    /* One award for the wish, one for the council held, each once. */
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM points.ledger WHERE source_kind = 'wish'"), 1);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT count(*) FROM points.ledger WHERE source_kind = 'council'"),
+        hl_test_countf(s_db, "SELECT count(*) FROM triage.council WHERE recorded_at IS NOT NULL"));
+    assert_int_equal(hl_test_countf(s_db, "SELECT coalesce(sum(amount), 0) FROM points.posting"),
+                     0);
     assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM bounty.wish"),
                      hl_test_countf(s_db, "SELECT count(*) FROM triage.item WHERE size = 'wish'"));
     assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM alliance.agenda_item"),

@@ -81,12 +81,22 @@ SELECT is_empty($$
             ('triage', 'item', 'level'), ('triage', 'item', 'org_unit'), ('triage', 'item', 'route'),
             ('triage', 'item', 'size'), ('triage', 'item', 'status'), ('triage', 'item', 'target'),
             ('triage', 'rule', 'set_category'), ('triage', 'rule', 'size'),
+            ('org', 'chain', 'community'), ('org', 'chain', 'kind'),
+            ('org', 'chain_member', 'chain'), ('org', 'chain_member', 'compound'),
+            ('points', 'chain_score', 'chain'), ('points', 'chain_score', 'community'),
+            ('points', 'chain_score', 'kind'), ('points', 'grade', 'chain'),
+            ('points', 'grade', 'community'), ('points', 'grade', 'compound'),
+            ('points', 'grade', 'grade'), ('points', 'ledger', 'community'),
+            ('points', 'ledger', 'rule_id'), ('points', 'rule', 'basis'), ('points', 'rule', 'id'),
+            ('points', 'rule', 'source_kind'),
+            ('points', 'grade', 'scores'),       -- numbers, sources and the jury's name and note
             -- names of organisations, places and reference entries
             ('org', 'category', 'name'), ('org', 'chain', 'name'), ('org', 'function_domain', 'name'),
             ('org', 'member_unit', 'name'), ('org', 'venue', 'name'),
             ('org', 'mailbox', 'location'),      -- a public place: 安德利商圈·正门广场
             ('intake', 'api_key', 'name'),       -- a machine client, e.g. the city platform
             ('triage', 'rule', 'note'),          -- the commissioner's note on a rule
+            ('points', 'rule', 'note'),          -- why a points rule exists
             ('triage', 'item', 'resolved_by'),   -- council, joint meeting, or an organisation's code
             -- personal in part, and shown only where it is not
             ('org', 'org_unit', 'name'),         -- households' names never (test_reporting_data)

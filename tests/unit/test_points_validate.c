@@ -100,13 +100,41 @@ static void test_award_amount(void **state)
     Hl__PointsAwarded a = s_award();
     a.amount = 0;
     s_refused(&a, "amount is zero");
+    /* Without an amount the rule of source_kind pays: a kind is needed. */
     a.has_amount = 0;
-    s_refused(&a, "amount is missing");
+    char why[160];
+    assert_true(points_award_check(&a, why, sizeof why));
+    a.source_kind = "";
+    s_refused(&a, "amount is missing and source_kind is empty");
+    a.source_kind = "wish";
     a.has_amount = 1;
     a.amount = 10001;
     s_refused(&a, "out of range");
     a.amount = -10001;
     s_refused(&a, "out of range");
+}
+
+static void test_award_rule_fields(void **state)
+{
+    (void)state;
+    char why[160];
+    Hl__PointsAwarded a = s_award();
+    a.has_amount = 0;
+    a.basis = "hard";
+    a.account_kind = "grid_org";
+    a.reviewer = "cm01-reviewer";
+    a.community = "cm01";
+    assert_true(points_award_check(&a, why, sizeof why));
+    a.account_kind = "";
+    assert_true(points_award_check(&a, why, sizeof why)); /* inferred for legacy awards */
+    a.account_kind = "resident";
+    s_refused(&a, "account_kind \"resident\" is none of");
+    a.account_kind = "volunteer";
+    a.basis = "a basis far longer than thirty-two characters";
+    s_refused(&a, "basis");
+    a.basis = "hard";
+    a.reviewer = "line\nbreak";
+    s_refused(&a, "reviewer");
 }
 
 static void test_award_texts(void **state)
@@ -167,10 +195,10 @@ static void test_account_from_url(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_award_valid),      cmocka_unit_test(test_award_id),
-        cmocka_unit_test(test_award_account),    cmocka_unit_test(test_award_amount),
-        cmocka_unit_test(test_award_texts),      cmocka_unit_test(test_text_problem_utf8),
-        cmocka_unit_test(test_account_from_url),
+        cmocka_unit_test(test_award_valid),       cmocka_unit_test(test_award_id),
+        cmocka_unit_test(test_award_account),     cmocka_unit_test(test_award_amount),
+        cmocka_unit_test(test_award_rule_fields), cmocka_unit_test(test_award_texts),
+        cmocka_unit_test(test_text_problem_utf8), cmocka_unit_test(test_account_from_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
