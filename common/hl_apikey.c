@@ -19,9 +19,9 @@
 #define S_LOOKUPS_MAX   32    /* distinct keys looked up at once */
 
 typedef struct {
-    char hash[65];                    /* SHA-256 of the key, hex */
-    char *cols[HL_APIKEY_COLS_MAX];   /* what it stands for, owned */
-    uint64_t added_ms;                /* when a lookup added it; 0 when a reload read it */
+    char hash[65];                  /* SHA-256 of the key, hex */
+    char *cols[HL_APIKEY_COLS_MAX]; /* what it stands for, owned */
+    uint64_t added_ms;              /* when a lookup added it; 0 when a reload read it */
 } s_key_t;
 
 typedef struct {
@@ -84,7 +84,8 @@ static void s_free_table(hl_apikey_t *k, s_key_t *t, size_t n)
 static void s_copy_cols(const hl_apikey_t *k, const PGresult *res, int row, int first, char **cols)
 {
     for (int c = 0; c < k->cfg.ncols; c++)
-        cols[c] = hl_strdup(PQgetisnull(res, row, first + c) ? "" : PQgetvalue(res, row, first + c));
+        cols[c] =
+            hl_strdup(PQgetisnull(res, row, first + c) ? "" : PQgetvalue(res, row, first + c));
 }
 
 /* ---- the reload ---------------------------------------------------------- */

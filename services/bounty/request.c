@@ -65,7 +65,7 @@ const char *bounty_path_id(hl_http_req_t *req)
 {
     const char *id = hl_http_param(req, 0);
     if (!id || !hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 400, "id", "a wish id is a UUID");
+        hl_http_reply_error(req, 400, "id", "the id is a UUID");
         return NULL;
     }
     return id;
