@@ -18,15 +18,14 @@
 #define S_ACTOR_COLS                                                                               \
     " a.name, a.kind, coalesce(a.org_unit, a.member_unit), coalesce(a.person, ''),"                \
     " coalesce(u.level, ''),"                                                                      \
-    " coalesce(CASE u.level WHEN 'compound' THEN u.code WHEN 'micro_grid' THEN u.parent END, ''),"  \
+    " coalesce(CASE u.level WHEN 'compound' THEN u.code WHEN 'micro_grid' THEN u.parent END, '')," \
     " coalesce(CASE u.level WHEN 'community' THEN u.code WHEN 'compound' THEN u.parent"            \
     "                       WHEN 'micro_grid' THEN p.parent END, '')"                              \
     " FROM bounty.api_key k JOIN bounty.actor a ON a.name = k.actor"                               \
     " LEFT JOIN org.org_unit u ON u.code = a.org_unit"                                             \
     " LEFT JOIN org.org_unit p ON p.code = u.parent"
 
-static const char s_sql_keys[] =
-    "SELECT k.key_hash," S_ACTOR_COLS " WHERE k.revoked_at IS NULL";
+static const char s_sql_keys[] = "SELECT k.key_hash," S_ACTOR_COLS " WHERE k.revoked_at IS NULL";
 static const char s_sql_key[] =
     "SELECT" S_ACTOR_COLS " WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
 
@@ -44,10 +43,10 @@ void bounty_actors_start(bounty_t *b)
 
 /* A resolve in flight. */
 typedef struct {
-    bounty_t *b;         /* service */
-    hl_http_req_t *req;  /* suspended request */
+    bounty_t *b;          /* service */
+    hl_http_req_t *req;   /* suspended request */
     bounty_auth_fn *done; /* caller's callback */
-    void *arg;           /* and argument */
+    void *arg;            /* and argument */
 } s_auth_t;
 
 static void s_copy(char *dst, size_t n, const char *src)

@@ -135,11 +135,11 @@ static const char s_sql_action_once[] = "SELECT bounty.action_once($1, $2, $3, $
 /* A transition's UPDATE of table T ("wish" / "large_item"), its history
  * step into E ("wish_event (wish_id" / "large_item_event (item_id"). */
 #define S_STEP(T, E, SET, GUARD, V, ACTION, STATUS, NOTE)                                          \
-    S_P ", u AS (UPDATE bounty." T " x SET " SET " FROM p WHERE x.id = p.id AND " GUARD          \
-        " RETURNING x.id, " V " AS v),"                                                           \
+    S_P ", u AS (UPDATE bounty." T " x SET " SET " FROM p WHERE x.id = p.id AND " GUARD            \
+        " RETURNING x.id, " V " AS v),"                                                            \
         " e AS (INSERT INTO bounty." E ", action, status, actor, actor_kind, note)"                \
-        " SELECT u.id, '" ACTION "', '" STATUS "', p.actor, p.actor_kind, " NOTE " FROM u, p)"      \
-        S_END("'the entry changed meanwhile'")
+        " SELECT u.id, '" ACTION "', '" STATUS "', p.actor, p.actor_kind, " NOTE                   \
+        " FROM u, p)" S_END("'the entry changed meanwhile'")
 
 #define S_HOLDS "x.status = 'claimed' AND x.claimant = p.account AND x.lease_until > now()"
 #define S_RELEASE_SET                                                                              \
@@ -158,10 +158,10 @@ static const s_sqls_t s_wish_sql = {
                     "x.status = 'open' AND EXISTS (SELECT 1 FROM bounty.board b"
                     " WHERE b.id = x.board_id AND b.published_at IS NOT NULL)",
                     "x.lease_until", "claimed", "claimed", "'lease until ' || u.v"),
-    .extend = S_STEP("wish", "wish_event (wish_id",
-                     "lease_until = " S_UNTIL ", lease_extended = true",
-                     S_HOLDS " AND NOT x.lease_extended", "x.lease_until", "extended", "claimed",
-                     "'lease until ' || u.v"),
+    .extend =
+        S_STEP("wish", "wish_event (wish_id", "lease_until = " S_UNTIL ", lease_extended = true",
+               S_HOLDS " AND NOT x.lease_extended", "x.lease_until", "extended", "claimed",
+               "'lease until ' || u.v"),
     .release = S_STEP("wish", "wish_event (wish_id", S_RELEASE_SET ", claimant_kind = NULL",
                       S_HOLDS, "now()", "released", "open", "p.note"),
     .progress = NULL,
@@ -195,9 +195,9 @@ static const s_sqls_t s_large_sql = {
                      "'lease until ' || u.v"),
     .release = S_STEP("large_item", "large_item_event (item_id", S_RELEASE_SET, S_HOLDS, "now()",
                       "released", "open", "p.note"),
-    .progress = S_STEP("large_item", "large_item_event (item_id",
-                       "progress = p.note, progress_at = now()", S_HOLDS, "x.progress_at",
-                       "progress", "claimed", "p.note"),
+    .progress =
+        S_STEP("large_item", "large_item_event (item_id", "progress = p.note, progress_at = now()",
+               S_HOLDS, "x.progress_at", "progress", "claimed", "p.note"),
     .complete = S_STEP("large_item", "large_item_event (item_id",
                        "status = 'completed', evidence = p.note, completed_at = now(),"
                        " completed_by = p.actor, lease_until = NULL",
@@ -300,21 +300,26 @@ static bounty_verdict_t s_decide(s_op_t *op)
         snprintf(v.message, sizeof v.message, "unit %s is not a member unit", op->actor.unit);
         return v;
     }
-    bounty_verdict_t v = bounty_transition_verdict(op->what, &op->actor, f, op->now_us);
-    if (v.status != 0)
-        return v;
-    if (op->what == BOUNTY_DO_CLAIM) {
+    bounty_verdict_t v = {0, NULL, ""};
+    /* Who may claim is decided before whether the entry is free: an
+     * ineligible actor hears 403 whether or not someone was faster. */
+    if (op->what == BOUNTY_DO_CLAIM && f->found) {
         size_t n = op->rules ? (size_t)PQntuples(op->rules) : 0;
         bounty_rule_t *rules = hl_calloc(n ? n : 1, sizeof *rules);
         for (size_t i = 0; i < n; i++)
-            rules[i] = (bounty_rule_t){
-                PQgetvalue(op->rules, (int)i, 0), PQgetvalue(op->rules, (int)i, 1),
-                PQgetvalue(op->rules, (int)i, 2), PQgetvalue(op->rules, (int)i, 3)};
+            rules[i] =
+                (bounty_rule_t){PQgetvalue(op->rules, (int)i, 0), PQgetvalue(op->rules, (int)i, 1),
+                                PQgetvalue(op->rules, (int)i, 2), PQgetvalue(op->rules, (int)i, 3)};
         const char *rule;
         v = bounty_eligible(&op->actor, f, rules, n, &rule);
         free(rules);
         if (v.status != 0)
             return v;
+    }
+    v = bounty_transition_verdict(op->what, &op->actor, f, op->now_us);
+    if (v.status != 0)
+        return v;
+    if (op->what == BOUNTY_DO_CLAIM) {
         op->until_us = bounty_lease_until(op->now_us, op->b->cfg->lease_s);
     } else if (op->what == BOUNTY_DO_EXTEND) {
         op->until_us = bounty_lease_extend(f->lease_until_us, op->b->cfg->lease_s);
@@ -339,8 +344,8 @@ static void s_platform_event(s_op_t *op, hl_dbu_t *u, const char *type, json_t *
     char event_id[HL_UUID_LEN + 1];
     hl_uuid_new(event_id);
     const char *entry = s_col(op, F_ID);
-    json_object_set_new(data, "item_id", json_string(s_col(op, F_ITEM_ID) ? s_col(op, F_ITEM_ID)
-                                                                          : op->id));
+    json_object_set_new(data, "item_id",
+                        json_string(s_col(op, F_ITEM_ID) ? s_col(op, F_ITEM_ID) : op->id));
     if (entry)
         json_object_set_new(data, "entry_id", json_string(entry));
     if (op->action_id)
@@ -368,9 +373,8 @@ static void s_approval_messages(s_op_t *op, hl_dbu_t *u)
     const char *claimant = s_col(op, F_CLAIMANT);
     const char *claimant_kind = s_col(op, F_CLAIMANT_KIND);
     /* Claims made before actors named an org unit: a grid organisation. */
-    const char *account_kind = claimant_kind && strcmp(claimant_kind, "org_unit") == 0
-                                   ? "grid_org"
-                                   : claimant_kind;
+    const char *account_kind =
+        claimant_kind && strcmp(claimant_kind, "org_unit") == 0 ? "grid_org" : claimant_kind;
     char reason[1024];
     if (op->kind == BOUNTY_WISH) {
         bounty_award_reason(s_col(op, F_TITLE), reason, sizeof reason);
@@ -548,13 +552,12 @@ static void s_http_write_done(void *arg, int rc, const hl_dberr_t *err)
                 op->actor.name);
         static const char *const status_after[] = {"claimed", "claimed",   "open",
                                                    "claimed", "completed", "approved"};
-        const char *status = op->what == BOUNTY_DO_REVIEW && !op->approve
-                                 ? "claimed"
-                                 : status_after[op->what];
-        json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", s_col(op, F_ID), "kind",
-                                 bounty_kind_name(op->kind), "status", status, "actor",
-                                 op->actor.name, "actor_kind",
-                                 bounty_actor_kind_name((bounty_actor_kind_t)op->actor.kind));
+        const char *status =
+            op->what == BOUNTY_DO_REVIEW && !op->approve ? "claimed" : status_after[op->what];
+        json_t *body =
+            json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", s_col(op, F_ID), "kind",
+                      bounty_kind_name(op->kind), "status", status, "actor", op->actor.name,
+                      "actor_kind", bounty_actor_kind_name((bounty_actor_kind_t)op->actor.kind));
         bool leased = op->what == BOUNTY_DO_CLAIM || op->what == BOUNTY_DO_EXTEND ||
                       (op->what == BOUNTY_DO_REVIEW && !op->approve);
         json_object_set_new(body, leased ? "lease_until" : "at", hl_json_text(op->at));
@@ -600,8 +603,8 @@ static void s_add_facts(s_op_t *op, hl_dbu_t *u, bool by_item)
     if (op->kind == BOUNTY_WISH) {
         HL_DBU(u, s_sql_wish_facts, s_facts_rows, op, op->id);
     } else {
-        HL_DBU(u, by_item ? s_sql_large_facts_by_item : s_sql_large_facts, s_facts_rows, op,
-               op->id, op->actor.unit);
+        HL_DBU(u, by_item ? s_sql_large_facts_by_item : s_sql_large_facts, s_facts_rows, op, op->id,
+               op->actor.unit);
     }
     if (op->what == BOUNTY_DO_CLAIM)
         HL_DBU(u, s_sql_rules, s_rules_rows, op, bounty_kind_name(op->kind));
@@ -729,9 +732,8 @@ static void s_action_apply(s_op_t *op, const bounty_verdict_t *v)
                 op->actor.unit, v->message);
         HL_DBU(m->unit, s_sql_action_once, NULL, NULL, op->action_id, op->kind_text, item,
                op->actor.unit, op->partner, "refused", v->message);
-        json_t *data = json_pack("{s:s, s:i, s:s, s:s}", "kind", op->kind_text, "status",
-                                 v->status, "reason", v->message, "rule",
-                                 v->field ? v->field : "");
+        json_t *data = json_pack("{s:s, s:i, s:s, s:s}", "kind", op->kind_text, "status", v->status,
+                                 "reason", v->message, "rule", v->field ? v->field : "");
         s_platform_event(op, m->unit, "action.refused", data);
     } else {
         hl_metric_add(op->b->platform_applied, 1);

@@ -24,20 +24,20 @@
 
 /* One commissioner step in flight. */
 typedef struct {
-    bounty_t *b;                /* service */
-    hl_http_req_t *req;         /* suspended request */
-    json_t *json;               /* body, owned */
-    char id[HL_UUID_LEN + 1];   /* board or wish */
-    bounty_actor_t actor;       /* the commissioner */
-    bool found;                 /* the board (wish) exists */
-    char *community;            /* its community, owned */
-    char *kind;                 /* board kind, owned */
-    char *period;               /* board period, owned */
-    bool published;             /* board: published already */
-    int status;                 /* wish: status */
-    const char *difficulty;     /* wish: the new difficulty (static) */
-    char *at;                   /* when it was published, owned */
-    long long entries;          /* board: entries on it */
+    bounty_t *b;              /* service */
+    hl_http_req_t *req;       /* suspended request */
+    json_t *json;             /* body, owned */
+    char id[HL_UUID_LEN + 1]; /* board or wish */
+    bounty_actor_t actor;     /* the commissioner */
+    bool found;               /* the board (wish) exists */
+    char *community;          /* its community, owned */
+    char *kind;               /* board kind, owned */
+    char *period;             /* board period, owned */
+    bool published;           /* board: published already */
+    int status;               /* wish: status */
+    const char *difficulty;   /* wish: the new difficulty (static) */
+    char *at;                 /* when it was published, owned */
+    long long entries;        /* board: entries on it */
 } s_step_t;
 
 static void s_step_free(s_step_t *s)
@@ -312,11 +312,11 @@ static void s_feed_board_rows(void *arg, const PGresult *res)
     s_feed_t *f = arg;
     if (PQntuples(res) != 1)
         return;
-    f->board = json_pack("{s:o, s:o, s:o, s:o, s:I}", "kind", bounty_text_or_null(res, 0, 0),
-                         "community", bounty_text_or_null(res, 0, 1), "period_start",
-                         bounty_text_or_null(res, 0, 2), "published_at",
-                         bounty_text_or_null(res, 0, 3), "last_change",
-                         (json_int_t)atoll(PQgetvalue(res, 0, 4)));
+    f->board =
+        json_pack("{s:o, s:o, s:o, s:o, s:I}", "kind", bounty_text_or_null(res, 0, 0), "community",
+                  bounty_text_or_null(res, 0, 1), "period_start", bounty_text_or_null(res, 0, 2),
+                  "published_at", bounty_text_or_null(res, 0, 3), "last_change",
+                  (json_int_t)atoll(PQgetvalue(res, 0, 4)));
 }
 
 static void s_feed_rows(void *arg, const PGresult *res)
@@ -378,8 +378,9 @@ void bounty_board_changes_get(hl_http_req_t *req, void *arg)
     const char *limit_text = hl_http_query(req, "limit");
     long long since = since_text ? s_number(since_text, 999999999999999LL) : 0;
     if (since < 0) {
-        hl_http_reply_error(req, 400, "since",
-                            "since must be a whole number: the last change number seen (0 for all)");
+        hl_http_reply_error(
+            req, 400, "since",
+            "since must be a whole number: the last change number seen (0 for all)");
         return;
     }
     long long limit = limit_text ? s_number(limit_text, S_CHANGES_MAX) : S_CHANGES_DEFAULT;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool s_name_ok(const char *name)
+bool hlctl_key_name_ok(const char *name)
 {
     size_t n = strlen(name);
     if (n == 0 || n > 64 || name[0] == '.' || name[0] == '_' || name[0] == '-')
@@ -24,9 +24,18 @@ static bool s_name_ok(const char *name)
     return true;
 }
 
+void hlctl_key_new(char key[65], char hash[65])
+{
+    unsigned char raw[32];
+    hl_random_bytes(raw, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(key + 2 * i, 3, "%02x", raw[i]);
+    hl_sha256_hex(key, 64, hash);
+}
+
 static int s_create(const char *name, const char *rate)
 {
-    if (!s_name_ok(name)) {
+    if (!hlctl_key_name_ok(name)) {
         fprintf(stderr,
                 "hlctl: key name \"%s\" must be 1 to 64 letters, digits, '.', '_' or "
                 "'-', starting with a letter or digit\n",
@@ -44,13 +53,8 @@ static int s_create(const char *name, const char *rate)
             return 2;
         }
     }
-    unsigned char raw[32];
-    hl_random_bytes(raw, sizeof raw);
-    char key[65];
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(key + 2 * i, 3, "%02x", raw[i]);
-    char hash[65];
-    hl_sha256_hex(key, 64, hash);
+    char key[65], hash[65];
+    hlctl_key_new(key, hash);
     PGconn *conn = hlctl_connect();
     /* A revoked name may be given a new key; an active one may not. */
     const char *params[3] = {name, hash, rate};

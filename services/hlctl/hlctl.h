@@ -59,6 +59,14 @@ void hlctl_demo_plan_close(hlctl_plan_t *plan);
 /* apikey.c: `hlctl api-key create NAME [RATE] | revoke NAME | list`
  * (argv starts after "api-key"). */
 int hlctl_api_key(int argc, char **argv);
+/* A new random key (64 hex characters) and its SHA-256 (hex), for any key table. */
+void hlctl_key_new(char key[65], char hash[65]);
+/* True when `name` may name a key: 1-64 letters, digits, '.', '_', '-', not
+ * starting with a punctuation mark. */
+bool hlctl_key_name_ok(const char *name);
+/* actorkey.c: `hlctl actor-key create NAME KIND UNIT [PERSON] | revoke NAME
+ * | list` (argv starts after "actor-key"). */
+int hlctl_actor_key(int argc, char **argv);
 /* keygen.c: `hlctl keygen NAME [--out DIR]` with its arguments after the
  * command; returns the exit code. */
 int hlctl_keygen(int argc, char **argv);

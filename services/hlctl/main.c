@@ -34,6 +34,11 @@ static void s_usage(FILE *f)
             "  api-key create NAME [RATE_PER_MIN]   print a new API key (shown once)\n"
             "  api-key revoke NAME   end a key (hl-intake refuses it within ~2 s)\n"
             "  api-key list          the keys, their rates, created and revoked\n"
+            "  actor-key create NAME KIND UNIT [PERSON]  register an hl-bounty actor and\n"
+            "                        print its API key (KIND: grid_org, volunteer,\n"
+            "                        party_member, reviewer, commissioner, member_unit)\n"
+            "  actor-key revoke NAME end an actor's key (hl-bounty refuses it within ~2 s)\n"
+            "  actor-key list        the actors and whether they hold an active key\n"
             "  keygen NAME [--out DIR]  write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
             "                        0600) and DIR/NAME.pub\n"
             "  qr [--out DIR]        write a QR code (SVG and PNG) for every mailbox and\n"
@@ -153,6 +158,8 @@ int main(int argc, char **argv)
         return hlctl_demo(argc - 2, argv + 2);
     if (strcmp(cmd, "api-key") == 0)
         return hlctl_api_key(argc - 2, argv + 2);
+    if (strcmp(cmd, "actor-key") == 0)
+        return hlctl_actor_key(argc - 2, argv + 2);
     if (strcmp(cmd, "keygen") == 0)
         return hlctl_keygen(argc - 2, argv + 2);
     if (strcmp(cmd, "qr") == 0)

@@ -66,12 +66,12 @@ static void test_eligible_grid_orgs(void **state)
     (void)state;
     bounty_facts_t f = s_wish();
     const char *rule;
-    bounty_actor_t mg = s_actor(BOUNTY_ACTOR_GRID_ORG, "g-mg013", "mg013", "micro_grid", "cp005",
-                                "cm02");
+    bounty_actor_t mg =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "g-mg013", "mg013", "micro_grid", "cp005", "cm02");
     assert_int_equal(s_eligible(&mg, &f, &rule), 0);
     assert_string_equal(rule, "wish.grid_org.micro_grid");
-    bounty_actor_t cp = s_actor(BOUNTY_ACTOR_GRID_ORG, "g-cp005", "cp005", "compound", "cp005",
-                                "cm02");
+    bounty_actor_t cp =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "g-cp005", "cp005", "compound", "cp005", "cm02");
     assert_int_equal(s_eligible(&cp, &f, &rule), 0);
     assert_string_equal(rule, "wish.grid_org.compound");
     bounty_actor_t cm = s_actor(BOUNTY_ACTOR_GRID_ORG, "g-cm02", "cm02", "community", "", "cm02");
@@ -79,8 +79,8 @@ static void test_eligible_grid_orgs(void **state)
     assert_string_equal(rule, "wish.grid_org.community");
 
     /* Another micro-grid of the same compound: not the wish's micro-grid. */
-    bounty_actor_t other = s_actor(BOUNTY_ACTOR_GRID_ORG, "g-mg014", "mg014", "micro_grid",
-                                   "cp005", "cm02");
+    bounty_actor_t other =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "g-mg014", "mg014", "micro_grid", "cp005", "cm02");
     assert_int_equal(s_eligible(&other, &f, &rule), 403);
     assert_null(rule);
     /* ... but a wish anchored to the whole compound is any of its micro-grids'. */
@@ -88,13 +88,13 @@ static void test_eligible_grid_orgs(void **state)
     assert_int_equal(s_eligible(&other, &f, &rule), 0);
     assert_string_equal(rule, "wish.grid_org.micro_grid");
     /* A compound or community elsewhere is not. */
-    bounty_actor_t far = s_actor(BOUNTY_ACTOR_GRID_ORG, "g-cp006", "cp006", "compound", "cp006",
-                                 "cm02");
+    bounty_actor_t far =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "g-cp006", "cp006", "compound", "cp006", "cm02");
     assert_int_equal(s_eligible(&far, &f, &rule), 403);
     bounty_actor_t cm3 = s_actor(BOUNTY_ACTOR_GRID_ORG, "g-cm03", "cm03", "community", "", "cm03");
     assert_int_equal(s_eligible(&cm3, &f, &rule), 403);
-    bounty_actor_t mg_far = s_actor(BOUNTY_ACTOR_GRID_ORG, "g-mg099", "mg099", "micro_grid",
-                                    "cp031", "cm05");
+    bounty_actor_t mg_far =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "g-mg099", "mg099", "micro_grid", "cp031", "cm05");
     assert_int_equal(s_eligible(&mg_far, &f, &rule), 403);
 }
 
@@ -137,8 +137,8 @@ static void test_eligible_rules_are_data(void **state)
     /* Without the volunteer rule (deactivated: not loaded), volunteers claim nothing. */
     assert_int_equal(bounty_eligible(&v, &f, s_rules, S_NRULES - 1, &rule).status, 403);
     /* With no rules at all nobody may claim. */
-    bounty_actor_t mg = s_actor(BOUNTY_ACTOR_GRID_ORG, "g-mg013", "mg013", "micro_grid", "cp005",
-                                "cm02");
+    bounty_actor_t mg =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "g-mg013", "mg013", "micro_grid", "cp005", "cm02");
     assert_int_equal(bounty_eligible(&mg, &f, s_rules, 0, &rule).status, 403);
 }
 
@@ -171,8 +171,8 @@ static void test_account_of(void **state)
 {
     (void)state;
     const char *kind;
-    bounty_actor_t mg = s_actor(BOUNTY_ACTOR_GRID_ORG, "staff-7", "mg013", "micro_grid", "cp005",
-                                "cm02");
+    bounty_actor_t mg =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "staff-7", "mg013", "micro_grid", "cp005", "cm02");
     assert_string_equal(bounty_account_of(&mg, &kind), "mg013"); /* the organisation earns */
     assert_string_equal(kind, "grid_org");
     bounty_actor_t v = s_actor(BOUNTY_ACTOR_VOLUNTEER, "vol-1", "cm02", "community", "", "cm02");
@@ -221,9 +221,10 @@ static void test_extend_release(void **state)
     (void)state;
     int64_t now = 1764806400LL * 1000000LL;
     bounty_facts_t f = s_claimed(now);
-    bounty_actor_t holder = s_actor(BOUNTY_ACTOR_GRID_ORG, "staff-2", "mg013", "micro_grid",
-                                    "cp005", "cm02");
-    bounty_actor_t other = s_actor(BOUNTY_ACTOR_VOLUNTEER, "vol-1", "cm02", "community", "", "cm02");
+    bounty_actor_t holder =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "staff-2", "mg013", "micro_grid", "cp005", "cm02");
+    bounty_actor_t other =
+        s_actor(BOUNTY_ACTOR_VOLUNTEER, "vol-1", "cm02", "community", "", "cm02");
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_EXTEND, &holder, &f, now).status, 0);
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_RELEASE, &holder, &f, now).status, 0);
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_EXTEND, &other, &f, now).status, 403);
@@ -274,7 +275,8 @@ static void test_review(void **state)
     f.status = BOUNTY_COMPLETED;
     f.completed_by = "staff-2";
     f.completer_person = "p-zhang";
-    bounty_actor_t rev = s_actor(BOUNTY_ACTOR_REVIEWER, "rev-cm02", "cm02", "community", "", "cm02");
+    bounty_actor_t rev =
+        s_actor(BOUNTY_ACTOR_REVIEWER, "rev-cm02", "cm02", "community", "", "cm02");
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_REVIEW, &rev, &f, now).status, 0);
     /* The same person holding a reviewer's key: refused. */
     snprintf(rev.person, sizeof rev.person, "p-zhang");
@@ -283,14 +285,15 @@ static void test_review(void **state)
     assert_non_null(strstr(v.message, "your own completion"));
     rev.person[0] = '\0';
     /* A reviewer of another community, a claimant: refused. */
-    bounty_actor_t rev3 = s_actor(BOUNTY_ACTOR_REVIEWER, "rev-cm03", "cm03", "community", "", "cm03");
+    bounty_actor_t rev3 =
+        s_actor(BOUNTY_ACTOR_REVIEWER, "rev-cm03", "cm03", "community", "", "cm03");
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_REVIEW, &rev3, &f, now).status, 403);
-    bounty_actor_t holder = s_actor(BOUNTY_ACTOR_GRID_ORG, "staff-2", "mg013", "micro_grid",
-                                    "cp005", "cm02");
+    bounty_actor_t holder =
+        s_actor(BOUNTY_ACTOR_GRID_ORG, "staff-2", "mg013", "micro_grid", "cp005", "cm02");
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_REVIEW, &holder, &f, now).status, 403);
     /* The commissioner reviews too. */
-    bounty_actor_t com = s_actor(BOUNTY_ACTOR_COMMISSIONER, "com-cm02", "cm02", "community", "",
-                                 "cm02");
+    bounty_actor_t com =
+        s_actor(BOUNTY_ACTOR_COMMISSIONER, "com-cm02", "cm02", "community", "", "cm02");
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_REVIEW, &com, &f, now).status, 0);
     /* Nothing to review before completion or after approval. */
     f.status = BOUNTY_CLAIMED;
@@ -302,9 +305,10 @@ static void test_review(void **state)
 static void test_publish(void **state)
 {
     (void)state;
-    bounty_actor_t com = s_actor(BOUNTY_ACTOR_COMMISSIONER, "com-cm02", "cm02", "community", "",
-                                 "cm02");
-    bounty_actor_t rev = s_actor(BOUNTY_ACTOR_REVIEWER, "rev-cm02", "cm02", "community", "", "cm02");
+    bounty_actor_t com =
+        s_actor(BOUNTY_ACTOR_COMMISSIONER, "com-cm02", "cm02", "community", "", "cm02");
+    bounty_actor_t rev =
+        s_actor(BOUNTY_ACTOR_REVIEWER, "rev-cm02", "cm02", "community", "", "cm02");
     assert_int_equal(bounty_publish_verdict(&com, true, "cm02", false).status, 0);
     assert_int_equal(bounty_publish_verdict(&com, true, "cm02", true).status, 409);
     assert_int_equal(bounty_publish_verdict(&com, true, "cm03", false).status, 403);
