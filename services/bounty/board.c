@@ -38,7 +38,7 @@ static json_t *s_wish_json(const PGresult *res, int row)
     json_t *o = json_object();
     for (int c = 0; c < S_WISH_NCOLS; c++) {
         json_t *v = c == 7 || c == 21 ? json_integer(atoll(PQgetvalue(res, row, c)))
-                                      : bounty_text_or_null(res, row, c);
+                                      : hl_req_col_text(res, row, c);
         json_object_set_new(o, s_wish_names[c], v);
     }
     return o;
@@ -96,51 +96,69 @@ static void s_list_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0) {
-        bounty_reply_db_error(r->req, "list wishes", err);
+        hl_req_reply_db(r->req, "board", "list wishes", err);
     } else {
         hl_http_reply_json(r->req, 200, json_pack("{s:O}", "wishes", r->wishes));
     }
     s_read_free(r);
 }
 
+/* The query strings the lists take. */
+typedef struct {
+    const char *status;    /* wish status */
+    const char *org_unit;  /* compound, community or micro-grid */
+    const char *month;     /* YYYY-MM */
+    const char *claimant;  /* claimant account */
+    const char *community; /* boards: community */
+    const char *kind;      /* boards: wish or large */
+    int64_t limit;         /* most rows */
+} s_query_t;
+
+static const char *const s_statuses[] = {"open", "claimed", "completed", "approved", NULL};
+static const char *const s_kinds[] = {"wish", "large", NULL};
+
+#define S_LIMIT_FIELD                                                                              \
+    {                                                                                              \
+        .name = "limit", .type = HL_REQ_INT, .min = 1, .max = BOUNTY_LIST_MAX,                     \
+        HL_REQ_AT(s_query_t, limit)                                                                \
+    }
+
+static const hl_req_field_t s_spec_wishes[] = {{.name = "status",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 16,
+                                                .allowed = s_statuses,
+                                                HL_REQ_AT(s_query_t, status)},
+                                               {.name = "org_unit",
+                                                .type = HL_REQ_TEXT,
+                                                .max = BOUNTY_CODE_MAX,
+                                                .check = bounty_code_check,
+                                                HL_REQ_AT(s_query_t, org_unit)},
+                                               {.name = "month",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 7,
+                                                .check = bounty_month_check,
+                                                HL_REQ_AT(s_query_t, month)},
+                                               {.name = "claimant",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 80,
+                                                .check = bounty_code_check,
+                                                HL_REQ_AT(s_query_t, claimant)},
+                                               S_LIMIT_FIELD,
+                                               {0}};
+
 void bounty_wishes_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *status = hl_http_query(req, "status");
-    const char *org_unit = hl_http_query(req, "org_unit");
-    const char *month = hl_http_query(req, "month");
-    const char *claimant = hl_http_query(req, "claimant");
-    const char *limit_text = hl_http_query(req, "limit");
-    char period[11];
-    if (status && bounty_status_parse(status) < 0) {
-        hl_http_reply_error(req, 400, "status",
-                            "status must be open, claimed, completed or approved");
+    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
+    if (!hl_req_query(req, s_spec_wishes, &q))
         return;
-    }
-    if (org_unit && !bounty_code_valid(org_unit)) {
-        hl_http_reply_error(req, 400, "org_unit", "org_unit must be an org unit code, e.g. cp006");
-        return;
-    }
-    if (month && !bounty_month_parse(month, period)) {
-        hl_http_reply_error(req, 400, "month", "month must be YYYY-MM, e.g. 2026-11");
-        return;
-    }
-    if (claimant && !bounty_code_valid(claimant)) {
-        hl_http_reply_error(req, 400, "claimant",
-                            "claimant must be an org unit or member unit code");
-        return;
-    }
-    int limit = bounty_limit_parse(limit_text);
-    if (limit < 0) {
-        hl_http_reply_error(req, 400, "limit", "limit must be a whole number from 1 to %d",
-                            BOUNTY_LIST_MAX);
-        return;
-    }
-    char limit_buf[16];
-    snprintf(limit_buf, sizeof limit_buf, "%d", limit);
+    char period[11], limit_buf[24];
+    if (q.month)
+        bounty_month_parse(q.month, period);
+    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
     s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_list_done, r);
-    HL_DBU(u, s_sql_list, s_list_rows, r, status, org_unit, month ? period : NULL, claimant,
+    HL_DBU(u, s_sql_list, s_list_rows, r, q.status, q.org_unit, q.month ? period : NULL, q.claimant,
            limit_buf);
     hl_dbu_submit(&u);
 }
@@ -164,7 +182,7 @@ static void s_one_rows(void *arg, const PGresult *res)
                                         "review_note", "award_id", "board_id"};
     r->wish = s_wish_json(res, 0);
     for (int c = 0; c < (int)(sizeof extra / sizeof extra[0]); c++)
-        json_object_set_new(r->wish, extra[c], bounty_text_or_null(res, 0, S_WISH_NCOLS + c));
+        json_object_set_new(r->wish, extra[c], hl_req_col_text(res, 0, S_WISH_NCOLS + c));
 }
 
 static void s_history_rows(void *arg, const PGresult *res)
@@ -172,21 +190,20 @@ static void s_history_rows(void *arg, const PGresult *res)
     s_read_t *r = arg;
     r->history = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(r->history, json_pack("{s:o, s:o, s:o, s:o, s:o}", "at",
-                                                    bounty_text_or_null(res, i, 0), "action",
-                                                    bounty_text_or_null(res, i, 1), "status",
-                                                    bounty_text_or_null(res, i, 2), "actor",
-                                                    bounty_text_or_null(res, i, 3), "note",
-                                                    bounty_text_or_null(res, i, 4)));
+        json_array_append_new(
+            r->history,
+            json_pack("{s:o, s:o, s:o, s:o, s:o}", "at", hl_req_col_text(res, i, 0), "action",
+                      hl_req_col_text(res, i, 1), "status", hl_req_col_text(res, i, 2), "actor",
+                      hl_req_col_text(res, i, 3), "note", hl_req_col_text(res, i, 4)));
 }
 
 static void s_one_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0) {
-        bounty_reply_db_error(r->req, "read the wish", err);
+        hl_req_reply_db(r->req, "board", "read the wish", err);
     } else if (!r->wish) {
-        hl_http_reply_error(r->req, 404, "id", "no wish has this id");
+        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "wish");
     } else {
         json_object_set_new(r->wish, "history", r->history ? r->history : json_array());
         r->history = NULL;
@@ -199,8 +216,8 @@ static void s_one_done(void *arg, int rc, const hl_dberr_t *err)
 void bounty_wish_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *id = bounty_path_id(req);
-    if (!id)
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "wish", id))
         return;
     s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_one_done, r);
@@ -229,7 +246,7 @@ static json_t *s_board_json(const PGresult *res, int row)
     for (int c = 0; c < 10; c++)
         json_object_set_new(o, names[c],
                             c >= 7 ? json_integer(atoll(PQgetvalue(res, row, c)))
-                                   : bounty_text_or_null(res, row, c));
+                                   : hl_req_col_text(res, row, c));
     json_object_set_new(o, "published", json_boolean(!PQgetisnull(res, row, 5)));
     return o;
 }
@@ -259,45 +276,33 @@ static void s_boards_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0)
-        bounty_reply_db_error(r->req, "list the boards", err);
+        hl_req_reply_db(r->req, "board", "list the boards", err);
     else
         hl_http_reply_json(r->req, 200, json_pack("{s:O}", "boards", r->wishes));
     s_read_free(r);
 }
 
-/* Reads ?kind=; replies 400 and returns false when it is neither. */
-static bool s_kind_query(hl_http_req_t *req, const char **kind)
-{
-    *kind = hl_http_query(req, "kind");
-    if (*kind && strcmp(*kind, "wish") != 0 && strcmp(*kind, "large") != 0) {
-        hl_http_reply_error(req, 400, "kind", "kind must be wish or large");
-        return false;
-    }
-    return true;
-}
+static const hl_req_field_t s_spec_boards[] = {
+    {.name = "community",
+     .type = HL_REQ_TEXT,
+     .max = BOUNTY_CODE_MAX,
+     .check = bounty_code_check,
+     HL_REQ_AT(s_query_t, community)},
+    {.name = "kind", .type = HL_REQ_TEXT, .max = 8, .allowed = s_kinds, HL_REQ_AT(s_query_t, kind)},
+    S_LIMIT_FIELD,
+    {0}};
 
 void bounty_boards_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *community = hl_http_query(req, "community");
-    const char *kind;
-    if (community && !bounty_code_valid(community)) {
-        hl_http_reply_error(req, 400, "community", "community must be an org unit code, e.g. cm01");
+    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
+    if (!hl_req_query(req, s_spec_boards, &q))
         return;
-    }
-    if (!s_kind_query(req, &kind))
-        return;
-    int limit = bounty_limit_parse(hl_http_query(req, "limit"));
-    if (limit < 0) {
-        hl_http_reply_error(req, 400, "limit", "limit must be a whole number from 1 to %d",
-                            BOUNTY_LIST_MAX);
-        return;
-    }
-    char limit_buf[16];
-    snprintf(limit_buf, sizeof limit_buf, "%d", limit);
+    char limit_buf[24];
+    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
     s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_boards_done, r);
-    HL_DBU(u, s_sql_boards, s_boards_rows, r, community, kind, limit_buf);
+    HL_DBU(u, s_sql_boards, s_boards_rows, r, q.community, q.kind, limit_buf);
     hl_dbu_submit(&u);
 }
 
@@ -323,7 +328,7 @@ static json_t *s_large_json(const PGresult *res, int row)
     for (int c = 0; c < S_LARGE_NCOLS; c++)
         json_object_set_new(o, names[c],
                             c >= 17 ? json_integer(atoll(PQgetvalue(res, row, c)))
-                                    : bounty_text_or_null(res, row, c));
+                                    : hl_req_col_text(res, row, c));
     return o;
 }
 
@@ -349,9 +354,9 @@ static void s_board_one_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0) {
-        bounty_reply_db_error(r->req, "read the board", err);
+        hl_req_reply_db(r->req, "board", "read the board", err);
     } else if (!r->board) {
-        hl_http_reply_error(r->req, 404, "id", "no board has this id");
+        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "board");
     } else {
         json_t *body =
             json_pack("{s:O, s:O, s:o}", "board", r->board, "wishes", r->wishes, "large_items",
@@ -364,8 +369,8 @@ static void s_board_one_done(void *arg, int rc, const hl_dberr_t *err)
 void bounty_board_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *id = bounty_path_id(req);
-    if (!id)
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "board", id))
         return;
     s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_board_one_done, r);
@@ -400,7 +405,7 @@ static void s_current_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0) {
-        bounty_reply_db_error(r->req, "read the current board", err);
+        hl_req_reply_db(r->req, "board", "read the current board", err);
     } else {
         json_t *entries = r->history ? r->history : r->wishes;
         size_t open = r->board ? (size_t)json_integer_value(json_object_get(r->board, "open")) : 0;
@@ -413,28 +418,30 @@ static void s_current_done(void *arg, int rc, const hl_dberr_t *err)
     s_read_free(r);
 }
 
+static const hl_req_field_t s_spec_current[] = {
+    {.name = "community",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = BOUNTY_CODE_MAX,
+     .check = bounty_code_check,
+     .hint = "is required: boards are per community, e.g. ?community=cm01",
+     HL_REQ_AT(s_query_t, community)},
+    {.name = "kind", .type = HL_REQ_TEXT, .max = 8, .allowed = s_kinds, HL_REQ_AT(s_query_t, kind)},
+    {0}};
+
 void bounty_board_current_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *community = hl_http_query(req, "community");
-    const char *kind;
-    if (!community || !bounty_code_valid(community)) {
-        hl_http_reply_error(
-            req, 400, "community",
-            "community is required: boards are per community, e.g. ?community=cm01");
+    s_query_t q = {.kind = "wish"};
+    if (!hl_req_query(req, s_spec_current, &q))
         return;
-    }
-    if (!s_kind_query(req, &kind))
-        return;
-    if (!kind)
-        kind = "wish";
     s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_current_done, r);
-    HL_DBU(u, s_sql_board_current, s_board_rows, r, community, kind);
-    if (strcmp(kind, "wish") == 0)
-        HL_DBU(u, s_sql_current_wishes, s_list_rows, r, community, kind);
+    HL_DBU(u, s_sql_board_current, s_board_rows, r, q.community, q.kind);
+    if (strcmp(q.kind, "wish") == 0)
+        HL_DBU(u, s_sql_current_wishes, s_list_rows, r, q.community, q.kind);
     else
-        HL_DBU(u, s_sql_current_large, s_large_rows, r, community, kind);
+        HL_DBU(u, s_sql_current_large, s_large_rows, r, q.community, q.kind);
     hl_dbu_submit(&u);
 }
 
@@ -457,16 +464,16 @@ static void s_large_one_rows(void *arg, const PGresult *res)
                                         "review_note", "award_id", "meeting_id"};
     r->wish = s_large_json(res, 0);
     for (int c = 0; c < (int)(sizeof extra / sizeof extra[0]); c++)
-        json_object_set_new(r->wish, extra[c], bounty_text_or_null(res, 0, S_LARGE_NCOLS + c));
+        json_object_set_new(r->wish, extra[c], hl_req_col_text(res, 0, S_LARGE_NCOLS + c));
 }
 
 static void s_large_one_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0) {
-        bounty_reply_db_error(r->req, "read the large item", err);
+        hl_req_reply_db(r->req, "board", "read the large item", err);
     } else if (!r->wish) {
-        hl_http_reply_error(r->req, 404, "id", "no large item has this id");
+        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "large item");
     } else {
         json_object_set_new(r->wish, "history", r->history ? r->history : json_array());
         r->history = NULL;
@@ -479,8 +486,8 @@ static void s_large_one_done(void *arg, int rc, const hl_dberr_t *err)
 void bounty_large_item_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *id = bounty_path_id(req);
-    if (!id)
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "large item", id))
         return;
     s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_large_one_done, r);

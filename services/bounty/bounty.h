@@ -4,6 +4,7 @@
 
 #include "hl.h"
 #include "hl_apikey.h"
+#include "hl_req.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -142,13 +143,6 @@ typedef struct {
     const char *description; /* the rule in words */
 } bounty_rule_t;
 
-/* An HTTP refusal: status, the field it concerns, a message; status 0 = go on. */
-typedef struct {
-    int status;        /* 0, 401, 403, 404, 409 or 422 */
-    const char *field; /* request field or rule concerned, or NULL */
-    char message[320]; /* what is wrong */
-} bounty_verdict_t;
-
 /* What the database says about an entry before a transition. */
 typedef struct {
     bool found;                   /* the entry exists */
@@ -171,8 +165,8 @@ typedef struct {
 /* Who may claim: the first active rule for the entry's kind that admits
  * `a`, or a 403 naming the rule for the actor's kind (or saying that no
  * rule admits that kind). Writes the admitting rule's code to *rule. */
-bounty_verdict_t bounty_eligible(const bounty_actor_t *a, const bounty_facts_t *f,
-                                 const bounty_rule_t *rules, size_t nrules, const char **rule);
+hl_refusal_t bounty_eligible(const bounty_actor_t *a, const bounty_facts_t *f,
+                             const bounty_rule_t *rules, size_t nrules, const char **rule);
 
 /* The transitions of the engine. */
 typedef enum {
@@ -188,13 +182,13 @@ const char *bounty_do_name(bounty_do_t what);
 
 /* Decides whether `a` may make transition `what` on the entry described by
  * `f` at `now_us` (claims also ask bounty_eligible). */
-bounty_verdict_t bounty_transition_verdict(bounty_do_t what, const bounty_actor_t *a,
-                                           const bounty_facts_t *f, int64_t now_us);
+hl_refusal_t bounty_transition_verdict(bounty_do_t what, const bounty_actor_t *a,
+                                       const bounty_facts_t *f, int64_t now_us);
 
 /* Decides whether `a` may publish a board of `community` that is
  * published already or not. */
-bounty_verdict_t bounty_publish_verdict(const bounty_actor_t *a, bool found, const char *community,
-                                        bool published);
+hl_refusal_t bounty_publish_verdict(const bounty_actor_t *a, bool found, const char *community,
+                                    bool published);
 
 /* Lease arithmetic, in microseconds since the epoch. */
 /* When a claim made (or renewed by a rejection) at `now_us` lapses. */
@@ -211,23 +205,16 @@ const char *bounty_difficulty_parse(const char *s);
 /* Writes the PointsAwarded reason for a wish titled `title` into out[len]. */
 void bounty_award_reason(const char *title, char *out, size_t len);
 
-/* ---- request.c: HTTP helpers for the write endpoints --------------------- */
-
-/* Reads string field `key` of `obj`; replies 422 and returns false when it
- * is missing (and `required`), not a string, blank, or over `max`
- * characters. Absent optional fields give NULL. */
-bool bounty_body_string(hl_http_req_t *req, json_t *obj, const char *key, bool required, size_t max,
-                        const char **out);
-/* Replies 422 naming the first key of `obj` not in `allowed` (NULL-ended). */
-bool bounty_body_only(hl_http_req_t *req, json_t *obj, const char *const *allowed);
-/* The {id} path segment when it is a UUID; else replies 400 and returns NULL. */
-const char *bounty_path_id(hl_http_req_t *req);
-/* Replies with a verdict's status, field and message. */
-void bounty_reply_verdict(hl_http_req_t *req, const bounty_verdict_t *v);
-/* Replies 503 with Retry-After for a unit that failed in the database. */
-void bounty_reply_db_error(hl_http_req_t *req, const char *what, const hl_dberr_t *err);
-/* A text column as JSON, null for SQL NULL. */
-json_t *bounty_text_or_null(const PGresult *res, int row, int col);
+/* ---- request.c: what the HTTP endpoints share ----------------------------- */
+/* The text rule of a code field (org unit, member unit): NULL when `s` is
+ * one, else why not (an hl_req_field_t check). */
+const char *bounty_code_check(const char *s);
+/* The text rule of a month field ("YYYY-MM"). */
+const char *bounty_month_check(const char *s);
+/* The JSON body of a POST that may have none ({} then), checked against
+ * `spec` into `out`; the caller owns it. Replies and returns NULL when the
+ * request is refused. */
+json_t *bounty_optional_body(hl_http_req_t *req, const hl_req_field_t *spec, void *out);
 
 /* ---- actor.c: who is calling -------------------------------------------- */
 /* Starts the actors' key table. */
@@ -239,10 +226,8 @@ typedef void(bounty_auth_fn)(hl_http_req_t *req, const bounty_actor_t *actor, vo
 void bounty_authenticate(bounty_t *b, hl_http_req_t *req, bounty_auth_fn *done, void *arg);
 
 /* ---- post.c: the "bounty" stage consumer -------------------------------- */
-/* WishPosted, LargeItemOffered and LargeItemAction (platform.c). */
+/* WishPosted, LargeItemOffered, and LargeItemAction (engine.c). */
 int bounty_post_consume(bounty_t *b);
-/* LargeItemOffered: puts a large item on its community's quarterly board. */
-void bounty_large_offered(hl_inmsg_t *m, void *arg);
 
 /* ---- engine.c: the transitions, for HTTP callers and the platform --------- */
 /* POST /v1/wishes/{id}/{claim,extend,release,complete,review} */
@@ -259,8 +244,11 @@ void bounty_large_progress_post(hl_http_req_t *req, void *arg);
 void bounty_large_complete_post(hl_http_req_t *req, void *arg);
 void bounty_large_review_post(hl_http_req_t *req, void *arg);
 /* LargeItemAction from the city platform: the same transitions, once per
- * action id, answered with PlatformEvent. */
-void bounty_large_action(hl_inmsg_t *m, void *arg);
+ * action id, answered with PlatformEvent. The check refuses (dead-letters)
+ * what is malformed; a well-formed action that breaks a rule is refused to
+ * the platform instead. */
+const char *bounty_large_action_check(const void *msg);
+void bounty_large_action(hl_inmsg_t *m, const void *msg, void *arg);
 
 /* ---- publish.c: publication, the change feed, difficulty ------------------ */
 void bounty_board_publish_post(hl_http_req_t *req, void *arg);

@@ -290,17 +290,17 @@ static void s_fill_facts(s_op_t *op)
 }
 
 /* Decides the op on its facts: a refusal, or go with op->until_us set. */
-static bounty_verdict_t s_decide(s_op_t *op)
+static hl_refusal_t s_decide(s_op_t *op)
 {
     s_fill_facts(op);
     op->now_us = hl_time_us();
     const bounty_facts_t *f = &op->facts;
     if (op->msg && f->found && s_col(op, F_UNIT_KNOWN)[0] != 't') {
-        bounty_verdict_t v = {422, "unit", ""};
-        snprintf(v.message, sizeof v.message, "unit %s is not a member unit", op->actor.unit);
+        hl_refusal_t v;
+        hl_refuse(&v, 422, "unit", "unit %s is not a member unit", op->actor.unit);
         return v;
     }
-    bounty_verdict_t v = {0, NULL, ""};
+    hl_refusal_t v = {0, "", ""};
     /* Who may claim is decided before whether the entry is free: an
      * ineligible actor hears 403 whether or not someone was faster. */
     if (op->what == BOUNTY_DO_CLAIM && f->found) {
@@ -361,7 +361,7 @@ static void s_platform_event(s_op_t *op, hl_dbu_t *u, const char *type, json_t *
     ev.has_occurred_at_us = 1;
     ev.occurred_at_us = op->now_us ? op->now_us : hl_time_us();
     ev.data_json = text;
-    hl_pipeline_emit(op->b->svc->pipeline, u, HL_STAGE_PLATFORM, "PlatformEvent",
+    hl_pipeline_send(op->b->svc->pipeline, u, HL_STAGE_PLATFORM,
                      s_col(op, F_ITEM_ID) ? s_col(op, F_ITEM_ID) : op->id, &ev.base, NULL);
     free(text);
 }
@@ -392,7 +392,7 @@ static void s_approval_messages(s_op_t *op, hl_dbu_t *u)
     award.source_kind = op->kind == BOUNTY_WISH ? "wish" : "large_item";
     award.source_id = (char *)s_col(op, F_ID);
     award.org_unit = (char *)s_col(op, F_AWARD_UNIT);
-    hl_pipeline_emit(p, u, HL_STAGE_POINTS, "PointsAwarded", s_trace(op), &award.base, NULL);
+    hl_pipeline_send(p, u, HL_STAGE_POINTS, s_trace(op), &award.base, NULL);
 
     if (op->kind == BOUNTY_WISH) {
         Hl__TaskApproved done = HL__TASK_APPROVED__INIT;
@@ -403,7 +403,7 @@ static void s_approval_messages(s_op_t *op, hl_dbu_t *u)
         done.evidence = (char *)s_col(op, F_EVIDENCE);
         done.has_approved_at_us = 1;
         done.approved_at_us = op->now_us;
-        hl_pipeline_emit(p, u, HL_STAGE_RESOLUTION, "TaskApproved", s_trace(op), &done.base, NULL);
+        hl_pipeline_send(p, u, HL_STAGE_RESOLUTION, s_trace(op), &done.base, NULL);
         return;
     }
     char outcome[2400], by[80];
@@ -416,7 +416,7 @@ static void s_approval_messages(s_op_t *op, hl_dbu_t *u)
     res.resolved_by = by;
     res.has_resolved_at_us = 1;
     res.resolved_at_us = op->now_us;
-    hl_pipeline_emit(p, u, HL_STAGE_RESOLUTION, "ItemResolved", s_trace(op), &res.base, NULL);
+    hl_pipeline_send(p, u, HL_STAGE_RESOLUTION, s_trace(op), &res.base, NULL);
     s_platform_event(op, u, "large_item.resolved",
                      json_pack("{s:s, s:s, s:s}", "unit", claimant, "confirmed_by", op->actor.name,
                                "title", s_col(op, F_TITLE)));
@@ -522,28 +522,29 @@ static void s_count(s_op_t *op)
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
-static void s_reply_verdict(s_op_t *op, const bounty_verdict_t *v)
+static void s_reply_verdict(s_op_t *op, const hl_refusal_t *v)
 {
     if (v->status == 403 && op->what == BOUNTY_DO_CLAIM)
         hl_metric_add(op->b->ineligible, 1);
     if (v->status == 409 && op->what == BOUNTY_DO_CLAIM)
         hl_metric_add(op->b->claim_refused, 1);
-    hl_http_reply_error(op->req, v->status, v->field, "%s", v->message);
+    hl_req_reply(op->req, v);
 }
 
 static void s_http_write_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_op_t *op = arg;
     if (rc == HL_ECONFLICT || (rc == 0 && !op->wrote)) {
-        bounty_verdict_t v = {409, "id", ""};
-        snprintf(v.message, sizeof v.message,
-                 op->what == BOUNTY_DO_CLAIM
-                     ? "the %s is already claimed"
-                     : "the %s changed while this was being decided; read it and try again",
-                 s_entry_name(op));
+        hl_refusal_t v;
+        if (op->what == BOUNTY_DO_CLAIM)
+            hl_refuse(&v, 409, "id", "the %s is already claimed", s_entry_name(op));
+        else
+            hl_refuse(&v, 409, "id",
+                      "the %s changed while this was being decided; read it and try again",
+                      s_entry_name(op));
         s_reply_verdict(op, &v);
     } else if (rc != 0) {
-        bounty_reply_db_error(op->req, "record the step", err);
+        hl_req_reply_db(op->req, s_entry_name(op), "record the step", err);
     } else {
         s_count(op);
         hl_info(op->kind == BOUNTY_WISH ? "wish" : "large_item", s_col(op, F_ID), "%s%s by %s",
@@ -582,11 +583,11 @@ static void s_http_facts_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_op_t *op = arg;
     if (rc != 0) {
-        bounty_reply_db_error(op->req, "read the entry", err);
+        hl_req_reply_db(op->req, s_entry_name(op), "read the entry", err);
         s_op_free(op);
         return;
     }
-    bounty_verdict_t v = s_decide(op);
+    hl_refusal_t v = s_decide(op);
     if (v.status != 0) {
         s_reply_verdict(op, &v);
         s_op_free(op);
@@ -624,69 +625,76 @@ static void s_http_authenticated(hl_http_req_t *req, const bounty_actor_t *actor
     hl_dbu_submit(&u);
 }
 
+/* What the bodies of the transitions carry. */
+typedef struct {
+    const char *note;     /* release, progress: a note; complete: the evidence */
+    const char *decision; /* review: approve or reject */
+} s_body_t;
+
+static const char *const s_decisions[] = {"approve", "reject", NULL};
+
+static const hl_req_field_t s_spec_none[] = {{0}};
+static const hl_req_field_t s_spec_release[] = {{.name = "note",
+                                                 .type = HL_REQ_TEXT,
+                                                 .flags = HL_REQ_MULTILINE,
+                                                 .max = BOUNTY_NOTE_MAX,
+                                                 HL_REQ_AT(s_body_t, note)},
+                                                {0}};
+static const hl_req_field_t s_spec_progress[] = {{.name = "note",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+                                                  .max = BOUNTY_EVIDENCE_MAX,
+                                                  HL_REQ_AT(s_body_t, note)},
+                                                 {0}};
+static const hl_req_field_t s_spec_complete[] = {{.name = "evidence",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+                                                  .max = BOUNTY_EVIDENCE_MAX,
+                                                  HL_REQ_AT(s_body_t, note)},
+                                                 {0}};
+static const hl_req_field_t s_spec_review[] = {{.name = "decision",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_REQUIRED,
+                                                .max = 16,
+                                                .allowed = s_decisions,
+                                                HL_REQ_AT(s_body_t, decision)},
+                                               {.name = "note",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_MULTILINE,
+                                                .max = BOUNTY_NOTE_MAX,
+                                                HL_REQ_AT(s_body_t, note)},
+                                               {0}};
+
 /* Parses the request of transition `what` on an entry of `kind` and starts it. */
 static void s_http_start(hl_http_req_t *req, bounty_t *b, bounty_kind_t kind, bounty_do_t what)
 {
-    static const char *const no_keys[] = {NULL};
-    static const char *const note_keys[] = {"note", NULL};
-    static const char *const evidence_keys[] = {"evidence", NULL};
-    static const char *const review_keys[] = {"decision", "note", NULL};
-    const char *id = bounty_path_id(req);
-    if (!id)
+    static const hl_req_field_t *const specs[] = {
+        [BOUNTY_DO_CLAIM] = s_spec_none,        [BOUNTY_DO_EXTEND] = s_spec_none,
+        [BOUNTY_DO_RELEASE] = s_spec_release,   [BOUNTY_DO_PROGRESS] = s_spec_progress,
+        [BOUNTY_DO_COMPLETE] = s_spec_complete, [BOUNTY_DO_REVIEW] = s_spec_review,
+    };
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, kind == BOUNTY_WISH ? "wish" : "large item", id))
         return;
-    const char *body = hl_http_body(req, NULL);
-    json_t *j = body && *body ? hl_http_json_body(req) : json_object();
+    s_body_t body = {0};
+    json_t *j = bounty_optional_body(req, specs[what], &body);
     if (!j)
         return;
+    if (what == BOUNTY_DO_REVIEW && strcmp(body.decision, "reject") == 0 && !body.note) {
+        hl_http_reply_error(req, 422, "note", "a rejection needs a note saying why");
+        json_decref(j);
+        return;
+    }
     s_op_t *op = hl_calloc(1, sizeof *op);
     op->b = b;
     op->kind = kind;
     op->what = what;
     op->req = req;
     op->json = j;
-    memcpy(op->id, id, sizeof op->id);
-    const char *decision = NULL;
-    switch (what) {
-    case BOUNTY_DO_CLAIM:
-    case BOUNTY_DO_EXTEND:
-        if (!bounty_body_only(req, j, no_keys))
-            goto out_free;
-        break;
-    case BOUNTY_DO_RELEASE:
-        if (!bounty_body_only(req, j, note_keys) ||
-            !bounty_body_string(req, j, "note", false, BOUNTY_NOTE_MAX, &op->note))
-            goto out_free;
-        break;
-    case BOUNTY_DO_PROGRESS:
-        if (!bounty_body_only(req, j, note_keys) ||
-            !bounty_body_string(req, j, "note", true, BOUNTY_EVIDENCE_MAX, &op->note))
-            goto out_free;
-        break;
-    case BOUNTY_DO_COMPLETE:
-        if (!bounty_body_only(req, j, evidence_keys) ||
-            !bounty_body_string(req, j, "evidence", true, BOUNTY_EVIDENCE_MAX, &op->note))
-            goto out_free;
-        break;
-    case BOUNTY_DO_REVIEW:
-        if (!bounty_body_only(req, j, review_keys) ||
-            !bounty_body_string(req, j, "decision", true, 16, &decision) ||
-            !bounty_body_string(req, j, "note", false, BOUNTY_NOTE_MAX, &op->note))
-            goto out_free;
-        if (strcmp(decision, "approve") != 0 && strcmp(decision, "reject") != 0) {
-            hl_http_reply_error(req, 422, "decision", "decision must be \"approve\" or \"reject\"");
-            goto out_free;
-        }
-        op->approve = strcmp(decision, "approve") == 0;
-        if (!op->approve && !op->note) {
-            hl_http_reply_error(req, 422, "note", "a rejection needs a note saying why");
-            goto out_free;
-        }
-        break;
-    }
+    op->note = body.note;
+    op->approve = body.decision && strcmp(body.decision, "approve") == 0;
+    memcpy(op->id, id, HL_UUID_LEN + 1);
     bounty_authenticate(b, req, s_http_authenticated, op);
-    return;
-out_free:
-    s_op_free(op);
 }
 
 #define S_ROUTE(fn, kind, what)                                                                    \
@@ -719,12 +727,12 @@ static void s_action_redo(hl_inmsg_t *m, const hl_dberr_t *err, void *arg)
 }
 
 /* Records the action's outcome and applies the message's unit. */
-static void s_action_apply(s_op_t *op, const bounty_verdict_t *v)
+static void s_action_apply(s_op_t *op, const hl_refusal_t *v)
 {
     hl_inmsg_t *m = op->msg;
     op->msg = NULL;
     const char *item = s_col(op, F_ITEM_ID) ? s_col(op, F_ITEM_ID) : op->id;
-    if (v && v->status != 0) {
+    if (v->status != 0) {
         hl_metric_add(op->b->platform_refused, 1);
         if (op->what == BOUNTY_DO_CLAIM && v->status == 403)
             hl_metric_add(op->b->ineligible, 1);
@@ -733,7 +741,7 @@ static void s_action_apply(s_op_t *op, const bounty_verdict_t *v)
         HL_DBU(m->unit, s_sql_action_once, NULL, NULL, op->action_id, op->kind_text, item,
                op->actor.unit, op->partner, "refused", v->message);
         json_t *data = json_pack("{s:s, s:i, s:s, s:s}", "kind", op->kind_text, "status", v->status,
-                                 "reason", v->message, "rule", v->field ? v->field : "");
+                                 "reason", v->message, "rule", v->field);
         s_platform_event(op, m->unit, "action.refused", data);
     } else {
         hl_metric_add(op->b->platform_applied, 1);
@@ -762,10 +770,9 @@ static void s_action_facts_done(void *arg, int rc, const hl_dberr_t *err)
         hl_inmsg_apply(&m);
         return;
     }
-    bounty_verdict_t v = {0, NULL, ""};
+    hl_refusal_t v;
     if (!op->kind_text || strcmp(op->kind_text, bounty_do_name(op->what)) != 0) {
-        v = (bounty_verdict_t){422, "kind", ""};
-        snprintf(v.message, sizeof v.message, "kind must be claim, progress or complete");
+        hl_refuse(&v, 422, "kind", "kind must be claim, progress or complete");
     } else {
         v = s_decide(op);
     }
@@ -788,30 +795,26 @@ static void s_action_read(s_op_t *op)
     hl_dbu_submit(&u);
 }
 
-void bounty_large_action(hl_inmsg_t *m, void *arg)
+const char *bounty_large_action_check(const void *msg)
+{
+    const Hl__LargeItemAction *a = msg;
+    if (!a->action_id || !*a->action_id || strlen(a->action_id) > 128)
+        return "action_id is missing or longer than 128 bytes";
+    if (!a->item_id || !hl_uuid_valid(a->item_id))
+        return "item_id is missing or not a UUID";
+    if (!bounty_code_valid(a->unit))
+        return "unit is missing or not a member unit code";
+    if (!a->kind || strlen(a->kind) > 32)
+        return "kind is missing";
+    if (a->partner && strlen(a->partner) > 64)
+        return "partner is longer than 64 bytes";
+    return NULL;
+}
+
+void bounty_large_action(hl_inmsg_t *m, const void *msg, void *arg)
 {
     bounty_t *b = arg;
-    Hl__LargeItemAction *a =
-        hl__large_item_action__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = NULL;
-    if (!a)
-        why = "payload is not a LargeItemAction";
-    else if (!a->action_id || !*a->action_id || strlen(a->action_id) > 128)
-        why = "action_id is missing or longer than 128 bytes";
-    else if (!a->item_id || !hl_uuid_valid(a->item_id))
-        why = "item_id is missing or not a UUID";
-    else if (!bounty_code_valid(a->unit))
-        why = "unit is missing or not a member unit code";
-    else if (!a->kind || strlen(a->kind) > 32)
-        why = "kind is missing";
-    else if (a->partner && strlen(a->partner) > 64)
-        why = "partner is longer than 64 bytes";
-    if (why) {
-        if (a)
-            hl__large_item_action__free_unpacked(a, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__LargeItemAction *a = msg;
     s_op_t *op = hl_calloc(1, sizeof *op);
     op->b = b;
     op->kind = BOUNTY_LARGE;
@@ -833,7 +836,6 @@ void bounty_large_action(hl_inmsg_t *m, void *arg)
     if (!op->note && op->what != BOUNTY_DO_CLAIM)
         op->note = op->what == BOUNTY_DO_COMPLETE ? "completed (reported through the platform)"
                                                   : "progress reported through the platform";
-    hl__large_item_action__free_unpacked(a, NULL);
     m->user = op;
     m->user_free = s_op_free; /* with the message, after its last redo */
     s_action_read(op);

@@ -106,6 +106,5 @@ int main(int argc, char **argv)
         return 1;
     bounty_actors_start(&b);
     bounty_scan_start(&b);
-    hl_pipeline_start_sweeper(svc.pipeline);
     return hl_service_run(&svc);
 }

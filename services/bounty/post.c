@@ -53,24 +53,23 @@ static const char *s_actor(const hl_inmsg_t *m, const char *fallback)
     return m->env->producer && *m->env->producer ? m->env->producer : fallback;
 }
 
-static void s_wish_posted(hl_inmsg_t *m, void *arg)
+/* Why a WishPosted cannot go on a board, or NULL (the typed handler's check). */
+static const char *s_wish_check(const void *msg)
+{
+    bounty_wish_t w;
+    return bounty_wish_check(msg, 1, &w);
+}
+
+static void s_wish_posted(hl_inmsg_t *m, const void *payload, void *arg)
 {
     bounty_t *b = arg;
-    Hl__WishPosted *msg = hl__wish_posted__unpack(NULL, m->env->payload.len, m->env->payload.data);
     bounty_wish_t w;
-    const char *why = bounty_wish_check(msg, (int)b->cfg->wish_points, &w);
-    if (why) {
-        if (msg)
-            hl__wish_posted__free_unpacked(msg, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    bounty_wish_check(payload, (int)b->cfg->wish_points, &w); /* checked: fills w */
     char id[HL_UUID_LEN + 1], points[16];
     hl_uuid_new(id);
     snprintf(points, sizeof points, "%d", w.points);
     HL_DBU(m->unit, s_sql_wish, s_posted_rows, b, id, w.item_id, w.appeal_id, w.org_unit,
            w.category, w.title, w.body, points, s_actor(m, "hl-triage"), w.difficulty);
-    hl__wish_posted__free_unpacked(msg, NULL);
     hl_inmsg_apply(&m);
 }
 
@@ -102,8 +101,9 @@ static void s_offered_rows(void *arg, const PGresult *res)
 }
 
 /* Why a LargeItemOffered cannot go on a board, or NULL. Pure. */
-static const char *s_offer_check(const Hl__LargeItemOffered *o)
+static const char *s_offer_check(const void *msg)
 {
+    const Hl__LargeItemOffered *o = msg;
     if (!o)
         return "payload is not a LargeItemOffered";
     if (!o->item_id || !hl_uuid_valid(o->item_id))
@@ -130,35 +130,26 @@ static const char *s_or_null(const char *s)
     return s && *s ? s : NULL;
 }
 
-void bounty_large_offered(hl_inmsg_t *m, void *arg)
+static void s_large_offered(hl_inmsg_t *m, const void *payload, void *arg)
 {
     bounty_t *b = arg;
-    Hl__LargeItemOffered *o =
-        hl__large_item_offered__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = s_offer_check(o);
-    if (why) {
-        if (o)
-            hl__large_item_offered__free_unpacked(o, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__LargeItemOffered *o = payload;
     char id[HL_UUID_LEN + 1], count[16];
     hl_uuid_new(id);
     snprintf(count, sizeof count, "%d", o->has_appeal_count ? (int)o->appeal_count : 0);
     HL_DBU(m->unit, s_sql_large, s_offered_rows, b, id, o->item_id, o->title, o->body,
            s_or_null(o->category), s_or_null(o->org_unit), o->community ? o->community : "",
            s_or_null(o->meeting_id), count, s_actor(m, "hl-alliance"));
-    hl__large_item_offered__free_unpacked(o, NULL);
     hl_inmsg_apply(&m);
 }
 
 int bounty_post_consume(bounty_t *b)
 {
-    const hl_handler_t handlers[] = {
-        {"WishPosted", s_wish_posted, b},
-        {"LargeItemOffered", bounty_large_offered, b},
-        {"LargeItemAction", bounty_large_action, b},
+    const hl_msg_handler_t handlers[] = {
+        {&hl__wish_posted__descriptor, s_wish_check, s_wish_posted, b},
+        {&hl__large_item_offered__descriptor, s_offer_check, s_large_offered, b},
+        {&hl__large_item_action__descriptor, bounty_large_action_check, bounty_large_action, b},
     };
-    return hl_pipeline_consume(b->svc->pipeline, HL_STAGE_BOUNTY, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    return hl_pipeline_consume_msgs(b->svc->pipeline, HL_STAGE_BOUNTY, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }

@@ -91,7 +91,7 @@ static void s_publish_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc == HL_ECONFLICT) {
         hl_http_reply_error(s->req, 409, "id", "the board is published already");
     } else if (rc != 0) {
-        bounty_reply_db_error(s->req, "publish the board", err);
+        hl_req_reply_db(s->req, "board", "publish the board", err);
     } else {
         hl_metric_add(s->b->published, 1);
         hl_info("board", s->id, "%s board of %s for %s published by %s (%lld entries)", s->kind,
@@ -109,13 +109,13 @@ static void s_publish_facts_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_step_t *s = arg;
     if (rc != 0) {
-        bounty_reply_db_error(s->req, "read the board", err);
+        hl_req_reply_db(s->req, "board", "read the board", err);
         s_step_free(s);
         return;
     }
-    bounty_verdict_t v = bounty_publish_verdict(&s->actor, s->found, s->community, s->published);
+    hl_refusal_t v = bounty_publish_verdict(&s->actor, s->found, s->community, s->published);
     if (v.status != 0) {
-        hl_http_reply_error(s->req, v.status, v.field, "%s", v.message);
+        hl_req_reply(s->req, &v);
         s_step_free(s);
         return;
     }
@@ -137,8 +137,7 @@ static void s_publish_facts_done(void *arg, int rc, const hl_dberr_t *err)
         ev.has_occurred_at_us = 1;
         ev.occurred_at_us = hl_time_us();
         ev.data_json = text;
-        hl_pipeline_emit(s->b->svc->pipeline, u, HL_STAGE_PLATFORM, "PlatformEvent", s->id,
-                         &ev.base, NULL);
+        hl_pipeline_send(s->b->svc->pipeline, u, HL_STAGE_PLATFORM, s->id, &ev.base, NULL);
         free(text);
     }
     hl_dbu_submit(&u);
@@ -158,32 +157,35 @@ static void s_publish_authenticated(hl_http_req_t *req, const bounty_actor_t *ac
     hl_dbu_submit(&u);
 }
 
-/* Parses the shared parts of a commissioner step; NULL when it replied. */
-static s_step_t *s_step_new(hl_http_req_t *req, bounty_t *b, const char *const *keys)
+/* What a commissioner step's body carries. */
+typedef struct {
+    const char *difficulty; /* easy, normal or hard */
+} s_body_t;
+
+/* Parses the shared parts of a commissioner step on a `what` ("board",
+ * "wish"); NULL when it replied. */
+static s_step_t *s_step_new(hl_http_req_t *req, bounty_t *b, const char *what,
+                            const hl_req_field_t *spec, s_body_t *body)
 {
-    const char *id = bounty_path_id(req);
-    if (!id)
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, what, id))
         return NULL;
-    const char *body = hl_http_body(req, NULL);
-    json_t *j = body && *body ? hl_http_json_body(req) : json_object();
+    json_t *j = bounty_optional_body(req, spec, body);
     if (!j)
         return NULL;
-    if (!bounty_body_only(req, j, keys)) {
-        json_decref(j);
-        return NULL;
-    }
     s_step_t *s = hl_calloc(1, sizeof *s);
     s->b = b;
     s->req = req;
     s->json = j;
-    memcpy(s->id, id, sizeof s->id);
+    memcpy(s->id, id, HL_UUID_LEN + 1);
     return s;
 }
 
 void bounty_board_publish_post(hl_http_req_t *req, void *arg)
 {
-    static const char *const keys[] = {NULL};
-    s_step_t *s = s_step_new(req, arg, keys);
+    static const hl_req_field_t spec[] = {{0}};
+    s_body_t body = {0};
+    s_step_t *s = s_step_new(req, arg, "board", spec, &body);
     if (s)
         bounty_authenticate(s->b, req, s_publish_authenticated, s);
 }
@@ -218,7 +220,7 @@ static void s_difficulty_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc == HL_ECONFLICT)
         hl_http_reply_error(s->req, 409, "id", "the wish is approved; its difficulty is final");
     else if (rc != 0)
-        bounty_reply_db_error(s->req, "set the difficulty", err);
+        hl_req_reply_db(s->req, "board", "set the difficulty", err);
     else
         hl_http_reply_json(s->req, 200,
                            json_pack("{s:s, s:s, s:s}", "id", s->id, "difficulty", s->difficulty,
@@ -230,12 +232,12 @@ static void s_difficulty_facts_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_step_t *s = arg;
     if (rc != 0) {
-        bounty_reply_db_error(s->req, "read the wish", err);
+        hl_req_reply_db(s->req, "board", "read the wish", err);
         s_step_free(s);
         return;
     }
     if (!s->found) {
-        hl_http_reply_error(s->req, 404, "id", "no wish has this id");
+        hl_req_reply_unknown_id(s->req, HL_REQ_ID_UUID, "wish");
     } else if (s->actor.kind != BOUNTY_ACTOR_COMMISSIONER || !s->community ||
                strcmp(s->actor.unit, s->community) != 0) {
         hl_http_reply_error(s->req, 403, "Authorization",
@@ -268,21 +270,19 @@ static void s_difficulty_authenticated(hl_http_req_t *req, const bounty_actor_t 
 
 void bounty_wish_difficulty_post(hl_http_req_t *req, void *arg)
 {
-    static const char *const keys[] = {"difficulty", NULL};
-    s_step_t *s = s_step_new(req, arg, keys);
+    static const char *const levels[] = {"easy", "normal", "hard", NULL};
+    static const hl_req_field_t spec[] = {{.name = "difficulty",
+                                           .type = HL_REQ_TEXT,
+                                           .flags = HL_REQ_REQUIRED,
+                                           .max = 8,
+                                           .allowed = levels,
+                                           HL_REQ_AT(s_body_t, difficulty)},
+                                          {0}};
+    s_body_t body = {0};
+    s_step_t *s = s_step_new(req, arg, "wish", spec, &body);
     if (!s)
         return;
-    const char *text;
-    if (!bounty_body_string(req, s->json, "difficulty", true, 16, &text)) {
-        s_step_free(s);
-        return;
-    }
-    s->difficulty = bounty_difficulty_parse(text);
-    if (!s->difficulty) {
-        hl_http_reply_error(req, 422, "difficulty", "difficulty must be easy, normal or hard");
-        s_step_free(s);
-        return;
-    }
+    s->difficulty = bounty_difficulty_parse(body.difficulty); /* static: outlives the body */
     bounty_authenticate(s->b, req, s_difficulty_authenticated, s);
 }
 
@@ -312,11 +312,10 @@ static void s_feed_board_rows(void *arg, const PGresult *res)
     s_feed_t *f = arg;
     if (PQntuples(res) != 1)
         return;
-    f->board =
-        json_pack("{s:o, s:o, s:o, s:o, s:I}", "kind", bounty_text_or_null(res, 0, 0), "community",
-                  bounty_text_or_null(res, 0, 1), "period_start", bounty_text_or_null(res, 0, 2),
-                  "published_at", bounty_text_or_null(res, 0, 3), "last_change",
-                  (json_int_t)atoll(PQgetvalue(res, 0, 4)));
+    f->board = json_pack("{s:o, s:o, s:o, s:o, s:I}", "kind", hl_req_col_text(res, 0, 0),
+                         "community", hl_req_col_text(res, 0, 1), "period_start",
+                         hl_req_col_text(res, 0, 2), "published_at", hl_req_col_text(res, 0, 3),
+                         "last_change", (json_int_t)atoll(PQgetvalue(res, 0, 4)));
 }
 
 static void s_feed_rows(void *arg, const PGresult *res)
@@ -329,7 +328,7 @@ static void s_feed_rows(void *arg, const PGresult *res)
         for (int c = 0; c < 8; c++)
             json_object_set_new(o, names[c],
                                 c == 0 ? json_integer(atoll(PQgetvalue(res, i, 0)))
-                                       : bounty_text_or_null(res, i, c));
+                                       : hl_req_col_text(res, i, c));
         json_array_append_new(f->changes, o);
         f->next = atoll(PQgetvalue(res, i, 0));
     }
@@ -339,9 +338,9 @@ static void s_feed_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_feed_t *f = arg;
     if (rc != 0) {
-        bounty_reply_db_error(f->req, "read the changes", err);
+        hl_req_reply_db(f->req, "board", "read the changes", err);
     } else if (!f->board) {
-        hl_http_reply_error(f->req, 404, "id", "no board has this id");
+        hl_req_reply_unknown_id(f->req, HL_REQ_ID_UUID, "board");
     } else {
         json_int_t last = json_integer_value(json_object_get(f->board, "last_change"));
         hl_http_reply_json(f->req, 200,
@@ -354,49 +353,43 @@ static void s_feed_done(void *arg, int rc, const hl_dberr_t *err)
     free(f);
 }
 
-/* Parses a whole number from 0 to `max`; -1 when it is not one. */
-static long long s_number(const char *s, long long max)
-{
-    if (!s || !*s || strlen(s) > 18)
-        return -1;
-    long long v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return v <= max ? v : -1;
-}
+/* The query string of the feed. */
+typedef struct {
+    int64_t since; /* the last change number seen */
+    int64_t limit; /* most changes in the page */
+} s_feed_query_t;
+
+static const hl_req_field_t s_spec_feed[] = {
+    {.name = "since",
+     .type = HL_REQ_INT,
+     .min = 0,
+     .max = 1e15,
+     .hint = "must be the last change number seen (0 for all)",
+     HL_REQ_AT(s_feed_query_t, since)},
+    {.name = "limit",
+     .type = HL_REQ_INT,
+     .min = 1,
+     .max = S_CHANGES_MAX,
+     HL_REQ_AT(s_feed_query_t, limit)},
+    {0}};
 
 void bounty_board_changes_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *id = bounty_path_id(req);
-    if (!id)
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "board", id))
         return;
-    const char *since_text = hl_http_query(req, "since");
-    const char *limit_text = hl_http_query(req, "limit");
-    long long since = since_text ? s_number(since_text, 999999999999999LL) : 0;
-    if (since < 0) {
-        hl_http_reply_error(
-            req, 400, "since",
-            "since must be a whole number: the last change number seen (0 for all)");
+    s_feed_query_t q = {.since = 0, .limit = S_CHANGES_DEFAULT};
+    if (!hl_req_query(req, s_spec_feed, &q))
         return;
-    }
-    long long limit = limit_text ? s_number(limit_text, S_CHANGES_MAX) : S_CHANGES_DEFAULT;
-    if (limit < 1) {
-        hl_http_reply_error(req, 400, "limit", "limit must be a whole number from 1 to %d",
-                            S_CHANGES_MAX);
-        return;
-    }
     s_feed_t *f = hl_calloc(1, sizeof *f);
     f->req = req;
     f->changes = json_array();
-    f->since = f->next = since;
-    f->limit = (int)limit;
+    f->since = f->next = q.since;
+    f->limit = (int)q.limit;
     char since_buf[24], limit_buf[24];
-    snprintf(since_buf, sizeof since_buf, "%lld", since);
-    snprintf(limit_buf, sizeof limit_buf, "%lld", limit);
+    snprintf(since_buf, sizeof since_buf, "%lld", (long long)q.since);
+    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
     hl_http_suspend(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_feed_done, f);
     HL_DBU(u, s_sql_feed_board, s_feed_board_rows, f, id);

@@ -122,20 +122,23 @@ const char *bounty_wish_check(const Hl__WishPosted *msg, int default_points, bou
     return NULL;
 }
 
-static bounty_verdict_t s_verdict(int status, const char *field, const char *fmt, ...)
+static hl_refusal_t s_verdict(int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static bounty_verdict_t s_verdict(int status, const char *field, const char *fmt, ...)
+/* A refusal as a value (hl_refuse fills one in place). */
+static hl_refusal_t s_verdict(int status, const char *field, const char *fmt, ...)
 {
-    bounty_verdict_t v = {status, field, ""};
+    char message[HL_REFUSAL_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v.message, sizeof v.message, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    hl_refusal_t v;
+    hl_refuse(&v, status, field, "%s", message);
     return v;
 }
 
-static const bounty_verdict_t s_go = {0, NULL, ""};
+static const hl_refusal_t s_go = {0, "", ""};
 
 static bool s_eq(const char *a, const char *b)
 {
@@ -202,8 +205,8 @@ static bool s_rule_admits(const bounty_rule_t *r, const bounty_actor_t *a, const
     return false;
 }
 
-bounty_verdict_t bounty_eligible(const bounty_actor_t *a, const bounty_facts_t *f,
-                                 const bounty_rule_t *rules, size_t nrules, const char **rule)
+hl_refusal_t bounty_eligible(const bounty_actor_t *a, const bounty_facts_t *f,
+                             const bounty_rule_t *rules, size_t nrules, const char **rule)
 {
     const char *kind = bounty_actor_kind_name((bounty_actor_kind_t)a->kind);
     const bounty_rule_t *closest = NULL;
@@ -254,8 +257,8 @@ static bool s_holds(const bounty_actor_t *a, const bounty_facts_t *f)
            (a->kind == BOUNTY_ACTOR_MEMBER_UNIT && s_eq(f->claimant_kind, "member_unit"));
 }
 
-static bounty_verdict_t s_need_claimed(bounty_do_t what, const bounty_actor_t *a,
-                                       const bounty_facts_t *f, int64_t now_us)
+static hl_refusal_t s_need_claimed(bounty_do_t what, const bounty_actor_t *a,
+                                   const bounty_facts_t *f, int64_t now_us)
 {
     const char *verb = bounty_do_name(what);
     if (f->status == BOUNTY_OPEN)
@@ -280,8 +283,8 @@ static bool s_reviews_for(const bounty_actor_t *a, const char *community)
            s_eq(a->unit, community);
 }
 
-bounty_verdict_t bounty_transition_verdict(bounty_do_t what, const bounty_actor_t *a,
-                                           const bounty_facts_t *f, int64_t now_us)
+hl_refusal_t bounty_transition_verdict(bounty_do_t what, const bounty_actor_t *a,
+                                       const bounty_facts_t *f, int64_t now_us)
 {
     if (!f->found)
         return s_verdict(404, "id", "no %s has this id", s_entry(f));
@@ -324,8 +327,8 @@ bounty_verdict_t bounty_transition_verdict(bounty_do_t what, const bounty_actor_
     return s_verdict(422, NULL, "unknown transition");
 }
 
-bounty_verdict_t bounty_publish_verdict(const bounty_actor_t *a, bool found, const char *community,
-                                        bool published)
+hl_refusal_t bounty_publish_verdict(const bounty_actor_t *a, bool found, const char *community,
+                                    bool published)
 {
     if (!found)
         return s_verdict(404, "id", "no board has this id");

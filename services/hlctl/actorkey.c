@@ -24,8 +24,8 @@ static int s_create(const char *name, const char *kind, const char *unit, const 
                 "starting with a letter or digit\n");
         return 2;
     }
-    static const char *const kinds[] = {"grid_org",     "volunteer",   "party_member", "reviewer",
-                                        "commissioner", "member_unit", NULL};
+    static const char *const kinds[] = {
+        "grid_org", "volunteer", "party_member", "reviewer", "commissioner", "member_unit", NULL};
     bool known = false;
     for (const char *const *k = kinds; *k; k++)
         known = known || strcmp(*k, kind) == 0;
@@ -123,7 +123,6 @@ int hlctl_actor_key(int argc, char **argv)
         return s_revoke(argv[1]);
     if (argc == 1 && strcmp(argv[0], "list") == 0)
         return s_list();
-    fprintf(stderr,
-            "usage: hlctl actor-key create NAME KIND UNIT [PERSON] | revoke NAME | list\n");
+    fprintf(stderr, "usage: hlctl actor-key create NAME KIND UNIT [PERSON] | revoke NAME | list\n");
     return 2;
 }

@@ -132,16 +132,18 @@ static void test_wish_board_flow(void **state)
     snprintf(community, sizeof community, "%s",
              hl_test_textf(s_db, "SELECT parent FROM org.org_unit WHERE code = '%s'", compound));
     snprintf(other, sizeof other, "%s",
-             hl_test_textf(s_db, "SELECT code FROM org.org_unit WHERE level = 'community'"
-                                 " AND code <> '%s' ORDER BY code LIMIT 1",
+             hl_test_textf(s_db,
+                           "SELECT code FROM org.org_unit WHERE level = 'community'"
+                           " AND code <> '%s' ORDER BY code LIMIT 1",
                            community));
 
     const char *item = "a1111111-1111-4111-8111-111111111111";
-    s_emit("WishPosted", json_pack("{s:s, s:s, s:s, s:s, s:s}", "item_id", item, "title",
-                                   "帮独居老人换灯泡", "body", "3号楼王奶奶家客厅灯坏了，想请人帮忙换",
-                                   "org_unit", grid, "category", "elderly"));
-    assert_true(hl_test_waitf(s_db, 1, 30, "SELECT count(*) FROM bounty.wish WHERE item_id = '%s'",
-                              item));
+    s_emit("WishPosted",
+           json_pack("{s:s, s:s, s:s, s:s, s:s}", "item_id", item, "title", "帮独居老人换灯泡",
+                     "body", "3号楼王奶奶家客厅灯坏了，想请人帮忙换", "org_unit", grid, "category",
+                     "elderly"));
+    assert_true(
+        hl_test_waitf(s_db, 1, 30, "SELECT count(*) FROM bounty.wish WHERE item_id = '%s'", item));
     char wish[64], board[64];
     snprintf(wish, sizeof wish, "%s",
              hl_test_textf(s_db, "SELECT id FROM bounty.wish WHERE item_id = '%s'", item));
@@ -185,10 +187,9 @@ static void test_wish_board_flow(void **state)
     json_decref(reply);
     assert_int_equal(s_post(k_rev, NULL, &reply, "/v1/boards/%s/publish", board), 403);
     json_decref(reply);
-    assert_int_equal(
-        s_post(k_com, json_pack("{s:s}", "difficulty", "hard"), NULL, "/v1/wishes/%s/difficulty",
-               wish),
-        200);
+    assert_int_equal(s_post(k_com, json_pack("{s:s}", "difficulty", "hard"), NULL,
+                            "/v1/wishes/%s/difficulty", wish),
+                     200);
     assert_int_equal(s_post(k_com, NULL, &reply, "/v1/boards/%s/publish", board), 200);
     assert_string_equal(s_str(reply, "published_by"), "b-com");
     json_decref(reply);
@@ -206,9 +207,9 @@ static void test_wish_board_flow(void **state)
                        wish),
         1);
     /* A bad body is refused whole. */
-    assert_int_equal(s_post(k_vol, json_pack("{s:s}", "claimant", "mg001"), &reply,
-                            "/v1/wishes/%s/claim", wish),
-                     422);
+    assert_int_equal(
+        s_post(k_vol, json_pack("{s:s}", "claimant", "mg001"), &reply, "/v1/wishes/%s/claim", wish),
+        422);
     s_expect_field(reply, "claimant");
 
     /* The eligible volunteer claims; a second claim loses. */
@@ -248,26 +249,27 @@ static void test_wish_board_flow(void **state)
     assert_int_equal(s_post(k_self, json_pack("{s:s}", "decision", "approve"), &reply,
                             "/v1/wishes/%s/review", wish),
                      403);
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(reply, "error"),
-                                                             "message")),
-                           "own completion"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_object_get(reply, "error"), "message")),
+               "own completion"));
     json_decref(reply);
     /* A rejection needs a reason and sends the wish back with a new lease. */
-    assert_int_equal(s_post(k_rev, json_pack("{s:s}", "decision", "reject"), NULL,
-                            "/v1/wishes/%s/review", wish),
-                     422);
-    assert_int_equal(s_post(k_rev, json_pack("{s:s, s:s}", "decision", "reject", "note",
-                                             "照片看不清，请补拍"),
-                            &reply, "/v1/wishes/%s/review", wish),
-                     200);
+    assert_int_equal(
+        s_post(k_rev, json_pack("{s:s}", "decision", "reject"), NULL, "/v1/wishes/%s/review", wish),
+        422);
+    assert_int_equal(
+        s_post(k_rev, json_pack("{s:s, s:s}", "decision", "reject", "note", "照片看不清，请补拍"),
+               &reply, "/v1/wishes/%s/review", wish),
+        200);
     assert_string_equal(s_str(reply, "status"), "claimed");
     json_decref(reply);
-    assert_int_equal(hl_test_countf(s_db,
-                                    "SELECT count(*) FROM bounty.wish WHERE id = '%s' AND status ="
-                                    " 'claimed' AND NOT lease_extended AND review_note ="
-                                    " '照片看不清，请补拍' AND lease_until > now() + interval '6 days'",
-                                    wish),
-                     1);
+    assert_int_equal(
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM bounty.wish WHERE id = '%s' AND status ="
+                       " 'claimed' AND NOT lease_extended AND review_note ="
+                       " '照片看不清，请补拍' AND lease_until > now() + interval '6 days'",
+                       wish),
+        1);
     assert_int_equal(s_post(k_vol, json_pack("{s:s}", "evidence", "已补拍清晰照片"), NULL,
                             "/v1/wishes/%s/complete", wish),
                      200);
@@ -299,8 +301,9 @@ static void test_wish_board_flow(void **state)
     assert_string_equal(a->org_unit, compound);
     assert_string_equal(a->source_kind, "wish");
     protobuf_c_message_free_unpacked(&a->base, NULL);
-    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM bounty.wish WHERE id = '%s' AND"
-                                          " award_id = '%s' AND status = 'approved'",
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM bounty.wish WHERE id = '%s' AND"
+                                    " award_id = '%s' AND status = 'approved'",
                                     wish, award_id),
                      1);
     assert_int_equal(
@@ -321,9 +324,9 @@ static void test_wish_board_flow(void **state)
     snprintf(path, sizeof path, "/v1/boards/%s/changes?since=0", board);
     assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", path, NULL, &feed, NULL), 200);
     json_t *changes = json_object_get(feed, "changes");
-    static const char *const want[] = {"posted",   "difficulty", "published", "claimed",
-                                       "extended", "completed",  "rejected",  "completed",
-                                       "approved"};
+    static const char *const want[] = {"posted",   "difficulty", "published",
+                                       "claimed",  "extended",   "completed",
+                                       "rejected", "completed",  "approved"};
     assert_int_equal(json_array_size(changes), sizeof want / sizeof want[0]);
     for (size_t i = 0; i < json_array_size(changes); i++) {
         json_t *ch = json_array_get(changes, i);
@@ -363,8 +366,8 @@ static void test_lease_expires_across_restart(void **state)
                                            " 'micro_grid' ORDER BY code OFFSET 40 LIMIT 1");
     s_emit("WishPosted", json_pack("{s:s, s:s, s:s, s:s}", "item_id", item, "title", "代取药品",
                                    "body", "腿脚不便，想请人帮忙去社区医院取药", "org_unit", grid));
-    assert_true(hl_test_waitf(s_db, 1, 30, "SELECT count(*) FROM bounty.wish WHERE item_id = '%s'",
-                              item));
+    assert_true(
+        hl_test_waitf(s_db, 1, 30, "SELECT count(*) FROM bounty.wish WHERE item_id = '%s'", item));
     char wish[64], board[64], community[32], key[65];
     snprintf(wish, sizeof wish, "%s",
              hl_test_textf(s_db, "SELECT id FROM bounty.wish WHERE item_id = '%s'", item));
@@ -384,8 +387,8 @@ static void test_lease_expires_across_restart(void **state)
                               " < now() - interval '1 second'",
                               wish));
     assert_int_equal(
-        hl_test_countf(s_db, "SELECT count(*) FROM bounty.wish WHERE id = '%s' AND status = 'claimed'",
-                       wish),
+        hl_test_countf(
+            s_db, "SELECT count(*) FROM bounty.wish WHERE id = '%s' AND status = 'claimed'", wish),
         1);
     assert_int_equal(hl_cluster_spawn(&s_c, HL_T_BOUNTY), 0);
     assert_true(hl_test_waitf(
@@ -404,9 +407,9 @@ static void test_lease_expires_across_restart(void **state)
     assert_true(hl_test_metric(&s_c, HL_T_BOUNTY, "hl_bounty_leases_expired_total") >= 1);
     /* Claimable again, by anyone eligible. */
     assert_int_equal(s_post(key, NULL, NULL, "/v1/wishes/%s/claim", wish), 200);
-    assert_int_equal(s_post(key, json_pack("{s:s}", "note", "临时有事"), NULL,
-                            "/v1/wishes/%s/release", wish),
-                     200);
+    assert_int_equal(
+        s_post(key, json_pack("{s:s}", "note", "临时有事"), NULL, "/v1/wishes/%s/release", wish),
+        200);
     assert_int_equal(
         hl_test_countf(s_db, "SELECT count(*) FROM bounty.wish WHERE id = '%s' AND status = 'open'",
                        wish),
@@ -424,9 +427,9 @@ static void test_lease_expires_across_restart(void **state)
 static void s_action(const char *action_id, const char *kind, const char *item, const char *unit,
                      const char *note)
 {
-    s_emit("LargeItemAction", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "action_id", action_id,
-                                        "kind", kind, "item_id", item, "unit", unit, "note", note,
-                                        "partner", "slsy"));
+    s_emit("LargeItemAction",
+           json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "action_id", action_id, "kind", kind,
+                     "item_id", item, "unit", unit, "note", note, "partner", "slsy"));
 }
 
 static void test_large_item_board(void **state)
@@ -449,10 +452,10 @@ static void test_large_item_board(void **state)
     assert_true(fit[0] && misfit[0]);
     s_emit("LargeItemOffered",
            json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "item_id", item, "title", "主干道占道摆摊",
-                     "body", "红旗路两侧夜间占道经营，影响通行", "category", "parking",
-                     "community", community, "appeal_count", 14));
-    assert_true(hl_test_waitf(
-        s_db, 1, 30, "SELECT count(*) FROM bounty.large_item WHERE item_id = '%s'", item));
+                     "body", "红旗路两侧夜间占道经营，影响通行", "category", "parking", "community",
+                     community, "appeal_count", 14));
+    assert_true(hl_test_waitf(s_db, 1, 30,
+                              "SELECT count(*) FROM bounty.large_item WHERE item_id = '%s'", item));
     char entry[64], board[64];
     snprintf(entry, sizeof entry, "%s",
              hl_test_textf(s_db, "SELECT id FROM bounty.large_item WHERE item_id = '%s'", item));
@@ -517,7 +520,8 @@ static void test_large_item_board(void **state)
                                     entry),
                      2); /* once directly, once through the platform */
     assert_int_equal(
-        hl_test_countf(s_db, "SELECT count(*) FROM bounty.platform_action WHERE action_id LIKE 'act-%%'"),
+        hl_test_countf(s_db,
+                       "SELECT count(*) FROM bounty.platform_action WHERE action_id LIKE 'act-%%'"),
         3);
     /* A second claim through the platform loses and is refused. */
     s_action("act-4", "claim", item, fit, "");
@@ -703,8 +707,8 @@ static void test_concurrent_claims(void **state)
     assert_int_equal(hl_test_actor(s_db, "crowd-reviewer", "reviewer", community, NULL, reviewer),
                      0);
     for (int i = 0; i < S_WISHES; i++) {
-        const char *holder = hl_test_textf(s_db, "SELECT claimant FROM bounty.wish WHERE id = '%s'",
-                                           s_wish_ids[i]);
+        const char *holder =
+            hl_test_textf(s_db, "SELECT claimant FROM bounty.wish WHERE id = '%s'", s_wish_ids[i]);
         int a = atoi(holder + strlen("crowd-"));
         assert_int_equal(s_post(s_keys[a], json_pack("{s:s}", "evidence", "已完成"), NULL,
                                 "/v1/wishes/%s/complete", s_wish_ids[i]),

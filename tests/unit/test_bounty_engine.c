@@ -57,7 +57,7 @@ static bounty_facts_t s_wish(void)
 
 static int s_eligible(const bounty_actor_t *a, const bounty_facts_t *f, const char **rule)
 {
-    bounty_verdict_t v = bounty_eligible(a, f, s_rules, S_NRULES, rule);
+    hl_refusal_t v = bounty_eligible(a, f, s_rules, S_NRULES, rule);
     return v.status;
 }
 
@@ -112,7 +112,7 @@ static void test_eligible_people(void **state)
 
     /* A volunteer of another community: refused, naming the rule. */
     bounty_actor_t v3 = s_actor(BOUNTY_ACTOR_VOLUNTEER, "vol-3", "cm03", "community", "", "cm03");
-    bounty_verdict_t r = bounty_eligible(&v3, &f, s_rules, S_NRULES, &rule);
+    hl_refusal_t r = bounty_eligible(&v3, &f, s_rules, S_NRULES, &rule);
     assert_int_equal(r.status, 403);
     assert_string_equal(r.field, "wish.volunteer.community");
     assert_non_null(strstr(r.message, "wish.volunteer.community"));
@@ -157,7 +157,7 @@ static void test_eligible_large(void **state)
     assert_int_equal(bounty_eligible(&mu, &f, s_large_rules, 1, &rule).status, 0);
     assert_string_equal(rule, "large.member_unit.category_domain");
     f.fits = false;
-    bounty_verdict_t v = bounty_eligible(&mu, &f, s_large_rules, 1, &rule);
+    hl_refusal_t v = bounty_eligible(&mu, &f, s_large_rules, 1, &rule);
     assert_int_equal(v.status, 403);
     assert_string_equal(v.field, "large.member_unit.category_domain");
     assert_non_null(strstr(v.message, "parking"));
@@ -231,7 +231,7 @@ static void test_extend_release(void **state)
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_RELEASE, &other, &f, now).status, 403);
     /* Once only. */
     f.lease_extended = true;
-    bounty_verdict_t v = bounty_transition_verdict(BOUNTY_DO_EXTEND, &holder, &f, now);
+    hl_refusal_t v = bounty_transition_verdict(BOUNTY_DO_EXTEND, &holder, &f, now);
     assert_int_equal(v.status, 409);
     assert_non_null(strstr(v.message, "once"));
     /* A lapsed lease can be neither extended nor completed. */
@@ -255,7 +255,7 @@ static void test_claim_state(void **state)
     bounty_facts_t f = s_wish();
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_CLAIM, &a, &f, now).status, 0);
     f.published = false;
-    bounty_verdict_t v = bounty_transition_verdict(BOUNTY_DO_CLAIM, &a, &f, now);
+    hl_refusal_t v = bounty_transition_verdict(BOUNTY_DO_CLAIM, &a, &f, now);
     assert_int_equal(v.status, 409);
     assert_non_null(strstr(v.message, "not published"));
     f = s_claimed(now);
@@ -280,7 +280,7 @@ static void test_review(void **state)
     assert_int_equal(bounty_transition_verdict(BOUNTY_DO_REVIEW, &rev, &f, now).status, 0);
     /* The same person holding a reviewer's key: refused. */
     snprintf(rev.person, sizeof rev.person, "p-zhang");
-    bounty_verdict_t v = bounty_transition_verdict(BOUNTY_DO_REVIEW, &rev, &f, now);
+    hl_refusal_t v = bounty_transition_verdict(BOUNTY_DO_REVIEW, &rev, &f, now);
     assert_int_equal(v.status, 403);
     assert_non_null(strstr(v.message, "your own completion"));
     rev.person[0] = '\0';
