@@ -65,11 +65,11 @@ enum {
 };
 
 typedef struct {
-    CURL *curl;      /* one easy handle, reused (keep-alive) */
-    char base[64];   /* http://127.0.0.1 */
-    int port0;       /* HL_BASE_PORT: intake, then triage, bounty, points, alliance */
-    hl_buf_t resp;   /* last response body */
-    const char *key; /* API key the next calls present, or NULL */
+    CURL *curl;       /* one easy handle, reused (keep-alive) */
+    char base[64];    /* http://127.0.0.1 */
+    int port0;        /* HL_BASE_PORT: intake, then triage, bounty, points, alliance */
+    hl_buf_t resp;    /* last response body */
+    const char *auth; /* an "Authorization: ..." header to send, or NULL */
 } s_http_t;
 
 /* One hl-bounty actor the demo plays, with the key it was given. */
@@ -104,18 +104,15 @@ static long s_call(s_http_t *h, int offset, const char *method, const char *path
     curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &h->resp);
     curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, 30L);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    char auth[96];
-    if (h->key) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", h->key);
-        hdr = curl_slist_append(hdr, auth);
-    }
+    if (h->auth)
+        hdr = curl_slist_append(hdr, h->auth);
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdr);
     char *text = NULL;
     if (body) {
         text = json_dumps(body, JSON_COMPACT);
         curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, text);
     } else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, 0L);
     }
     long status = 0;
     if (curl_easy_perform(h->curl) == CURLE_OK)
@@ -411,9 +408,11 @@ static const char *s_key(const s_actors_t *actors, const char *prefix, const cha
 /* POSTs as the actor holding `key`. */
 static bool s_post_as(s_http_t *h, const char *key, json_t *body, const char *fmt, const char *arg)
 {
-    h->key = key;
+    char auth[96];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+    h->auth = auth;
     bool ok = s_post(h, 2, body, fmt, arg);
-    h->key = NULL;
+    h->auth = NULL;
     return ok;
 }
 
