@@ -234,6 +234,18 @@ ALTER TABLE bounty.wish
 UPDATE bounty.wish SET first_board_id = board_id;
 UPDATE bounty.wish SET lease_until = claimed_at + interval '7 days' WHERE status = 'claimed';
 ALTER TABLE bounty.wish ALTER COLUMN first_board_id SET NOT NULL;
+
+-- A wish inserted without its first board (as before this migration) was
+-- first posted on the board it is on.
+CREATE FUNCTION bounty.wish_first_board() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.first_board_id := coalesce(NEW.first_board_id, NEW.board_id);
+    RETURN NEW;
+END $$;
+COMMENT ON FUNCTION bounty.wish_first_board() IS 'Trigger function: a new wish''s first board is the board it is posted on unless given.';
+CREATE TRIGGER wish_first_board BEFORE INSERT ON bounty.wish
+    FOR EACH ROW EXECUTE FUNCTION bounty.wish_first_board();
 ALTER TABLE bounty.wish ADD CONSTRAINT wish_claimant_kind_check CHECK (
     claimant_kind IN ('org_unit', 'member_unit', 'grid_org', 'volunteer', 'party_member'));
 ALTER TABLE bounty.wish ADD CONSTRAINT wish_lease_check CHECK (
@@ -602,7 +614,7 @@ SELECT l.id,
   JOIN bounty.board b ON b.id = l.first_board_id;
 COMMENT ON VIEW reporting.board_large_item IS 'Large items on the quarterly boards (大事项榜单) without their text: who claimed them and where they stand.';
 COMMENT ON COLUMN reporting.board_large_item.id IS 'Large-item entry id.';
-COMMENT ON COLUMN reporting.board_large_item.quarter IS 'First day of the quarter whose board it was first offered on.';
+COMMENT ON COLUMN reporting.board_large_item.quarter IS 'First day of the quarter (Asia/Shanghai) whose board it was first offered on.';
 COMMENT ON COLUMN reporting.board_large_item.community IS 'Community whose board it is on (the city for city-wide items).';
 COMMENT ON COLUMN reporting.board_large_item.category IS 'Category of the item.';
 COMMENT ON COLUMN reporting.board_large_item.org_unit IS 'Where the matter is.';
@@ -615,7 +627,7 @@ COMMENT ON COLUMN reporting.board_large_item.completed_at IS 'When it was last r
 COMMENT ON COLUMN reporting.board_large_item.confirmed_at IS 'When the community confirmed it; NULL until then.';
 COMMENT ON COLUMN reporting.board_large_item.carried_over IS 'Quarters it was carried over, open.';
 COMMENT ON COLUMN reporting.board_large_item.rejections IS 'How often the community sent the completed work back.';
-GRANT SELECT ON reporting.board_large_item TO analyst;
+
 
 CREATE VIEW reporting.board AS
 SELECT b.id, b.kind, b.community, b.period_start, b.created_at, b.published_at,
@@ -625,9 +637,19 @@ COMMENT ON VIEW reporting.board IS 'Every board: kind, community, period, whethe
 COMMENT ON COLUMN reporting.board.id IS 'Board id.';
 COMMENT ON COLUMN reporting.board.kind IS 'wish (monthly) or large (quarterly).';
 COMMENT ON COLUMN reporting.board.community IS 'Community (or the city) the board belongs to.';
-COMMENT ON COLUMN reporting.board.period_start IS 'First day of its month or quarter.';
+COMMENT ON COLUMN reporting.board.period_start IS 'First day of its month or quarter (Asia/Shanghai).';
 COMMENT ON COLUMN reporting.board.created_at IS 'When it was drafted.';
 COMMENT ON COLUMN reporting.board.published_at IS 'When its commissioner published it.';
 COMMENT ON COLUMN reporting.board.published IS 'Whether it is published.';
 COMMENT ON COLUMN reporting.board.changes IS 'Changes in its feed so far.';
-GRANT SELECT ON reporting.board TO analyst;
+-- The analysts' role is hl_analyst since migration 060 (analyst before it,
+-- which 060 hands over): grant to whichever exists now.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hl_analyst') THEN
+        GRANT SELECT ON reporting.board, reporting.board_large_item TO hl_analyst;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'analyst') THEN
+        GRANT SELECT ON reporting.board, reporting.board_large_item TO analyst;
+    END IF;
+END $$;
