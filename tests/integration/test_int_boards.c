@@ -13,6 +13,8 @@
  *    and through the platform (LargeItemAction, applied once per action id,
  *    refusals answered with PlatformEvent action.refused), confirmed by the
  *    community (ItemResolved and PointsAwarded);
+ *  - an open wish of last month's board is carried over to this month's,
+ *    keeping its age, and both boards' feeds say so; the board reads;
  *  - 1,000 concurrent claims at 100 wishes from eligible and ineligible
  *    actors: each wish claimed exactly once, never by an ineligible actor. */
 #include "hl_testflow.h"
@@ -422,6 +424,108 @@ static void test_lease_expires_across_restart(void **state)
     s_ok = true;
 }
 
+/* ---- carry-over and the board reads ------------------------------------- */
+
+static void test_carry_over(void **state)
+{
+    (void)state;
+    if (!hl_test_pg())
+        skip();
+    s_ok = false;
+    char community[32], compound[32];
+    snprintf(community, sizeof community, "%s",
+             hl_test_textf(s_db, "SELECT code FROM org.org_unit WHERE level = 'community'"
+                                 " ORDER BY code OFFSET 6 LIMIT 1"));
+    snprintf(
+        compound, sizeof compound, "%s",
+        hl_test_textf(s_db, "SELECT min(code) FROM org.org_unit WHERE parent = '%s'", community));
+    /* Last month's published board with an open wish posted 40 days ago, and an approved one. */
+    hl_test_exec(s_db, "BEGIN");
+    char sql[2048];
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO bounty.board (id, kind, community, period_start, published_at)"
+        " VALUES ('c0000000-0000-4000-8000-000000000001', 'wish', '%s',"
+        " (date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai') - interval '1 month')::date,"
+        " now() - interval '40 days');"
+        "INSERT INTO bounty.wish (id, board_id, item_id, org_unit, title, body, points,"
+        " created_at) VALUES ('c0000000-0000-4000-8000-000000000002',"
+        " 'c0000000-0000-4000-8000-000000000001', gen_random_uuid(), '%s', '修理晾衣架',"
+        " '阳台晾衣架坏了', 10, now() - interval '40 days');",
+        community, compound);
+    hl_test_exec(s_db, sql);
+    hl_test_exec(s_db, "COMMIT");
+    const char *wish = "c0000000-0000-4000-8000-000000000002";
+    const char *old_board = "c0000000-0000-4000-8000-000000000001";
+    assert_true(hl_test_waitf(s_db, 1, 30,
+                              "SELECT count(*) FROM bounty.wish WHERE id = '%s' AND carried_over ="
+                              " 1 AND board_id <> first_board_id",
+                              wish));
+    char board[64];
+    snprintf(board, sizeof board, "%s",
+             hl_test_textf(s_db, "SELECT board_id FROM bounty.wish WHERE id = '%s'", wish));
+    /* On this month's board of its community, as old as it was. */
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM bounty.board b JOIN bounty.wish w ON"
+                                    " w.board_id = b.id WHERE w.id = '%s' AND b.community = '%s'"
+                                    " AND b.period_start = date_trunc('month', now() AT TIME ZONE"
+                                    " 'Asia/Shanghai')::date AND w.created_at < now() - interval"
+                                    " '39 days' AND w.status = 'open'",
+                                    wish, community),
+                     1);
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM bounty.board_change WHERE board_id = '%s'"
+                                    " AND action = 'carried_out' AND entry_id = '%s'",
+                                    old_board, wish),
+                     1);
+    assert_int_equal(hl_test_countf(s_db,
+                                    "SELECT count(*) FROM bounty.board_change WHERE board_id = '%s'"
+                                    " AND action = 'carried_in' AND entry_id = '%s'",
+                                    board, wish),
+                     1);
+    /* Carried once, however many scans ran. */
+    usleep(600000);
+    assert_int_equal(
+        hl_test_countf(s_db, "SELECT carried_over FROM bounty.wish WHERE id = '%s'", wish), 1);
+
+    /* The reads: the current board of the community lists it; the list of boards both. */
+    json_t *got = NULL;
+    char path[200];
+    snprintf(path, sizeof path, "/v1/boards/current?community=%s&kind=wish", community);
+    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", path, NULL, &got, NULL), 200);
+    assert_string_equal(s_str(json_object_get(got, "board"), "id"), board);
+    json_t *wishes = json_object_get(got, "wishes");
+    bool listed = false;
+    for (size_t i = 0; i < json_array_size(wishes); i++)
+        listed = listed || strcmp(s_str(json_array_get(wishes, i), "id"), wish) == 0;
+    assert_true(listed);
+    json_decref(got);
+    snprintf(path, sizeof path, "/v1/boards?community=%s&kind=wish", community);
+    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", path, NULL, &got, NULL), 200);
+    assert_true(json_array_size(json_object_get(got, "boards")) >= 2);
+    json_decref(got);
+    snprintf(path, sizeof path, "/v1/boards/%s", old_board);
+    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", path, NULL, &got, NULL), 200);
+    assert_int_equal(json_array_size(json_object_get(got, "wishes")), 0);
+    json_decref(got);
+    /* Bad queries and ids. */
+    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", "/v1/boards/current", NULL, &got, NULL),
+                     400);
+    s_expect_field(got, "community");
+    assert_int_equal(
+        hl_test_http(&s_c, HL_T_BOUNTY, "GET", "/v1/boards?kind=huge", NULL, &got, NULL), 400);
+    s_expect_field(got, "kind");
+    assert_int_equal(
+        hl_test_http(&s_c, HL_T_BOUNTY, "GET", "/v1/boards/not-a-uuid", NULL, &got, NULL), 404);
+    s_expect_field(got, "id");
+    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET",
+                                  "/v1/large-items/c0000000-0000-4000-8000-0000000000ff", NULL,
+                                  &got, NULL),
+                     404);
+    json_decref(got);
+    s_ok = true;
+}
+
 /* ---- the large-item board ------------------------------------------------- */
 
 static void s_action(const char *action_id, const char *kind, const char *item, const char *unit,
@@ -735,6 +839,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wish_board_flow),
+        cmocka_unit_test(test_carry_over),
         cmocka_unit_test(test_large_item_board),
         cmocka_unit_test(test_concurrent_claims),
         cmocka_unit_test(test_lease_expires_across_restart),
