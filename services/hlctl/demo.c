@@ -81,6 +81,7 @@ typedef struct {
 typedef struct {
     s_actor_t *v; /* owned */
     size_t n;     /* how many */
+    size_t cap;   /* room for */
 } s_actors_t;
 
 static size_t s_write_cb(char *data, size_t size, size_t n, void *arg)
@@ -352,15 +353,20 @@ static int s_hear_councils(s_http_t *h, const s_city_t *city, int leave)
 static void s_actor_add(PGconn *conn, s_actors_t *actors, const char *name, const char *kind,
                         const char *unit)
 {
+    if (actors->n == actors->cap) {
+        actors->cap = actors->cap ? 2 * actors->cap : 64;
+        actors->v = hl_realloc(actors->v, actors->cap * sizeof *actors->v);
+    }
     s_actor_t *a = &actors->v[actors->n++];
     snprintf(a->name, sizeof a->name, "%s", name);
     char hash[65];
     hlctl_key_new(a->key, hash);
-    const char *params[4] = {name, kind, unit, hash};
+    bool member = strcmp(kind, "member_unit") == 0;
+    const char *params[4] = {name, kind, member ? NULL : unit, member ? unit : NULL};
     PQclear(hlctl_query(conn,
-                        "INSERT INTO bounty.actor (name, kind, org_unit) VALUES ($1, $2, $3)"
-                        " ON CONFLICT (name) DO NOTHING",
-                        3, params));
+                        "INSERT INTO bounty.actor (name, kind, org_unit, member_unit)"
+                        " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+                        4, params));
     PQclear(hlctl_query(conn,
                         "UPDATE bounty.api_key SET revoked_at = now()"
                         " WHERE actor = $1 AND revoked_at IS NULL",
@@ -374,7 +380,6 @@ static void s_actor_add(PGconn *conn, s_actors_t *actors, const char *name, cons
  * a volunteer; per compound the party group of its first micro-grid. */
 static void s_actors_make(PGconn *conn, const s_city_t *city, s_actors_t *actors)
 {
-    actors->v = hl_calloc((size_t)city->n + 3 * (size_t)city->ncommunities + 1, sizeof *actors->v);
     char name[48];
     for (int i = 0; i < city->n; i++) {
         const char *community = s_cp(city, i, S_CP_COMMUNITY);
@@ -478,6 +483,44 @@ static int s_work_wishes(s_http_t *h, const s_city_t *city, const s_actors_t *ac
     return approved;
 }
 
+/* The open large items on published boards (offered by hl-alliance after
+ * a joint meeting): a member unit whose domains fit claims each, reports
+ * progress and completes it, and the community's reviewer confirms it. */
+static int s_work_large(s_http_t *h, PGconn *conn, s_actors_t *actors)
+{
+    PGresult *r = hlctl_query(conn,
+                              "SELECT l.id::text, l.community,"
+                              " (SELECT min(m.code) FROM org.member_unit m"
+                              "   WHERE org.unit_fits_category(m.code, l.category))"
+                              " FROM bounty.large_item l JOIN bounty.board b ON b.id = l.board_id"
+                              " WHERE l.status = 'open' AND b.published_at IS NOT NULL"
+                              " ORDER BY l.created_at",
+                              0, NULL);
+    int confirmed = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *id = PQgetvalue(r, i, 0), *community = PQgetvalue(r, i, 1);
+        const char *unit = PQgetvalue(r, i, 2);
+        const char *reviewer = s_key(actors, "demo-rev-", community);
+        if (!*unit || !reviewer)
+            continue;
+        if (!s_key(actors, "demo-unit-", unit)) {
+            char name[48];
+            snprintf(name, sizeof name, "demo-unit-%s", unit);
+            s_actor_add(conn, actors, name, "member_unit", unit);
+        }
+        const char *key = s_key(actors, "demo-unit-", unit);
+        if (s_post_as(h, key, NULL, "/v1/large-items/%s/claim", id) &&
+            s_post_as(h, key, json_pack("{s:s}", "note", "已牵头约谈相关方，制定整治方案"),
+                      "/v1/large-items/%s/progress", id) &&
+            s_post_as(h, key, json_pack("{s:s}", "evidence", "整治完成，附现场照片与居民回访记录"),
+                      "/v1/large-items/%s/complete", id))
+            confirmed += s_post_as(h, reviewer, json_pack("{s:s}", "decision", "approve"),
+                                   "/v1/large-items/%s/review", id);
+    }
+    PQclear(r);
+    return confirmed;
+}
+
 /* The member unit whose function domain fits a large item of `category`. */
 static char *s_unit_for(PGconn *conn, const char *category)
 {
@@ -527,7 +570,7 @@ static int s_hold_meeting(s_http_t *h, PGconn *conn, int leave, bool held)
 }
 
 /* One round: appeals, triage, councils, board, meeting. */
-static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, const s_actors_t *actors,
+static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, s_actors_t *actors,
                     const hlctl_plan_t *plan, int round, unsigned *seed, int *failed)
 {
     bool last = round == plan->rounds - 1;
@@ -546,11 +589,15 @@ static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, const s_act
     int published = s_publish_boards(h, actors);
     int approved = s_work_wishes(h, city, actors, (open[0] + 1) / 2, open[0] / 2);
     int resolved = s_hold_meeting(h, conn, open[2], !last);
+    s_wait_pipeline(conn); /* large items the meeting sent reach their boards */
+    published += s_publish_boards(h, actors);
+    int confirmed = s_work_large(h, conn, actors);
     if (!s_wait_pipeline(conn))
         printf("  (the pipeline is still catching up)\n");
     printf("  round %2d/%d: %4d appeals posted; councils heard %d small items, %d boards "
-           "published, %d wishes approved, the joint meeting resolved %d large items\n",
-           round + 1, plan->rounds, posted, heard, published, approved, resolved);
+           "published, %d wishes approved, the joint meeting resolved %d large items, %d "
+           "confirmed on the large-item boards\n",
+           round + 1, plan->rounds, posted, heard, published, approved, resolved, confirmed);
 }
 
 static void s_print_rows(PGconn *conn, const char *title, const char *sql)
