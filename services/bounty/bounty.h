@@ -228,6 +228,9 @@ void bounty_authenticate(bounty_t *b, hl_http_req_t *req, bounty_auth_fn *done, 
 /* ---- post.c: the "bounty" stage consumer -------------------------------- */
 /* WishPosted, LargeItemOffered, and LargeItemAction (engine.c). */
 int bounty_post_consume(bounty_t *b);
+/* Why a LargeItemOffered cannot go on a board (it is dead-lettered), or
+ * NULL. Pure. */
+const char *bounty_large_offer_check(const void *msg);
 
 /* ---- engine.c: the transitions, for HTTP callers and the platform --------- */
 /* POST /v1/wishes/{id}/{claim,extend,release,complete,review} */

@@ -100,8 +100,7 @@ static void s_offered_rows(void *arg, const PGresult *res)
     }
 }
 
-/* Why a LargeItemOffered cannot go on a board, or NULL. Pure. */
-static const char *s_offer_check(const void *msg)
+const char *bounty_large_offer_check(const void *msg)
 {
     const Hl__LargeItemOffered *o = msg;
     if (!o)
@@ -147,7 +146,7 @@ int bounty_post_consume(bounty_t *b)
 {
     const hl_msg_handler_t handlers[] = {
         {&hl__wish_posted__descriptor, s_wish_check, s_wish_posted, b},
-        {&hl__large_item_offered__descriptor, s_offer_check, s_large_offered, b},
+        {&hl__large_item_offered__descriptor, bounty_large_offer_check, s_large_offered, b},
         {&hl__large_item_action__descriptor, bounty_large_action_check, bounty_large_action, b},
     };
     return hl_pipeline_consume_msgs(b->svc->pipeline, HL_STAGE_BOUNTY, handlers,
