@@ -445,6 +445,58 @@ void bounty_board_current_get(hl_http_req_t *req, void *arg)
     hl_dbu_submit(&u);
 }
 
+/* ---- GET /v1/large-items?community=&status=&unit=&limit= ----------------------- */
+
+static const char s_sql_large_list[] =
+    "SELECT" S_LARGE_COLS " FROM bounty.large_item l"
+    " WHERE ($1::text IS NULL OR l.community = $1) AND ($2::text IS NULL OR l.status = $2)"
+    "   AND ($3::text IS NULL OR l.claimant = $3)"
+    " ORDER BY l.created_at DESC, l.id LIMIT $4::int";
+
+static const hl_req_field_t s_spec_large[] = {{.name = "community",
+                                               .type = HL_REQ_TEXT,
+                                               .max = BOUNTY_CODE_MAX,
+                                               .check = bounty_code_check,
+                                               HL_REQ_AT(s_query_t, community)},
+                                              {.name = "status",
+                                               .type = HL_REQ_TEXT,
+                                               .max = 16,
+                                               .allowed = s_statuses,
+                                               HL_REQ_AT(s_query_t, status)},
+                                              {.name = "unit",
+                                               .type = HL_REQ_TEXT,
+                                               .max = BOUNTY_CODE_MAX,
+                                               .check = bounty_code_check,
+                                               HL_REQ_AT(s_query_t, claimant)},
+                                              S_LIMIT_FIELD,
+                                              {0}};
+
+static void s_large_list_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_read_t *r = arg;
+    if (rc != 0)
+        hl_req_reply_db(r->req, "large item", "list large items", err);
+    else
+        hl_http_reply_json(
+            r->req, 200,
+            json_pack("{s:o}", "large_items", r->history ? json_incref(r->history) : json_array()));
+    s_read_free(r);
+}
+
+void bounty_large_items_get(hl_http_req_t *req, void *arg)
+{
+    bounty_t *b = arg;
+    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
+    if (!hl_req_query(req, s_spec_large, &q))
+        return;
+    char limit_buf[24];
+    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
+    s_read_t *r = s_read_new(req);
+    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_large_list_done, r);
+    HL_DBU(u, s_sql_large_list, s_large_rows, r, q.community, q.status, q.claimant, limit_buf);
+    hl_dbu_submit(&u);
+}
+
 /* ---- GET /v1/large-items/{id} ------------------------------------------------- */
 
 static const char s_sql_large_one[] =

@@ -86,6 +86,7 @@ int main(int argc, char **argv)
         {"POST", "/v1/wishes/{}/complete", bounty_wish_complete_post, &b},
         {"POST", "/v1/wishes/{}/review", bounty_wish_review_post, &b},
         {"POST", "/v1/wishes/{}/difficulty", bounty_wish_difficulty_post, &b},
+        {"GET", "/v1/large-items", bounty_large_items_get, &b},
         {"GET", "/v1/large-items/{}", bounty_large_item_get, &b},
         {"POST", "/v1/large-items/{}/claim", bounty_large_claim_post, &b},
         {"POST", "/v1/large-items/{}/extend", bounty_large_extend_post, &b},

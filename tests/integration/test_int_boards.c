@@ -672,6 +672,11 @@ static void test_large_item_board(void **state)
     protobuf_c_message_free_unpacked(&a->base, NULL);
     json_t *got = NULL;
     char path[160];
+    snprintf(path, sizeof path, "/v1/large-items?community=%s&status=approved&unit=%s", community,
+             fit);
+    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", path, NULL, &got, NULL), 200);
+    assert_int_equal(json_array_size(json_object_get(got, "large_items")), 1);
+    json_decref(got);
     snprintf(path, sizeof path, "/v1/large-items/%s", entry);
     assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", path, NULL, &got, NULL), 200);
     assert_string_equal(s_str(got, "status"), "approved");
