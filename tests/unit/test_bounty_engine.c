@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../services/bounty/bounty.h"
+#include "bounty.h"
 
 #define S_DAY_US (86400LL * 1000000LL)
 #define S_WEEK_S 604800LL
