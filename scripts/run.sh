@@ -149,7 +149,7 @@ cat <<MSG
 The cluster is up (logs in $VAR/log, 'make stop' ends it):
   hl-intake    http://127.0.0.1:$HTTP_BASE   appeals, tracking, reference data
   hl-triage    http://127.0.0.1:$((HTTP_BASE + 1))   commissioner's queue, items, councils
-  hl-bounty    http://127.0.0.1:$((HTTP_BASE + 2))   wish board: claim, complete, review
+  hl-bounty    http://127.0.0.1:$((HTTP_BASE + 2))   boards: publish, claim, complete, review (keys: hlctl actor-key)
   hl-points    http://127.0.0.1:$((HTTP_BASE + 3))   balances, leaderboard
   hl-alliance  http://127.0.0.1:$((HTTP_BASE + 4))   joint meetings, outcomes, member units
   hl-bus       tcp://127.0.0.1:$BUS_BASE-$((BUS_BASE + 15)) and tcp://127.0.0.1:$((BUS_BASE + 100))-$((BUS_BASE + 115))

@@ -1,7 +1,9 @@
-/* board.c: reading the boards — the wish list with filters, one wish with
- * its history, and the current month's board as grid organisations see it
- * (its open and claimed wishes). Read-only units straight from the bounty
- * schema, so a claim shows on the board as soon as it committed. */
+/* board.c: reading the boards — the wish list with filters, one wish or
+ * large item with its history, the boards of a community, one board with
+ * its entries, and a community's current board as grid organisations see
+ * it (its open and claimed entries). Read-only units straight from the
+ * bounty schema, so a claim shows on the board as soon as it committed.
+ * Reading needs no key: the boards are public to the grid workers' group. */
 #include "bounty.h"
 
 #include <stdio.h>
@@ -14,26 +16,29 @@
     " w.title, w.points, w.status, w.claimant, w.claimant_kind, to_char(b.period_start, "          \
     "'YYYY-MM'),"                                                                                  \
     " to_json(w.created_at)#>>'{}', to_json(w.claimed_at)#>>'{}',"                                 \
-    " to_json(w.completed_at)#>>'{}', to_json(w.reviewed_at)#>>'{}'"
+    " to_json(w.completed_at)#>>'{}', to_json(w.reviewed_at)#>>'{}', w.difficulty,"                \
+    " to_json(w.lease_until)#>>'{}', w.claimed_by, w.micro_grid, w.board_id::text,"                \
+    " w.carried_over::text"
 #define S_WISH_FROM                                                                                \
     " FROM bounty.wish w JOIN bounty.board b ON b.id = w.board_id"                                 \
     " JOIN org.org_unit c ON c.code = w.org_unit"
-#define S_WISH_NCOLS 16
+#define S_WISH_NCOLS 22
 /* Most wishes the current board lists (a month has had tens, not thousands). */
 #define S_BOARD_MAX_TEXT "1000"
 
 static const char *const s_wish_names[S_WISH_NCOLS] = {
-    "id",         "item_id",    "appeal_id",    "org_unit",   "community",     "category",
-    "title",      "points",     "status",       "claimant",   "claimant_kind", "month",
-    "created_at", "claimed_at", "completed_at", "reviewed_at"};
+    "id",         "item_id",    "appeal_id",    "org_unit",    "community",     "category",
+    "title",      "points",     "status",       "claimant",    "claimant_kind", "month",
+    "created_at", "claimed_at", "completed_at", "reviewed_at", "difficulty",    "lease_until",
+    "claimed_by", "micro_grid", "board_id",     "carried_over"};
 
 /* Builds one wish object from the S_WISH_COLS columns of `row`. */
 static json_t *s_wish_json(const PGresult *res, int row)
 {
     json_t *o = json_object();
     for (int c = 0; c < S_WISH_NCOLS; c++) {
-        json_t *v = c == 7 ? json_integer(atoll(PQgetvalue(res, row, c)))
-                           : bounty_text_or_null(res, row, c);
+        json_t *v = c == 7 || c == 21 ? json_integer(atoll(PQgetvalue(res, row, c)))
+                                      : hl_req_col_text(res, row, c);
         json_object_set_new(o, s_wish_names[c], v);
     }
     return o;
@@ -91,51 +96,69 @@ static void s_list_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0) {
-        bounty_reply_db_error(r->req, "list wishes", err);
+        hl_req_reply_db(r->req, "board", "list wishes", err);
     } else {
         hl_http_reply_json(r->req, 200, json_pack("{s:O}", "wishes", r->wishes));
     }
     s_read_free(r);
 }
 
+/* The query strings the lists take. */
+typedef struct {
+    const char *status;    /* wish status */
+    const char *org_unit;  /* compound, community or micro-grid */
+    const char *month;     /* YYYY-MM */
+    const char *claimant;  /* claimant account */
+    const char *community; /* boards: community */
+    const char *kind;      /* boards: wish or large */
+    int64_t limit;         /* most rows */
+} s_query_t;
+
+static const char *const s_statuses[] = {"open", "claimed", "completed", "approved", NULL};
+static const char *const s_kinds[] = {"wish", "large", NULL};
+
+#define S_LIMIT_FIELD                                                                              \
+    {                                                                                              \
+        .name = "limit", .type = HL_REQ_INT, .min = 1, .max = BOUNTY_LIST_MAX,                     \
+        HL_REQ_AT(s_query_t, limit)                                                                \
+    }
+
+static const hl_req_field_t s_spec_wishes[] = {{.name = "status",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 16,
+                                                .allowed = s_statuses,
+                                                HL_REQ_AT(s_query_t, status)},
+                                               {.name = "org_unit",
+                                                .type = HL_REQ_TEXT,
+                                                .max = BOUNTY_CODE_MAX,
+                                                .check = bounty_code_check,
+                                                HL_REQ_AT(s_query_t, org_unit)},
+                                               {.name = "month",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 7,
+                                                .check = bounty_month_check,
+                                                HL_REQ_AT(s_query_t, month)},
+                                               {.name = "claimant",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 80,
+                                                .check = bounty_code_check,
+                                                HL_REQ_AT(s_query_t, claimant)},
+                                               S_LIMIT_FIELD,
+                                               {0}};
+
 void bounty_wishes_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *status = hl_http_query(req, "status");
-    const char *org_unit = hl_http_query(req, "org_unit");
-    const char *month = hl_http_query(req, "month");
-    const char *claimant = hl_http_query(req, "claimant");
-    const char *limit_text = hl_http_query(req, "limit");
-    char period[11];
-    if (status && bounty_status_parse(status) < 0) {
-        hl_http_reply_error(req, 400, "status",
-                            "status must be open, claimed, completed or approved");
+    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
+    if (!hl_req_query(req, s_spec_wishes, &q))
         return;
-    }
-    if (org_unit && !bounty_code_valid(org_unit)) {
-        hl_http_reply_error(req, 400, "org_unit", "org_unit must be an org unit code, e.g. cp006");
-        return;
-    }
-    if (month && !bounty_month_parse(month, period)) {
-        hl_http_reply_error(req, 400, "month", "month must be YYYY-MM, e.g. 2026-11");
-        return;
-    }
-    if (claimant && !bounty_code_valid(claimant)) {
-        hl_http_reply_error(req, 400, "claimant",
-                            "claimant must be an org unit or member unit code");
-        return;
-    }
-    int limit = bounty_limit_parse(limit_text);
-    if (limit < 0) {
-        hl_http_reply_error(req, 400, "limit", "limit must be a whole number from 1 to %d",
-                            BOUNTY_LIST_MAX);
-        return;
-    }
-    char limit_buf[16];
-    snprintf(limit_buf, sizeof limit_buf, "%d", limit);
+    char period[11], limit_buf[24];
+    if (q.month)
+        bounty_month_parse(q.month, period);
+    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
     s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_list_done, r);
-    HL_DBU(u, s_sql_list, s_list_rows, r, status, org_unit, month ? period : NULL, claimant,
+    HL_DBU(u, s_sql_list, s_list_rows, r, q.status, q.org_unit, q.month ? period : NULL, q.claimant,
            limit_buf);
     hl_dbu_submit(&u);
 }
@@ -159,7 +182,7 @@ static void s_one_rows(void *arg, const PGresult *res)
                                         "review_note", "award_id", "board_id"};
     r->wish = s_wish_json(res, 0);
     for (int c = 0; c < (int)(sizeof extra / sizeof extra[0]); c++)
-        json_object_set_new(r->wish, extra[c], bounty_text_or_null(res, 0, S_WISH_NCOLS + c));
+        json_object_set_new(r->wish, extra[c], hl_req_col_text(res, 0, S_WISH_NCOLS + c));
 }
 
 static void s_history_rows(void *arg, const PGresult *res)
@@ -167,21 +190,20 @@ static void s_history_rows(void *arg, const PGresult *res)
     s_read_t *r = arg;
     r->history = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(r->history, json_pack("{s:o, s:o, s:o, s:o, s:o}", "at",
-                                                    bounty_text_or_null(res, i, 0), "action",
-                                                    bounty_text_or_null(res, i, 1), "status",
-                                                    bounty_text_or_null(res, i, 2), "actor",
-                                                    bounty_text_or_null(res, i, 3), "note",
-                                                    bounty_text_or_null(res, i, 4)));
+        json_array_append_new(
+            r->history,
+            json_pack("{s:o, s:o, s:o, s:o, s:o}", "at", hl_req_col_text(res, i, 0), "action",
+                      hl_req_col_text(res, i, 1), "status", hl_req_col_text(res, i, 2), "actor",
+                      hl_req_col_text(res, i, 3), "note", hl_req_col_text(res, i, 4)));
 }
 
 static void s_one_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0) {
-        bounty_reply_db_error(r->req, "read the wish", err);
+        hl_req_reply_db(r->req, "board", "read the wish", err);
     } else if (!r->wish) {
-        hl_http_reply_error(r->req, 404, "id", "no wish has this id");
+        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "wish");
     } else {
         json_object_set_new(r->wish, "history", r->history ? r->history : json_array());
         r->history = NULL;
@@ -194,8 +216,8 @@ static void s_one_done(void *arg, int rc, const hl_dberr_t *err)
 void bounty_wish_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    const char *id = bounty_path_id(req);
-    if (!id)
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "wish", id))
         return;
     s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_one_done, r);
@@ -204,83 +226,324 @@ void bounty_wish_get(hl_http_req_t *req, void *arg)
     hl_dbu_submit(&u);
 }
 
-/* ---- GET /v1/boards/current ---------------------------------------------- */
+/* ---- the boards ------------------------------------------------------------- */
 
-/* The current month's board; its columns are NULL until a wish opened it. */
-static const char s_sql_board[] =
-    "SELECT b.id::text, 'wish', p.start::text, to_json(b.published_at)#>>'{}'"
-    " FROM (SELECT " BOUNTY_SQL_THIS_MONTH " AS start) p"
-    " LEFT JOIN bounty.board b ON b.kind = 'wish' AND b.period_start = p.start";
+/* The columns every board listing returns. */
+#define S_BOARD_COLS                                                                               \
+    " b.id::text, b.kind, b.community, b.period_start::text, to_json(b.created_at)#>>'{}',"        \
+    " to_json(b.published_at)#>>'{}', b.published_by, b.last_change,"                              \
+    " (SELECT count(*) FROM bounty.wish w WHERE w.board_id = b.id)"                                \
+    "  + (SELECT count(*) FROM bounty.large_item l WHERE l.board_id = b.id),"                      \
+    " (SELECT count(*) FROM bounty.wish w WHERE w.board_id = b.id AND w.status = 'open')"          \
+    "  + (SELECT count(*) FROM bounty.large_item l WHERE l.board_id = b.id AND l.status = 'open')"
 
-static const char s_sql_board_wishes[] =
-    "SELECT" S_WISH_COLS S_WISH_FROM
-    " WHERE b.kind = 'wish' AND b.period_start = " BOUNTY_SQL_THIS_MONTH
-    "   AND w.status IN ('open', 'claimed')"
-    " ORDER BY w.created_at, w.id"
-    " LIMIT " S_BOARD_MAX_TEXT;
-
-static const char s_sql_board_counts[] =
-    "SELECT count(*) FILTER (WHERE b.period_start = p.start AND w.status = 'open'),"
-    "       count(*) FILTER (WHERE b.period_start = p.start AND w.status = 'claimed'),"
-    "       count(*) FILTER (WHERE b.period_start = p.start AND w.status = 'completed'),"
-    "       count(*) FILTER (WHERE b.period_start = p.start AND w.status = 'approved'),"
-    "       count(*) FILTER (WHERE b.period_start < p.start)"
-    "  FROM (SELECT " BOUNTY_SQL_THIS_MONTH " AS start) p"
-    "  JOIN bounty.board b ON b.kind = 'wish' AND b.period_start <= p.start"
-    "  JOIN bounty.wish w ON w.board_id = b.id"
-    " WHERE b.period_start = p.start OR w.status IN ('open', 'claimed')";
+static json_t *s_board_json(const PGresult *res, int row)
+{
+    static const char *const names[] = {
+        "id",           "kind",         "community",   "period_start", "created_at",
+        "published_at", "published_by", "last_change", "entries",      "open"};
+    json_t *o = json_object();
+    for (int c = 0; c < 10; c++)
+        json_object_set_new(o, names[c],
+                            c >= 7 ? json_integer(atoll(PQgetvalue(res, row, c)))
+                                   : hl_req_col_text(res, row, c));
+    json_object_set_new(o, "published", json_boolean(!PQgetisnull(res, row, 5)));
+    return o;
+}
 
 static void s_board_rows(void *arg, const PGresult *res)
 {
     s_read_t *r = arg;
-    if (PQntuples(res) != 1)
-        return;
-    r->board =
-        json_pack("{s:o, s:o, s:o, s:o}", "id", bounty_text_or_null(res, 0, 0), "kind",
-                  bounty_text_or_null(res, 0, 1), "period_start", bounty_text_or_null(res, 0, 2),
-                  "published_at", bounty_text_or_null(res, 0, 3));
+    if (!r->board && PQntuples(res) == 1)
+        r->board = s_board_json(res, 0);
 }
 
-static void s_count_rows(void *arg, const PGresult *res)
+static void s_boards_rows(void *arg, const PGresult *res)
 {
     s_read_t *r = arg;
-    if (PQntuples(res) != 1)
-        return;
-    r->counts = json_pack("{s:I, s:I, s:I, s:I}", "open", (json_int_t)atoll(PQgetvalue(res, 0, 0)),
-                          "claimed", (json_int_t)atoll(PQgetvalue(res, 0, 1)), "completed",
-                          (json_int_t)atoll(PQgetvalue(res, 0, 2)), "approved",
-                          (json_int_t)atoll(PQgetvalue(res, 0, 3)));
-    json_object_set_new(r->counts, "earlier_open_or_claimed",
-                        json_integer(atoll(PQgetvalue(res, 0, 4))));
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(r->wishes, s_board_json(res, i));
 }
 
-static void s_board_done(void *arg, int rc, const hl_dberr_t *err)
+/* ---- GET /v1/boards?community=&kind=&limit= ---------------------------------- */
+
+static const char s_sql_boards[] =
+    "SELECT" S_BOARD_COLS " FROM bounty.board b"
+    " WHERE ($1::text IS NULL OR b.community = $1) AND ($2::text IS NULL OR b.kind = $2)"
+    " ORDER BY b.period_start DESC, b.kind, b.community LIMIT $3::int";
+
+static void s_boards_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
-    if (rc != 0 || !r->board) {
-        bounty_reply_db_error(r->req, "read the current board", err);
+    if (rc != 0)
+        hl_req_reply_db(r->req, "board", "list the boards", err);
+    else
+        hl_http_reply_json(r->req, 200, json_pack("{s:O}", "boards", r->wishes));
+    s_read_free(r);
+}
+
+static const hl_req_field_t s_spec_boards[] = {
+    {.name = "community",
+     .type = HL_REQ_TEXT,
+     .max = BOUNTY_CODE_MAX,
+     .check = bounty_code_check,
+     HL_REQ_AT(s_query_t, community)},
+    {.name = "kind", .type = HL_REQ_TEXT, .max = 8, .allowed = s_kinds, HL_REQ_AT(s_query_t, kind)},
+    S_LIMIT_FIELD,
+    {0}};
+
+void bounty_boards_get(hl_http_req_t *req, void *arg)
+{
+    bounty_t *b = arg;
+    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
+    if (!hl_req_query(req, s_spec_boards, &q))
+        return;
+    char limit_buf[24];
+    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
+    s_read_t *r = s_read_new(req);
+    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_boards_done, r);
+    HL_DBU(u, s_sql_boards, s_boards_rows, r, q.community, q.kind, limit_buf);
+    hl_dbu_submit(&u);
+}
+
+/* ---- GET /v1/boards/{id} and GET /v1/boards/current ---------------------------- */
+
+/* The columns of a large item in listings. */
+#define S_LARGE_COLS                                                                               \
+    " l.id::text, l.item_id::text, l.title, l.category, l.community, l.org_unit, l.status,"        \
+    " l.claimant, l.claimed_by, to_json(l.lease_until)#>>'{}', l.progress, l.difficulty,"          \
+    " to_json(l.created_at)#>>'{}', to_json(l.claimed_at)#>>'{}',"                                 \
+    " to_json(l.completed_at)#>>'{}', to_json(l.reviewed_at)#>>'{}', l.board_id::text,"            \
+    " l.appeal_count, l.carried_over"
+#define S_LARGE_NCOLS 19
+
+static json_t *s_large_json(const PGresult *res, int row)
+{
+    static const char *const names[S_LARGE_NCOLS] = {
+        "id",          "item_id",    "title",        "category",    "community",
+        "org_unit",    "status",     "claimant",     "claimed_by",  "lease_until",
+        "progress",    "difficulty", "created_at",   "claimed_at",  "completed_at",
+        "reviewed_at", "board_id",   "appeal_count", "carried_over"};
+    json_t *o = json_object();
+    for (int c = 0; c < S_LARGE_NCOLS; c++)
+        json_object_set_new(o, names[c],
+                            c >= 17 ? json_integer(atoll(PQgetvalue(res, row, c)))
+                                    : hl_req_col_text(res, row, c));
+    return o;
+}
+
+static void s_large_rows(void *arg, const PGresult *res)
+{
+    s_read_t *r = arg;
+    if (!r->history)
+        r->history = json_array(); /* (the large items of a board) */
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(r->history, s_large_json(res, i));
+}
+
+static const char s_sql_board_one[] =
+    "SELECT" S_BOARD_COLS " FROM bounty.board b WHERE b.id = $1::uuid";
+static const char s_sql_board_one_wishes[] =
+    "SELECT" S_WISH_COLS S_WISH_FROM " WHERE w.board_id = $1::uuid"
+    " ORDER BY w.created_at, w.id LIMIT " S_BOARD_MAX_TEXT;
+static const char s_sql_board_one_large[] =
+    "SELECT" S_LARGE_COLS " FROM bounty.large_item l WHERE l.board_id = $1::uuid"
+    " ORDER BY l.created_at, l.id LIMIT " S_BOARD_MAX_TEXT;
+
+static void s_board_one_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_read_t *r = arg;
+    if (rc != 0) {
+        hl_req_reply_db(r->req, "board", "read the board", err);
+    } else if (!r->board) {
+        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "board");
     } else {
-        json_t *body = json_pack("{s:O, s:O}", "board", r->board, "wishes", r->wishes);
-        if (r->counts) {
-            /* The list stops at S_BOARD_MAX_TEXT wishes; the counts tell the whole. */
-            json_int_t on_board = json_integer_value(json_object_get(r->counts, "open")) +
-                                  json_integer_value(json_object_get(r->counts, "claimed"));
-            json_object_set(body, "counts", r->counts);
-            json_object_set_new(body, "truncated",
-                                json_boolean(on_board > (json_int_t)json_array_size(r->wishes)));
-        }
+        json_t *body =
+            json_pack("{s:O, s:O, s:o}", "board", r->board, "wishes", r->wishes, "large_items",
+                      r->history ? json_incref(r->history) : json_array());
         hl_http_reply_json(r->req, 200, body);
     }
     s_read_free(r);
 }
 
+void bounty_board_get(hl_http_req_t *req, void *arg)
+{
+    bounty_t *b = arg;
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "board", id))
+        return;
+    s_read_t *r = s_read_new(req);
+    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_board_one_done, r);
+    HL_DBU(u, s_sql_board_one, s_board_rows, r, id);
+    HL_DBU(u, s_sql_board_one_wishes, s_list_rows, r, id);
+    HL_DBU(u, s_sql_board_one_large, s_large_rows, r, id);
+    hl_dbu_submit(&u);
+}
+
+/* The community's board of the current period (Beijing time); no row
+ * before its first entry. */
+static const char s_sql_board_current[] =
+    "SELECT" S_BOARD_COLS " FROM bounty.board b"
+    " WHERE b.community = $1 AND b.kind = $2"
+    "   AND b.period_start = CASE $2 WHEN 'wish' THEN " BOUNTY_SQL_THIS_MONTH
+    "       ELSE date_trunc('quarter', now() AT TIME ZONE 'Asia/Shanghai')::date END";
+
+static const char s_sql_current_wishes[] =
+    "SELECT" S_WISH_COLS S_WISH_FROM
+    " WHERE b.community = $1 AND b.kind = 'wish' AND b.period_start = " BOUNTY_SQL_THIS_MONTH
+    "   AND w.status IN ('open', 'claimed') AND $2 = 'wish'"
+    " ORDER BY w.created_at, w.id LIMIT " S_BOARD_MAX_TEXT;
+
+static const char s_sql_current_large[] =
+    "SELECT" S_LARGE_COLS " FROM bounty.large_item l JOIN bounty.board b ON b.id = l.board_id"
+    " WHERE b.community = $1 AND b.kind = 'large'"
+    "   AND b.period_start = date_trunc('quarter', now() AT TIME ZONE 'Asia/Shanghai')::date"
+    "   AND l.status IN ('open', 'claimed') AND $2 = 'large'"
+    " ORDER BY l.created_at, l.id LIMIT " S_BOARD_MAX_TEXT;
+
+static void s_current_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_read_t *r = arg;
+    if (rc != 0) {
+        hl_req_reply_db(r->req, "board", "read the current board", err);
+    } else {
+        json_t *entries = r->history ? r->history : r->wishes;
+        size_t open = r->board ? (size_t)json_integer_value(json_object_get(r->board, "open")) : 0;
+        json_t *body =
+            json_pack("{s:o, s:O, s:b}", "board", r->board ? json_incref(r->board) : json_null(),
+                      r->history ? "large_items" : "wishes", entries, "truncated",
+                      json_array_size(entries) < open);
+        hl_http_reply_json(r->req, 200, body);
+    }
+    s_read_free(r);
+}
+
+static const hl_req_field_t s_spec_current[] = {
+    {.name = "community",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = BOUNTY_CODE_MAX,
+     .check = bounty_code_check,
+     .hint = "is required: boards are per community, e.g. ?community=cm01",
+     HL_REQ_AT(s_query_t, community)},
+    {.name = "kind", .type = HL_REQ_TEXT, .max = 8, .allowed = s_kinds, HL_REQ_AT(s_query_t, kind)},
+    {0}};
+
 void bounty_board_current_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
+    s_query_t q = {.kind = "wish"};
+    if (!hl_req_query(req, s_spec_current, &q))
+        return;
     s_read_t *r = s_read_new(req);
-    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_board_done, r);
-    hl_dbu_stmt(u, s_sql_board, 0, NULL, NULL, NULL, false, s_board_rows, r);
-    hl_dbu_stmt(u, s_sql_board_wishes, 0, NULL, NULL, NULL, false, s_list_rows, r);
-    hl_dbu_stmt(u, s_sql_board_counts, 0, NULL, NULL, NULL, false, s_count_rows, r);
+    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_current_done, r);
+    HL_DBU(u, s_sql_board_current, s_board_rows, r, q.community, q.kind);
+    if (strcmp(q.kind, "wish") == 0)
+        HL_DBU(u, s_sql_current_wishes, s_list_rows, r, q.community, q.kind);
+    else
+        HL_DBU(u, s_sql_current_large, s_large_rows, r, q.community, q.kind);
+    hl_dbu_submit(&u);
+}
+
+/* ---- GET /v1/large-items?community=&status=&unit=&limit= ----------------------- */
+
+static const char s_sql_large_list[] =
+    "SELECT" S_LARGE_COLS " FROM bounty.large_item l"
+    " WHERE ($1::text IS NULL OR l.community = $1) AND ($2::text IS NULL OR l.status = $2)"
+    "   AND ($3::text IS NULL OR l.claimant = $3)"
+    " ORDER BY l.created_at DESC, l.id LIMIT $4::int";
+
+static const hl_req_field_t s_spec_large[] = {{.name = "community",
+                                               .type = HL_REQ_TEXT,
+                                               .max = BOUNTY_CODE_MAX,
+                                               .check = bounty_code_check,
+                                               HL_REQ_AT(s_query_t, community)},
+                                              {.name = "status",
+                                               .type = HL_REQ_TEXT,
+                                               .max = 16,
+                                               .allowed = s_statuses,
+                                               HL_REQ_AT(s_query_t, status)},
+                                              {.name = "unit",
+                                               .type = HL_REQ_TEXT,
+                                               .max = BOUNTY_CODE_MAX,
+                                               .check = bounty_code_check,
+                                               HL_REQ_AT(s_query_t, claimant)},
+                                              S_LIMIT_FIELD,
+                                              {0}};
+
+static void s_large_list_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_read_t *r = arg;
+    if (rc != 0)
+        hl_req_reply_db(r->req, "large item", "list large items", err);
+    else
+        hl_http_reply_json(
+            r->req, 200,
+            json_pack("{s:o}", "large_items", r->history ? json_incref(r->history) : json_array()));
+    s_read_free(r);
+}
+
+void bounty_large_items_get(hl_http_req_t *req, void *arg)
+{
+    bounty_t *b = arg;
+    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
+    if (!hl_req_query(req, s_spec_large, &q))
+        return;
+    char limit_buf[24];
+    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
+    s_read_t *r = s_read_new(req);
+    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_large_list_done, r);
+    HL_DBU(u, s_sql_large_list, s_large_rows, r, q.community, q.status, q.claimant, limit_buf);
+    hl_dbu_submit(&u);
+}
+
+/* ---- GET /v1/large-items/{id} ------------------------------------------------- */
+
+static const char s_sql_large_one[] =
+    "SELECT" S_LARGE_COLS ", l.body, l.evidence, l.reviewer, l.review_note, l.award_id::text,"
+    " l.meeting_id::text FROM bounty.large_item l WHERE l.id = $1::uuid";
+
+static const char s_sql_large_history[] =
+    "SELECT to_json(at)#>>'{}', action, status, actor, note FROM bounty.large_item_event"
+    " WHERE item_id = $1::uuid ORDER BY at, id";
+
+static void s_large_one_rows(void *arg, const PGresult *res)
+{
+    s_read_t *r = arg;
+    if (PQntuples(res) != 1)
+        return;
+    static const char *const extra[] = {"body",        "evidence", "reviewer",
+                                        "review_note", "award_id", "meeting_id"};
+    r->wish = s_large_json(res, 0);
+    for (int c = 0; c < (int)(sizeof extra / sizeof extra[0]); c++)
+        json_object_set_new(r->wish, extra[c], hl_req_col_text(res, 0, S_LARGE_NCOLS + c));
+}
+
+static void s_large_one_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_read_t *r = arg;
+    if (rc != 0) {
+        hl_req_reply_db(r->req, "board", "read the large item", err);
+    } else if (!r->wish) {
+        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "large item");
+    } else {
+        json_object_set_new(r->wish, "history", r->history ? r->history : json_array());
+        r->history = NULL;
+        hl_http_reply_json(r->req, 200, r->wish);
+        r->wish = NULL;
+    }
+    s_read_free(r);
+}
+
+void bounty_large_item_get(hl_http_req_t *req, void *arg)
+{
+    bounty_t *b = arg;
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "large item", id))
+        return;
+    s_read_t *r = s_read_new(req);
+    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_large_one_done, r);
+    HL_DBU(u, s_sql_large_one, s_large_one_rows, r, id);
+    HL_DBU(u, s_sql_large_history, s_history_rows, r, id);
     hl_dbu_submit(&u);
 }

@@ -3,24 +3,44 @@
 #define BOUNTY_H
 
 #include "hl.h"
+#include "hl_apikey.h"
+#include "hl_req.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
-    hl_svc_cfg_t svc;      /* the settings every daemon takes */
-    long long wish_points; /* HL_WISH_POINTS: points when WishPosted.points is unset */
+    hl_svc_cfg_t svc;        /* the settings every daemon takes */
+    long long wish_points;   /* HL_WISH_POINTS: points when WishPosted.points is unset */
+    long long lease_s;       /* HL_LEASE_S: how long a claim holds */
+    long long lease_scan_ms; /* HL_LEASE_SCAN_MS: how often expired leases are looked for */
 } bounty_cfg_t;
 
 typedef struct {
-    hl_service_t *svc;          /* loop, db, pipeline, http */
-    const bounty_cfg_t *cfg;    /* configuration */
-    hl_metric_t *posted;        /* wishes put on a board */
-    hl_metric_t *claimed;       /* claims that won */
-    hl_metric_t *claim_refused; /* claims lost to another claimant (409) */
-    hl_metric_t *completed;     /* completions reported */
-    hl_metric_t *approved;      /* reviews that approved (points awarded) */
-    hl_metric_t *rejected;      /* reviews that sent the work back */
+    hl_service_t *svc;             /* loop, db, pipeline, http */
+    const bounty_cfg_t *cfg;       /* configuration */
+    hl_apikey_t *keys;             /* actors' API keys (actor.c) */
+    uv_timer_t scan_timer;         /* the lease and carry-over scanner (scan.c) */
+    bool scanning;                 /* a scan unit is in flight */
+    bool scan_stopped;             /* draining: no more scans */
+    hl_metric_t *posted;           /* wishes put on a board */
+    hl_metric_t *offered;          /* large items put on a board */
+    hl_metric_t *claimed_wish;     /* wish claims that won */
+    hl_metric_t *claimed_large;    /* large-item claims that won */
+    hl_metric_t *claim_refused;    /* claims lost to another claimant (409) */
+    hl_metric_t *ineligible;       /* claims refused by the eligibility rules (403) */
+    hl_metric_t *extended;         /* leases extended */
+    hl_metric_t *released;         /* claims released */
+    hl_metric_t *expired;          /* leases that ran out (scanner) */
+    hl_metric_t *carried;          /* open entries carried to a later board */
+    hl_metric_t *published;        /* boards published */
+    hl_metric_t *completed;        /* completions reported */
+    hl_metric_t *progressed;       /* large-item progress reports */
+    hl_metric_t *approved;         /* reviews that approved (points awarded) */
+    hl_metric_t *rejected;         /* reviews that sent the work back */
+    hl_metric_t *unauthenticated;  /* calls refused for a missing or bad key (401) */
+    hl_metric_t *platform_applied; /* platform actions applied */
+    hl_metric_t *platform_refused; /* platform actions refused (action.refused) */
 } bounty_t;
 
 /* ---- rules.c: pure decisions, no I/O (unit-tested) ---------------------- */
@@ -60,90 +80,195 @@ int bounty_limit_parse(const char *s);
 
 /* A WishPosted, checked: strings point into the unpacked message. */
 typedef struct {
-    const char *item_id;   /* uuid */
-    const char *appeal_id; /* uuid or NULL */
-    const char *org_unit;  /* code (lifted to its compound by the database) */
-    const char *category;  /* code or NULL */
-    const char *title;     /* 1..200 characters */
-    const char *body;      /* 1..5000 characters */
-    int points;            /* 1..1000 */
+    const char *item_id;    /* uuid */
+    const char *appeal_id;  /* uuid or NULL */
+    const char *org_unit;   /* code (lifted to its compound by the database) */
+    const char *category;   /* code or NULL */
+    const char *title;      /* 1..200 characters */
+    const char *body;       /* 1..5000 characters */
+    int points;             /* 1..1000 */
+    const char *difficulty; /* easy, normal or hard (static) */
 } bounty_wish_t;
 
 /* Checks a WishPosted; fills `out` and returns NULL, or returns why it is
  * refused (a static string). Points 0 or unset take `default_points`. */
 const char *bounty_wish_check(const Hl__WishPosted *msg, int default_points, bounty_wish_t *out);
 
-/* An HTTP refusal: status, the field it concerns, a message; status 0 = go on. */
+/* ---- the engine's pure decisions (rules.c) -------------------------------- */
+
+/* What a board holds. */
+typedef enum {
+    BOUNTY_WISH,  /* micro-wishes, monthly */
+    BOUNTY_LARGE, /* large items, quarterly */
+} bounty_kind_t;
+
+/* "wish" or "large" (the board's and the rules' entry_kind). */
+const char *bounty_kind_name(bounty_kind_t kind);
+
+/* Who calls (bounty.actor.kind). */
+typedef enum {
+    BOUNTY_ACTOR_GRID_ORG,     /* party organisation of a micro-grid, compound or community */
+    BOUNTY_ACTOR_VOLUNTEER,    /* volunteer registered with a community */
+    BOUNTY_ACTOR_PARTY_MEMBER, /* party member registered with a community */
+    BOUNTY_ACTOR_REVIEWER,     /* a community's reviewer */
+    BOUNTY_ACTOR_COMMISSIONER, /* publishes a community's (or the city's) boards */
+    BOUNTY_ACTOR_MEMBER_UNIT,  /* an alliance member unit */
+} bounty_actor_kind_t;
+
+/* Returns the actor kind named `s`, or -1. */
+int bounty_actor_kind_parse(const char *s);
+const char *bounty_actor_kind_name(bounty_actor_kind_t kind);
+
+/* An authenticated caller, copied out of the key table. */
 typedef struct {
-    int status;          /* 0, 403, 404, 409 or 422 */
-    const char *field;   /* request field concerned, or NULL */
-    const char *message; /* static text */
-} bounty_verdict_t;
+    char name[80];      /* bounty.actor.name, or "platform:<partner>" */
+    int kind;           /* bounty_actor_kind_t */
+    char unit[40];      /* org unit (or member unit) the actor stands for */
+    char person[80];    /* pseudonymous person, "" when none */
+    char level[16];     /* level of an org unit, "" for a member unit */
+    char compound[40];  /* the compound of that org unit (itself, or a micro-grid's), "" */
+    char community[40]; /* the community of that org unit (itself or above), "" */
+} bounty_actor_t;
 
-/* What the database said about a claim request before the write. */
+/* The account a claim by `a` is paid to: the grid organisation's org unit,
+ * the volunteer's or party member's own code, the member unit. Writes the
+ * account kind to *kind (grid_org, volunteer, party_member, member_unit). */
+const char *bounty_account_of(const bounty_actor_t *a, const char **kind);
+
+/* One eligibility rule (bounty.eligibility_rule), strings not owned. */
 typedef struct {
-    bool wish_found;                /* the wish exists */
-    int status;                     /* its bounty_status_t */
-    const char *wish_community;     /* community of the wish's compound */
-    const char *claimant_level;     /* org unit level of the claimant, NULL if not an org unit */
-    const char *claimant_community; /* community of a compound or micro-grid claimant */
-    bool claimant_member;           /* the claimant is a member unit */
-} bounty_claim_facts_t;
+    const char *code;        /* e.g. "wish.volunteer.community" */
+    const char *actor_kind;  /* kind of actor it admits */
+    const char *scope;       /* micro_grid, compound, community, category_domain */
+    const char *description; /* the rule in words */
+} bounty_rule_t;
 
-/* Decides whether the claim may be written. */
-bounty_verdict_t bounty_claim_verdict(const bounty_claim_facts_t *f);
-
-/* Why a guarded transition (claim, complete) changed nothing, given the
- * wish as it is now (found false when it does not exist). */
-bounty_verdict_t bounty_claim_conflict(bool found, int status);
-bounty_verdict_t bounty_complete_conflict(bool found, int status, const char *claimant,
-                                          const char *asked_by);
-
-/* What the database said about a review request before the write. */
+/* What the database says about an entry before a transition. */
 typedef struct {
-    bool wish_found;            /* the wish exists */
-    int status;                 /* its bounty_status_t */
-    const char *wish_community; /* community of the wish's compound */
-    const char *reviewer_level; /* org unit level of the reviewer, NULL if unknown */
-} bounty_review_facts_t;
+    bool found;                   /* the entry exists */
+    bounty_kind_t kind;           /* wish or large item */
+    int status;                   /* its bounty_status_t */
+    bool published;               /* its board is published */
+    const char *micro_grid;       /* wish: micro-grid it is anchored to, or NULL */
+    const char *compound;         /* wish: its compound */
+    const char *community;        /* its community (a large item's: its board's) */
+    const char *category;         /* its category, or NULL */
+    bool fits;                    /* large: the actor's unit fits the category */
+    const char *claimant;         /* account holding the claim, or NULL */
+    const char *claimant_kind;    /* that account's kind, or NULL */
+    const char *completed_by;     /* actor that reported it complete, or NULL */
+    const char *completer_person; /* that actor's person, or NULL */
+    int64_t lease_until_us;       /* while claimed: when the lease ends */
+    bool lease_extended;          /* the lease was extended already */
+} bounty_facts_t;
 
-/* Decides whether the review may be written. */
-bounty_verdict_t bounty_review_verdict(const bounty_review_facts_t *f, const char *reviewer);
+/* Who may claim: the first active rule for the entry's kind that admits
+ * `a`, or a 403 naming the rule for the actor's kind (or saying that no
+ * rule admits that kind). Writes the admitting rule's code to *rule. */
+hl_refusal_t bounty_eligible(const bounty_actor_t *a, const bounty_facts_t *f,
+                             const bounty_rule_t *rules, size_t nrules, const char **rule);
+
+/* The transitions of the engine. */
+typedef enum {
+    BOUNTY_DO_CLAIM,    /* take it, with a lease */
+    BOUNTY_DO_EXTEND,   /* lengthen the lease, once */
+    BOUNTY_DO_RELEASE,  /* give it back to the board */
+    BOUNTY_DO_PROGRESS, /* large items: report progress */
+    BOUNTY_DO_COMPLETE, /* report it done, with evidence */
+    BOUNTY_DO_REVIEW,   /* the community approves or rejects */
+} bounty_do_t;
+
+const char *bounty_do_name(bounty_do_t what);
+
+/* Decides whether `a` may make transition `what` on the entry described by
+ * `f` at `now_us` (claims also ask bounty_eligible). */
+hl_refusal_t bounty_transition_verdict(bounty_do_t what, const bounty_actor_t *a,
+                                       const bounty_facts_t *f, int64_t now_us);
+
+/* Decides whether `a` may publish a board of `community` that is
+ * published already or not. */
+hl_refusal_t bounty_publish_verdict(const bounty_actor_t *a, bool found, const char *community,
+                                    bool published);
+
+/* Lease arithmetic, in microseconds since the epoch. */
+/* When a claim made (or renewed by a rejection) at `now_us` lapses. */
+int64_t bounty_lease_until(int64_t now_us, long long lease_s);
+/* The end of an extended lease: one more lease period after the current end. */
+int64_t bounty_lease_extend(int64_t until_us, long long lease_s);
+/* True when a lease ending at `until_us` has lapsed at `now_us`. */
+bool bounty_lease_expired(int64_t until_us, int64_t now_us);
+
+/* Parses a difficulty ("easy", "normal", "hard"); NULL or "" gives
+ * "normal"; anything else NULL. Returns a static string. */
+const char *bounty_difficulty_parse(const char *s);
 
 /* Writes the PointsAwarded reason for a wish titled `title` into out[len]. */
 void bounty_award_reason(const char *title, char *out, size_t len);
 
-/* ---- request.c: HTTP helpers for the write endpoints --------------------- */
+/* ---- request.c: what the HTTP endpoints share ----------------------------- */
+/* The text rule of a code field (org unit, member unit): NULL when `s` is
+ * one, else why not (an hl_req_field_t check). */
+const char *bounty_code_check(const char *s);
+/* The text rule of a month field ("YYYY-MM"). */
+const char *bounty_month_check(const char *s);
+/* The JSON body of a POST that may have none ({} then), checked against
+ * `spec` into `out`; the caller owns it. Replies and returns NULL when the
+ * request is refused. */
+json_t *bounty_optional_body(hl_http_req_t *req, const hl_req_field_t *spec, void *out);
 
-/* Reads string field `key` of `obj`; replies 422 and returns false when it
- * is missing (and `required`), not a string, blank, or over `max`
- * characters. Absent optional fields give NULL. */
-bool bounty_body_string(hl_http_req_t *req, json_t *obj, const char *key, bool required, size_t max,
-                        const char **out);
-/* Replies 422 naming the first key of `obj` not in `allowed` (NULL-ended). */
-bool bounty_body_only(hl_http_req_t *req, json_t *obj, const char *const *allowed);
-/* The {id} path segment when it is a UUID; else replies 400 and returns NULL. */
-const char *bounty_path_id(hl_http_req_t *req);
-/* Replies with a verdict's status, field and message. */
-void bounty_reply_verdict(hl_http_req_t *req, const bounty_verdict_t *v);
-/* Replies 503 with Retry-After for a unit that failed in the database. */
-void bounty_reply_db_error(hl_http_req_t *req, const char *what, const hl_dberr_t *err);
-/* A text column as JSON, null for SQL NULL. */
-json_t *bounty_text_or_null(const PGresult *res, int row, int col);
+/* ---- actor.c: who is calling -------------------------------------------- */
+/* Starts the actors' key table. */
+void bounty_actors_start(bounty_t *b);
+/* Called with the caller once its key checked out; when it did not, the
+ * request was answered (401 or 503) and `actor` is NULL. */
+typedef void(bounty_auth_fn)(hl_http_req_t *req, const bounty_actor_t *actor, void *arg);
+/* Reads "Authorization: Bearer <key>" and resolves it; suspends `req`. */
+void bounty_authenticate(bounty_t *b, hl_http_req_t *req, bounty_auth_fn *done, void *arg);
 
-/* ---- post.c: the "bounty" stage consumer (WishPosted) -------------------- */
+/* ---- post.c: the "bounty" stage consumer -------------------------------- */
+/* WishPosted, LargeItemOffered, and LargeItemAction (engine.c). */
 int bounty_post_consume(bounty_t *b);
+/* Why a LargeItemOffered cannot go on a board (it is dead-lettered), or
+ * NULL. Pure. */
+const char *bounty_large_offer_check(const void *msg);
 
-/* ---- board.c: GET /v1/wishes, GET /v1/wishes/{id}, GET /v1/boards/current */
+/* ---- engine.c: the transitions, for HTTP callers and the platform --------- */
+/* POST /v1/wishes/{id}/{claim,extend,release,complete,review} */
+void bounty_wish_claim_post(hl_http_req_t *req, void *arg);
+void bounty_wish_extend_post(hl_http_req_t *req, void *arg);
+void bounty_wish_release_post(hl_http_req_t *req, void *arg);
+void bounty_wish_complete_post(hl_http_req_t *req, void *arg);
+void bounty_wish_review_post(hl_http_req_t *req, void *arg);
+/* POST /v1/large-items/{id}/{claim,extend,release,progress,complete,review} */
+void bounty_large_claim_post(hl_http_req_t *req, void *arg);
+void bounty_large_extend_post(hl_http_req_t *req, void *arg);
+void bounty_large_release_post(hl_http_req_t *req, void *arg);
+void bounty_large_progress_post(hl_http_req_t *req, void *arg);
+void bounty_large_complete_post(hl_http_req_t *req, void *arg);
+void bounty_large_review_post(hl_http_req_t *req, void *arg);
+/* LargeItemAction from the city platform: the same transitions, once per
+ * action id, answered with PlatformEvent. The check refuses (dead-letters)
+ * what is malformed; a well-formed action that breaks a rule is refused to
+ * the platform instead. */
+const char *bounty_large_action_check(const void *msg);
+void bounty_large_action(hl_inmsg_t *m, const void *msg, void *arg);
+
+/* ---- publish.c: publication, the change feed, difficulty ------------------ */
+void bounty_board_publish_post(hl_http_req_t *req, void *arg);
+void bounty_board_changes_get(hl_http_req_t *req, void *arg);
+void bounty_wish_difficulty_post(hl_http_req_t *req, void *arg);
+
+/* ---- scan.c: leases that ran out, open entries carried over -------------- */
+void bounty_scan_start(bounty_t *b);
+void bounty_scan_stop(bounty_t *b);
+
+/* ---- board.c: reading the boards ------------------------------------------- */
 void bounty_wishes_get(hl_http_req_t *req, void *arg);
 void bounty_wish_get(hl_http_req_t *req, void *arg);
+void bounty_boards_get(hl_http_req_t *req, void *arg);
+void bounty_board_get(hl_http_req_t *req, void *arg);
 void bounty_board_current_get(hl_http_req_t *req, void *arg);
-
-/* ---- claim.c: POST /v1/wishes/{id}/claim and /complete ------------------- */
-void bounty_claim_post(hl_http_req_t *req, void *arg);
-void bounty_complete_post(hl_http_req_t *req, void *arg);
-
-/* ---- review.c: POST /v1/wishes/{id}/review ------------------------------- */
-void bounty_review_post(hl_http_req_t *req, void *arg);
+void bounty_large_items_get(hl_http_req_t *req, void *arg);
+void bounty_large_item_get(hl_http_req_t *req, void *arg);
 
 #endif

@@ -5,6 +5,7 @@
  * claim.c and review.c gather the facts from the database and ask here. */
 #include "bounty.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,87 +115,255 @@ const char *bounty_wish_check(const Hl__WishPosted *msg, int default_points, bou
     out->category = msg->category && *msg->category ? msg->category : NULL;
     out->title = msg->title;
     out->body = msg->body;
+    out->difficulty = bounty_difficulty_parse(msg->difficulty);
+    if (!out->difficulty)
+        return "difficulty must be easy, normal or hard (or unset for normal)";
     out->points = points;
     return NULL;
 }
 
-static bounty_verdict_t s_verdict(int status, const char *field, const char *message)
+static hl_refusal_t s_verdict(int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A refusal as a value (hl_refuse fills one in place). */
+static hl_refusal_t s_verdict(int status, const char *field, const char *fmt, ...)
 {
-    return (bounty_verdict_t){status, field, message};
+    char message[HL_REFUSAL_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    hl_refusal_t v;
+    hl_refuse(&v, status, field, "%s", message);
+    return v;
 }
 
-static const bounty_verdict_t s_go = {0, NULL, NULL};
+static const hl_refusal_t s_go = {0, "", ""};
 
-static bounty_verdict_t s_not_found(void)
+static bool s_eq(const char *a, const char *b)
 {
-    return s_verdict(404, "id", "no wish has this id");
+    return a && b && *a && strcmp(a, b) == 0;
 }
 
-bounty_verdict_t bounty_claim_verdict(const bounty_claim_facts_t *f)
+const char *bounty_kind_name(bounty_kind_t kind)
 {
-    if (!f->wish_found)
-        return s_not_found();
-    if (!f->claimant_level && !f->claimant_member)
-        return s_verdict(422, "claimant", "claimant is neither an org unit nor a member unit code");
-    if (f->claimant_level) {
-        if (strcmp(f->claimant_level, "compound") != 0 &&
-            strcmp(f->claimant_level, "micro_grid") != 0)
-            return s_verdict(422, "claimant",
-                             "claimant must be a grid organisation (compound or micro_grid) or a "
-                             "member unit");
-        if (!f->claimant_community || !f->wish_community ||
-            strcmp(f->claimant_community, f->wish_community) != 0)
-            return s_verdict(422, "claimant",
-                             "claimant is not eligible: grid organisations may claim only wishes "
-                             "of their own community");
+    return kind == BOUNTY_LARGE ? "large" : "wish";
+}
+
+/* "wish" or "large item", for messages. */
+static const char *s_entry(const bounty_facts_t *f)
+{
+    return f->kind == BOUNTY_LARGE ? "large item" : "wish";
+}
+
+static const char *const s_actor_kinds[] = {"grid_org", "volunteer",    "party_member",
+                                            "reviewer", "commissioner", "member_unit"};
+
+int bounty_actor_kind_parse(const char *s)
+{
+    for (int i = 0; s && i < (int)(sizeof s_actor_kinds / sizeof s_actor_kinds[0]); i++)
+        if (strcmp(s, s_actor_kinds[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *bounty_actor_kind_name(bounty_actor_kind_t kind)
+{
+    return (unsigned)kind < sizeof s_actor_kinds / sizeof s_actor_kinds[0] ? s_actor_kinds[kind]
+                                                                           : "?";
+}
+
+const char *bounty_account_of(const bounty_actor_t *a, const char **kind)
+{
+    *kind = bounty_actor_kind_name((bounty_actor_kind_t)a->kind);
+    switch (a->kind) {
+    case BOUNTY_ACTOR_GRID_ORG:
+    case BOUNTY_ACTOR_MEMBER_UNIT:
+        return a->unit;
+    default:
+        return a->name;
     }
-    if (f->status != BOUNTY_OPEN)
-        return bounty_claim_conflict(true, f->status);
+}
+
+/* True when rule `r` admits actor `a` to entry `f`. */
+static bool s_rule_admits(const bounty_rule_t *r, const bounty_actor_t *a, const bounty_facts_t *f)
+{
+    if (strcmp(r->scope, "category_domain") == 0)
+        return a->kind == BOUNTY_ACTOR_MEMBER_UNIT && f->fits;
+    if (a->kind == BOUNTY_ACTOR_MEMBER_UNIT)
+        return false;
+    if (strcmp(r->scope, "micro_grid") == 0) {
+        if (strcmp(a->level, "micro_grid") != 0)
+            return false;
+        /* A wish anchored to its whole compound is any of its micro-grids'. */
+        return f->micro_grid ? s_eq(a->unit, f->micro_grid) : s_eq(a->compound, f->compound);
+    }
+    if (strcmp(r->scope, "compound") == 0)
+        return strcmp(a->level, "compound") == 0 && s_eq(a->unit, f->compound);
+    if (strcmp(r->scope, "community") == 0)
+        return strcmp(a->level, "community") == 0 && s_eq(a->unit, f->community);
+    return false;
+}
+
+hl_refusal_t bounty_eligible(const bounty_actor_t *a, const bounty_facts_t *f,
+                             const bounty_rule_t *rules, size_t nrules, const char **rule)
+{
+    const char *kind = bounty_actor_kind_name((bounty_actor_kind_t)a->kind);
+    const bounty_rule_t *closest = NULL;
+    *rule = NULL;
+    for (size_t i = 0; i < nrules; i++) {
+        if (strcmp(rules[i].actor_kind, kind) != 0)
+            continue;
+        if (s_rule_admits(&rules[i], a, f)) {
+            *rule = rules[i].code;
+            return s_go;
+        }
+        if (!closest)
+            closest = &rules[i];
+    }
+    if (!closest)
+        return s_verdict(403, "rule", "no eligibility rule lets a %s claim a %s", kind, s_entry(f));
+    if (strcmp(closest->scope, "category_domain") == 0)
+        return s_verdict(403, closest->code,
+                         "%s %s may not claim this %s: rule %s: %s (its category is %s)", kind,
+                         a->unit, s_entry(f), closest->code, closest->description,
+                         f->category ? f->category : "none");
+    return s_verdict(403, closest->code, "%s %s (%s) may not claim this %s of %s: rule %s: %s",
+                     kind, a->name, a->unit, s_entry(f),
+                     f->micro_grid ? f->micro_grid
+                     : f->compound ? f->compound
+                                   : f->community,
+                     closest->code, closest->description);
+}
+
+static const char *const s_do_names[] = {"claim",    "extend",   "release",
+                                         "progress", "complete", "review"};
+
+const char *bounty_do_name(bounty_do_t what)
+{
+    return (unsigned)what < sizeof s_do_names / sizeof s_do_names[0] ? s_do_names[what] : "?";
+}
+
+/* The caller holds the claim: its account is the entry's claimant. */
+static bool s_holds(const bounty_actor_t *a, const bounty_facts_t *f)
+{
+    const char *kind;
+    const char *account = bounty_account_of(a, &kind);
+    if (!s_eq(account, f->claimant))
+        return false;
+    /* Claims made before actors existed name an org unit or member unit. */
+    return s_eq(kind, f->claimant_kind) ||
+           (a->kind == BOUNTY_ACTOR_GRID_ORG && s_eq(f->claimant_kind, "org_unit")) ||
+           (a->kind == BOUNTY_ACTOR_MEMBER_UNIT && s_eq(f->claimant_kind, "member_unit"));
+}
+
+static hl_refusal_t s_need_claimed(bounty_do_t what, const bounty_actor_t *a,
+                                   const bounty_facts_t *f, int64_t now_us)
+{
+    const char *verb = bounty_do_name(what);
+    if (f->status == BOUNTY_OPEN)
+        return s_verdict(409, "id", "the %s is not claimed; claim it first", s_entry(f));
+    if (!s_holds(a, f))
+        return s_verdict(403, "Authorization", "only the claimant of the %s may %s it (held by %s)",
+                         s_entry(f), verb, f->claimant ? f->claimant : "nobody");
+    if (f->status == BOUNTY_COMPLETED)
+        return s_verdict(409, "id", "the %s is completed and awaits review", s_entry(f));
+    if (f->status == BOUNTY_APPROVED)
+        return s_verdict(409, "id", "the %s is approved already", s_entry(f));
+    if (bounty_lease_expired(f->lease_until_us, now_us))
+        return s_verdict(409, "id", "the claim's lease has ended; the %s goes back to the board",
+                         s_entry(f));
     return s_go;
 }
 
-bounty_verdict_t bounty_claim_conflict(bool found, int status)
+/* A reviewer (or commissioner) of the entry's community. */
+static bool s_reviews_for(const bounty_actor_t *a, const char *community)
 {
-    if (!found)
-        return s_not_found();
-    if (status == BOUNTY_OPEN) /* cannot lose to nobody; say so rather than lie */
-        return s_verdict(409, "id", "the wish changed while it was being claimed; try again");
-    return s_verdict(409, "id", "the wish is already claimed");
+    return (a->kind == BOUNTY_ACTOR_REVIEWER || a->kind == BOUNTY_ACTOR_COMMISSIONER) &&
+           s_eq(a->unit, community);
 }
 
-bounty_verdict_t bounty_complete_conflict(bool found, int status, const char *claimant,
-                                          const char *asked_by)
+hl_refusal_t bounty_transition_verdict(bounty_do_t what, const bounty_actor_t *a,
+                                       const bounty_facts_t *f, int64_t now_us)
 {
-    if (!found)
-        return s_not_found();
-    if (status == BOUNTY_OPEN)
-        return s_verdict(409, "id", "the wish is not claimed; claim it first");
-    if (!claimant || !asked_by || strcmp(claimant, asked_by) != 0)
-        return s_verdict(403, "claimant", "only the claimant of the wish may complete it");
-    if (status == BOUNTY_COMPLETED)
-        return s_verdict(409, "id", "the wish is already completed and awaits review");
-    if (status == BOUNTY_APPROVED)
-        return s_verdict(409, "id", "the wish is already approved");
-    return s_verdict(409, "id", "the wish changed while it was being completed; try again");
+    if (!f->found)
+        return s_verdict(404, "id", "no %s has this id", s_entry(f));
+    switch (what) {
+    case BOUNTY_DO_CLAIM:
+        if (!f->published)
+            return s_verdict(409, "id",
+                             "the %s's board is not published yet; its commissioner publishes it",
+                             s_entry(f));
+        if (f->status != BOUNTY_OPEN)
+            return s_verdict(409, "id", "the %s is already claimed", s_entry(f));
+        return s_go;
+    case BOUNTY_DO_EXTEND:
+        if (f->status == BOUNTY_CLAIMED && s_holds(a, f) && f->lease_extended)
+            return s_verdict(409, "id", "the lease was extended once already");
+        return s_need_claimed(what, a, f, now_us);
+    case BOUNTY_DO_RELEASE:
+        return s_need_claimed(what, a, f, now_us);
+    case BOUNTY_DO_PROGRESS:
+        if (f->kind != BOUNTY_LARGE)
+            return s_verdict(404, "id", "only large items take progress reports");
+        return s_need_claimed(what, a, f, now_us);
+    case BOUNTY_DO_COMPLETE:
+        return s_need_claimed(what, a, f, now_us);
+    case BOUNTY_DO_REVIEW:
+        if (!s_reviews_for(a, f->community))
+            return s_verdict(403, "Authorization",
+                             "only a reviewer of community %s may review this %s",
+                             f->community ? f->community : "?", s_entry(f));
+        if (s_eq(a->name, f->completed_by) || s_eq(a->person, f->completer_person))
+            return s_verdict(403, "Authorization", "reviewing your own completion is refused");
+        if (f->status != BOUNTY_COMPLETED)
+            return s_verdict(409, "id",
+                             f->status == BOUNTY_APPROVED
+                                 ? "the %s is approved already"
+                                 : "the %s is not completed, so there is nothing to review",
+                             s_entry(f));
+        return s_go;
+    }
+    return s_verdict(422, NULL, "unknown transition");
 }
 
-bounty_verdict_t bounty_review_verdict(const bounty_review_facts_t *f, const char *reviewer)
+hl_refusal_t bounty_publish_verdict(const bounty_actor_t *a, bool found, const char *community,
+                                    bool published)
 {
-    if (!f->wish_found)
-        return s_not_found();
-    if (!f->reviewer_level)
-        return s_verdict(422, "reviewer", "reviewer is not an org unit code");
-    if (strcmp(f->reviewer_level, "community") != 0)
-        return s_verdict(422, "reviewer", "reviewer must be a community");
-    if (!f->wish_community || !reviewer || strcmp(f->wish_community, reviewer) != 0)
-        return s_verdict(422, "reviewer",
-                         "reviewer is not the community the wish's compound belongs to");
-    if (f->status != BOUNTY_COMPLETED)
-        return s_verdict(409, "id",
-                         f->status == BOUNTY_APPROVED
-                             ? "the wish is already approved"
-                             : "the wish is not completed, so there is nothing to review");
+    if (!found)
+        return s_verdict(404, "id", "no board has this id");
+    if (a->kind != BOUNTY_ACTOR_COMMISSIONER || !s_eq(a->unit, community))
+        return s_verdict(403, "Authorization", "only the commissioner of %s may publish its board",
+                         community ? community : "?");
+    if (published)
+        return s_verdict(409, "id", "the board is published already");
     return s_go;
+}
+
+int64_t bounty_lease_until(int64_t now_us, long long lease_s)
+{
+    return now_us + (int64_t)lease_s * 1000000;
+}
+
+int64_t bounty_lease_extend(int64_t until_us, long long lease_s)
+{
+    return until_us + (int64_t)lease_s * 1000000;
+}
+
+bool bounty_lease_expired(int64_t until_us, int64_t now_us)
+{
+    return until_us <= now_us;
+}
+
+const char *bounty_difficulty_parse(const char *s)
+{
+    static const char *const names[] = {"easy", "normal", "hard"};
+    if (!s || !*s)
+        return "normal";
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return names[i];
+    return NULL;
 }
 
 void bounty_award_reason(const char *title, char *out, size_t len)

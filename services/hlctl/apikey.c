@@ -23,6 +23,12 @@ const char *hlctl_key_name_problem(const char *name)
                 "digit";
 }
 
+bool hlctl_key_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 1 && n <= 64 && !hlctl_key_name_problem(name);
+}
+
 void hlctl_key_new(char key[65], char hash[65])
 {
     unsigned char raw[32];

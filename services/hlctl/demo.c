@@ -6,8 +6,11 @@
  * they post their appeals on every channel (letters name their mailbox,
  * scans their compound's QR code, visit notes their staff member); triage
  * classifies and consolidates them; then the demo plays the people: the
- * three-party councils hear the small items, grid organisations claim,
- * complete and get approved for the wishes, and the joint meeting records
+ * three-party councils hear the small items, each community's commissioner
+ * publishes its wish board, grid organisations and volunteers claim and
+ * complete the wishes with their own API keys (hl-bounty's actors, made
+ * here) and the community's reviewer approves them, sending some back
+ * first, and the joint meeting records
  * outcomes for the large items, naming a member unit whose function domain
  * fits. The last round leaves a few matters open, as the report does.
  * Everything is deterministic (a fixed seed), so two runs tell the same
@@ -68,6 +71,18 @@ typedef struct {
     hl_buf_t resp;    /* last response body */
     const char *auth; /* an "Authorization: ..." header to send, or NULL */
 } s_http_t;
+
+/* One hl-bounty actor the demo plays, with the key it was given. */
+typedef struct {
+    char name[48]; /* demo-com-cm01, demo-grid-mg001 ... */
+    char key[65];  /* its API key */
+} s_actor_t;
+
+typedef struct {
+    s_actor_t *v; /* owned */
+    size_t n;     /* how many */
+    size_t cap;   /* room for */
+} s_actors_t;
 
 static size_t s_write_cb(char *data, size_t size, size_t n, void *arg)
 {
@@ -333,10 +348,102 @@ static int s_hear_councils(s_http_t *h, const s_city_t *city, int leave)
     return heard;
 }
 
-/* Grid organisations claim and complete the open wishes and their
- * communities approve them, but for `leave_open` left on the board and
- * `leave_unreviewed` awaiting review. */
-static int s_work_wishes(s_http_t *h, const s_city_t *city, int leave_open, int leave_unreviewed)
+/* Registers actor `name` (`kind`, standing for `unit`) and gives it a
+ * fresh key (revoking one a previous run left). */
+static void s_actor_add(PGconn *conn, s_actors_t *actors, const char *name, const char *kind,
+                        const char *unit)
+{
+    if (actors->n == actors->cap) {
+        actors->cap = actors->cap ? 2 * actors->cap : 64;
+        actors->v = hl_realloc(actors->v, actors->cap * sizeof *actors->v);
+    }
+    s_actor_t *a = &actors->v[actors->n++];
+    snprintf(a->name, sizeof a->name, "%s", name);
+    char hash[65];
+    hlctl_key_new(a->key, hash);
+    bool member = strcmp(kind, "member_unit") == 0;
+    const char *params[4] = {name, kind, member ? NULL : unit, member ? unit : NULL};
+    PQclear(hlctl_query(conn,
+                        "INSERT INTO bounty.actor (name, kind, org_unit, member_unit)"
+                        " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+                        4, params));
+    PQclear(hlctl_query(conn,
+                        "UPDATE bounty.api_key SET revoked_at = now()"
+                        " WHERE actor = $1 AND revoked_at IS NULL",
+                        1, params));
+    const char *key_params[2] = {name, hash};
+    PQclear(hlctl_query(conn, "INSERT INTO bounty.api_key (actor, key_hash) VALUES ($1, $2)", 2,
+                        key_params));
+}
+
+/* The people of the boards: per community a commissioner, a reviewer and
+ * a volunteer; per compound the party group of its first micro-grid. */
+static void s_actors_make(PGconn *conn, const s_city_t *city, s_actors_t *actors)
+{
+    char name[48];
+    for (int i = 0; i < city->n; i++) {
+        const char *community = s_cp(city, i, S_CP_COMMUNITY);
+        if (i == 0 || city->community[i] != city->community[i - 1]) {
+            static const char *const kinds[][2] = {
+                {"com", "commissioner"}, {"rev", "reviewer"}, {"vol", "volunteer"}};
+            for (size_t k = 0; k < 3; k++) {
+                snprintf(name, sizeof name, "demo-%s-%s", kinds[k][0], community);
+                s_actor_add(conn, actors, name, kinds[k][1], community);
+            }
+        }
+        const char *grid = s_cp(city, i, S_CP_GRID);
+        if (grid) {
+            snprintf(name, sizeof name, "demo-grid-%s", grid);
+            s_actor_add(conn, actors, name, "grid_org", grid);
+        }
+    }
+}
+
+/* The key of actor `prefix` + `unit` (demo-rev- + cm01), or NULL. */
+static const char *s_key(const s_actors_t *actors, const char *prefix, const char *unit)
+{
+    char name[48];
+    snprintf(name, sizeof name, "%s%s", prefix, unit ? unit : "");
+    for (size_t i = 0; i < actors->n; i++)
+        if (strcmp(actors->v[i].name, name) == 0)
+            return actors->v[i].key;
+    return NULL;
+}
+
+/* POSTs as the actor holding `key`. */
+static bool s_post_as(s_http_t *h, const char *key, json_t *body, const char *fmt, const char *arg)
+{
+    char auth[96];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+    h->auth = auth;
+    bool ok = s_post(h, 2, body, fmt, arg);
+    h->auth = NULL;
+    return ok;
+}
+
+/* Each community's commissioner publishes its boards still in draft. */
+static int s_publish_boards(s_http_t *h, const s_actors_t *actors)
+{
+    json_t *q = NULL;
+    s_call(h, 2, "GET", "/v1/boards?limit=1000", NULL, &q);
+    json_t *boards = s_array(q, "boards");
+    int published = 0;
+    for (size_t i = 0; boards && i < json_array_size(boards); i++) {
+        json_t *b = json_array_get(boards, i);
+        const char *key = s_key(actors, "demo-com-", s_str(b, "community"));
+        if (key && !json_is_true(json_object_get(b, "published")))
+            published += s_post_as(h, key, NULL, "/v1/boards/%s/publish", s_str(b, "id"));
+    }
+    json_decref(q);
+    return published;
+}
+
+/* Grid organisations (and, for every third wish, a volunteer) claim and
+ * complete the open wishes and their communities' reviewers approve them,
+ * sending every fifth back once first, but for `leave_open` left on the
+ * board and `leave_unreviewed` awaiting review. */
+static int s_work_wishes(s_http_t *h, const s_city_t *city, const s_actors_t *actors,
+                         int leave_open, int leave_unreviewed)
 {
     json_t *q = NULL;
     s_call(h, 2, "GET", "/v1/wishes?status=open&limit=1000", NULL, &q);
@@ -347,21 +454,71 @@ static int s_work_wishes(s_http_t *h, const s_city_t *city, int leave_open, int 
         const char *id = s_str(w, "id"), *community = s_str(w, "community");
         int cp = s_city_find(city, s_str(w, "org_unit"));
         const char *grid = cp >= 0 ? s_cp(city, cp, S_CP_GRID) : NULL;
-        if (!id || !community || !grid || (leave_open > 0 && leave_open--))
+        const char *mg = s_str(w, "micro_grid");
+        /* A wish of another micro-grid of the compound goes to the volunteer. */
+        bool volunteer = i % 3 == 2 || !grid || (mg && strcmp(mg, grid) != 0);
+        const char *claimer =
+            volunteer ? s_key(actors, "demo-vol-", community) : s_key(actors, "demo-grid-", grid);
+        const char *reviewer = s_key(actors, "demo-rev-", community);
+        if (!id || !claimer || !reviewer || (leave_open > 0 && leave_open--))
             continue; /* stays open on the board */
-        if (!s_post(h, 2, json_pack("{s:s}", "claimant", grid), "/v1/wishes/%s/claim", id) ||
-            !s_post(h, 2,
-                    json_pack("{s:s, s:s}", "claimant", grid, "evidence", "已上门完成，附照片两张"),
-                    "/v1/wishes/%s/complete", id) ||
-            (leave_unreviewed > 0 && leave_unreviewed--))
+        json_t *evidence = json_pack("{s:s}", "evidence", "已上门完成，附照片两张");
+        if (!s_post_as(h, claimer, NULL, "/v1/wishes/%s/claim", id) ||
+            !s_post_as(h, claimer, json_incref(evidence), "/v1/wishes/%s/complete", id) ||
+            (leave_unreviewed > 0 && leave_unreviewed--)) {
+            json_decref(evidence);
             continue; /* awaiting review */
-        approved += s_post(h, 2,
-                           json_pack("{s:s, s:s, s:s}", "reviewer", community, "decision",
-                                     "approve", "note", "社区审核通过"),
-                           "/v1/wishes/%s/review", id);
+        }
+        if (i % 5 == 4 &&
+            s_post_as(h, reviewer,
+                      json_pack("{s:s, s:s}", "decision", "reject", "note", "照片不清楚，请补充"),
+                      "/v1/wishes/%s/review", id))
+            s_post_as(h, claimer, json_incref(evidence), "/v1/wishes/%s/complete", id);
+        json_decref(evidence);
+        approved += s_post_as(
+            h, reviewer, json_pack("{s:s, s:s}", "decision", "approve", "note", "社区审核通过"),
+            "/v1/wishes/%s/review", id);
     }
     json_decref(q);
     return approved;
+}
+
+/* The open large items on published boards (offered by hl-alliance after
+ * a joint meeting): a member unit whose domains fit claims each, reports
+ * progress and completes it, and the community's reviewer confirms it. */
+static int s_work_large(s_http_t *h, PGconn *conn, s_actors_t *actors)
+{
+    PGresult *r = hlctl_query(conn,
+                              "SELECT l.id::text, l.community,"
+                              " (SELECT min(m.code) FROM org.member_unit m"
+                              "   WHERE org.unit_fits_category(m.code, l.category))"
+                              " FROM bounty.large_item l JOIN bounty.board b ON b.id = l.board_id"
+                              " WHERE l.status = 'open' AND b.published_at IS NOT NULL"
+                              " ORDER BY l.created_at",
+                              0, NULL);
+    int confirmed = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *id = PQgetvalue(r, i, 0), *community = PQgetvalue(r, i, 1);
+        const char *unit = PQgetvalue(r, i, 2);
+        const char *reviewer = s_key(actors, "demo-rev-", community);
+        if (!*unit || !reviewer)
+            continue;
+        if (!s_key(actors, "demo-unit-", unit)) {
+            char name[48];
+            snprintf(name, sizeof name, "demo-unit-%s", unit);
+            s_actor_add(conn, actors, name, "member_unit", unit);
+        }
+        const char *key = s_key(actors, "demo-unit-", unit);
+        if (s_post_as(h, key, NULL, "/v1/large-items/%s/claim", id) &&
+            s_post_as(h, key, json_pack("{s:s}", "note", "已牵头约谈相关方，制定整治方案"),
+                      "/v1/large-items/%s/progress", id) &&
+            s_post_as(h, key, json_pack("{s:s}", "evidence", "整治完成，附现场照片与居民回访记录"),
+                      "/v1/large-items/%s/complete", id))
+            confirmed += s_post_as(h, reviewer, json_pack("{s:s}", "decision", "approve"),
+                                   "/v1/large-items/%s/review", id);
+    }
+    PQclear(r);
+    return confirmed;
 }
 
 /* The member unit whose function domain fits a large item of `category`. */
@@ -413,8 +570,8 @@ static int s_hold_meeting(s_http_t *h, PGconn *conn, int leave, bool held)
 }
 
 /* One round: appeals, triage, councils, board, meeting. */
-static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, const hlctl_plan_t *plan,
-                    int round, unsigned *seed, int *failed)
+static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, s_actors_t *actors,
+                    const hlctl_plan_t *plan, int round, unsigned *seed, int *failed)
 {
     bool last = round == plan->rounds - 1;
     int open[3] = {0, 0, 0}; /* wish, small, large matters left open this round */
@@ -429,13 +586,18 @@ static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, const hlctl
         printf("  (some appeals are still waiting for triage)\n");
     s_wait_pipeline(conn); /* the routed items land on the board and the agenda */
     int heard = s_hear_councils(h, city, open[1]);
-    int approved = s_work_wishes(h, city, (open[0] + 1) / 2, open[0] / 2);
+    int published = s_publish_boards(h, actors);
+    int approved = s_work_wishes(h, city, actors, (open[0] + 1) / 2, open[0] / 2);
     int resolved = s_hold_meeting(h, conn, open[2], !last);
+    s_wait_pipeline(conn); /* large items the meeting sent reach their boards */
+    published += s_publish_boards(h, actors);
+    int confirmed = s_work_large(h, conn, actors);
     if (!s_wait_pipeline(conn))
         printf("  (the pipeline is still catching up)\n");
-    printf("  round %2d/%d: %4d appeals posted; councils heard %d small items, %d wishes "
-           "approved, the joint meeting resolved %d large items\n",
-           round + 1, plan->rounds, posted, heard, approved, resolved);
+    printf("  round %2d/%d: %4d appeals posted; councils heard %d small items, %d boards "
+           "published, %d wishes approved, the joint meeting resolved %d large items, %d "
+           "confirmed on the large-item boards\n",
+           round + 1, plan->rounds, posted, heard, published, approved, resolved, confirmed);
 }
 
 /* ---- points: the learning circle's activities, the jury, the contest ---- */
@@ -531,6 +693,19 @@ static void s_summary(PGconn *conn)
                  "SELECT status, count(*) FROM reporting.appeal GROUP BY 1 ORDER BY 1");
     s_print_rows(conn, "wishes by status:",
                  "SELECT status, count(*) FROM reporting.wish GROUP BY 1 ORDER BY 1");
+    s_print_rows(conn, "boards published:",
+                 "SELECT kind, count(*) FILTER (WHERE published_at IS NOT NULL) || ' of '"
+                 " || count(*) FROM bounty.board GROUP BY 1 ORDER BY 1");
+    s_print_rows(conn, "claims by kind:",
+                 "SELECT actor_kind, count(*) FROM bounty.wish_event WHERE action = 'claimed'"
+                 " GROUP BY 1 UNION ALL SELECT 'member_unit (large)', count(*)"
+                 " FROM bounty.large_item_event WHERE action = 'claimed' ORDER BY 1");
+    s_print_rows(conn, "leases and reviews:",
+                 "SELECT 'leases expired', (SELECT count(*) FROM bounty.wish_event"
+                 " WHERE action = 'expired') + (SELECT count(*) FROM bounty.large_item_event"
+                 " WHERE action = 'expired') UNION ALL SELECT 'rejections',"
+                 " (SELECT count(*) FROM bounty.wish_event WHERE action = 'rejected')"
+                 " + (SELECT count(*) FROM bounty.large_item_event WHERE action = 'rejected')");
     s_print_rows(conn, "points awarded:",
                  "SELECT 'awards ' || count(*), 'points ' || coalesce(sum(amount), 0)"
                  " FROM reporting.points_ledger");
@@ -618,8 +793,10 @@ int hlctl_demo(int argc, char **argv)
            n == S_REPORT_APPEALS ? "The report's period" : "A month", n, plan.rounds);
     unsigned seed = 20261128;
     int failed = 0;
+    s_actors_t actors = {0};
+    s_actors_make(conn, &city, &actors);
     for (int round = 0; round < plan.rounds; round++)
-        s_round(&h, conn, &city, &plan, round, &seed, &failed);
+        s_round(&h, conn, &city, &actors, &plan, round, &seed, &failed);
     if (failed)
         printf("  %d appeals were refused or failed\n", failed);
     s_points_round(&h, conn, &city, &seed);
@@ -627,6 +804,7 @@ int hlctl_demo(int argc, char **argv)
     s_points_summary(conn);
     s_headline(conn, n);
     hlctl_demo_plan_close(&plan);
+    free(actors.v);
     s_city_close(&city);
     PQfinish(conn);
     curl_easy_cleanup(h.curl);

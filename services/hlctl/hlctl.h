@@ -66,6 +66,12 @@ void hlctl_key_new(char key[65], char hash[65]);
 const char *hlctl_key_name_problem(const char *name);
 /* pointskey.c: `hlctl points-key create NAME ROLE [COMMUNITY] | revoke NAME | list`. */
 int hlctl_points_key(int argc, char **argv);
+/* True when `name` may name a key: 1-64 letters, digits, '.', '_', '-', not
+ * starting with a punctuation mark. */
+bool hlctl_key_name_ok(const char *name);
+/* actorkey.c: `hlctl actor-key create NAME KIND UNIT [PERSON] | revoke NAME
+ * | list` (argv starts after "actor-key"). */
+int hlctl_actor_key(int argc, char **argv);
 /* keygen.c: `hlctl keygen NAME [--out DIR]` with its arguments after the
  * command; returns the exit code. */
 int hlctl_keygen(int argc, char **argv);

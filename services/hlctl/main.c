@@ -145,6 +145,12 @@ static const s_command_t s_commands[] = {
      "                        study pairs, events; jury: contest scores and computation),\n"
      "                        bound to a community or the whole city; end one; list them",
      1, -1, hlctl_points_key},
+    {"actor-key", "create NAME KIND UNIT [PERSON] | revoke NAME | list",
+     "register an hl-bounty actor and print its key\n"
+     "                        (KIND: grid_org, volunteer, party_member, reviewer,\n"
+     "                        commissioner, member_unit), end its key (refused within\n"
+     "                        ~2 s), or list the actors",
+     1, -1, hlctl_actor_key},
     {"keygen", "NAME [--out DIR]",
      "write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
      "                        0600) and DIR/NAME.pub",

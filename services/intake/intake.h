@@ -3,6 +3,7 @@
 #define INTAKE_H
 
 #include "hl.h"
+#include "hl_apikey.h"
 #include "open311_fmt.h"
 
 typedef struct {
@@ -16,7 +17,6 @@ typedef struct {
     long long key_lookups_per_s;     /* HL_KEY_LOOKUPS_PER_S: API keys looked up per second */
 } intake_cfg_t;
 
-typedef struct intake_keys intake_keys_t;           /* apikey.c */
 typedef struct intake_ratelimit intake_ratelimit_t; /* ratelimit.c */
 
 typedef struct {
@@ -25,7 +25,7 @@ typedef struct {
     hl_metric_t *accepted;        /* appeals stored */
     hl_metric_t *replayed;        /* idempotent repeats answered */
     hl_metric_t *refused;         /* appeals refused as bad input */
-    intake_keys_t *keys;          /* active API keys (apikey.c) */
+    hl_apikey_t *keys;            /* active API keys (apikey.c, hl_apikey.h) */
     intake_ratelimit_t *per_key;  /* token buckets per API key */
     intake_ratelimit_t *per_addr; /* token buckets per client address */
     hl_metric_t *limited;         /* requests refused with 429 */

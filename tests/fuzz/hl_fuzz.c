@@ -160,6 +160,20 @@ static const char *s_appeal_feedback(const ProtobufCMessage *msg, char *why, siz
     return triage_feedback_check((const Hl__AppealFeedback *)msg, why, len) ? NULL : why;
 }
 
+static const char *s_large_item_offered(const ProtobufCMessage *msg, char *why, size_t len)
+{
+    (void)why;
+    (void)len;
+    return bounty_large_offer_check(msg);
+}
+
+static const char *s_large_item_action(const ProtobufCMessage *msg, char *why, size_t len)
+{
+    (void)why;
+    (void)len;
+    return bounty_large_action_check(msg);
+}
+
 /* The payload types of proto/hongling.proto, in its order. */
 static const struct {
     const char *type;                                                         /* Envelope.type */
@@ -174,6 +188,8 @@ static const struct {
     {"PointsAwarded", &hl__points_awarded__descriptor, s_points_awarded},
     {"ItemResolved", &hl__item_resolved__descriptor, s_item_resolved},
     {"AppealFeedback", &hl__appeal_feedback__descriptor, s_appeal_feedback},
+    {"LargeItemOffered", &hl__large_item_offered__descriptor, s_large_item_offered},
+    {"LargeItemAction", &hl__large_item_action__descriptor, s_large_item_action},
 };
 
 const char *hl_fuzz_type(unsigned i)

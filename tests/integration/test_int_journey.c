@@ -132,32 +132,43 @@ static void test_wish_claimed_and_rewarded(void **state)
     }
     assert_non_null(wish);
 
-    /* The claimant: a micro-grid of the same compound. */
+    /* The claimant: the party group of a micro-grid of the same compound,
+     * with its key; the reviewer: the community's. */
     PGresult *r = PQexec(s_db, "SELECT code FROM org.org_unit WHERE parent = 'cp005' AND level = "
                                "'micro_grid' ORDER BY code LIMIT 1");
-    char grid[32], community[32], path[160];
+    char grid[32], community[32], path[160], board[64], name[64];
+    char grid_key[65], reviewer_key[65];
     snprintf(grid, sizeof grid, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     r = PQexec(s_db, "SELECT parent FROM org.org_unit WHERE code = 'cp005'");
     snprintf(community, sizeof community, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
+    snprintf(name, sizeof name, "grid-%s", grid);
+    assert_int_equal(hl_test_actor(s_db, name, "grid_org", grid, NULL, grid_key), 0);
+    snprintf(name, sizeof name, "reviewer-%s", community);
+    assert_int_equal(hl_test_actor(s_db, name, "reviewer", community, NULL, reviewer_key), 0);
 
-    json_t *b = json_pack("{s:s}", "claimant", grid);
+    /* The board is a draft until the commissioner publishes it. */
     snprintf(path, sizeof path, "/v1/wishes/%s/claim", wish);
-    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, NULL), 200);
-    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, NULL), 409);
-    json_decref(b);
-    b = json_pack("{s:s, s:s}", "claimant", grid, "evidence", "已代缴十一月水电费，收据已拍照");
+    assert_int_equal(hl_test_http_key(&s_c, HL_T_BOUNTY, "POST", path, NULL, NULL, grid_key), 409);
+    snprintf(board, sizeof board, "%s",
+             hl_test_textf(s_db, "SELECT board_id FROM bounty.wish WHERE id = '%s'", wish));
+    long published = hl_test_publish_board(&s_c, s_db, board);
+    assert_true(published == 200 || published == 409);
+
+    assert_int_equal(hl_test_http_key(&s_c, HL_T_BOUNTY, "POST", path, NULL, NULL, grid_key), 200);
+    assert_int_equal(hl_test_http_key(&s_c, HL_T_BOUNTY, "POST", path, NULL, NULL, grid_key), 409);
+    json_t *b = json_pack("{s:s}", "evidence", "已代缴十一月水电费，收据已拍照");
     snprintf(path, sizeof path, "/v1/wishes/%s/complete", wish);
-    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, NULL), 200);
+    assert_int_equal(hl_test_http_key(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, grid_key), 200);
     json_decref(b);
     /* No points before the community approves. */
     assert_int_equal(
         hl_test_countf(s_db, "SELECT count(*) FROM points.ledger WHERE account = '%s'", grid), 0);
-    b = json_pack("{s:s, s:s}", "reviewer", community, "decision", "approve");
+    b = json_pack("{s:s}", "decision", "approve");
     snprintf(path, sizeof path, "/v1/wishes/%s/review", wish);
-    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, NULL), 200);
-    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, NULL), 409);
+    assert_int_equal(hl_test_http_key(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, reviewer_key), 200);
+    assert_int_equal(hl_test_http_key(&s_c, HL_T_BOUNTY, "POST", path, b, NULL, reviewer_key), 409);
     json_decref(b);
 
     assert_true(hl_test_waitf(s_db, 1, 30,

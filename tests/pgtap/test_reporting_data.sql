@@ -55,8 +55,8 @@ VALUES ('00000000-0000-4000-8000-0000000000e2', '00000000-0000-4000-8000-0000000
 INSERT INTO triage.escalation (id, item_id, from_level, to_level, from_target, to_target, reason, at)
 VALUES ('00000000-0000-4000-8000-0000000000e3', '00000000-0000-4000-8000-0000000000b2', 'compound',
         'community', 'cp001', 'cm01', 'overdue', '2026-01-31 16:30+00');
-INSERT INTO bounty.board (id, kind, period_start)
-VALUES ('00000000-0000-4000-8000-0000000000f1', 'wish', '2026-02-01');
+INSERT INTO bounty.board (id, kind, community, period_start, published_at)
+VALUES ('00000000-0000-4000-8000-0000000000f1', 'wish', 'cm01', '2026-02-01', '2026-02-01 00:00+00');
 INSERT INTO bounty.wish (id, board_id, item_id, appeal_id, org_unit, category, title, body, points,
                          status, claimant, claimant_kind, claimed_at, evidence, completed_at,
                          reviewer, reviewed_at, review_note, award_id, created_at)

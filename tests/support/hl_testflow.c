@@ -1,6 +1,7 @@
 /* hl_testflow: a cluster per test binary, formatted queries and an appeal's
  * journey by tracking code, for the integration tests. */
 #include "hl_testflow.h"
+#include "hl_sha256.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,36 +129,119 @@ bool hl_test_history_has(json_t *appeal, const char *status)
     return false;
 }
 
+int hl_test_actor(PGconn *db, const char *name, const char *kind, const char *unit,
+                  const char *person, char key[65])
+{
+    char seed[128];
+    snprintf(seed, sizeof seed, "hl-test-key:%s", name);
+    char hash[65];
+    hl_sha256_hex(seed, strlen(seed), key); /* the key: 64 hex digits */
+    hl_sha256_hex(key, 64, hash);
+    bool member = strcmp(kind, "member_unit") == 0;
+    const char *params[6] = {name, kind, member ? NULL : unit, member ? unit : NULL, person, hash};
+    PGresult *r = PQexecParams(
+        db,
+        "WITH a AS (INSERT INTO bounty.actor (name, kind, org_unit, member_unit, person)"
+        "           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING)"
+        " INSERT INTO bounty.api_key (actor, key_hash) SELECT $1, $6"
+        "  WHERE NOT EXISTS (SELECT 1 FROM bounty.api_key WHERE key_hash = $6)",
+        6, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc != 0)
+        fprintf(stderr, "hl_test_actor %s: %s", name, PQerrorMessage(db));
+    PQclear(r);
+    return rc;
+}
+
+long hl_test_http_key(hl_cluster_t *c, int which, const char *method, const char *path,
+                      json_t *body, json_t **out, const char *key)
+{
+    char auth[128];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key ? key : "");
+    const char *const headers[] = {auth, NULL};
+    return hl_test_http(c, which, method, path, body, out, key ? headers : NULL);
+}
+
+long hl_test_publish_board(hl_cluster_t *c, PGconn *db, const char *board)
+{
+    char community[64], name[80], key[65], path[160];
+    snprintf(community, sizeof community, "%s",
+             hl_test_textf(db, "SELECT community FROM bounty.board WHERE id = '%s'", board));
+    if (!community[0])
+        return 404;
+    snprintf(name, sizeof name, "commissioner-%s", community);
+    if (hl_test_actor(db, name, "commissioner", community, NULL, key) != 0)
+        return 0;
+    snprintf(path, sizeof path, "/v1/boards/%s/publish", board);
+    return hl_test_http_key(c, HL_T_BOUNTY, "POST", path, NULL, NULL, key);
+}
+
 long hl_test_reward_wish(hl_cluster_t *c, PGconn *db, const char *wish)
 {
-    char grid[64], community[64], path[160];
+    char grid[64], community[64], board[64], path[160];
     snprintf(grid, sizeof grid, "%s",
              hl_test_textf(db,
-                           "SELECT g.code FROM bounty.wish w JOIN org.org_unit g ON g.parent = "
-                           "w.org_unit AND g.level = 'micro_grid' WHERE w.id = '%s' ORDER BY "
-                           "g.code LIMIT 1",
+                           "SELECT coalesce(w.micro_grid, g.code) FROM bounty.wish w"
+                           " JOIN org.org_unit g ON g.parent = w.org_unit AND g.level ="
+                           " 'micro_grid' WHERE w.id = '%s' ORDER BY g.code LIMIT 1",
                            wish));
     snprintf(community, sizeof community, "%s",
              hl_test_textf(db,
                            "SELECT u.parent FROM bounty.wish w JOIN org.org_unit u ON u.code = "
                            "w.org_unit WHERE w.id = '%s'",
                            wish));
-    if (!grid[0] || !community[0])
+    snprintf(board, sizeof board, "%s",
+             hl_test_textf(db, "SELECT board_id FROM bounty.wish WHERE id = '%s'", wish));
+    if (!grid[0] || !community[0] || !board[0])
         return 404;
+    long st = hl_test_publish_board(c, db, board);
+    if (st != 200 && st != 409)
+        return st;
+    char claimer[80], reviewer[80], claim_key[65], review_key[65];
+    snprintf(claimer, sizeof claimer, "grid-%s", grid);
+    snprintf(reviewer, sizeof reviewer, "reviewer-%s", community);
+    if (hl_test_actor(db, claimer, "grid_org", grid, NULL, claim_key) != 0 ||
+        hl_test_actor(db, reviewer, "reviewer", community, NULL, review_key) != 0)
+        return 0;
     static const char *const steps[] = {"claim", "complete", "review"};
-    long st = 0;
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        json_t *b =
-            i == 0 ? json_pack("{s:s}", "claimant", grid)
-            : i == 1 ? json_pack("{s:s, s:s}", "claimant", grid, "evidence", "已办结，照片已上传")
-                     : json_pack("{s:s, s:s}", "reviewer", community, "decision", "approve");
+        json_t *b = i == 0   ? NULL
+                    : i == 1 ? json_pack("{s:s}", "evidence", "已办结，照片已上传")
+                             : json_pack("{s:s}", "decision", "approve");
         snprintf(path, sizeof path, "/v1/wishes/%s/%s", wish, steps[i]);
-        st = hl_test_http(c, HL_T_BOUNTY, "POST", path, b, NULL, NULL);
+        st = hl_test_http_key(c, HL_T_BOUNTY, "POST", path, b, NULL,
+                              i == 2 ? review_key : claim_key);
         json_decref(b);
         if (st != 200)
             return st;
     }
     return st;
+}
+
+size_t hl_test_messages(PGconn *db, const char *type, const ProtobufCMessageDescriptor *desc,
+                        ProtobufCMessage ***out)
+{
+    const char *params[1] = {type};
+    PGresult *r = PQexecParams(db,
+                               "SELECT envelope FROM pipeline.message WHERE type = $1"
+                               " ORDER BY created_at, id",
+                               1, NULL, params, NULL, NULL, 1);
+    size_t n = PQresultStatus(r) == PGRES_TUPLES_OK ? (size_t)PQntuples(r) : 0;
+    *out = calloc(n ? n : 1, sizeof **out);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        Hl__Envelope *env = hl__envelope__unpack(NULL, (size_t)PQgetlength(r, (int)i, 0),
+                                                 (const uint8_t *)PQgetvalue(r, (int)i, 0));
+        if (!env)
+            continue;
+        ProtobufCMessage *m =
+            protobuf_c_message_unpack(desc, NULL, env->payload.len, env->payload.data);
+        hl__envelope__free_unpacked(env, NULL);
+        if (m)
+            (*out)[k++] = m;
+    }
+    PQclear(r);
+    return k;
 }
 
 const char *hl_test_error_field(json_t *reply)

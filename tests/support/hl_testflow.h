@@ -7,6 +7,7 @@
 #define HL_TESTFLOW_H
 
 #include "hl_testenv.h"
+#include "hongling.pb-c.h"
 
 #include <stddef.h>
 
@@ -49,12 +50,33 @@ json_t *hl_test_post_appeal(hl_cluster_t *c, json_t *req, char code[32], char id
 json_t *hl_test_track(hl_cluster_t *c, const char *code, const char *status);
 /* Whether the "history" of a tracked appeal holds a step with `status`. */
 bool hl_test_history_has(json_t *appeal, const char *status);
-/* Takes open wish `wish` through hl-bounty's API as a community would: a
- * micro-grid of its compound claims it and completes it, its community
- * approves (then hl-bounty awards points through the pipeline). Returns 200
- * when approved, else the status that refused a step (0: no answer). Does
- * not fail the test, so load tests may call it while daemons are down. */
+/* Registers hl-bounty actor `name` (bounty.actor: `kind`, standing for org
+ * unit or member unit `unit`, held by `person` or NULL) if it is new, and
+ * gives it an active API key derived from its name, written to `key`
+ * (65 bytes). Idempotent. Returns 0, or -1 when the database refused. */
+int hl_test_actor(PGconn *db, const char *name, const char *kind, const char *unit,
+                  const char *person, char key[65]);
+/* hl_test_http to daemon `which` with "Authorization: Bearer <key>" (no
+ * header when `key` is NULL). */
+long hl_test_http_key(hl_cluster_t *c, int which, const char *method, const char *path,
+                      json_t *body, json_t **out, const char *key);
+/* Publishes the board `board` as the commissioner of its community
+ * (registered on first use); returns 200, 409 (published already) or what
+ * refused it. */
+long hl_test_publish_board(hl_cluster_t *c, PGconn *db, const char *board);
+/* Takes open wish `wish` through hl-bounty's API as a community would: its
+ * commissioner publishes the board if need be, the party group of a
+ * micro-grid of its compound claims and completes it, its community's
+ * reviewer approves (then hl-bounty awards points through the pipeline).
+ * Returns 200 when approved, else the status that refused a step (0: no
+ * answer). Does not fail the test, so load tests may call it while daemons
+ * are down. */
 long hl_test_reward_wish(hl_cluster_t *c, PGconn *db, const char *wish);
+/* The payloads of every pipeline message of `type` (e.g. "PointsAwarded")
+ * written so far, unpacked with `desc`; returns how many, the messages in
+ * *out (free each with protobuf_c_message_free_unpacked, then the array). */
+size_t hl_test_messages(PGconn *db, const char *type, const ProtobufCMessageDescriptor *desc,
+                        ProtobufCMessage ***out);
 /* The "field" of an error reply {"error":{"field":...}}, or NULL. */
 const char *hl_test_error_field(json_t *reply);
 

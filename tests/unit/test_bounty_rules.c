@@ -1,5 +1,5 @@
 /* test_bounty_rules: the claim board's pure decisions (services/bounty/rules.c):
- * WishPosted checks, list filters, and who may claim, complete and review. */
+ * WishPosted checks and list filters (eligibility and leases: test_bounty_engine). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,107 +206,21 @@ static void test_wish_title_limit(void **state)
     assert_non_null(bounty_wish_check(&m, 10, &w));
 }
 
-/* Facts of a claim that should succeed: micro-grid of the wish's community. */
-static bounty_claim_facts_t s_claim_ok(void)
-{
-    return (bounty_claim_facts_t){.wish_found = true,
-                                  .status = BOUNTY_OPEN,
-                                  .wish_community = "cm06",
-                                  .claimant_level = "micro_grid",
-                                  .claimant_community = "cm06",
-                                  .claimant_member = false};
-}
-
-static void test_claim_allowed(void **state)
+static void test_wish_difficulty(void **state)
 {
     (void)state;
-    bounty_claim_facts_t f = s_claim_ok();
-    assert_int_equal(bounty_claim_verdict(&f).status, 0);
-    f.claimant_level = "compound";
-    assert_int_equal(bounty_claim_verdict(&f).status, 0);
-    /* A member unit may claim any community's wish. */
-    f = s_claim_ok();
-    f.claimant_level = NULL;
-    f.claimant_community = NULL;
-    f.claimant_member = true;
-    assert_int_equal(bounty_claim_verdict(&f).status, 0);
-}
-
-static void test_claim_refused(void **state)
-{
-    (void)state;
-    bounty_claim_facts_t f = s_claim_ok();
-    f.wish_found = false;
-    assert_int_equal(bounty_claim_verdict(&f).status, 404);
-
-    f = s_claim_ok();
-    f.claimant_level = NULL;
-    f.claimant_community = NULL;
-    bounty_verdict_t v = bounty_claim_verdict(&f);
-    assert_int_equal(v.status, 422);
-    assert_string_equal(v.field, "claimant");
-
-    f = s_claim_ok();
-    f.claimant_level = "household";
-    f.claimant_community = NULL;
-    assert_int_equal(bounty_claim_verdict(&f).status, 422);
-    f.claimant_level = "community";
-    assert_int_equal(bounty_claim_verdict(&f).status, 422);
-
-    f = s_claim_ok();
-    f.claimant_community = "cm05"; /* another community's grid */
-    v = bounty_claim_verdict(&f);
-    assert_int_equal(v.status, 422);
-    assert_string_equal(v.field, "claimant");
-
-    f = s_claim_ok();
-    f.status = BOUNTY_CLAIMED;
-    assert_int_equal(bounty_claim_verdict(&f).status, 409);
-    f.status = BOUNTY_APPROVED;
-    assert_int_equal(bounty_claim_verdict(&f).status, 409);
-}
-
-static void test_claim_conflict(void **state)
-{
-    (void)state;
-    assert_int_equal(bounty_claim_conflict(false, 0).status, 404);
-    assert_int_equal(bounty_claim_conflict(true, BOUNTY_CLAIMED).status, 409);
-    assert_int_equal(bounty_claim_conflict(true, BOUNTY_OPEN).status, 409);
-}
-
-static void test_complete_conflict(void **state)
-{
-    (void)state;
-    assert_int_equal(bounty_complete_conflict(false, 0, NULL, "mg014").status, 404);
-    assert_int_equal(bounty_complete_conflict(true, BOUNTY_OPEN, NULL, "mg014").status, 409);
-    assert_int_equal(bounty_complete_conflict(true, BOUNTY_CLAIMED, "mg015", "mg014").status, 403);
-    assert_int_equal(bounty_complete_conflict(true, BOUNTY_COMPLETED, "mg015", "mg014").status,
-                     403);
-    assert_int_equal(bounty_complete_conflict(true, BOUNTY_COMPLETED, "mg014", "mg014").status,
-                     409);
-    assert_int_equal(bounty_complete_conflict(true, BOUNTY_APPROVED, "mg014", "mg014").status, 409);
-}
-
-static void test_review(void **state)
-{
-    (void)state;
-    bounty_review_facts_t f = {true, BOUNTY_COMPLETED, "cm06", "community"};
-    assert_int_equal(bounty_review_verdict(&f, "cm06").status, 0);
-    bounty_verdict_t v = bounty_review_verdict(&f, "cm05");
-    assert_int_equal(v.status, 422);
-    assert_string_equal(v.field, "reviewer");
-    f.reviewer_level = "compound";
-    assert_int_equal(bounty_review_verdict(&f, "cm06").status, 422);
-    f.reviewer_level = NULL;
-    assert_int_equal(bounty_review_verdict(&f, "zz").status, 422);
-    f = (bounty_review_facts_t){true, BOUNTY_CLAIMED, "cm06", "community"};
-    assert_int_equal(bounty_review_verdict(&f, "cm06").status, 409);
-    f.status = BOUNTY_APPROVED;
-    assert_int_equal(bounty_review_verdict(&f, "cm06").status, 409);
-    f.status = BOUNTY_OPEN;
-    assert_int_equal(bounty_review_verdict(&f, "cm06").status, 409);
-    f.wish_found = false;
-    assert_int_equal(bounty_review_verdict(&f, "cm06").status, 404);
+    Hl__WishPosted m = s_good_wish();
+    bounty_wish_t w;
+    assert_null(bounty_wish_check(&m, 10, &w));
+    assert_string_equal(w.difficulty, "normal");
+    m.difficulty = "";
+    assert_null(bounty_wish_check(&m, 10, &w));
+    assert_string_equal(w.difficulty, "normal");
+    m.difficulty = "hard";
+    assert_null(bounty_wish_check(&m, 10, &w));
+    assert_string_equal(w.difficulty, "hard");
+    m.difficulty = "Hard";
+    assert_non_null(bounty_wish_check(&m, 10, &w));
 }
 
 static void test_award_reason(void **state)
@@ -330,14 +244,12 @@ static void test_award_reason(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status_names),   cmocka_unit_test(test_utf8_len),
-        cmocka_unit_test(test_code_valid),     cmocka_unit_test(test_month_parse),
-        cmocka_unit_test(test_limit_parse),    cmocka_unit_test(test_wish_good),
-        cmocka_unit_test(test_wish_points),    cmocka_unit_test(test_wish_optional_empty),
-        cmocka_unit_test(test_wish_refused),   cmocka_unit_test(test_wish_title_limit),
-        cmocka_unit_test(test_claim_allowed),  cmocka_unit_test(test_claim_refused),
-        cmocka_unit_test(test_claim_conflict), cmocka_unit_test(test_complete_conflict),
-        cmocka_unit_test(test_review),         cmocka_unit_test(test_award_reason),
+        cmocka_unit_test(test_status_names),    cmocka_unit_test(test_utf8_len),
+        cmocka_unit_test(test_code_valid),      cmocka_unit_test(test_month_parse),
+        cmocka_unit_test(test_limit_parse),     cmocka_unit_test(test_wish_good),
+        cmocka_unit_test(test_wish_points),     cmocka_unit_test(test_wish_optional_empty),
+        cmocka_unit_test(test_wish_refused),    cmocka_unit_test(test_wish_title_limit),
+        cmocka_unit_test(test_wish_difficulty), cmocka_unit_test(test_award_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
