@@ -94,7 +94,8 @@ long hl_base64_decode(const char *text, size_t len, unsigned char *out, size_t m
             if ((v[j] = s_b64_value(c)) < 0)
                 return -1;
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         size_t n = 3 - (size_t)pad;
         if (o + n > max)
             return -1;

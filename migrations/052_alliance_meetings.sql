@@ -440,7 +440,7 @@ COMMENT ON FUNCTION alliance.check_unit(text, uuid, text) IS
     'The function-domain rule: a member unit may take or resolve an item only if one of its domains fits the item''s category (HL422 unknown unit, HL403 rule function_domain).';
 
 -- Records a meeting's outcome for one item on its agenda (an item resolved at or
--- before the meeting). HL404 (meeting / item_id), HL409 when decided already, HL422
+-- before the meeting). HL404 (id: the meeting / item_id), HL409 when decided already, HL422
 -- (unit) unknown unit, HL403 (function_domain) when the unit does not fit.
 CREATE OR REPLACE FUNCTION alliance.record_outcome(p_meeting uuid, p_item uuid, p_outcome text,
                                                    p_unit text, p_resolved_at timestamptz) RETURNS void
@@ -451,7 +451,7 @@ BEGIN
     PERFORM 1 FROM alliance.meeting WHERE id = p_meeting;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no joint meeting has id %', p_meeting
-            USING ERRCODE = 'HL404', CONSTRAINT = 'meeting';
+            USING ERRCODE = 'HL404', CONSTRAINT = 'id';
     END IF;
     SELECT status INTO v_status FROM alliance.agenda_item
      WHERE meeting_id = p_meeting AND item_id = p_item FOR UPDATE;

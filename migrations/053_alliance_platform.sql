@@ -290,3 +290,91 @@ GRANT SELECT, INSERT, UPDATE ON alliance.delivery TO hl_alliance;
 GRANT EXECUTE ON FUNCTION alliance.pair(text, text, date, date, text),
                           alliance.enqueue_event(text, text, text),
                           alliance.take_deliveries(int, int) TO hl_alliance;
+
+-- ---------------------------------------------------------------------------
+-- Unit contributions per quarter
+-- ---------------------------------------------------------------------------
+
+-- Items taken (claimed through the platform or given as action items), items resolved
+-- (by the unit, at a meeting or by its last action) and hours (reported with done
+-- actions and platform progress), per member unit and quarter (Asia/Shanghai).
+CREATE VIEW alliance.unit_contribution AS
+WITH ev AS (
+    SELECT c.unit, c.item_id, c.claimed_at AS at, 'taken' AS what, NULL::numeric AS hours
+      FROM alliance.claim c
+    UNION ALL
+    SELECT x.unit, x.item_id, x.created_at, 'taken', NULL FROM alliance.action_item x
+    UNION ALL
+    SELECT a.resolved_by_unit, a.item_id, a.resolved_at, 'resolved', NULL
+      FROM alliance.agenda_item a WHERE a.status = 'resolved' AND a.resolved_by_unit IS NOT NULL
+    UNION ALL
+    SELECT x.unit, x.item_id, x.done_at, 'hours', x.hours
+      FROM alliance.action_item x WHERE x.status = 'done' AND x.hours IS NOT NULL
+    UNION ALL
+    SELECT i.unit, i.item_id, i.received_at, 'hours', i.hours
+      FROM alliance.inbound i WHERE i.hours IS NOT NULL)
+SELECT unit, date_trunc('quarter', at AT TIME ZONE 'Asia/Shanghai')::date AS quarter,
+       count(DISTINCT item_id) FILTER (WHERE what = 'taken') AS items_taken,
+       count(DISTINCT item_id) FILTER (WHERE what = 'resolved') AS items_resolved,
+       coalesce(sum(hours) FILTER (WHERE what = 'hours'), 0)::numeric(9, 1) AS hours
+  FROM ev GROUP BY unit, date_trunc('quarter', at AT TIME ZONE 'Asia/Shanghai')::date;
+COMMENT ON VIEW alliance.unit_contribution IS 'What each member unit contributed per quarter (Asia/Shanghai): large items taken (platform claims, action items), resolved, and hours reported.';
+GRANT SELECT ON alliance.unit_contribution TO hl_alliance;
+
+-- Registers an in-service party member with their residential community: HL422 (unit /
+-- community) for unknown codes, HL409 (member_no) when registered already.
+CREATE FUNCTION alliance.register_party_member(p_id uuid, p_no text, p_name text, p_unit text,
+                                               p_community text, p_on date) RETURNS uuid
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM org.member_unit WHERE code = p_unit) THEN
+        RAISE EXCEPTION 'no member unit has code %', p_unit USING ERRCODE = 'HL422', CONSTRAINT = 'unit';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM org.org_unit WHERE code = p_community AND level = 'community') THEN
+        RAISE EXCEPTION 'no community has code %', p_community
+            USING ERRCODE = 'HL422', CONSTRAINT = 'community';
+    END IF;
+    INSERT INTO alliance.party_member (id, member_no, name, unit, community, registered_on)
+    VALUES (p_id, p_no, p_name, p_unit, p_community, COALESCE(p_on, current_date))
+    ON CONFLICT (member_no) DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'party member % is registered already', p_no
+            USING ERRCODE = 'HL409', CONSTRAINT = 'member_no';
+    END IF;
+    RETURN p_id;
+END
+$$;
+COMMENT ON FUNCTION alliance.register_party_member(uuid, text, text, text, text, date) IS
+    'Registers an in-service party member with their residential community (HL422 unknown unit or community, HL409 registered already).';
+GRANT EXECUTE ON FUNCTION alliance.register_party_member(uuid, text, text, text, text, date) TO hl_alliance;
+
+-- Takes a verified inbound webhook: HL409 (webhook-id) when its id was received already
+-- (a replay: nothing is stored), HL404 (item_id) for an item the alliance does not
+-- have, HL422 (unit) for an unknown unit, HL403 (function_domain) when the unit's
+-- domains do not fit the item. A claim is also recorded in alliance.claim.
+CREATE FUNCTION alliance.accept_inbound(p_partner text, p_id text, p_sent_at timestamptz,
+                                        p_kind text, p_item uuid, p_unit text, p_note text,
+                                        p_hours numeric) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM alliance.agenda_item WHERE item_id = p_item) THEN
+        RAISE EXCEPTION 'no large item has id %', p_item USING ERRCODE = 'HL404', CONSTRAINT = 'item_id';
+    END IF;
+    PERFORM alliance.check_unit(p_unit, p_item, 'unit');
+    INSERT INTO alliance.inbound (partner, webhook_id, sent_at, kind, item_id, unit, note, hours)
+    VALUES (p_partner, p_id, p_sent_at, p_kind, p_item, p_unit, p_note, p_hours)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'webhook-id % was received already (replay)', p_id
+            USING ERRCODE = 'HL409', CONSTRAINT = 'webhook-id';
+    END IF;
+    IF p_kind = 'claim' THEN
+        INSERT INTO alliance.claim (unit, item_id, claimed_at, partner, action_id)
+        VALUES (p_unit, p_item, now(), p_partner, p_id)
+        ON CONFLICT DO NOTHING;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION alliance.accept_inbound(text, text, timestamptz, text, uuid, text, text, numeric) IS
+    'Stores a verified inbound platform webhook once per webhook-id (HL409 replay, HL404 item, HL422 unit, HL403 function domain).';
+GRANT EXECUTE ON FUNCTION alliance.accept_inbound(text, text, timestamptz, text, uuid, text, text, numeric) TO hl_alliance;

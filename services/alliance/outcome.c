@@ -4,7 +4,9 @@
  * which resolves a pending item only, so a second outcome for the same item
  * fails with 409 and rolls back) and writes the ItemResolved message for
  * hl-triage on the "resolution" stage: the outcome and its message commit
- * together or not at all. The caller is answered after that commit. */
+ * together or not at all. The caller is answered after that commit. A
+ * member unit named must exist (422 unit) and have a function domain that
+ * fits the item's category (403, rule function_domain). */
 #include "alliance.h"
 
 #include <inttypes.h>
@@ -14,6 +16,10 @@
 
 static const char s_sql_record[] = "SELECT alliance.record_outcome($1::uuid, $2::uuid, $3, $4,"
                                    " timestamptz 'epoch' + $5::bigint * interval '1 microsecond')";
+
+static const char s_sql_withdraw[] =
+    "DELETE FROM pipeline.message WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM"
+    " alliance.agenda_item WHERE item_id = $2::uuid AND source = 'direct')";
 
 typedef struct {
     alliance_t *al;                /* service */
@@ -34,7 +40,6 @@ static void s_post_free(s_post_t *p)
 static void s_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_post_t *p = arg;
-    const char *con = err && err->constraint ? err->constraint : "";
     if (rc == 0) {
         hl_metric_add(p->al->resolved, 1);
         hl_info("item", p->o.item_id, "resolved by %s at joint meeting %s", p->resolved_by,
@@ -43,23 +48,8 @@ static void s_done(void *arg, int rc, const hl_dberr_t *err)
                            json_pack("{s:s, s:s, s:s, s:s}", "item_id", p->o.item_id, "status",
                                      "resolved", "meeting_id", p->meeting, "resolved_by",
                                      p->resolved_by));
-    } else if (rc == HL_ENOENT && strcmp(con, "meeting") == 0) {
-        hl_http_reply_error(p->req, 404, "id", "no joint meeting has this id");
-    } else if (rc == HL_ENOENT) {
-        hl_http_reply_error(p->req, 404, "item_id", "item %s is not on this meeting's agenda",
-                            p->o.item_id);
-    } else if (rc == HL_ECONFLICT) {
-        hl_http_reply_error(p->req, 409, "item_id", "item %s was resolved already", p->o.item_id);
-    } else if (rc == HL_EINVAL && strstr(con, "resolved_by_unit")) {
-        hl_metric_add(p->al->refused, 1);
-        hl_http_reply_error(p->req, 422, "unit", "unknown member unit \"%.32s\"", p->o.unit);
-    } else if (rc == HL_EINVAL) {
-        hl_metric_add(p->al->refused, 1);
-        hl_http_reply_error(p->req, 422, NULL, "outcome refused: %s", err->message);
     } else {
-        hl_warn("item", p->o.item_id, "could not record outcome: %s", err->message);
-        hl_http_add_header(p->req, "Retry-After", "1");
-        hl_http_reply_error(p->req, 503, NULL, "could not record the outcome now; retry");
+        alliance_reply_dberr(p->al, p->req, rc, err, "record the outcome");
     }
     s_post_free(p);
 }
@@ -104,7 +94,12 @@ void alliance_outcome_post(hl_http_req_t *req, void *arg)
     msg_out.resolved_by = (char *)p->resolved_by;
     msg_out.has_resolved_at_us = 1;
     msg_out.resolved_at_us = p->resolved_at_us;
+    char msg_id[HL_UUID_LEN + 1];
     hl_pipeline_emit(al->svc->pipeline, u, HL_STAGE_RESOLUTION, "ItemResolved", p->o.item_id,
-                     &msg_out.base, NULL);
+                     &msg_out.base, msg_id);
+    /* An item the community put on the agenda itself is no hl-triage item:
+     * its message is withdrawn again (a copy pushed after commit finds no
+     * row at hl-triage's claim and is dropped as a duplicate). */
+    HL_DBU(u, s_sql_withdraw, NULL, NULL, msg_id, p->o.item_id);
     hl_dbu_submit(&u);
 }

@@ -218,6 +218,7 @@ int triage_resolution_consume(triage_t *t)
     const hl_handler_t handlers[] = {
         {"ItemResolved", s_item_resolved, t},
         {"TaskApproved", s_task_approved, t},
+        {"ActionOverdue", triage_action_overdue, t},
     };
     return hl_pipeline_consume(t->svc->pipeline, HL_STAGE_RESOLUTION, handlers,
                                sizeof handlers / sizeof handlers[0]);

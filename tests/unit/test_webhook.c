@@ -57,8 +57,8 @@ static void test_base64(void **state)
 {
     (void)state;
     static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                        "Zm9vYmFy"};
+    static const char *const coded[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                        "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t i = 0; i < 7; i++) {
         char out[16];
         hl_base64_encode(plain[i], strlen(plain[i]), out);
@@ -69,8 +69,8 @@ static void test_base64(void **state)
         assert_memory_equal(back, plain[i], (size_t)n);
     }
     unsigned char b[16];
-    static const char *const bad[] = {"Zg=", "Zg", "Z===", "=Zg=", "Zm9v!A==", "Zh==", "Zm9=",
-                                      "Zg==Zg==", "Zm 9v"};
+    static const char *const bad[] = {
+        "Zg=", "Zg", "Z===", "=Zg=", "Zm9v!A==", "Zh==", "Zm9=", "Zg==Zg==", "Zm 9v"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(hl_base64_decode(bad[i], strlen(bad[i]), b, sizeof b), -1);
     assert_int_equal(hl_base64_decode("Zm9vYmFy", 8, b, 5), -1); /* too long for out */
@@ -127,9 +127,8 @@ static void s_fix(s_fix_t *f)
     hl_webhook_sign(&f->keys[1], "evt_1", f->ts, f->body, strlen(f->body), f->sig);
 }
 
-static hl_webhook_verdict_t s_verify(const s_fix_t *f, size_t nkeys, const char *id,
-                                     const char *ts, const char *sig, const char *body,
-                                     long long now)
+static hl_webhook_verdict_t s_verify(const s_fix_t *f, size_t nkeys, const char *id, const char *ts,
+                                     const char *sig, const char *body, long long now)
 {
     return hl_webhook_verify(f->keys, nkeys, id, ts, sig, body, strlen(body), now, 300);
 }
@@ -155,8 +154,7 @@ static void test_verify_refusals(void **state)
                      HL_WEBHOOK_NO_TIMESTAMP);
     assert_int_equal(s_verify(&f, 2, "evt_1", ts, NULL, f.body, now), HL_WEBHOOK_NO_SIGNATURE);
     assert_int_equal(s_verify(&f, 2, "evt_1", ts, "", f.body, now), HL_WEBHOOK_NO_SIGNATURE);
-    assert_int_equal(s_verify(&f, 2, "evt_1", ts, "v2,abcd", f.body, now),
-                     HL_WEBHOOK_NO_SIGNATURE);
+    assert_int_equal(s_verify(&f, 2, "evt_1", ts, "v2,abcd", f.body, now), HL_WEBHOOK_NO_SIGNATURE);
     /* Stale either way, by one second past the window. */
     assert_int_equal(s_verify(&f, 2, "evt_1", ts, f.sig, f.body, now + 301), HL_WEBHOOK_STALE);
     assert_int_equal(s_verify(&f, 2, "evt_1", ts, f.sig, f.body, now - 301), HL_WEBHOOK_STALE);
@@ -186,12 +184,9 @@ static void test_verify_refusals(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hmac_rfc4231),
-        cmocka_unit_test(test_base64),
-        cmocka_unit_test(test_ct_equal),
-        cmocka_unit_test(test_standard_webhooks_example),
-        cmocka_unit_test(test_key_parse),
-        cmocka_unit_test(test_verify_refusals),
+        cmocka_unit_test(test_hmac_rfc4231), cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_ct_equal),     cmocka_unit_test(test_standard_webhooks_example),
+        cmocka_unit_test(test_key_parse),    cmocka_unit_test(test_verify_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,301 @@
+/* action.c: the action items a joint meeting minuted (a member unit, a
+ * task, a deadline) and their follow-up.
+ *
+ * GET /v1/action-items lists them (status open / overdue / done, by unit or
+ * alliance); POST /v1/action-items/{id}/done records the unit's report and
+ * hours, and when it was the item's last open action the item is resolved
+ * and hl-triage hears ItemResolved (stage "resolution") in the same unit.
+ *
+ * Follow-up: every HL_ACTION_SCAN_MS a read finds open actions past their
+ * deadline not yet reported; each is then marked (alliance.mark_overdue,
+ * once: a replica that got there first makes the unit fail with 409 and it
+ * is skipped) and, for an item hl-triage escalated, ActionOverdue goes to
+ * hl-triage in the same unit, which brings the item's deadline forward so
+ * its escalation climbs it one level (community -> town, so the item moves
+ * to the city alliance's next meeting). Overdue actions also rank their
+ * item first on the agenda (agenda.c) and show in GET ?status=overdue. */
+#include "alliance.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_SCAN_BATCH 50 /* overdue actions reported per scan at most */
+
+static const char s_sql_list[] =
+    "SELECT json_build_object('action_items', coalesce(json_agg(json_build_object('id', x.id,"
+    " 'meeting_id', x.meeting_id, 'item_id', x.item_id, 'alliance', a.alliance, 'title',"
+    " a.title, 'unit', x.unit, 'task', x.task, 'due_at', x.due_at, 'status', x.status,"
+    " 'overdue', x.status = 'open' AND x.due_at < now(), 'overdue_days', CASE WHEN x.status ="
+    " 'open' AND x.due_at < now() THEN round(extract(epoch FROM now() - x.due_at) / 86400.0, 1)"
+    " END, 'followed_up_at', x.overdue_notified_at, 'done_at', x.done_at, 'report', x.report,"
+    " 'hours', x.hours) ORDER BY x.due_at, x.id), '[]'))::text"
+    " FROM alliance.action_item x JOIN alliance.agenda_item a ON a.item_id = x.item_id"
+    " WHERE ($1::text IS NULL OR x.unit = $1) AND ($2::text IS NULL OR a.alliance = $2)"
+    " AND ($3::text IS NULL OR ($3 = 'open' AND x.status = 'open') OR ($3 = 'done' AND"
+    " x.status = 'done') OR ($3 = 'overdue' AND x.status = 'open' AND x.due_at < now()))";
+
+void alliance_actions_get(hl_http_req_t *req, void *arg)
+{
+    const char *unit = hl_http_query(req, "unit");
+    const char *code = hl_http_query(req, "alliance");
+    const char *status = hl_http_query(req, "status");
+    if (unit && !alliance_code_wellformed(unit)) {
+        hl_http_reply_error(req, 422, "unit", "unknown member unit (codes look like mu001)");
+        return;
+    }
+    if (code && !alliance_code_wellformed(code)) {
+        hl_http_reply_error(req, 422, "alliance", "no alliance has this code");
+        return;
+    }
+    if (status && strcmp(status, "open") != 0 && strcmp(status, "done") != 0 &&
+        strcmp(status, "overdue") != 0) {
+        hl_http_reply_error(req, 422, "status", "status must be open, overdue or done");
+        return;
+    }
+    const char *p[] = {unit, code, status};
+    alliance_get_json(arg, req, s_sql_list, 3, p, NULL, "read the action items");
+}
+
+/* ---- POST /v1/action-items/{id}/done ------------------------------------ */
+
+static const char s_sql_action[] =
+    "SELECT x.item_id::text, x.unit, x.status FROM alliance.action_item x WHERE x.id = $1::uuid";
+static const char s_sql_complete[] =
+    "SELECT json_build_object('id', $1::uuid, 'status', 'done', 'item_resolved',"
+    " alliance.complete_action($1::uuid, $2, $3::numeric,"
+    " timestamptz 'epoch' + $4::bigint * interval '1 microsecond'))::text";
+/* The item's ItemResolved stays only when this action resolved an item hl-triage knows. */
+static const char s_sql_withdraw[] =
+    "DELETE FROM pipeline.message WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM"
+    " alliance.agenda_item WHERE item_id = $2::uuid AND status = 'resolved' AND source ="
+    " 'escalated' AND resolved_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond')";
+
+typedef struct {
+    alliance_t *al;                /* service */
+    hl_http_req_t *req;            /* suspended request */
+    json_t *body;                  /* the request, owned */
+    const char *report;            /* in body */
+    char hours[32];                /* as text, "" when none */
+    char id[HL_UUID_LEN + 1];      /* the action */
+    char item_id[HL_UUID_LEN + 1]; /* read */
+    char unit[ALLIANCE_CODE_MAX + 1]; /* read */
+    bool found;                    /* the action exists */
+} s_done_t;
+
+static void s_done_free(s_done_t *d)
+{
+    json_decref(d->body);
+    free(d);
+}
+
+static void s_action_rows(void *arg, const PGresult *res)
+{
+    s_done_t *d = arg;
+    if (PQntuples(res) != 1)
+        return;
+    d->found = true;
+    snprintf(d->item_id, sizeof d->item_id, "%s", PQgetvalue(res, 0, 0));
+    snprintf(d->unit, sizeof d->unit, "%s", PQgetvalue(res, 0, 1));
+}
+
+static void s_after(void *arg, int rc, const char *json)
+{
+    s_done_t *d = arg;
+    if (rc == 0)
+        hl_info("action", d->id, "action item done: %s", json ? json : "");
+    s_done_free(d);
+}
+
+static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_done_t *d = arg;
+    if (rc != 0) {
+        alliance_reply_dberr(d->al, d->req, rc, err, "read the action item");
+        s_done_free(d);
+        return;
+    }
+    if (!d->found) {
+        hl_http_reply_error(d->req, 404, "id", "no action item has this id");
+        s_done_free(d);
+        return;
+    }
+    int64_t at = hl_time_us();
+    char at_text[24];
+    snprintf(at_text, sizeof at_text, "%" PRId64, at);
+    alliance_call_t *c = alliance_call_new(d->al, d->req, 200, "record the action item done");
+    c->missing_field = "id";
+    c->after = s_after;
+    c->after_arg = d;
+    const char *p[] = {d->id, d->report, d->hours[0] ? d->hours : NULL, at_text};
+    alliance_call_answer(c, s_sql_complete, 4, p);
+    Hl__ItemResolved r = HL__ITEM_RESOLVED__INIT;
+    r.item_id = d->item_id;
+    r.outcome = (char *)d->report;
+    r.resolved_by = d->unit;
+    r.has_resolved_at_us = 1;
+    r.resolved_at_us = at;
+    char msg_id[HL_UUID_LEN + 1];
+    hl_pipeline_emit(d->al->svc->pipeline, c->unit, HL_STAGE_RESOLUTION, "ItemResolved",
+                     d->item_id, &r.base, msg_id);
+    HL_DBU(c->unit, s_sql_withdraw, NULL, NULL, msg_id, d->item_id, at_text);
+    /* alliance_call's reply comes from its own unit; the request is
+     * suspended already (the read), so submit without suspending again. */
+    hl_dbu_submit(&c->unit);
+}
+
+void alliance_action_done(hl_http_req_t *req, void *arg)
+{
+    alliance_t *al = arg;
+    const char *id = hl_http_param(req, 0);
+    if (!hl_uuid_valid(id)) {
+        hl_http_reply_error(req, 404, "id", "no action item has this id (ids are UUIDs)");
+        return;
+    }
+    json_t *body = hl_http_json_body(req);
+    if (!body) {
+        hl_metric_add(al->refused, 1);
+        return;
+    }
+    s_done_t *d = hl_calloc(1, sizeof *d);
+    d->al = al;
+    d->req = req;
+    d->body = body;
+    memcpy(d->id, id, HL_UUID_LEN);
+    static const char *const keys[] = {"report", "hours", NULL};
+    const char *field = NULL;
+    char msg[200];
+    bool ok = alliance_json_only(body, keys, &field, msg, sizeof msg) &&
+              alliance_json_string(body, "report", ALLIANCE_NOTE_MAX, true, true, &d->report,
+                                   &field, msg, sizeof msg);
+    json_t *hours = json_object_get(body, "hours");
+    if (ok && hours && !json_is_null(hours)) {
+        if (!json_is_number(hours) || json_number_value(hours) < 0 ||
+            json_number_value(hours) > 100000) {
+            ok = false;
+            field = "hours";
+            snprintf(msg, sizeof msg, "hours must be a number from 0 to 100000");
+        } else {
+            snprintf(d->hours, sizeof d->hours, "%.1f", json_number_value(hours));
+        }
+    }
+    if (!ok) {
+        hl_metric_add(al->refused, 1);
+        hl_http_reply_error(req, 422, field, "%s", msg);
+        s_done_free(d);
+        return;
+    }
+    hl_http_suspend(req);
+    hl_dbu_t *u = hl_dbu_new(al->svc->db, s_read_done, d);
+    HL_DBU(u, s_sql_action, s_action_rows, d, id);
+    hl_dbu_submit(&u);
+}
+
+/* ---- the follow-up ------------------------------------------------------ */
+
+static const char s_sql_overdue[] =
+    "SELECT x.id::text, x.item_id::text, x.unit, x.task, x.meeting_id::text,"
+    " (extract(epoch FROM x.due_at) * 1e6)::bigint::text, a.source"
+    " FROM alliance.action_item x JOIN alliance.agenda_item a ON a.item_id = x.item_id"
+    " WHERE x.status = 'open' AND x.overdue_notified_at IS NULL AND x.due_at <= now()"
+    " ORDER BY x.due_at, x.id LIMIT $1::int";
+static const char s_sql_mark[] = "SELECT alliance.mark_overdue($1::uuid)";
+
+typedef struct {
+    alliance_t *al;  /* service */
+    char **cols;     /* 7 columns per row, owned */
+    size_t n;        /* rows */
+} s_scan_t;
+
+static void s_scan_rows(void *arg, const PGresult *res)
+{
+    s_scan_t *s = arg;
+    s->n = (size_t)PQntuples(res);
+    s->cols = hl_calloc(s->n * 7 + 1, sizeof *s->cols);
+    for (size_t i = 0; i < s->n; i++)
+        for (int k = 0; k < 7; k++)
+            s->cols[i * 7 + k] = hl_strdup(PQgetvalue(res, (int)i, k));
+}
+
+/* One overdue action being reported. */
+typedef struct {
+    alliance_t *al;           /* service */
+    char id[HL_UUID_LEN + 1]; /* the action */
+} s_mark_t;
+
+static void s_mark_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_mark_t *k = arg;
+    if (rc == 0) {
+        hl_metric_add(k->al->overdue, 1);
+        hl_info("action", k->id, "action item overdue: reported to hl-triage");
+    } else if (rc != HL_ECONFLICT) {
+        hl_warn("action", k->id, "could not follow up overdue action item: %s", err->message);
+    }
+    free(k);
+}
+
+static void s_scan_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_scan_t *s = arg;
+    alliance_t *al = s->al;
+    al->scanning_actions = false;
+    if (rc != 0)
+        hl_warn("action", "scan", "could not look for overdue action items: %s", err->message);
+    for (size_t i = 0; i < s->n && !al->stopping; i++) {
+        char **c = s->cols + i * 7;
+        s_mark_t *k = hl_calloc(1, sizeof *k);
+        k->al = al;
+        snprintf(k->id, sizeof k->id, "%s", c[0]);
+        hl_dbu_t *u = hl_dbu_new(al->svc->db, s_mark_done, k);
+        HL_DBU(u, s_sql_mark, NULL, NULL, c[0]);
+        if (strcmp(c[6], "escalated") == 0) {
+            Hl__ActionOverdue o = HL__ACTION_OVERDUE__INIT;
+            o.item_id = c[1];
+            o.action_id = c[0];
+            o.unit = c[2];
+            o.task = c[3];
+            o.meeting_id = c[4];
+            o.has_due_at_us = 1;
+            o.due_at_us = strtoll(c[5], NULL, 10);
+            hl_pipeline_emit(al->svc->pipeline, u, HL_STAGE_RESOLUTION, "ActionOverdue", c[1],
+                             &o.base, NULL);
+        }
+        hl_dbu_submit(&u);
+    }
+    for (size_t i = 0; i < s->n * 7; i++)
+        free(s->cols[i]);
+    free(s->cols);
+    free(s);
+}
+
+static void s_scan_cb(uv_timer_t *t)
+{
+    alliance_t *al = t->data;
+    if (al->scanning_actions || al->stopping || !hl_db_ready(al->svc->db))
+        return;
+    al->scanning_actions = true;
+    s_scan_t *s = hl_calloc(1, sizeof *s);
+    s->al = al;
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", S_SCAN_BATCH);
+    hl_dbu_t *u = hl_dbu_new(al->svc->db, s_scan_done, s);
+    HL_DBU(u, s_sql_overdue, s_scan_rows, s, limit);
+    hl_dbu_submit(&u);
+}
+
+void alliance_actions_start(alliance_t *al)
+{
+    uv_timer_init(al->svc->loop, &al->action_timer);
+    al->action_timer.data = al;
+    uv_timer_start(&al->action_timer, s_scan_cb, (uint64_t)al->cfg->action_scan_ms,
+                   (uint64_t)al->cfg->action_scan_ms);
+}
+
+void alliance_actions_stop(alliance_t *al)
+{
+    al->stopping = true;
+    uv_timer_stop(&al->action_timer);
+    uv_close((uv_handle_t *)&al->action_timer, NULL);
+}
