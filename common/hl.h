@@ -13,6 +13,7 @@
 #include "hl_metrics.h"
 #include "hl_migrate.h"
 #include "hl_pipeline.h"
+#include "hl_req.h"
 #include "hl_service.h"
 #include "hl_text.h"
 #include "hl_time.h"

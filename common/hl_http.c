@@ -198,10 +198,15 @@ void hl_http_reply_error(hl_http_req_t *req, int status, const char *field, cons
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *err = json_pack("{s:i, s:o}", "status", status, "message", hl_json_text(msg));
+    hl_http_reply_json(req, status, hl_http_error_json(status, field, msg));
+}
+
+json_t *hl_http_error_json(int status, const char *field, const char *message)
+{
+    json_t *err = json_pack("{s:i, s:o}", "status", status, "message", hl_json_text(message));
     if (field)
         json_object_set_new(err, "field", hl_json_text(field));
-    hl_http_reply_json(req, status, json_pack("{s:o}", "error", err));
+    return json_pack("{s:o}", "error", err);
 }
 
 json_t *hl_json_text(const char *s)

@@ -87,6 +87,9 @@ void hl_http_reply_raw(hl_http_req_t *req, int status, const char *content_type,
 /* {"error":{"status":status,"field":field,"message":...}}; field may be NULL. */
 void hl_http_reply_error(hl_http_req_t *req, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The error body {"error":{"status","field","message"}} hl_http_reply_error
+ * sends (field left out when NULL; both made UTF-8). The caller owns it. */
+json_t *hl_http_error_json(int status, const char *field, const char *message);
 /* Adds a response header (call before replying). */
 void hl_http_add_header(hl_http_req_t *req, const char *name, const char *value);
 /* Marks the request as answered later. */

@@ -16,6 +16,7 @@
 
 #define HL_MAX_BUSES    8
 #define HL_MAX_HANDLERS 8
+#define HL_MAX_GUARDS   8
 
 static const char *const s_stage_names[] = {
 #define HL_STAGE_NAME(name, text) text,
@@ -54,6 +55,8 @@ typedef struct s_consumer {
     hl_zsock_t sock;                        /* PULL, connected to every bus */
     hl_handler_t handlers[HL_MAX_HANDLERS]; /* by type */
     size_t nhandlers;                       /* used */
+    hl_msg_handler_t msgs[HL_MAX_HANDLERS]; /* typed handlers, by payload type */
+    size_t nmsgs;                           /* used */
     bool open;                              /* sock initialised */
 } s_consumer_t;
 
@@ -69,11 +72,17 @@ struct hl_pipeline {
     uv_timer_t sweep;     /* sweeper tick */
     uv_timer_t recheck;   /* re-evaluates back-pressure while paused */
     bool sweeping;        /* a sweep query is in flight */
+    bool sweeper_started; /* the sweep timer was started */
     bool paused;          /* consumers paused for back-pressure */
     int inflight;         /* hl_inmsg_t alive */
     int closing_handles;  /* handles left to close on destroy */
     bool destroyed;       /* destroy requested */
     char stages_sql[256]; /* produced stages as a text[] literal */
+    struct {
+        const char *guard; /* the caller's guard text (its address is the key) */
+        char *sql;         /* the guarded INSERT built around it, owned */
+    } guards[HL_MAX_GUARDS];
+    size_t nguards; /* used */
 };
 
 static uint64_t s_now_ns(void)
@@ -157,6 +166,7 @@ int hl_pipeline_produce(hl_pipeline_t *p, hl_stage_t stage)
     if (rc != 0)
         return rc;
     p->push_open[stage] = true;
+    hl_pipeline_start_sweeper(p);
     rc = hl_curve_apply_client(z, p->cfg.curve);
     if (rc == 0)
         rc = s_connect_all(p, z, stage, 0);
@@ -201,6 +211,8 @@ typedef struct {
     hl_stage_t stage;  /* where to send */
     const void *bytes; /* envelope, in the unit's arena */
     size_t len;        /* its length */
+    bool guarded;      /* written only if a guard agreed */
+    bool written;      /* the guarded row was written */
 } s_send_t;
 
 /* Pushes one envelope, twice in the duplicate-send test mode: the second
@@ -218,6 +230,8 @@ static void s_push(hl_pipeline_t *p, hl_stage_t stage, const void *bytes, size_t
 static void s_send_after_commit(void *arg)
 {
     s_send_t *s = arg;
+    if (s->guarded && !s->written)
+        return;
     hl_metric_add(s->p->metrics[s->stage].emitted, 1);
     if (!s->p->push_open[s->stage])
         return;
@@ -228,18 +242,17 @@ const char hl_sql_insert_message[] =
     "INSERT INTO pipeline.message (id, stage, type, trace_id, producer, envelope, next_attempt_at)"
     " VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8 / 1000))";
 
-uint8_t *hl_envelope_pack(hl_stage_t stage, const char *type, const char *trace_id,
-                          const char *producer, const ProtobufCMessage *payload,
-                          char id_out[HL_UUID_LEN + 1], size_t *len)
+/* hl_envelope_pack with the id given. */
+static uint8_t *s_pack(hl_stage_t stage, const char *type, const char *trace_id,
+                       const char *producer, const ProtobufCMessage *payload, const char *id_out,
+                       size_t *len)
 {
-    assert(stage < HL_STAGE_COUNT && type && producer && payload && id_out && len);
-    hl_uuid_new(id_out);
     size_t plen = protobuf_c_message_get_packed_size(payload);
     uint8_t *pbuf = hl_malloc(plen ? plen : 1);
     protobuf_c_message_pack(payload, pbuf);
 
     Hl__Envelope env = HL__ENVELOPE__INIT;
-    env.id = id_out;
+    env.id = (char *)id_out;
     env.type = (char *)type;
     env.stage = (char *)s_stage_names[stage];
     env.trace_id = (char *)(trace_id ? trace_id : id_out);
@@ -256,29 +269,123 @@ uint8_t *hl_envelope_pack(hl_stage_t stage, const char *type, const char *trace_
     return ebuf;
 }
 
+uint8_t *hl_envelope_pack(hl_stage_t stage, const char *type, const char *trace_id,
+                          const char *producer, const ProtobufCMessage *payload,
+                          char id_out[HL_UUID_LEN + 1], size_t *len)
+{
+    assert(stage < HL_STAGE_COUNT && type && producer && payload && id_out && len);
+    hl_uuid_new(id_out);
+    return s_pack(stage, type, trace_id, producer, payload, id_out, len);
+}
+
+/* The guarded INSERT around `guard`, built once per guard text. */
+static const char *s_guard_sql(hl_pipeline_t *p, const char *guard)
+{
+    for (size_t i = 0; i < p->nguards; i++)
+        if (p->guards[i].guard == guard)
+            return p->guards[i].sql;
+    assert(p->nguards < HL_MAX_GUARDS);
+    hl_buf_t b = {0};
+    hl_buf_printf(&b,
+                  "INSERT INTO pipeline.message"
+                  " (id, stage, type, trace_id, producer, envelope, next_attempt_at)"
+                  " SELECT $1, $3, $4, $5, $6, $7, now() + make_interval(secs => $8::float8 / 1000)"
+                  " FROM (SELECT $2::text AS guard_arg) a WHERE EXISTS (%s) RETURNING id",
+                  guard);
+    p->guards[p->nguards].guard = guard;
+    p->guards[p->nguards].sql = b.data;
+    return p->guards[p->nguards++].sql;
+}
+
+static void s_guard_rows(void *arg, const PGresult *res)
+{
+    s_send_t *s = arg;
+    s->written = PQntuples(res) == 1;
+}
+
+/* Adds the row of message `id` to `u` (only when `guard` agrees, if set)
+ * and its push after commit. */
+static void s_emit(hl_pipeline_t *p, hl_dbu_t *u, hl_stage_t stage, const char *type,
+                   const char *trace_id, const ProtobufCMessage *payload, const char *id,
+                   const char *guard, const char *guard_arg)
+{
+    size_t elen;
+    uint8_t *ebuf = s_pack(stage, type, trace_id, p->cfg.producer, payload, id, &elen);
+    s_send_t *s =
+        hl_dbu_keep(u, &(s_send_t){p, stage, NULL, elen, guard != NULL, false}, sizeof(s_send_t));
+    s->bytes = hl_dbu_keep(u, ebuf, elen);
+    free(ebuf);
+
+    char resend[32];
+    snprintf(resend, sizeof resend, "%d", p->cfg.resend_after_ms);
+    const char *trace = trace_id ? trace_id : id;
+    if (guard) {
+        const char *values[8] = {
+            id, guard_arg, s_stage_names[stage], type, trace, p->cfg.producer, s->bytes, resend};
+        int lengths[8] = {0, 0, 0, 0, 0, 0, (int)elen, 0};
+        int formats[8] = {0, 0, 0, 0, 0, 0, 1, 0};
+        hl_dbu_stmt(u, s_guard_sql(p, guard), 8, values, lengths, formats, false, s_guard_rows, s);
+    } else {
+        const char *values[7] = {
+            id, s_stage_names[stage], type, trace, p->cfg.producer, s->bytes, resend};
+        int lengths[7] = {0, 0, 0, 0, 0, (int)elen, 0};
+        int formats[7] = {0, 0, 0, 0, 0, 1, 0};
+        hl_dbu_stmt(u, hl_sql_insert_message, 7, values, lengths, formats, false, NULL, NULL);
+    }
+    hl_dbu_on_commit(u, s_send_after_commit, s);
+}
+
 void hl_pipeline_emit(hl_pipeline_t *p, hl_dbu_t *u, hl_stage_t stage, const char *type,
                       const char *trace_id, const ProtobufCMessage *payload,
                       char id_out[HL_UUID_LEN + 1])
 {
     assert(p && u && type && payload);
     char id[HL_UUID_LEN + 1];
-    size_t elen;
-    uint8_t *ebuf = hl_envelope_pack(stage, type, trace_id, p->cfg.producer, payload, id, &elen);
+    hl_uuid_new(id);
     if (id_out)
         memcpy(id_out, id, sizeof id);
-    s_send_t *s = hl_dbu_keep(u, &(s_send_t){p, stage, NULL, elen}, sizeof(s_send_t));
-    s->bytes = hl_dbu_keep(u, ebuf, elen);
-    free(ebuf);
+    s_emit(p, u, stage, type, trace_id, payload, id, NULL, NULL);
+}
 
-    char resend[32];
-    snprintf(resend, sizeof resend, "%d", p->cfg.resend_after_ms);
-    const char *values[7] = {
-        id,    s_stage_names[stage], type, trace_id ? trace_id : id, p->cfg.producer, s->bytes,
-        resend};
-    int lengths[7] = {0, 0, 0, 0, 0, (int)elen, 0};
-    int formats[7] = {0, 0, 0, 0, 0, 1, 0};
-    hl_dbu_stmt(u, hl_sql_insert_message, 7, values, lengths, formats, false, NULL, NULL);
-    hl_dbu_on_commit(u, s_send_after_commit, s);
+/* The guard of hl_pipeline_send: the stage is one this daemon produces. */
+static int s_send_check(hl_pipeline_t *p, hl_stage_t stage, const ProtobufCMessage *payload)
+{
+    assert(p && payload && payload->descriptor);
+    assert(stage < HL_STAGE_COUNT && p->push_open[stage]);
+    if (stage >= HL_STAGE_COUNT || !p->push_open[stage]) {
+        hl_error("stage", stage < HL_STAGE_COUNT ? s_stage_names[stage] : "?",
+                 "refused to send %s: this daemon does not produce on the stage",
+                 payload->descriptor->short_name);
+        return HL_EINVAL;
+    }
+    return 0;
+}
+
+int hl_pipeline_send(hl_pipeline_t *p, hl_dbu_t *u, hl_stage_t stage, const char *trace_id,
+                     const ProtobufCMessage *payload, char id_out[HL_UUID_LEN + 1])
+{
+    assert(u);
+    int rc = s_send_check(p, stage, payload);
+    if (rc != 0)
+        return rc;
+    char id[HL_UUID_LEN + 1];
+    hl_uuid_new(id);
+    if (id_out)
+        memcpy(id_out, id, sizeof id);
+    s_emit(p, u, stage, payload->descriptor->short_name, trace_id, payload, id, NULL, NULL);
+    return 0;
+}
+
+int hl_pipeline_send_if(hl_pipeline_t *p, hl_dbu_t *u, hl_stage_t stage, const char *trace_id,
+                        const ProtobufCMessage *payload, const char *id, const char *guard,
+                        const char *guard_arg)
+{
+    assert(u && id && hl_uuid_valid(id) && guard);
+    int rc = s_send_check(p, stage, payload);
+    if (rc != 0)
+        return rc;
+    s_emit(p, u, stage, payload->descriptor->short_name, trace_id, payload, id, guard, guard_arg);
+    return 0;
 }
 
 /* ---- the sweeper --------------------------------------------------------- */
@@ -355,6 +462,9 @@ static void s_sweep_cb(uv_timer_t *t)
 
 void hl_pipeline_start_sweeper(hl_pipeline_t *p)
 {
+    if (p->sweeper_started || p->destroyed)
+        return;
+    p->sweeper_started = true;
     uv_timer_start(&p->sweep, s_sweep_cb, (uint64_t)p->cfg.sweep_interval_ms,
                    (uint64_t)p->cfg.sweep_interval_ms);
 }
@@ -410,6 +520,8 @@ static void s_inmsg_free(hl_inmsg_t *m)
         hl__envelope__free_unpacked(m->env, NULL);
     if (m->user_free)
         m->user_free(m->user);
+    if (m->payload)
+        protobuf_c_message_free_unpacked((ProtobufCMessage *)m->payload, NULL);
     hl_dbu_destroy(&m->unit);
     free(m);
     p->inflight--;
@@ -564,28 +676,48 @@ static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
     for (size_t i = 0; i < c->nhandlers; i++)
         if (strcmp(c->handlers[i].type, env->type) == 0)
             h = &c->handlers[i];
-    if (!h) {
+    const hl_msg_handler_t *t = NULL;
+    for (size_t i = 0; !h && i < c->nmsgs; i++)
+        if (strcmp(c->msgs[i].type->short_name, env->type) == 0)
+            t = &c->msgs[i];
+    if (!h && !t) {
         char reason[160];
         snprintf(reason, sizeof reason, "unknown message type \"%.64s\"", env->type);
         hl_inmsg_reject(&m, reason);
         return;
     }
+    if (t) {
+        ProtobufCMessage *msg =
+            protobuf_c_message_unpack(t->type, NULL, env->payload.len, env->payload.data);
+        const char *why = !msg ? NULL : t->check ? t->check(msg) : NULL;
+        if (!msg || why) {
+            char reason[256];
+            if (!msg)
+                snprintf(reason, sizeof reason, "payload is not a %s", t->type->short_name);
+            else
+                snprintf(reason, sizeof reason, "%s", why);
+            if (msg)
+                protobuf_c_message_free_unpacked(msg, NULL);
+            hl_inmsg_reject(&m, reason);
+            return;
+        }
+        m->payload = msg;
+    }
     m->unit = hl_dbu_new(p->db, s_apply_done, m);
     HL_DBU(m->unit, s_sql_claim, NULL, NULL, env->id, p->cfg.producer);
-    h->fn(m, h->arg);
+    if (h)
+        h->fn(m, h->arg);
+    else
+        t->fn(m, m->payload, t->arg);
     s_backpressure(p);
 }
 
-int hl_pipeline_consume(hl_pipeline_t *p, hl_stage_t stage, const hl_handler_t *handlers, size_t n)
+/* Opens the PULL socket of `stage`, whose handlers are set. */
+static int s_consume_open(hl_pipeline_t *p, hl_stage_t stage)
 {
-    assert(stage < HL_STAGE_COUNT);
-    assert(n <= HL_MAX_HANDLERS);
     s_consumer_t *c = &p->pull[stage];
-    assert(!c->open);
     c->p = p;
     c->stage = stage;
-    memcpy(c->handlers, handlers, n * sizeof *handlers);
-    c->nhandlers = n;
     int rc =
         hl_zsock_init(&c->sock, p->loop, p->zctx, ZMQ_PULL, s_stage_names[stage], p->cfg.hwm, 0);
     if (rc != 0)
@@ -600,12 +732,40 @@ int hl_pipeline_consume(hl_pipeline_t *p, hl_stage_t stage, const hl_handler_t *
     return 0;
 }
 
+int hl_pipeline_consume(hl_pipeline_t *p, hl_stage_t stage, const hl_handler_t *handlers, size_t n)
+{
+    assert(stage < HL_STAGE_COUNT);
+    assert(n <= HL_MAX_HANDLERS);
+    s_consumer_t *c = &p->pull[stage];
+    assert(!c->open);
+    memcpy(c->handlers, handlers, n * sizeof *handlers);
+    c->nhandlers = n;
+    return s_consume_open(p, stage);
+}
+
+int hl_pipeline_consume_msgs(hl_pipeline_t *p, hl_stage_t stage, const hl_msg_handler_t *handlers,
+                             size_t n)
+{
+    assert(stage < HL_STAGE_COUNT);
+    assert(n <= HL_MAX_HANDLERS);
+    s_consumer_t *c = &p->pull[stage];
+    assert(!c->open);
+    for (size_t i = 0; i < n; i++)
+        assert(handlers[i].type && handlers[i].fn);
+    memcpy(c->msgs, handlers, n * sizeof *handlers);
+    c->nmsgs = n;
+    return s_consume_open(p, stage);
+}
+
 static void s_sock_closed(hl_zsock_t *z);
 
 static void s_maybe_free(hl_pipeline_t *p)
 {
-    if (p->destroyed && p->closing_handles == 0)
+    if (p->destroyed && p->closing_handles == 0) {
+        for (size_t i = 0; i < p->nguards; i++)
+            free(p->guards[i].sql);
         free(p);
+    }
 }
 
 static void s_sock_closed(hl_zsock_t *z)

@@ -1,14 +1,19 @@
 /* hl_pipeline: reliable stages on top of ZeroMQ and the pipeline table.
  *
- * Producer: hl_pipeline_emit() adds the outgoing message's row
+ * Producer: hl_pipeline_send() adds the outgoing message's row
  * (pipeline.message, pending) to the caller's unit, so the state change and
  * the message commit together; after the commit the envelope is pushed to
  * the stage (fast path). A sweeper re-sends rows still pending after
  * HL_RESEND_AFTER_MS, with exponential back-off, and after
  * HL_MAX_ATTEMPTS marks them dead (hlctl status shows, hlctl replay revives).
+ * The sweeper starts with the first stage opened for producing: no daemon
+ * can forget it. hl_pipeline_send_if() writes the row only when a guard
+ * query agrees, so no service touches pipeline.* itself.
  *
  * Consumer: each received envelope becomes an hl_inmsg_t whose unit starts
- * with `SELECT pipeline.claim(id)`. That function marks the row done and
+ * with `SELECT pipeline.claim(id)`. A handler registered with its payload's
+ * protobuf descriptor (hl_msg_handler_t) gets the payload unpacked and
+ * checked; the library frees it with the message. That function marks the row done and
  * raises SQLSTATE HLDUP when it was done already, which rolls back every
  * effect the handler added: effects happen exactly once however often a
  * message arrives. Garbage is dead-lettered (logged, counted, stored).
@@ -81,6 +86,9 @@ struct hl_inmsg {
     hl_redo_fn *redo;              /* see hl_inmsg_apply_redo */
     void *redo_arg;                /* passed to redo */
     int redos;                     /* times redone */
+    const void *payload;           /* unpacked payload for an hl_msg_handler_t (e.g. a
+                                      const Hl__AppealReceived *), owned, freed with the
+                                      message; NULL for an hl_handler_t */
 };
 
 /* Handles one message type; must end with hl_inmsg_apply or hl_inmsg_reject
@@ -93,17 +101,41 @@ typedef struct {
     void *arg;         /* passed to fn */
 } hl_handler_t;
 
+/* Why an unpacked payload is refused (static text, dead-letter reason),
+ * or NULL when it may be handled. `msg` is the payload's own type. */
+typedef const char *(hl_msg_check_fn)(const void *msg);
+/* Handles one checked payload `msg` (also m->payload), valid as long as `m`
+ * is: until hl_inmsg_apply, _reject or _retry, which the handler must
+ * call, now or later. */
+typedef void(hl_msg_fn)(hl_inmsg_t *m, const void *msg, void *arg);
+
+/* A handler registered with its payload's type: the library matches
+ * Envelope.type to the descriptor's short name, unpacks the payload
+ * (dead-lettering one that does not unpack, or that `check` refuses) and
+ * frees it with the message. */
+typedef struct {
+    const ProtobufCMessageDescriptor *type; /* e.g. &hl__appeal_received__descriptor */
+    hl_msg_check_fn *check;                 /* NULL: any payload that unpacks */
+    hl_msg_fn *fn;                          /* the handler */
+    void *arg;                              /* passed to fn */
+} hl_msg_handler_t;
+
 hl_pipeline_t *hl_pipeline_new(uv_loop_t *loop, void *zctx, hl_db_t *db,
                                const hl_pipeline_cfg_t *cfg);
 /* Closes sockets and timers; in-flight messages are left to the sweeper. */
 void hl_pipeline_destroy(hl_pipeline_t **p);
 
-/* Opens the PUSH side of `stage` (connected to every bus). */
+/* Opens the PUSH side of `stage` (connected to every bus) and, with the
+ * first stage, starts the sweeper for this producer's rows. */
 int hl_pipeline_produce(hl_pipeline_t *p, hl_stage_t stage);
 /* Opens the PULL side of `stage` and dispatches by type to `handlers`
  * (copied). */
 int hl_pipeline_consume(hl_pipeline_t *p, hl_stage_t stage, const hl_handler_t *handlers, size_t n);
-/* Starts the sweeper for this producer's rows. */
+/* Opens the PULL side of `stage` and dispatches by payload type to typed
+ * `handlers` (copied). */
+int hl_pipeline_consume_msgs(hl_pipeline_t *p, hl_stage_t stage, const hl_msg_handler_t *handlers,
+                             size_t n);
+/* Starts the sweeper (hl_pipeline_produce does it; kept for old callers). */
 void hl_pipeline_start_sweeper(hl_pipeline_t *p);
 /* Stops reading every consumer stage and stops the sweeper (drain): what
  * is pending stays pending for the next start or another replica. */
@@ -111,7 +143,29 @@ void hl_pipeline_stop_consuming(hl_pipeline_t *p);
 /* True when at least one bus connection is up for every opened stage. */
 bool hl_pipeline_connected(const hl_pipeline_t *p);
 
-/* Packs `payload` into an envelope for `stage`, adds its pending row to `u`,
+/* Sends `payload` on `stage`: its pending row joins unit `u` and the
+ * envelope is pushed once `u` commits. The type is the payload's own
+ * (its descriptor's short name), so type and payload cannot disagree; the
+ * stage must have been opened with hl_pipeline_produce (a row of a stage
+ * this daemon does not produce would never be re-sent: asserted, and
+ * logged and refused in a build without asserts). `trace_id` is the
+ * appeal (or item) the message follows. Writes the new message id to
+ * `id_out` when not NULL. Returns 0 or HL_EINVAL. */
+int hl_pipeline_send(hl_pipeline_t *p, hl_dbu_t *u, hl_stage_t stage, const char *trace_id,
+                     const ProtobufCMessage *payload, char id_out[HL_UUID_LEN + 1]);
+/* hl_pipeline_send, but the row is written, and the envelope pushed after
+ * commit, only when `guard` returns a row at that point of the unit: a
+ * query in which $1 is the message's id and $2 is `guard_arg` (NULL
+ * allowed). `id` is the message id, made by the caller (hl_uuid_new) so
+ * that statements queued before can refer to it; for example, send the
+ * ItemResolved only if this unit's UPDATE stamped its id on the item.
+ * `guard` must be static text (statements are prepared by address). */
+int hl_pipeline_send_if(hl_pipeline_t *p, hl_dbu_t *u, hl_stage_t stage, const char *trace_id,
+                        const ProtobufCMessage *payload, const char *id, const char *guard,
+                        const char *guard_arg);
+
+/* The older form of hl_pipeline_send, with the type given as text.
+ * Packs `payload` into an envelope for `stage`, adds its pending row to `u`,
  * and arranges for it to be sent once `u` commits. `trace_id` is the appeal
  * (or item) the message follows. Writes the new message id to `id_out` when
  * not NULL. */

@@ -102,6 +102,67 @@ bool hl_text_check(const char *name, const char *s, size_t max, bool required, b
     return false;
 }
 
+static bool s_is_space(unsigned cp)
+{
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f' ||
+           cp == 0x3000;
+}
+
+size_t hl_text_cut(char *out, size_t outlen, const char *s, size_t max_chars)
+{
+    static const char ellipsis[] = "\xe2\x80\xa6"; /* "…" */
+    const size_t elen = sizeof ellipsis - 1;
+    if (outlen == 0)
+        return 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t used = 0, chars = 0, safe = 0; /* safe: a cut there leaves room for "…" */
+    bool pending_space = false, cut = false;
+    while (*p) {
+        unsigned cp;
+        int n = hl_utf8_next(p, &cp);
+        bool bad = n == 0; /* a byte that is not UTF-8: written as '?' */
+        if (bad)
+            n = 1, cp = '?';
+        if (s_is_space(cp)) {
+            pending_space = chars > 0;
+            p += n;
+            continue;
+        }
+        size_t need_chars = (pending_space ? 1 : 0) + 1;
+        size_t need_bytes = (pending_space ? 1 : 0) + (size_t)n;
+        if (chars + need_chars > max_chars || used + need_bytes + 1 > outlen) {
+            cut = true;
+            break;
+        }
+        if (pending_space) {
+            out[used++] = ' ';
+            chars++;
+            pending_space = false;
+        }
+        if (bad)
+            out[used] = '?';
+        else
+            memcpy(out + used, p, (size_t)n);
+        used += (size_t)n;
+        chars++;
+        p += n;
+        if (used + elen + 1 <= outlen)
+            safe = used;
+    }
+    if (cut) {
+        if (used + elen + 1 > outlen)
+            used = safe;
+        while (used > 0 && out[used - 1] == ' ')
+            used--;
+        if (used + elen + 1 <= outlen) {
+            memcpy(out + used, ellipsis, elen);
+            used += elen;
+        }
+    }
+    out[used] = '\0';
+    return used;
+}
+
 bool hl_parse_long(const char *text, long def, long min, long max, long *out)
 {
     if (!text) {

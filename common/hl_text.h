@@ -32,6 +32,14 @@ const char *hl_text_problem(const char *s, size_t max, bool required, bool multi
  * limit is 200 characters)") written to `why`; returns true when acceptable. */
 bool hl_text_check(const char *name, const char *s, size_t max, bool required, bool multiline,
                    char *why, size_t len);
+/* Writes text `s` as one line into `out` (`outlen` bytes, NUL included),
+ * for a title made from a body or a reason quoting one: runs of white space
+ * (tabs, line breaks, U+3000 included) become one space, space at either end
+ * is dropped, bytes that are not UTF-8 become '?'. At most `max_chars`
+ * characters are kept; when any of the text is left out (past `max_chars`,
+ * or past what `outlen` holds, always at a character boundary) "…" follows
+ * them. Returns the bytes written, NUL not counted. Pure. */
+size_t hl_text_cut(char *out, size_t outlen, const char *s, size_t max_chars);
 /* Parses an integer parameter (a query string's limit, page, ...): `text`
  * NULL gives `def`; otherwise 1 to 9 ASCII digits and nothing else (no
  * sign, no spaces), within [min, max]. Returns true with *out set, or

@@ -43,15 +43,15 @@ static void s_rows(void *arg, const PGresult *res)
 static void s_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_anchor_t *x = arg;
-    intake_refusal_t why = {0};
+    hl_refusal_t why = {0};
     if (rc != 0)
-        intake_refuse(&why, 503, NULL, "could not look up the compound now: %.200s", err->message);
+        hl_refuse(&why, 503, NULL, "could not look up the compound now: %.200s", err->message);
     else if (x->mailbox_unknown)
-        intake_refuse(&why, 422, "mailbox", "no mailbox has number %d", x->mailbox);
+        hl_refuse(&why, 422, "mailbox", "no mailbox has number %d", x->mailbox);
     else if (x->qr_unknown)
-        intake_refuse(&why, 422, "qr", "no QR code has token \"%.64s\"", x->qr);
+        hl_refuse(&why, 422, "qr", "no QR code has token \"%.64s\"", x->qr);
     else if (!x->compound)
-        intake_refuse(&why, 503, NULL, "could not look up the compound now");
+        hl_refuse(&why, 503, NULL, "could not look up the compound now");
     x->done(x->arg, why.status ? NULL : x->compound, &why);
     free(x->compound);
     free(x->qr);

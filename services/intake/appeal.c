@@ -245,13 +245,12 @@ static void s_submit(s_store_t *p)
     }
     if (a->extra)
         a->extra(u, p->id, a->extra_arg);
-    hl_pipeline_emit(in->svc->pipeline, u, HL_STAGE_APPEAL, "AppealReceived", p->id, &msg.base,
-                     NULL);
+    hl_pipeline_send(in->svc->pipeline, u, HL_STAGE_APPEAL, p->id, &msg.base, NULL);
     hl_dbu_submit(&u);
 }
 
 /* The compound of the appeal's mailbox or QR code is known (anchor.c). */
-static void s_anchored(void *arg, const char *compound, const intake_refusal_t *why)
+static void s_anchored(void *arg, const char *compound, const hl_refusal_t *why)
 {
     s_store_t *p = arg;
     if (!compound) {
@@ -342,10 +341,10 @@ static void s_post_admitted(void *arg, bool admitted)
     }
     intake_appeal_t a;
     char written_at[40];
-    intake_refusal_t why;
+    hl_refusal_t why;
     if (intake_appeal_from_json(j, hl_time_us(), &a, written_at, NULL, &why) != 0) {
         hl_metric_add(in->refused, 1);
-        hl_http_reply_error(req, why.status, why.field[0] ? why.field : NULL, "%s", why.message);
+        hl_req_reply(req, &why);
         json_decref(j);
         goto out_free;
     }
@@ -387,11 +386,6 @@ static const char s_sql_history[] =
     "SELECT e.status, to_json(e.at)#>>'{}', e.detail FROM intake.appeal_event e"
     " JOIN intake.appeal a ON a.id = e.appeal_id WHERE a.tracking_code = $1 ORDER BY e.at, e.id";
 
-static json_t *s_text_or_null(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
 static void s_get_rows(void *arg, const PGresult *res)
 {
     s_get_t *g = arg;
@@ -402,7 +396,7 @@ static void s_get_rows(void *arg, const PGresult *res)
                                         "item_id",       "received_at", "updated_at"};
     g->appeal = json_object();
     for (int c = 0; c < 9; c++)
-        json_object_set_new(g->appeal, names[c], s_text_or_null(res, 0, c));
+        json_object_set_new(g->appeal, names[c], hl_req_col_text(res, 0, c));
 }
 
 static void s_history_rows(void *arg, const PGresult *res)
@@ -410,18 +404,19 @@ static void s_history_rows(void *arg, const PGresult *res)
     s_get_t *g = arg;
     g->history = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(
-            g->history, json_pack("{s:o, s:o, s:o}", "status", s_text_or_null(res, i, 0), "at",
-                                  s_text_or_null(res, i, 1), "detail", s_text_or_null(res, i, 2)));
+        json_array_append_new(g->history,
+                              json_pack("{s:o, s:o, s:o}", "status", hl_req_col_text(res, i, 0),
+                                        "at", hl_req_col_text(res, i, 1), "detail",
+                                        hl_req_col_text(res, i, 2)));
 }
 
 static void s_get_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_get_t *g = arg;
     if (rc != 0) {
-        hl_http_reply_error(g->req, 503, NULL, "could not read the appeal now: %s", err->message);
+        hl_req_reply_db(g->req, "appeal", "read the appeal", err);
     } else if (!g->appeal) {
-        hl_http_reply_error(g->req, 404, "tracking_code", "no appeal has this tracking code");
+        hl_req_reply_unknown_id(g->req, HL_REQ_ID_TRACKING, "appeal");
     } else {
         json_object_set_new(g->appeal, "history", g->history ? g->history : json_array());
         g->history = NULL;
@@ -436,12 +431,9 @@ static void s_get_done(void *arg, int rc, const hl_dberr_t *err)
 void intake_appeal_get(hl_http_req_t *req, void *arg)
 {
     intake_t *in = arg;
-    const char *code = hl_http_param(req, 0);
-    if (!hl_tracking_valid(code)) {
-        hl_http_reply_error(req, 404, "tracking_code",
-                            "no appeal has this tracking code (codes look like HL7K3M9QXP2A)");
+    char code[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_TRACKING, "appeal", code))
         return;
-    }
     s_get_t *g = hl_calloc(1, sizeof *g);
     g->req = req;
     hl_http_suspend(req);

@@ -280,15 +280,15 @@ void intake_batch_post(hl_http_req_t *req, void *arg)
     s_batch_t *b = hl_calloc(1, sizeof *b);
     b->in = in;
     b->req = req;
-    intake_refusal_t why = {0};
+    hl_refusal_t why = {0};
     size_t max = (size_t)in->cfg->batch_max_lines;
     int rc = csv ? intake_csv_parse(body, len, max, &b->recs, &why)
                  : intake_ndjson_parse(body, len, max, &b->recs, &why);
     if (rc == 0 && b->recs.n == 0)
-        rc = intake_refuse(&why, 422, NULL, "the batch holds no lines");
+        rc = hl_refuse(&why, 422, NULL, "the batch holds no lines");
     if (rc != 0) {
         hl_metric_add(in->refused, 1);
-        hl_http_reply_error(req, why.status, why.field[0] ? why.field : NULL, "%s", why.message);
+        hl_req_reply(req, &why);
         s_batch_free(b);
         return;
     }

@@ -25,7 +25,7 @@ typedef struct {
     intake_t *in;                  /* service */
     hl_http_req_t *req;            /* suspended request */
     const char *kind;              /* "confirm" or "reopen" (literal) */
-    char code[32];                 /* tracking code */
+    char code[HL_REQ_ID_MAX];      /* tracking code */
     char *reason;                  /* owned, or NULL */
     bool found;                    /* read: the appeal exists */
     char id[HL_UUID_LEN + 1];      /* read: its id */
@@ -57,10 +57,9 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc == HL_ECONFLICT) {
         hl_http_reply_error(f->req, 409, "tracking_code", "%s", err->message);
     } else if (rc == HL_ENOENT) {
-        hl_http_reply_error(f->req, 404, "tracking_code", "no appeal has this tracking code");
+        hl_req_reply_unknown_id(f->req, HL_REQ_ID_TRACKING, "appeal");
     } else if (rc != 0) {
-        hl_warn("appeal", f->id, "could not record the resident's %s: %s", f->kind, err->message);
-        hl_http_reply_error(f->req, 503, NULL, "could not record it now; retry");
+        hl_req_reply_db(f->req, "appeal", "record the resident's feedback", err);
     } else {
         hl_info("appeal", f->id, "resident %s the resolution", s_status_of(f->kind));
         hl_http_reply_json(
@@ -83,8 +82,7 @@ static void s_write(s_feedback_t *f)
     msg.reason = f->reason;
     msg.has_at_us = 1;
     msg.at_us = hl_time_us();
-    hl_pipeline_emit(in->svc->pipeline, u, HL_STAGE_FEEDBACK, "AppealFeedback", f->id, &msg.base,
-                     NULL);
+    hl_pipeline_send(in->svc->pipeline, u, HL_STAGE_FEEDBACK, f->id, &msg.base, NULL);
     hl_dbu_submit(&u);
 }
 
@@ -103,9 +101,9 @@ static void s_find_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_feedback_t *f = arg;
     if (rc != 0) {
-        hl_http_reply_error(f->req, 503, NULL, "could not read the appeal now: %s", err->message);
+        hl_req_reply_db(f->req, "appeal", "read the appeal", err);
     } else if (!f->found) {
-        hl_http_reply_error(f->req, 404, "tracking_code", "no appeal has this tracking code");
+        hl_req_reply_unknown_id(f->req, HL_REQ_ID_TRACKING, "appeal");
     } else if (strcmp(f->status, "resolved") != 0) {
         hl_http_reply_error(f->req, 409, "tracking_code",
                             "the appeal is %s, not resolved: only a resolved appeal can be "
@@ -118,6 +116,17 @@ static void s_find_done(void *arg, int rc, const hl_dberr_t *err)
     s_free(f);
 }
 
+typedef struct {
+    const char *reason; /* into the body */
+} s_body_t;
+
+static const hl_req_field_t s_body_fields[] = {{.name = "reason",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_MULTILINE,
+                                                .max = S_REASON_MAX,
+                                                HL_REQ_AT(s_body_t, reason)},
+                                               {0}};
+
 /* Reads the optional body into *reason (owned). Replies and returns false
  * on bad input. */
 static bool s_body(hl_http_req_t *req, bool reason_required, char **reason)
@@ -125,57 +134,27 @@ static bool s_body(hl_http_req_t *req, bool reason_required, char **reason)
     *reason = NULL;
     size_t len = 0;
     const char *raw = hl_http_body(req, &len);
+    s_body_t b = {0};
     json_t *j = NULL;
-    if (raw && len > 0) {
-        j = hl_http_json_body(req);
-        if (!j)
-            return false;
-        const char *key;
-        json_t *v;
-        json_object_foreach(j, key, v)
-        {
-            if (strcmp(key, "reason") != 0) {
-                char field[80];
-                snprintf(field, sizeof field, "%.64s", key);
-                hl_http_reply_error(req, 422, field, "unknown field \"%s\"", field);
-                json_decref(j);
-                return false;
-            }
-        }
-    }
-    json_t *r = j ? json_object_get(j, "reason") : NULL;
-    if (r && !json_is_null(r) && !json_is_string(r)) {
-        hl_http_reply_error(req, 422, "reason", "reason must be a string");
+    if (raw && len > 0 && !(j = hl_req_body(req, s_body_fields, &b)))
+        return false;
+    if (reason_required && !b.reason) {
+        hl_http_reply_error(req, 422, "reason",
+                            "reason is required: say why the matter is not settled");
         json_decref(j);
         return false;
     }
-    const char *s = json_is_string(r) ? json_string_value(r) : NULL;
-    if (s && strlen(s) != json_string_length(r)) {
-        hl_http_reply_error(req, 422, "reason", "reason must not contain NUL characters");
-        json_decref(j);
-        return false;
-    }
-    char why[160];
-    if (!hl_text_check("reason", s, S_REASON_MAX, reason_required, true, why, sizeof why)) {
-        hl_http_reply_error(req, 422, "reason", "%s%s", why,
-                            reason_required && !s ? ": say why the matter is not settled" : "");
-        json_decref(j);
-        return false;
-    }
-    if (s)
-        *reason = hl_strdup(s);
+    if (b.reason)
+        *reason = hl_strdup(b.reason);
     json_decref(j);
     return true;
 }
 
 static void s_post(hl_http_req_t *req, intake_t *in, const char *kind)
 {
-    const char *code = hl_http_param(req, 0);
-    if (!hl_tracking_valid(code)) {
-        hl_http_reply_error(req, 404, "tracking_code",
-                            "no appeal has this tracking code (codes look like HL7K3M9QXP2A)");
+    char code[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_TRACKING, "appeal", code))
         return;
-    }
     char *reason;
     if (!s_body(req, strcmp(kind, "reopen") == 0, &reason))
         return;

@@ -102,10 +102,10 @@ void intake_feedback_reopen(hl_http_req_t *req, void *arg);
 int intake_status_consume(intake_t *in);
 /* Why a TriageDecision (NULL: it did not unpack) cannot be applied, or
  * NULL when it can. Static text. Pure. */
-const char *intake_decision_check(const Hl__TriageDecision *d);
+const char *intake_decision_check(const void *msg);
 /* The same for an ItemResolved on the status stage: it must list appeal
  * ids, every one a UUID. */
-const char *intake_resolved_check(const Hl__ItemResolved *r);
+const char *intake_resolved_check(const void *msg);
 
 /* ---- apikey.c: API keys for machine clients ------------------------------ */
 /* Starts the key table and its reload every 2 s. */
@@ -174,36 +174,24 @@ void intake_open311_token_get(hl_http_req_t *req, void *arg);
 
 /* ---- channel details, batch import, resident pages ---------------------- */
 
-/* Why an appeal (or one batch line) was refused: what the 4xx reply says. */
-typedef struct {
-    int status;        /* HTTP status: 422 for a bad field, 400 for bad JSON */
-    char field[64];    /* field at fault, "" when the fault is not one field's */
-    char message[256]; /* why, in the PostgreSQL message style */
-} intake_refusal_t;
+/* Why an appeal (or one batch line) was refused is an hl_refusal_t
+ * (hl_req.h): what the 4xx reply says. */
 
-/* Fills `why` and returns -1, so a validator can `return intake_refuse(...)`.
- * Field and message are made UTF-8 (hl_utf8_repair): they may quote what the
- * client sent, or cut it at a byte count. */
-int intake_refuse(intake_refusal_t *why, int status, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* channel.c: the channel-detail fields mailbox, qr, staff and written_at of
- * a request object into `a` (strings point into `obj`; written_at into
- * `written_at`, RFC 3339 UTC). `now_us` is the wall clock, a parameter for
- * tests. Returns 0, or -1 with `why` filled. Pure: no I/O. */
-int intake_channel_parse(json_t *obj, int64_t now_us, intake_appeal_t *a, char written_at[40],
-                         intake_refusal_t *why);
-/* Text field `v` (a JSON value) reported as `field`: a string without NUL
- * that passes hl_text_check (required, at most `max` characters, line
- * breaks only when `multiline`). Returns 0 with *out pointing into `v`, or
- * -1 with `why` filled (422 naming the field). */
-int intake_text_field(json_t *v, const char *field, size_t max, bool multiline, const char **out,
-                      intake_refusal_t *why);
+/* channel.c: the sense of the channel details once their shape is checked
+ * (validate.c's table): a mailbox number only on the mailbox channel, a QR
+ * token only on the qr channel, `written_at_text` (NULL: not given) a date
+ * neither in the future nor older than a year, written to `written_at`
+ * (RFC 3339 UTC) and pointed at by a->written_at. `now_us` is the wall
+ * clock, a parameter for tests. Returns 0, or -1 with `why` filled. Pure. */
+int intake_channel_check(intake_appeal_t *a, const char *written_at_text, int64_t now_us,
+                         char written_at[40], hl_refusal_t *why);
+/* Why `qr` is not a QR code token ("must be ..."), or NULL. */
+const char *intake_qr_problem(const char *qr);
 
 /* anchor.c: the compound of mailbox `mailbox` (when not 0) or QR code `qr`.
  * `done` gets it (valid only during the call), or NULL and why (422 naming
  * the field for an unknown box or code, 503 when the database failed). */
-typedef void(intake_anchor_fn)(void *arg, const char *compound, const intake_refusal_t *why);
+typedef void(intake_anchor_fn)(void *arg, const char *compound, const hl_refusal_t *why);
 void intake_anchor_resolve(intake_t *in, int mailbox, const char *qr, intake_anchor_fn *done,
                            void *arg);
 
@@ -214,12 +202,7 @@ void intake_anchor_resolve(intake_t *in, int mailbox, const char *qr, intake_anc
  * in `a` point into `obj`; written_at into `written_at`. Returns 0, or -1
  * with `why` filled (400 not an object, 422 naming the field). Pure. */
 int intake_appeal_from_json(json_t *obj, int64_t now_us, intake_appeal_t *a, char written_at[40],
-                            const char **line_key, intake_refusal_t *why);
-/* Sets a's location after checking lat in [-90, 90] and lon in [-180, 180]
- * (finite); the fields are named `lat_field` and `lon_field` in a refusal.
- * Returns 0, or -1 with `why` filled (422). */
-int intake_location_set(intake_appeal_t *a, double lat, double lon, const char *lat_field,
-                        const char *lon_field, intake_refusal_t *why);
+                            const char **line_key, hl_refusal_t *why);
 
 /* open311.c: what an Open311 POST requests form carries besides the appeal; strings
  * point into the form. */
@@ -235,15 +218,15 @@ typedef struct {
  * whose message the Open311 error carries. Pure. */
 int intake_open311_check(const intake_form_t *f, bool xml, intake_appeal_t *a,
                          intake_open311_extra_t *extra, char *body_buf, size_t body_len,
-                         char *name_buf, size_t name_len, intake_refusal_t *why);
+                         char *name_buf, size_t name_len, hl_refusal_t *why);
 
 /* lines.c: splitting a batch body into records. Pure: no I/O. */
 typedef struct {
-    int line;                 /* line of the body where the record starts, from 1 */
-    const char *start;        /* the record's bytes, in the body */
-    size_t len;               /* their length */
-    json_t *obj;              /* the record as a request object, owned, or NULL */
-    intake_refusal_t refusal; /* set (status != 0) when the record is bad */
+    int line;             /* line of the body where the record starts, from 1 */
+    const char *start;    /* the record's bytes, in the body */
+    size_t len;           /* their length */
+    json_t *obj;          /* the record as a request object, owned, or NULL */
+    hl_refusal_t refusal; /* set (status != 0) when the record is bad */
 } intake_record_t;
 typedef struct {
     intake_record_t *v; /* records, in order */
@@ -251,14 +234,14 @@ typedef struct {
 } intake_records_t;
 /* Splits NDJSON: one JSON object per non-blank line. */
 int intake_ndjson_parse(const char *body, size_t len, size_t max, intake_records_t *out,
-                        intake_refusal_t *why);
+                        hl_refusal_t *why);
 /* Parses RFC 4180 CSV with a header row into request objects: columns
  * channel, org_unit, category, title, body, contact_name, contact_phone,
  * source_ref, lat, lon, mailbox, qr, staff, written_at, idempotency_key; an
  * empty cell is an absent field. A bad record is marked, the rest go on.
  * Returns 0, or -1 with `why` (bad header, too many records). */
 int intake_csv_parse(const char *body, size_t len, size_t max, intake_records_t *out,
-                     intake_refusal_t *why);
+                     hl_refusal_t *why);
 /* Frees the records and their objects. */
 void intake_records_close(intake_records_t *r);
 

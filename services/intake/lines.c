@@ -48,7 +48,7 @@ static bool s_blank(const char *s, size_t len)
 }
 
 int intake_ndjson_parse(const char *body, size_t len, size_t max, intake_records_t *out,
-                        intake_refusal_t *why)
+                        hl_refusal_t *why)
 {
     const char *p = body, *end = body + len;
     int line = 0;
@@ -63,16 +63,16 @@ int intake_ndjson_parse(const char *body, size_t len, size_t max, intake_records
             continue;
         if (out->n == max) {
             intake_records_close(out);
-            return intake_refuse(why, 413, NULL, "the batch has more than %zu lines", max);
+            return hl_refuse(why, 413, NULL, "the batch has more than %zu lines", max);
         }
         intake_record_t *rec = s_push(out, line, start, n);
         json_error_t jerr;
         rec->obj = json_loadb(start, n, JSON_REJECT_DUPLICATES, &jerr);
         if (!rec->obj)
-            intake_refuse(&rec->refusal, 400, NULL, "malformed JSON at column %d: %s", jerr.column,
-                          jerr.text);
+            hl_refuse(&rec->refusal, 400, NULL, "malformed JSON at column %d: %s", jerr.column,
+                      jerr.text);
         else if (!json_is_object(rec->obj))
-            intake_refuse(&rec->refusal, 400, NULL, "the line must be a JSON object");
+            hl_refuse(&rec->refusal, 400, NULL, "the line must be a JSON object");
     }
     return 0;
 }
@@ -97,7 +97,7 @@ static void s_row_clear(s_row_t *row)
  * line breaks consumed. Returns 0, or -1 with `why` (and *pp at the start
  * of the next line). */
 static int s_csv_record(const char **pp, const char *end, int *line, s_row_t *row,
-                        intake_refusal_t *why)
+                        hl_refusal_t *why)
 {
     const char *p = *pp;
     hl_buf_t b = {0};
@@ -105,14 +105,14 @@ static int s_csv_record(const char **pp, const char *end, int *line, s_row_t *ro
     for (;;) {
         hl_buf_close(&b);
         if (row->n == S_MAX_COLUMNS) {
-            intake_refuse(why, 422, NULL, "the record has more than %d fields", S_MAX_COLUMNS);
+            hl_refuse(why, 422, NULL, "the record has more than %d fields", S_MAX_COLUMNS);
             goto out_skip;
         }
         if (p < end && *p == '"') {
             p++;
             for (;;) {
                 if (p == end) {
-                    intake_refuse(why, 422, NULL, "unterminated quoted field");
+                    hl_refuse(why, 422, NULL, "unterminated quoted field");
                     goto out_skip;
                 }
                 if (*p == '"') {
@@ -131,7 +131,7 @@ static int s_csv_record(const char **pp, const char *end, int *line, s_row_t *ro
             }
             if (p < end && *p != ',' && *p != '\n' &&
                 !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
-                intake_refuse(why, 422, NULL, "characters after a closing quote");
+                hl_refuse(why, 422, NULL, "characters after a closing quote");
                 goto out_skip;
             }
         } else {
@@ -139,7 +139,7 @@ static int s_csv_record(const char **pp, const char *end, int *line, s_row_t *ro
             while (p < end && *p != ',' && *p != '\n' &&
                    !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
                 if (*p == '"') {
-                    intake_refuse(why, 422, NULL, "a quote inside an unquoted field");
+                    hl_refuse(why, 422, NULL, "a quote inside an unquoted field");
                     goto out_skip;
                 }
                 p++;
@@ -197,7 +197,7 @@ static bool s_number(const char *s, double *out)
 }
 
 /* Builds the request object of one record. */
-static int s_csv_object(const s_row_t *row, const int *col, json_t **out, intake_refusal_t *why)
+static int s_csv_object(const s_row_t *row, const int *col, json_t **out, hl_refusal_t *why)
 {
     json_t *obj = json_object();
     double lat = 0, lon = 0;
@@ -207,19 +207,19 @@ static int s_csv_object(const s_row_t *row, const int *col, json_t **out, intake
         if (row->flen[i] == 0)
             continue;
         if (strlen(v) != row->flen[i] || hl_utf8_len(v) < 0) {
-            intake_refuse(why, 422, name, "%s must be valid UTF-8 without NUL characters", name);
+            hl_refuse(why, 422, name, "%s must be valid UTF-8 without NUL characters", name);
             goto out_free;
         }
         if (strcmp(name, "lat") == 0 || strcmp(name, "lon") == 0) {
             bool is_lat = name[1] == 'a';
             if (!s_number(v, is_lat ? &lat : &lon)) {
-                intake_refuse(why, 422, name, "%s must be a number", name);
+                hl_refuse(why, 422, name, "%s must be a number", name);
                 goto out_free;
             }
             *(is_lat ? &has_lat : &has_lon) = 1;
         } else if (strcmp(name, "mailbox") == 0) {
             if (row->flen[i] > 4 || strspn(v, "0123456789") != row->flen[i]) {
-                intake_refuse(why, 422, "mailbox", "mailbox must be the box's number");
+                hl_refuse(why, 422, "mailbox", "mailbox must be the box's number");
                 goto out_free;
             }
             json_object_set_new(obj, "mailbox", json_integer(atoi(v)));
@@ -233,7 +233,7 @@ static int s_csv_object(const s_row_t *row, const int *col, json_t **out, intake
         }
     }
     if (has_lat != has_lon) {
-        intake_refuse(why, 422, has_lat ? "lon" : "lat", "lat and lon go together");
+        hl_refuse(why, 422, has_lat ? "lon" : "lat", "lat and lon go together");
         goto out_free;
     }
     if (has_lat)
@@ -246,7 +246,7 @@ out_free:
 }
 
 int intake_csv_parse(const char *body, size_t len, size_t max, intake_records_t *out,
-                     intake_refusal_t *why)
+                     hl_refusal_t *why)
 {
     const char *p = body, *end = body + len;
     int line = 1, col[S_MAX_COLUMNS];
@@ -267,15 +267,15 @@ int intake_csv_parse(const char *body, size_t len, size_t max, intake_records_t 
                 col[i] = k;
         for (int k = 0; k < i && col[i] >= 0; k++)
             if (col[k] == col[i]) {
-                intake_refuse(why, 422, "header", "column \"%s\" appears twice", row.field[i]);
+                hl_refuse(why, 422, "header", "column \"%s\" appears twice", row.field[i]);
                 goto out_header;
             }
         if (col[i] < 0) {
-            intake_refuse(why, 422, "header",
-                          "unknown column \"%.40s\" (channel, org_unit, category, title, body, "
-                          "contact_name, contact_phone, source_ref, lat, lon, mailbox, qr, "
-                          "staff, written_at, idempotency_key)",
-                          row.field[i]);
+            hl_refuse(why, 422, "header",
+                      "unknown column \"%.40s\" (channel, org_unit, category, title, body, "
+                      "contact_name, contact_phone, source_ref, lat, lon, mailbox, qr, "
+                      "staff, written_at, idempotency_key)",
+                      row.field[i]);
             goto out_header;
         }
     }
@@ -290,9 +290,9 @@ int intake_csv_parse(const char *body, size_t len, size_t max, intake_records_t 
         }
         if (out->n == max) {
             intake_records_close(out);
-            return intake_refuse(why, 413, NULL, "the batch has more than %zu lines", max);
+            return hl_refuse(why, 413, NULL, "the batch has more than %zu lines", max);
         }
-        intake_refusal_t bad = {0};
+        hl_refusal_t bad = {0};
         int rc = s_csv_record(&p, end, &line, &row, &bad);
         intake_record_t *rec = s_push(out, first, start, (size_t)(p - start));
         if (rc != 0) {
@@ -300,8 +300,8 @@ int intake_csv_parse(const char *body, size_t len, size_t max, intake_records_t 
             continue;
         }
         if (row.n != ncols)
-            intake_refuse(&rec->refusal, 422, NULL, "the record has %d fields; the header has %d",
-                          row.n, ncols);
+            hl_refuse(&rec->refusal, 422, NULL, "the record has %d fields; the header has %d",
+                      row.n, ncols);
         else
             s_csv_object(&row, col, &rec->obj, &rec->refusal);
         s_row_clear(&row);

@@ -86,6 +86,5 @@ int main(int argc, char **argv)
         intake_status_consume(&in) != 0 ||
         hl_service_listen(&svc, routes, sizeof routes / sizeof routes[0]) != 0)
         return 1;
-    hl_pipeline_start_sweeper(svc.pipeline);
     return hl_service_run(&svc);
 }

@@ -20,6 +20,7 @@
 #include "intake.h"
 #include "open311_fmt.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,11 +134,6 @@ static bool s_get_start(intake_t *in, hl_http_req_t *req, bool named, char *name
     r.verdict = intake_admit_addr(in, req, 1, &r.retry_after_s);
     s_refuse(req, *fmt, &r);
     return r.verdict == INTAKE_ADMIT_OK;
-}
-
-static json_t *s_text(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
 }
 
 /* ---- GET discovery --------------------------------------------------------- */
@@ -343,161 +339,182 @@ static void s_post_done(void *arg, const intake_appeal_result_t *r)
     s_post_free(p);
 }
 
-/* Checks optional text field `name` (at most `max` characters, hl_text's
- * rules, line breaks only in the description); refuses (400) when it is
- * present and blank, too long or holds control characters. An empty field
- * counts as absent. */
-static bool s_field(const intake_form_t *f, const char *name, size_t max, const char **out,
-                    intake_refusal_t *why)
+static const char *s_code_problem(const char *s)
 {
-    const char *v = intake_form_get(f, name);
-    *out = NULL;
-    if (!v || !*v)
-        return true; /* clients send every field, empty when unused */
-    char problem[sizeof why->message];
-    if (!hl_text_check(name, v, max, true, strcmp(name, "description") == 0, problem,
-                       sizeof problem)) {
-        intake_refuse(why, 400, name, "%s", problem);
-        return false;
-    }
-    *out = v;
-    return true;
+    size_t n = strlen(s);
+    if (n == 0 || n > 32)
+        return "must be a code";
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
+            return "must be a code";
+    return NULL;
 }
 
 static bool s_code_ok(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > 32)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '-' || *p == '.'))
-            return false;
-    return true;
+    return s_code_problem(s) == NULL;
+}
+
+static const char *s_email_problem(const char *s)
+{
+    const char *at = strchr(s, '@');
+    return !at || strchr(s, ' ') || at == s || at[1] == '\0' ? "is not an e-mail address" : NULL;
+}
+
+static const char *s_media_problem(const char *s)
+{
+    if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+        return "must be an http:// or https:// URL";
+    if (strpbrk(s, " \t\r\n<>\""))
+        return "must not contain spaces, quotes or angle brackets";
+    return NULL;
+}
+
+/* What POST requests.{fmt} stores from the form besides the appeal. */
+typedef struct {
+    const char *jurisdiction, *service_code, *address, *address_id, *email, *device, *account,
+        *first, *last, *phone, *description, *media, *compound, *title, *api_key;
+    double lat, lon;       /* location, when given */
+    bool has_lat, has_lon; /* which of lat and long came */
+} s_form_in_t;
+
+/* The form's fields: clients send every field, empty when unused, so an
+ * empty one counts as absent (hl_req_check_pairs); refusals are 400. What
+ * one field cannot say alone is checked after, in intake_open311_check. */
+static const hl_req_field_t s_form_fields[] = {
+    {.name = "api_key", .type = HL_REQ_TEXT, .max = 256, HL_REQ_AT(s_form_in_t, api_key)},
+    {.name = "jurisdiction_id",
+     .type = HL_REQ_TEXT,
+     .max = 64,
+     HL_REQ_AT(s_form_in_t, jurisdiction)},
+    {.name = "service_code",
+     .type = HL_REQ_TEXT,
+     .max = 64,
+     .check = s_code_problem,
+     .hint = "names no service (see services.json)",
+     HL_REQ_AT(s_form_in_t, service_code)},
+    {.name = "lat",
+     .type = HL_REQ_NUMBER,
+     .min = -90,
+     .max = 90,
+     .hint = "must be a decimal number in [-90, 90]",
+     HL_REQ_AT(s_form_in_t, lat)},
+    {.name = "long",
+     .type = HL_REQ_NUMBER,
+     .min = -180,
+     .max = 180,
+     .hint = "must be a decimal number in [-180, 180]",
+     HL_REQ_AT(s_form_in_t, lon)},
+    {.name = "address_string", .type = HL_REQ_TEXT, .max = 200, HL_REQ_AT(s_form_in_t, address)},
+    {.name = "address_id",
+     .type = HL_REQ_TEXT,
+     .max = 32,
+     .check = s_code_problem,
+     .hint = "must be an org unit code such as cp001",
+     HL_REQ_AT(s_form_in_t, address_id)},
+    {.name = "email",
+     .type = HL_REQ_TEXT,
+     .max = 254,
+     .check = s_email_problem,
+     HL_REQ_AT(s_form_in_t, email)},
+    {.name = "device_id", .type = HL_REQ_TEXT, .max = 100, HL_REQ_AT(s_form_in_t, device)},
+    {.name = "account_id", .type = HL_REQ_TEXT, .max = 100, HL_REQ_AT(s_form_in_t, account)},
+    {.name = "first_name", .type = HL_REQ_TEXT, .max = 25, HL_REQ_AT(s_form_in_t, first)},
+    {.name = "last_name", .type = HL_REQ_TEXT, .max = 25, HL_REQ_AT(s_form_in_t, last)},
+    {.name = "phone",
+     .type = HL_REQ_TEXT,
+     .max = 20,
+     .check = intake_phone_invalid,
+     HL_REQ_AT(s_form_in_t, phone)},
+    {.name = "description",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_MULTILINE,
+     .max = 4000,
+     HL_REQ_AT(s_form_in_t, description)},
+    {.name = "media_url",
+     .type = HL_REQ_TEXT,
+     .max = 500,
+     .check = s_media_problem,
+     HL_REQ_AT(s_form_in_t, media)},
+    {.name = "attribute[compound]",
+     .type = HL_REQ_TEXT,
+     .max = 32,
+     .check = s_code_problem,
+     .hint = "must be a compound code such as cp001",
+     HL_REQ_AT(s_form_in_t, compound)},
+    {.name = "attribute[title]", .type = HL_REQ_TEXT, .max = 200, HL_REQ_AT(s_form_in_t, title)},
+    {0}};
+
+/* What the fields together must say (each alone passed the table). */
+static int s_form_rules(const s_form_in_t *in, bool xml, hl_refusal_t *why)
+{
+    if (in->jurisdiction && strcmp(in->jurisdiction, S_JURISDICTION) != 0)
+        return hl_refuse(why, 404, "jurisdiction_id",
+                         "jurisdiction_id \"%.40s\" is not served here (use \"%s\")",
+                         in->jurisdiction, S_JURISDICTION);
+    if (!in->service_code)
+        return hl_refuse(why, 400, "service_code", "service_code is required (see services.%s)",
+                         xml ? "xml" : "json");
+    if (in->has_lat != in->has_lon)
+        return hl_refuse(why, 400, "lat", "lat and long must be given together");
+    if (!in->has_lat && !in->address && !in->address_id)
+        return hl_refuse(why, 400, "lat",
+                         "a location is required: lat and long, address_string or address_id");
+    if (in->compound && in->address_id && strcmp(in->compound, in->address_id) != 0)
+        return hl_refuse(why, 400, "attribute[compound]",
+                         "attribute[compound] and address_id name different places");
+    if (!in->compound && !in->address_id)
+        return hl_refuse(why, 400, "attribute[compound]",
+                         "attribute[compound] is required (or address_id with the "
+                         "compound code): the city routes by compound");
+    if (!in->description)
+        return hl_refuse(why, 400, "description",
+                         "description is required: it is the appeal's text");
+    return 0;
 }
 
 int intake_open311_check(const intake_form_t *f, bool xml, intake_appeal_t *a,
                          intake_open311_extra_t *extra, char *body_buf, size_t body_len,
-                         char *name_buf, size_t name_len, intake_refusal_t *why)
+                         char *name_buf, size_t name_len, hl_refusal_t *why)
 {
-    static const char *const known[] = {"api_key",
-                                        "jurisdiction_id",
-                                        "service_code",
-                                        "lat",
-                                        "long",
-                                        "address_string",
-                                        "address_id",
-                                        "email",
-                                        "device_id",
-                                        "account_id",
-                                        "first_name",
-                                        "last_name",
-                                        "phone",
-                                        "description",
-                                        "media_url",
-                                        "attribute[compound]",
-                                        "attribute[title]",
-                                        NULL};
     memset(extra, 0, sizeof *extra);
-    for (size_t i = 0; i < f->n; i++) {
-        bool ok = false;
-        for (const char *const *k = known; *k; k++)
-            ok = ok || strcmp(*k, f->fields[i].name) == 0;
-        if (!ok) {
-            bool attr = strncmp(f->fields[i].name, "attribute[", 10) == 0;
-            return intake_refuse(
-                why, 400, NULL, "unknown %s \"%.60s\"%s", attr ? "attribute" : "field",
-                f->fields[i].name,
-                attr ? " (this service has attribute[compound] and attribute[title])" : "");
-        }
-    }
-    const char *jurisdiction, *service_code, *lat, *lon, *address, *address_id, *email, *device,
-        *account, *first, *last, *phone, *description, *media, *compound, *title;
-    if (!s_field(f, "jurisdiction_id", 64, &jurisdiction, why) ||
-        !s_field(f, "service_code", 64, &service_code, why) || !s_field(f, "lat", 40, &lat, why) ||
-        !s_field(f, "long", 40, &lon, why) || !s_field(f, "address_string", 200, &address, why) ||
-        !s_field(f, "address_id", 32, &address_id, why) || !s_field(f, "email", 254, &email, why) ||
-        !s_field(f, "device_id", 100, &device, why) ||
-        !s_field(f, "account_id", 100, &account, why) ||
-        !s_field(f, "first_name", 25, &first, why) || !s_field(f, "last_name", 25, &last, why) ||
-        !s_field(f, "phone", 20, &phone, why) ||
-        !s_field(f, "description", 4000, &description, why) ||
-        !s_field(f, "media_url", 500, &media, why) ||
-        !s_field(f, "attribute[compound]", 32, &compound, why) ||
-        !s_field(f, "attribute[title]", 200, &title, why))
+    hl_req_pair_t *pairs = hl_calloc(f->n ? f->n : 1, sizeof *pairs);
+    for (size_t i = 0; i < f->n; i++)
+        pairs[i] = (hl_req_pair_t){f->fields[i].name, f->fields[i].value};
+    s_form_in_t in = {.lat = NAN, .lon = NAN};
+    int rc = hl_req_check_pairs(pairs, f->n, s_form_fields, &in, why);
+    free(pairs);
+    if (rc != 0)
         return -1;
-    if (jurisdiction && strcmp(jurisdiction, S_JURISDICTION) != 0)
-        return intake_refuse(why, 404, "jurisdiction_id",
-                             "jurisdiction_id \"%.40s\" is not served here (use \"%s\")",
-                             jurisdiction, S_JURISDICTION);
-    if (!service_code)
-        return intake_refuse(why, 400, "service_code", "service_code is required (see services.%s)",
-                             xml ? "xml" : "json");
-    if (!s_code_ok(service_code))
-        return intake_refuse(why, 400, "service_code", "service_code: no service has this code");
-    if ((lat != NULL) != (lon != NULL))
-        return intake_refuse(why, 400, "lat", "lat and long must be given together");
-    if (lat) {
-        double lat_v, lon_v;
-        if (!intake_parse_double(lat, &lat_v))
-            return intake_refuse(why, 400, "lat", "lat must be a decimal number in [-90, 90]");
-        if (!intake_parse_double(lon, &lon_v))
-            return intake_refuse(why, 400, "long", "long must be a decimal number in [-180, 180]");
-        if (intake_location_set(a, lat_v, lon_v, "lat", "long", why) != 0) {
-            why->status = 400;
-            return -1;
-        }
+    in.has_lat = !isnan(in.lat);
+    in.has_lon = !isnan(in.lon);
+    if (s_form_rules(&in, xml, why) != 0)
+        return -1;
+    if (in.has_lat) {
+        a->has_location = true;
+        a->lat = in.lat;
+        a->lon = in.lon;
     }
-    if (!lat && !address && !address_id)
-        return intake_refuse(why, 400, "lat",
-                             "a location is required: lat and long, address_string or "
-                             "address_id");
-    if (address_id && !s_code_ok(address_id))
-        return intake_refuse(why, 400, "address_id",
-                             "address_id must be an org unit code such as cp001");
-    if (compound && !s_code_ok(compound))
-        return intake_refuse(why, 400, "attribute[compound]",
-                             "attribute[compound] must be a compound code such as cp001");
-    if (compound && address_id && strcmp(compound, address_id) != 0)
-        return intake_refuse(why, 400, "attribute[compound]",
-                             "attribute[compound] and address_id name different places");
-    if (!compound && !address_id)
-        return intake_refuse(why, 400, "attribute[compound]",
-                             "attribute[compound] is required (or address_id with the "
-                             "compound code): the city routes by compound");
-    if (!description)
-        return intake_refuse(why, 400, "description",
-                             "description is required: it is the appeal's text");
-    if (email && (!strchr(email, '@') || strchr(email, ' ') || email[0] == '@' ||
-                  strchr(email, '@')[1] == '\0'))
-        return intake_refuse(why, 400, "email", "email is not an e-mail address");
-    const char *bad = phone ? intake_phone_invalid(phone) : NULL;
-    if (bad)
-        return intake_refuse(why, 400, "phone", "phone %s", bad);
-    if (media && strncmp(media, "http://", 7) != 0 && strncmp(media, "https://", 8) != 0)
-        return intake_refuse(why, 400, "media_url", "media_url must be an http:// or https:// URL");
-    if (media && strpbrk(media, " \t\r\n<>\""))
-        return intake_refuse(why, 400, "media_url",
-                             "media_url must not contain spaces, quotes or angle brackets");
     /* The address, when given as text, travels with the appeal's body so
      * triage and the council see it; it is kept apart too. */
-    if (address)
-        snprintf(body_buf, body_len, "%s\n地址 Address: %s", description, address);
+    if (in.address)
+        snprintf(body_buf, body_len, "%s\n地址 Address: %s", in.description, in.address);
     else
-        snprintf(body_buf, body_len, "%s", description);
-    if (first || last)
-        snprintf(name_buf, name_len, "%s%s%s", first ? first : "", first && last ? " " : "",
-                 last ? last : "");
+        snprintf(body_buf, body_len, "%s", in.description);
+    if (in.first || in.last)
+        snprintf(name_buf, name_len, "%s%s%s", in.first ? in.first : "",
+                 in.first && in.last ? " " : "", in.last ? in.last : "");
     a->channel = "platform";
-    a->org_unit = compound ? compound : address_id;
-    a->category = service_code;
-    a->title = title;
+    a->org_unit = in.compound ? in.compound : in.address_id;
+    a->category = in.service_code;
+    a->title = in.title;
     a->body = body_buf;
-    a->name = first || last ? name_buf : NULL;
-    a->phone = phone;
-    extra->address = address;
-    extra->address_id = address_id;
-    extra->media_url = media;
+    a->name = in.first || in.last ? name_buf : NULL;
+    a->phone = in.phone;
+    extra->address = in.address;
+    extra->address_id = in.address_id;
+    extra->media_url = in.media;
     return 0;
 }
 
@@ -514,7 +531,7 @@ static void s_post_admitted(void *arg, const intake_admission_t *r)
     snprintf(p->client, sizeof p->client, "%s", r->key_name);
     intake_appeal_t a = {0};
     intake_open311_extra_t extra;
-    intake_refusal_t why_not;
+    hl_refusal_t why_not;
     char body_text[16384], person[64];
     if (intake_open311_check(&p->form, p->fmt == S_XML, &a, &extra, body_text, sizeof body_text,
                              person, sizeof person, &why_not) != 0) {
@@ -627,17 +644,17 @@ static void s_request_rows(void *arg, const PGresult *res)
         json_t *r = json_object();
         json_object_set_new(r, "service_request_id", json_string(PQgetvalue(res, i, 0)));
         json_object_set_new(r, "status", json_string(intake_open311_status(status)));
-        json_object_set_new(r, "status_notes", s_text(res, i, 13));
-        json_object_set_new(r, "service_name", s_text(res, i, 3));
-        json_object_set_new(r, "service_code", s_text(res, i, 2));
-        json_object_set_new(r, "description", s_text(res, i, 4));
-        json_object_set_new(r, "agency_responsible", s_text(res, i, 5));
+        json_object_set_new(r, "status_notes", hl_req_col_text(res, i, 13));
+        json_object_set_new(r, "service_name", hl_req_col_text(res, i, 3));
+        json_object_set_new(r, "service_code", hl_req_col_text(res, i, 2));
+        json_object_set_new(r, "description", hl_req_col_text(res, i, 4));
+        json_object_set_new(r, "agency_responsible", hl_req_col_text(res, i, 5));
         json_object_set_new(r, "service_notice", json_null());
-        json_object_set_new(r, "requested_datetime", s_text(res, i, 6));
-        json_object_set_new(r, "updated_datetime", s_text(res, i, 7));
+        json_object_set_new(r, "requested_datetime", hl_req_col_text(res, i, 6));
+        json_object_set_new(r, "updated_datetime", hl_req_col_text(res, i, 7));
         json_object_set_new(r, "expected_datetime", json_null());
-        json_object_set_new(r, "address", s_text(res, i, 8));
-        json_object_set_new(r, "address_id", s_text(res, i, 9));
+        json_object_set_new(r, "address", hl_req_col_text(res, i, 8));
+        json_object_set_new(r, "address_id", hl_req_col_text(res, i, 9));
         json_object_set_new(r, "zipcode", json_null());
         json_object_set_new(r, "lat",
                             PQgetisnull(res, i, 10) ? json_null()
@@ -645,7 +662,7 @@ static void s_request_rows(void *arg, const PGresult *res)
         json_object_set_new(r, "long",
                             PQgetisnull(res, i, 11) ? json_null()
                                                     : json_real(atof(PQgetvalue(res, i, 11))));
-        json_object_set_new(r, "media_url", s_text(res, i, 12));
+        json_object_set_new(r, "media_url", hl_req_col_text(res, i, 12));
         if (q->extensions) {
             char detailed[32];
             size_t k = 0;
@@ -656,9 +673,10 @@ static void s_request_rows(void *arg, const PGresult *res)
             json_object_set_new(
                 r, "extended_attributes",
                 json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "detailed_status", detailed,
-                          "size", s_text(res, i, 14), "item_id", s_text(res, i, 15), "channel",
-                          s_text(res, i, 16), "org_unit", s_text(res, i, 17), "title",
-                          s_text(res, i, 18), "escalated",
+                          "size", hl_req_col_text(res, i, 14), "item_id",
+                          hl_req_col_text(res, i, 15), "channel", hl_req_col_text(res, i, 16),
+                          "org_unit", hl_req_col_text(res, i, 17), "title",
+                          hl_req_col_text(res, i, 18), "escalated",
                           json_boolean(strcmp(status, "escalated") == 0 ||
                                        strcmp(PQgetvalue(res, i, 14), "large") == 0)));
         }

@@ -20,9 +20,7 @@ static void s_rows(void *arg, const PGresult *res)
             json_pack("{s:s, s:s}", "code", PQgetvalue(res, i, 0), "name", PQgetvalue(res, i, 1));
         if (l->with_parent) {
             json_object_set_new(o, "level", json_string(PQgetvalue(res, i, 2)));
-            json_object_set_new(o, "parent",
-                                PQgetisnull(res, i, 3) ? json_null()
-                                                       : json_string(PQgetvalue(res, i, 3)));
+            json_object_set_new(o, "parent", hl_req_col_text(res, i, 3));
         }
         json_array_append_new(l->list, o);
     }
@@ -32,7 +30,7 @@ static void s_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_list_t *l = arg;
     if (rc != 0) {
-        hl_http_reply_error(l->req, 503, NULL, "could not read reference data: %s", err->message);
+        hl_req_reply_db(l->req, "reference", "read reference data", err);
         json_decref(l->list);
     } else {
         hl_http_reply_json(l->req, 200, l->list);
@@ -66,32 +64,32 @@ static const char s_sql_units[] =
     " WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR parent = $2)"
     " ORDER BY code";
 
+typedef struct {
+    const char *level;  /* ?level= */
+    const char *parent; /* ?parent= */
+} s_units_q_t;
+
+static const char *const s_levels[] = {"city",       "town",      "community", "compound",
+                                       "micro_grid", "household", NULL};
+static const hl_req_field_t s_units_query[] = {
+    {.name = "level",
+     .type = HL_REQ_TEXT,
+     .max = 16,
+     .allowed = s_levels,
+     HL_REQ_AT(s_units_q_t, level)},
+    {.name = "parent", .type = HL_REQ_TEXT, .max = 32, HL_REQ_AT(s_units_q_t, parent)},
+    {0}};
+
 void intake_org_units_get(hl_http_req_t *req, void *arg)
 {
-    static const char *const levels[] = {"city",     "town",       "community",
-                                         "compound", "micro_grid", "household"};
     intake_t *in = arg;
-    const char *level = hl_http_query(req, "level");
-    const char *parent = hl_http_query(req, "parent");
-    if (level) {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
-            ok = ok || strcmp(level, levels[i]) == 0;
-        if (!ok) {
-            hl_http_reply_error(req, 400, "level",
-                                "unknown level \"%.32s\" (city, town, community, compound, "
-                                "micro_grid, household)",
-                                level);
-            return;
-        }
-    }
+    s_units_q_t q = {0};
+    if (!hl_req_query(req, s_units_query, &q))
+        return;
+    const char *level = q.level, *parent = q.parent;
     if (!level && !parent) {
         hl_http_reply_error(req, 400, "level",
                             "give ?level=... or ?parent=... (the whole tree is 1,800 rows)");
-        return;
-    }
-    if (parent && strlen(parent) > 32) {
-        hl_http_reply_error(req, 400, "parent", "parent code is too long");
         return;
     }
     s_list_t *l = s_start(req, true);

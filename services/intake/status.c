@@ -27,15 +27,17 @@ static const char s_sql_resolved_events[] =
     "INSERT INTO intake.appeal_event (appeal_id, status, detail)"
     " SELECT id, 'resolved', $2 FROM intake.appeal WHERE id = ANY($1::uuid[])";
 
-const char *intake_decision_check(const Hl__TriageDecision *d)
+const char *intake_decision_check(const void *msg)
 {
+    const Hl__TriageDecision *d = msg;
     if (!d || !hl_uuid_valid(d->appeal_id) || !hl_uuid_valid(d->item_id) || !d->size || !d->route)
         return "TriageDecision lacks appeal_id, item_id, size or route";
     return NULL;
 }
 
-const char *intake_resolved_check(const Hl__ItemResolved *r)
+const char *intake_resolved_check(const void *msg)
 {
+    const Hl__ItemResolved *r = msg;
     if (!r || r->n_appeal_ids == 0)
         return "ItemResolved on the status stage must list appeal_ids";
     for (size_t i = 0; i < r->n_appeal_ids; i++)
@@ -44,60 +46,42 @@ const char *intake_resolved_check(const Hl__ItemResolved *r)
     return NULL;
 }
 
-static void s_decision(hl_inmsg_t *m, void *arg)
+static void s_decision(hl_inmsg_t *m, const void *msg, void *arg)
 {
     (void)arg;
-    Hl__TriageDecision *d =
-        hl__triage_decision__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = intake_decision_check(d);
-    if (why) {
-        if (d)
-            hl__triage_decision__free_unpacked(d, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__TriageDecision *d = msg;
     char classified[128], routed[128];
     snprintf(classified, sizeof classified, "%s%s%s", d->size, d->category ? ", " : "",
              d->category ? d->category : "");
     snprintf(routed, sizeof routed, "to %s", d->route);
     HL_DBU(m->unit, s_sql_decision, NULL, NULL, d->appeal_id, d->size, d->item_id, d->route);
     HL_DBU(m->unit, s_sql_decision_events, NULL, NULL, d->appeal_id, classified, routed);
-    hl__triage_decision__free_unpacked(d, NULL);
     hl_inmsg_apply(&m);
 }
 
-static void s_resolved(hl_inmsg_t *m, void *arg)
+static void s_resolved(hl_inmsg_t *m, const void *msg, void *arg)
 {
     (void)arg;
-    Hl__ItemResolved *r =
-        hl__item_resolved__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = intake_resolved_check(r);
-    if (why) {
-        if (r)
-            hl__item_resolved__free_unpacked(r, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__ItemResolved *r = msg;
     hl_buf_t ids = {0};
     hl_buf_append(&ids, "{", 1);
     for (size_t i = 0; i < r->n_appeal_ids; i++)
         hl_buf_printf(&ids, "%s%s", i ? "," : "", r->appeal_ids[i]);
     hl_buf_append(&ids, "}", 1);
     char detail[256];
-    snprintf(detail, sizeof detail, "%.200s", r->outcome ? r->outcome : "resolved");
+    hl_text_cut(detail, sizeof detail, r->outcome ? r->outcome : "resolved", 200);
     HL_DBU(m->unit, s_sql_resolved, NULL, NULL, ids.data);
     HL_DBU(m->unit, s_sql_resolved_events, NULL, NULL, ids.data, detail);
     hl_buf_close(&ids);
-    hl__item_resolved__free_unpacked(r, NULL);
     hl_inmsg_apply(&m);
 }
 
 int intake_status_consume(intake_t *in)
 {
-    const hl_handler_t handlers[] = {
-        {"TriageDecision", s_decision, in},
-        {"ItemResolved", s_resolved, in},
+    const hl_msg_handler_t handlers[] = {
+        {&hl__triage_decision__descriptor, intake_decision_check, s_decision, in},
+        {&hl__item_resolved__descriptor, intake_resolved_check, s_resolved, in},
     };
-    return hl_pipeline_consume(in->svc->pipeline, HL_STAGE_STATUS, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    return hl_pipeline_consume_msgs(in->svc->pipeline, HL_STAGE_STATUS, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }

@@ -3,11 +3,13 @@
  * Every way in that takes an appeal as a JSON object uses this one
  * function: POST /v1/appeals (appeal.c) replies 4xx from the refusal it
  * fills, and the batch import (batch.c) reports it as that line's outcome
- * and goes on with the next line. The rules: the fields listed below and no
- * others, text checked by hl_text (valid UTF-8, no control characters
- * except line breaks in the body, not blank, lengths in characters), a
- * known channel, the channel details of channel.c, a plausible phone number
- * and a location on the globe. A batch line may also carry its own
+ * and goes on with the next line. The rules are the table s_fields below,
+ * checked by hl_req_check (the fields listed and no others; text valid
+ * UTF-8, no control characters except line breaks in the body, not blank,
+ * lengths in characters; a known channel, a plausible phone number, a
+ * location on the globe), then what one field cannot say alone: the channel
+ * details' sense (channel.c) and org_unit unless a mailbox or QR code fixes
+ * the compound. A batch line may also carry its own
  * "idempotency_key". What only the database can tell (does this org unit,
  * category, mailbox or QR code exist, do they agree) is left to the insert,
  * whose constraint names intake_appeal_store maps back to the field.
@@ -15,69 +17,86 @@
  * Pure: no I/O. */
 #include "intake.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <string.h>
 
-static const char *const s_channels[] = {"qr", "mailbox", "visit", "web", "platform", "phone"};
+/* What the table stores: the appeal and the fields it keeps in other forms. */
+typedef struct {
+    intake_appeal_t a;      /* the strings, pointing into the request */
+    int64_t mailbox;        /* 0: not given */
+    double lat, lon;        /* location, when has_location */
+    bool has_location;      /* "location" given */
+    const char *written_at; /* the text given, or NULL */
+    const char *line_key;   /* a batch line's own idempotency key */
+} s_in_t;
 
-/* Optional (or required) text field `key` of `obj`, reported as `path`. */
-static int s_string(json_t *obj, const char *key, const char *path, bool required, size_t max,
-                    const char **out, intake_refusal_t *why)
-{
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return required ? intake_refuse(why, 422, path, "%s is required", path) : 0;
-    return intake_text_field(v, path, max, strcmp(key, "body") == 0, out, why);
-}
+static const char *const s_channels[] = {"qr",       "mailbox", "visit", "web",
+                                         "platform", "phone",   NULL};
 
-static int s_only_keys(json_t *obj, const char *const *allowed, const char *prefix,
-                       intake_refusal_t *why)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            ok = ok || strcmp(*a, key) == 0;
-        if (!ok) {
-            char path[64];
-            snprintf(path, sizeof path, "%s%.40s", prefix, key);
-            return intake_refuse(why, 422, path, "unknown field \"%s\"", path);
-        }
-    }
-    return 0;
-}
+static const hl_req_field_t s_contact[] = {
+    {.name = "name", .type = HL_REQ_TEXT, .max = 50, HL_REQ_AT(s_in_t, a.name)},
+    {.name = "phone",
+     .type = HL_REQ_TEXT,
+     .max = 20,
+     .check = intake_phone_invalid,
+     HL_REQ_AT(s_in_t, a.phone)},
+    {0}};
 
-static int s_location(json_t *loc, intake_appeal_t *a, intake_refusal_t *why)
-{
-    static const char *const keys[] = {"lat", "lon", NULL};
-    if (!json_is_object(loc))
-        return intake_refuse(why, 422, "location", "location must be an object {lat, lon}");
-    if (s_only_keys(loc, keys, "location.", why) != 0)
-        return -1;
-    json_t *lat = json_object_get(loc, "lat"), *lon = json_object_get(loc, "lon");
-    if (!json_is_number(lat) || !json_is_number(lon))
-        return intake_refuse(why, 422, !json_is_number(lat) ? "location.lat" : "location.lon",
-                             "location needs numeric lat and lon");
-    return intake_location_set(a, json_number_value(lat), json_number_value(lon), "location.lat",
-                               "location.lon", why);
-}
+static const hl_req_field_t s_location[] = {{.name = "lat",
+                                             .type = HL_REQ_NUMBER,
+                                             .flags = HL_REQ_REQUIRED,
+                                             .min = -90,
+                                             .max = 90,
+                                             HL_REQ_AT(s_in_t, lat)},
+                                            {.name = "lon",
+                                             .type = HL_REQ_NUMBER,
+                                             .flags = HL_REQ_REQUIRED,
+                                             .min = -180,
+                                             .max = 180,
+                                             HL_REQ_AT(s_in_t, lon)},
+                                            {0}};
 
-int intake_location_set(intake_appeal_t *a, double lat, double lon, const char *lat_field,
-                        const char *lon_field, intake_refusal_t *why)
-{
-    if (!isfinite(lat) || lat < -90 || lat > 90)
-        return intake_refuse(why, 422, lat_field, "%s must be in [-90, 90]", lat_field);
-    if (!isfinite(lon) || lon < -180 || lon > 180)
-        return intake_refuse(why, 422, lon_field, "%s must be in [-180, 180]", lon_field);
-    a->lat = lat;
-    a->lon = lon;
-    a->has_location = true;
-    return 0;
-}
+/* "idempotency_key" comes first so that a request without line keys can
+ * skip it: POST /v1/appeals takes its key as the Idempotency-Key header. */
+static const hl_req_field_t s_fields[] = {
+    {.name = "idempotency_key", .type = HL_REQ_TEXT, .max = 200, HL_REQ_AT(s_in_t, line_key)},
+    {.name = "channel",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = 16,
+     .allowed = s_channels,
+     HL_REQ_AT(s_in_t, a.channel)},
+    {.name = "mailbox",
+     .type = HL_REQ_INT,
+     .min = 1,
+     .max = 999,
+     .hint = "must be the box's number, an integer from 1 to 999",
+     HL_REQ_AT(s_in_t, mailbox)},
+    {.name = "qr",
+     .type = HL_REQ_TEXT,
+     .max = 64,
+     .check = intake_qr_problem,
+     HL_REQ_AT(s_in_t, a.qr)},
+    {.name = "staff", .type = HL_REQ_TEXT, .max = 50, HL_REQ_AT(s_in_t, a.staff)},
+    {.name = "written_at", .type = HL_REQ_TEXT, .max = 40, HL_REQ_AT(s_in_t, written_at)},
+    {.name = "org_unit", .type = HL_REQ_TEXT, .max = 32, HL_REQ_AT(s_in_t, a.org_unit)},
+    {.name = "category", .type = HL_REQ_TEXT, .max = 64, HL_REQ_AT(s_in_t, a.category)},
+    {.name = "title", .type = HL_REQ_TEXT, .max = 200, HL_REQ_AT(s_in_t, a.title)},
+    {.name = "body",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+     .max = 5000,
+     HL_REQ_AT(s_in_t, a.body)},
+    {.name = "source_ref", .type = HL_REQ_TEXT, .max = 100, HL_REQ_AT(s_in_t, a.source_ref)},
+    {.name = "contact",
+     .type = HL_REQ_OBJECT,
+     .fields = s_contact,
+     .hint = "must be an object {name, phone}"},
+    {.name = "location",
+     .type = HL_REQ_OBJECT,
+     .fields = s_location,
+     .hint = "must be an object {lat, lon}",
+     HL_REQ_AT(s_in_t, has_location)},
+    {0}};
 
 const char *intake_phone_invalid(const char *phone)
 {
@@ -94,56 +113,25 @@ const char *intake_phone_invalid(const char *phone)
 }
 
 int intake_appeal_from_json(json_t *obj, int64_t now_us, intake_appeal_t *a, char written_at[40],
-                            const char **line_key, intake_refusal_t *why)
+                            const char **line_key, hl_refusal_t *why)
 {
-    /* "idempotency_key" comes first so that a request without line keys
-     * (line_key NULL) can skip it: POST /v1/appeals takes its key as the
-     * Idempotency-Key header. */
-    static const char *const top[] = {
-        "idempotency_key", "channel",  "org_unit", "category", "title", "body",       "contact",
-        "source_ref",      "location", "mailbox",  "qr",       "staff", "written_at", NULL};
-    static const char *const contact_keys[] = {"name", "phone", NULL};
-    const char *unused_key;
+    s_in_t in = {0};
     memset(a, 0, sizeof *a);
-    if (!json_is_object(obj))
-        return intake_refuse(why, 400, NULL, "an appeal must be a JSON object");
-    if (s_only_keys(obj, line_key ? top : top + 1, "", why) != 0 ||
-        s_string(obj, "channel", "channel", true, 16, &a->channel, why) != 0)
+    if (hl_req_check(obj, line_key ? s_fields : s_fields + 1, &in, why) != 0)
         return -1;
-    bool known = false;
-    for (size_t i = 0; i < sizeof s_channels / sizeof s_channels[0]; i++)
-        known = known || strcmp(a->channel, s_channels[i]) == 0;
-    if (!known)
-        return intake_refuse(why, 422, "channel",
-                             "unknown channel \"%.32s\" (qr, mailbox, visit, web, platform, "
-                             "phone)",
-                             a->channel);
-    if (intake_channel_parse(obj, now_us, a, written_at, why) != 0)
+    in.a.mailbox = (int)in.mailbox;
+    if (in.has_location) {
+        in.a.has_location = true;
+        in.a.lat = in.lat;
+        in.a.lon = in.lon;
+    }
+    if (intake_channel_check(&in.a, in.written_at, now_us, written_at, why) != 0)
         return -1;
     /* A mailbox or QR code fixes the compound (anchor.c, migration 012). */
-    bool anchored = a->mailbox || a->qr;
-    if (s_string(obj, "org_unit", "org_unit", !anchored, 32, &a->org_unit, why) != 0 ||
-        s_string(obj, "category", "category", false, 64, &a->category, why) != 0 ||
-        s_string(obj, "title", "title", false, 200, &a->title, why) != 0 ||
-        s_string(obj, "body", "body", true, 5000, &a->body, why) != 0 ||
-        s_string(obj, "source_ref", "source_ref", false, 100, &a->source_ref, why) != 0 ||
-        s_string(obj, "idempotency_key", "idempotency_key", false, 200,
-                 line_key ? line_key : &unused_key, why) != 0)
-        return -1;
-    json_t *contact = json_object_get(obj, "contact");
-    if (contact && !json_is_null(contact)) {
-        if (!json_is_object(contact))
-            return intake_refuse(why, 422, "contact", "contact must be an object {name, phone}");
-        if (s_only_keys(contact, contact_keys, "contact.", why) != 0 ||
-            s_string(contact, "name", "contact.name", false, 50, &a->name, why) != 0 ||
-            s_string(contact, "phone", "contact.phone", false, 20, &a->phone, why) != 0)
-            return -1;
-        const char *bad = a->phone ? intake_phone_invalid(a->phone) : NULL;
-        if (bad)
-            return intake_refuse(why, 422, "contact.phone", "contact.phone %s", bad);
-    }
-    json_t *loc = json_object_get(obj, "location");
-    if (loc && !json_is_null(loc) && s_location(loc, a, why) != 0)
-        return -1;
+    if (!in.a.org_unit && !in.a.mailbox && !in.a.qr)
+        return hl_refuse(why, 422, "org_unit", "org_unit is required");
+    if (line_key)
+        *line_key = in.line_key;
+    *a = in.a;
     return 0;
 }

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int64_t now_us = HL_FUZZ_NOW_US;
     intake_appeal_t a;
     char written_at[40], hash[17];
-    intake_refusal_t why;
+    hl_refusal_t why;
     if (intake_appeal_from_json(j, now_us, &a, written_at, NULL, &why) == 0) {
         hl_fuzz_appeal(&a);
         intake_fingerprint((const char *)data, size, hash);

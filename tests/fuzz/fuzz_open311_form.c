@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         intake_appeal_t a = {0};
         intake_open311_extra_t extra;
-        intake_refusal_t why;
+        hl_refusal_t why;
         char body_text[16384], person[64]; /* as intake_open311_requests_post */
         if (intake_open311_check(&f, xml, &a, &extra, body_text, sizeof body_text, person,
                                  sizeof person, &why) != 0) {

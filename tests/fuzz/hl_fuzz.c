@@ -20,7 +20,7 @@ void hl_fuzz_text(const char *what, const char *s)
     }
 }
 
-void hl_fuzz_refusal(const intake_refusal_t *why)
+void hl_fuzz_refusal(const hl_refusal_t *why)
 {
     if (why->status < 400 || why->status > 499 || !why->message[0]) {
         fprintf(stderr, "finding: refusal with status %d and message \"%s\"\n", why->status,
@@ -201,12 +201,12 @@ void hl_fuzz_batch(hl_fuzz_reader_fn *read, const uint8_t *data, size_t size)
 {
     const int64_t now_us = HL_FUZZ_NOW_US;
     intake_records_t recs;
-    intake_refusal_t why;
+    hl_refusal_t why;
     if (read((const char *)data, size, HL_FUZZ_BATCH_MAX, &recs, &why) != 0)
         hl_fuzz_refusal(&why);
     for (size_t i = 0; i < recs.n; i++) {
         intake_record_t *rec = &recs.v[i];
-        intake_refusal_t kept = rec->refusal;
+        hl_refusal_t kept = rec->refusal;
         intake_appeal_t a;
         char written_at[40], hash[17], key[INTAKE_BATCH_KEY_MAX];
         for (int pass = 0; pass < 2; pass++) {

@@ -35,7 +35,7 @@ void hl_fuzz_message(const char *type, const uint8_t *data, size_t len);
  * PostgreSQL text column, which take nothing else. */
 void hl_fuzz_text(const char *what, const char *s);
 /* A refusal has a status, a message, and field and message are text. */
-void hl_fuzz_refusal(const intake_refusal_t *why);
+void hl_fuzz_refusal(const hl_refusal_t *why);
 /* An appeal a validator accepted can be stored: intake_appeal_complete,
  * and every string is text. */
 void hl_fuzz_appeal(const intake_appeal_t *a);
@@ -50,7 +50,7 @@ void hl_fuzz_appeal(const intake_appeal_t *a);
 
 /* A batch reader of lines.c: intake_ndjson_parse or intake_csv_parse. */
 typedef int(hl_fuzz_reader_fn)(const char *body, size_t len, size_t max, intake_records_t *out,
-                               intake_refusal_t *why);
+                               hl_refusal_t *why);
 /* A batch body as POST /v1/appeals/batch takes it: `read` with a limit of
  * HL_FUZZ_BATCH_MAX records, then every record through intake_batch_line,
  * without and with the batch's Idempotency-Key. */

@@ -55,18 +55,18 @@ static void test_time_parse(void **state)
 
 /* The refusal status of a one-record CSV batch whose body cell holds the
  * `n` bytes of `cell` (hl_utf8_len checks the bytes). */
-static int s_csv_cell(const char *cell, size_t n, char field[64])
+static int s_csv_cell(const char *cell, size_t n, char field[HL_REFUSAL_FIELD_MAX])
 {
     char body[64];
     memcpy(body, "channel,body\nweb,", 17);
     memcpy(body + 17, cell, n);
     body[17 + n] = '\n';
     intake_records_t r;
-    intake_refusal_t why;
+    hl_refusal_t why;
     assert_int_equal(intake_csv_parse(body, 18 + n, 10, &r, &why), 0);
     assert_int_equal(r.n, 1);
     int status = r.v[0].refusal.status;
-    snprintf(field, 64, "%s", r.v[0].refusal.field);
+    snprintf(field, HL_REFUSAL_FIELD_MAX, "%s", r.v[0].refusal.field);
     intake_records_close(&r);
     return status;
 }
@@ -74,7 +74,7 @@ static int s_csv_cell(const char *cell, size_t n, char field[64])
 static void test_utf8(void **state)
 {
     (void)state;
-    char field[64];
+    char field[HL_REFUSAL_FIELD_MAX];
     assert_int_equal(s_csv_cell("红色信箱 ok", strlen("红色信箱 ok"), field), 0);
     assert_int_equal(s_csv_cell("\xF0\x9F\x98\x80", 4, field), 0); /* emoji */
     static const struct {
@@ -97,7 +97,7 @@ static void test_utf8(void **state)
 }
 
 /* Parses `json` as a request and returns intake_appeal_from_json's result. */
-static int s_line(const char *json, intake_appeal_t *a, char written[40], intake_refusal_t *why)
+static int s_line(const char *json, intake_appeal_t *a, char written[40], hl_refusal_t *why)
 {
     json_t *obj = json_loads(json, 0, NULL);
     assert_non_null(obj);
@@ -112,7 +112,7 @@ static void test_channel_details(void **state)
 {
     (void)state;
     intake_appeal_t a;
-    intake_refusal_t why;
+    hl_refusal_t why;
     char w[40];
     assert_int_equal(s_line("{\"channel\":\"mailbox\",\"mailbox\":12,\"body\":\"x\","
                             "\"staff\":\"王芳\",\"written_at\":\"2026-11-27\"}",
@@ -175,7 +175,7 @@ static void test_request_and_line(void **state)
 {
     (void)state;
     intake_appeal_t a;
-    intake_refusal_t why;
+    hl_refusal_t why;
     char w[40];
     const char *key = NULL;
     json_t *obj = json_loads("{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"x\","
@@ -229,7 +229,7 @@ static void test_ndjson(void **state)
     (void)state;
     const char body[] = "{\"a\":1}\n\n  \r\n[1]\n{bad\n{\"b\":2}";
     intake_records_t r;
-    intake_refusal_t why;
+    hl_refusal_t why;
     assert_int_equal(intake_ndjson_parse(body, sizeof body - 1, 10, &r, &why), 0);
     assert_int_equal(r.n, 4);
     assert_int_equal(r.v[0].line, 1);
@@ -256,7 +256,7 @@ static void test_csv(void **state)
                         "mailbox,5,\"unterminated,,,\n"
                         "mailbox,6,never read,,,\n";
     intake_records_t r;
-    intake_refusal_t why;
+    hl_refusal_t why;
     assert_int_equal(intake_csv_parse(body, sizeof body - 1, 10, &r, &why), 0);
     assert_int_equal(r.n, 4);
     assert_int_equal(r.v[0].line, 2);
@@ -302,7 +302,7 @@ static void test_refusals_are_text(void **state)
 {
     (void)state;
     intake_records_t r;
-    intake_refusal_t why;
+    hl_refusal_t why;
     const char header[] = "channel,\xff\xfe,body\nweb,x,y\n"; /* raw bytes in a column name */
     assert_int_equal(intake_csv_parse(header, sizeof header - 1, 10, &r, &why), -1);
     assert_string_equal(why.field, "header");
@@ -347,7 +347,7 @@ static void test_batch_line_key(void **state)
              "{\"channel\":\"web\",\"org_unit\":\"cp001\",\"body\":\"y\"}\n",
              key);
     intake_records_t r;
-    intake_refusal_t why;
+    hl_refusal_t why;
     assert_int_equal(intake_ndjson_parse(body, strlen(body), 10, &r, &why), 0);
     assert_int_equal(r.n, 2);
     intake_appeal_t a;

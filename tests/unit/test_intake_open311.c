@@ -102,7 +102,7 @@ static char s_body[1024], s_name[64];
 
 /* intake_open311_check of form `body` (xml: the .xml route). */
 static int s_check(const char *body, bool xml, intake_appeal_t *a, intake_open311_extra_t *extra,
-                   intake_refusal_t *why)
+                   hl_refusal_t *why)
 {
     intake_form_close(&s_form);
     assert_int_equal(s_parse(body, &s_form), 0);
@@ -117,7 +117,7 @@ static void test_post_check(void **state)
     (void)state;
     intake_appeal_t a;
     intake_open311_extra_t extra;
-    intake_refusal_t why;
+    hl_refusal_t why;
     assert_int_equal(s_check("api_key=k&service_code=parking&address_string=3%E5%8F%B7%E6%A5%BC"
                              "&description=%E5%9C%B0%E9%94%81&attribute%5Bcompound%5D=cp006"
                              "&first_name=Li&last_name=Wei",

@@ -252,6 +252,26 @@ static void s_handle_appeal(hl_inmsg_t *m, void *arg)
         s_crowd(f, f->crowd);
 }
 
+/* The typed form of the consumer: the library unpacked and checked it. */
+static void s_handle_typed(hl_inmsg_t *m, const void *msg, void *arg)
+{
+    fx_t *f = arg;
+    const Hl__AppealReceived *a = msg;
+    f->handled++;
+    assert_ptr_equal(msg, m->payload);
+    HL_DBU(m->unit, s_sql_effect, NULL, NULL, m->env->id, a->appeal_id, "1");
+    hl_dbu_on_commit(m->unit, s_effect_committed_cb, f);
+    hl_inmsg_apply(&m);
+}
+
+static const char *s_check_typed(const void *msg)
+{
+    const Hl__AppealReceived *a = msg;
+    if (!a->appeal_id || !*a->appeal_id)
+        return "AppealReceived lacks an appeal_id";
+    return a->title && strcmp(a->title, "check") == 0 ? "title says check" : NULL;
+}
+
 static void s_bus_open_nth(fx_t *f, int bus)
 {
     streamer_t *b = &f->bus[bus];
@@ -289,6 +309,7 @@ static int s_batch_max = 256;  /* hl_db batch_max for the next fixture */
 static int s_backlog_max = 64; /* pipeline backlog_max for the next fixture */
 static int s_nbuses = 1;       /* buses in the list of the next fixture */
 static bool s_duplicate_sends; /* pipeline duplicate_sends for the next fixture */
+static bool s_typed;           /* the next fixture registers the typed handler */
 
 static fx_t *s_fx_new(bool with_bus, int resend_ms, int sweep_ms, int max_attempts)
 {
@@ -321,9 +342,15 @@ static fx_t *s_fx_new(bool with_bus, int resend_ms, int sweep_ms, int max_attemp
     for (int i = 0; with_bus && i < s_nbuses; i++)
         s_bus_open_nth(f, i);
     assert_int_equal(hl_pipeline_produce(f->p, HL_STAGE_APPEAL), 0);
-    const hl_handler_t handlers[] = {{"AppealReceived", s_handle_appeal, f}};
-    assert_int_equal(hl_pipeline_consume(f->p, HL_STAGE_APPEAL, handlers, 1), 0);
-    hl_pipeline_start_sweeper(f->p);
+    if (s_typed) {
+        const hl_msg_handler_t typed[] = {
+            {&hl__appeal_received__descriptor, s_check_typed, s_handle_typed, f}};
+        assert_int_equal(hl_pipeline_consume_msgs(f->p, HL_STAGE_APPEAL, typed, 1), 0);
+    } else {
+        const hl_handler_t handlers[] = {{"AppealReceived", s_handle_appeal, f}};
+        assert_int_equal(hl_pipeline_consume(f->p, HL_STAGE_APPEAL, handlers, 1), 0);
+    }
+    /* No hl_pipeline_start_sweeper: hl_pipeline_produce started it. */
     return f;
 }
 
@@ -345,6 +372,7 @@ static void s_fx_finish(fx_t *f)
     s_backlog_max = 64;
     s_nbuses = 1;
     s_duplicate_sends = false;
+    s_typed = false;
 }
 
 static double s_metric(const char *name)
@@ -687,6 +715,85 @@ static void test_effect_refused_by_schema(void **state)
     s_fx_finish(f);
 }
 
+static void test_typed_handler(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_typed = true;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    s_emit(f, "AppealReceived", "streetlight");
+    s_run_until(f, s_one_committed, 10);
+    assert_int_equal(f->handled, 1);
+    assert_int_equal(s_q("SELECT count(*) FROM public.effect WHERE msg_id = '%s'", f->msg_id), 1);
+    /* What the check refuses never reaches the handler. */
+    s_emit(f, "AppealReceived", "check");
+    s_run_until(f, s_row_dead, 10);
+    assert_int_equal(f->handled, 1);
+    assert_int_equal(s_q("SELECT count(*) FROM pipeline.message WHERE id = '%s'"
+                         " AND last_error = 'title says check'",
+                         f->msg_id),
+                     1);
+    /* Nor does a type no handler has. */
+    s_emit(f, "TriageDecision", "x");
+    s_run_until(f, s_row_dead, 10);
+    assert_int_equal(f->handled, 1);
+    assert_true(s_metric("hl_pipeline_dead_letters_total") == 2);
+    s_fx_finish(f);
+}
+
+static const char s_guard_effect[] =
+    "SELECT 1 FROM public.effect WHERE appeal_id = $2 AND msg_id = $1::uuid";
+
+/* Sends an AppealReceived that is written only when an effect row with
+ * appeal id `key` and the message's id exists (added first, when `add`). */
+static void s_send_if(fx_t *f, const char *key, bool add)
+{
+    Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
+    a.appeal_id = (char *)key;
+    a.channel = (char *)"web";
+    hl_uuid_new(f->msg_id);
+    hl_dbu_t *u = hl_dbu_new(f->db, s_emit_done, f);
+    if (add)
+        HL_DBU(u, s_sql_effect, NULL, NULL, f->msg_id, key, "7");
+    assert_int_equal(hl_pipeline_send_if(f->p, u, HL_STAGE_APPEAL, NULL, &a.base, f->msg_id,
+                                         s_guard_effect, key),
+                     0);
+    hl_dbu_submit(&u);
+}
+
+static bool s_emits_two(fx_t *f)
+{
+    return f->emits_done == 2;
+}
+
+static void test_send_if_guard(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_typed = true;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    /* The guard finds no row: nothing is written, nothing pushed. */
+    s_send_if(f, "no-effect", false);
+    char refused[HL_UUID_LEN + 1];
+    memcpy(refused, f->msg_id, sizeof refused);
+    /* The guard sees what the unit did before it: written and pushed. */
+    s_send_if(f, "effect", true);
+    s_run_until(f, s_emits_two, 10);
+    assert_int_equal(f->emit_rc, 0);
+    s_run_until(f, s_one_committed, 10);
+    assert_int_equal(s_q("SELECT count(*) FROM pipeline.message WHERE id = '%s'", refused), 0);
+    assert_int_equal(s_q("SELECT count(*) FROM pipeline.message WHERE id = '%s'"
+                         " AND type = 'AppealReceived' AND done_at IS NOT NULL",
+                         f->msg_id),
+                     1);
+    assert_true(s_metric("hl_pipeline_emitted_total") == 1);
+    assert_true(s_metric("hl_pipeline_sent_total") == 1);
+    assert_int_equal(f->handled, 1);
+    s_fx_finish(f);
+}
+
 static bool s_three_dead_letters(fx_t *f)
 {
     (void)f;
@@ -1006,6 +1113,8 @@ int main(void)
         cmocka_unit_test_setup(test_duplicate_in_one_batch, s_setup),
         cmocka_unit_test_setup(test_duplicate_sends_mode, s_setup),
         cmocka_unit_test_setup(test_duplicate_sends_sweeper, s_setup),
+        cmocka_unit_test_setup(test_typed_handler, s_setup),
+        cmocka_unit_test_setup(test_send_if_guard, s_setup),
         cmocka_unit_test_setup(test_unknown_type_dead_lettered, s_setup),
         cmocka_unit_test_setup(test_unknown_type_cut_in_reason, s_setup),
         cmocka_unit_test_setup(test_handler_reject, s_setup),

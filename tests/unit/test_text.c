@@ -82,6 +82,40 @@ static void test_text_check_names_the_field(void **state)
     assert_string_equal(why, "reason is missing");
 }
 
+static void test_text_cut(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(hl_text_cut(out, sizeof out, "  路灯\n\n  不亮了\t ", 20),
+                     strlen("路灯 不亮了"));
+    assert_string_equal(out, "路灯 不亮了");
+    hl_text_cut(out, sizeof out, "一二三四五六", 4);
+    assert_string_equal(out, "一二三四…");
+    hl_text_cut(out, sizeof out, "一二三四", 4);
+    assert_string_equal(out, "一二三四"); /* nothing left out: no "…" */
+    hl_text_cut(out, sizeof out, "ab   cd ef", 3);
+    assert_string_equal(out, "ab…"); /* no space before "…" */
+    hl_text_cut(out, sizeof out,
+                "a\xff"
+                "b",
+                10);
+    assert_string_equal(out, "a?b");
+    hl_text_cut(out, sizeof out, "\xe3\x80\x80x\xe3\x80\x80", 10);
+    assert_string_equal(out, "x");
+    hl_text_cut(out, sizeof out, NULL, 10);
+    assert_string_equal(out, "");
+    /* The buffer bounds it too, at a character boundary, with room for "…". */
+    char small[11];
+    hl_text_cut(small, sizeof small, "一二三四五六", 100);
+    assert_string_equal(small, "一二…"); /* 6 + 3 bytes + NUL */
+    char tiny[3];
+    hl_text_cut(tiny, sizeof tiny, "一二", 100);
+    assert_string_equal(tiny, "");
+    char exact[10];
+    hl_text_cut(exact, sizeof exact, "一二三", 100);
+    assert_string_equal(exact, "一二三"); /* fits exactly: nothing cut */
+}
+
 static void test_parse_long(void **state)
 {
     (void)state;
@@ -119,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_text_problem),
         cmocka_unit_test(test_text_check_names_the_field),
+        cmocka_unit_test(test_text_cut),
         cmocka_unit_test(test_parse_long),
     };
     return cmocka_run_group_tests_name("hl_text", tests, NULL, NULL);
