@@ -17,33 +17,33 @@
 #include <string.h>
 
 struct hl_fetch {
-    uv_loop_t *loop;  /* not owned */
-    CURLM *multi;     /* curl's multi handle */
-    uv_timer_t timer; /* curl's timeout */
-    size_t active;    /* transfers in flight */
+    uv_loop_t *loop;      /* not owned */
+    CURLM *multi;         /* curl's multi handle */
+    uv_timer_t timer;     /* curl's timeout */
+    size_t active;        /* transfers in flight */
     struct s_xfer *first; /* list of them */
-    bool closing;     /* hl_fetch_destroy called */
-    int handles_open; /* uv handles not yet closed (the timer and sockets) */
+    bool closing;         /* hl_fetch_destroy called */
+    int handles_open;     /* uv handles not yet closed (the timer and sockets) */
 };
 
 /* One transfer. */
 typedef struct s_xfer {
-    hl_fetch_t *f;                 /* owner */
-    struct s_xfer *prev, *next;    /* f->first's list */
-    CURL *easy;                    /* the transfer */
-    struct curl_slist *headers;    /* owned */
-    char *body;                    /* copy of the request body, owned */
-    size_t received;               /* response bytes read */
-    hl_fetch_done_fn *done;        /* called once */
-    void *arg;                     /* for done */
-    char error[CURL_ERROR_SIZE];   /* libcurl's message */
+    hl_fetch_t *f;               /* owner */
+    struct s_xfer *prev, *next;  /* f->first's list */
+    CURL *easy;                  /* the transfer */
+    struct curl_slist *headers;  /* owned */
+    char *body;                  /* copy of the request body, owned */
+    size_t received;             /* response bytes read */
+    hl_fetch_done_fn *done;      /* called once */
+    void *arg;                   /* for done */
+    char error[CURL_ERROR_SIZE]; /* libcurl's message */
 } s_xfer_t;
 
 /* One socket curl asked us to watch. */
 typedef struct {
-    hl_fetch_t *f;     /* owner */
-    uv_poll_t poll;    /* the watch */
-    curl_socket_t fd;  /* the socket */
+    hl_fetch_t *f;    /* owner */
+    uv_poll_t poll;   /* the watch */
+    curl_socket_t fd; /* the socket */
 } s_sock_t;
 
 static void s_maybe_free(hl_fetch_t *f)

@@ -38,10 +38,10 @@ CREATE INDEX pairing_community_idx ON alliance.pairing (community);
 -- Records a pairing; HL422 (unit / community) for unknown codes or a community that is
 -- not one, HL409 (starts_on) when it overlaps a pairing of the same unit and community.
 CREATE FUNCTION alliance.pair(p_unit text, p_community text, p_starts date, p_ends date,
-                              p_note text) RETURNS bigint
+                              p_note text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_id bigint;
+    v_row alliance.pairing%ROWTYPE;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM org.member_unit WHERE code = p_unit) THEN
         RAISE EXCEPTION 'no member unit has code %', p_unit USING ERRCODE = 'HL422', CONSTRAINT = 'unit';
@@ -51,7 +51,6 @@ BEGIN
             USING ERRCODE = 'HL422', CONSTRAINT = 'community';
     END IF;
     -- Two requests pairing the same unit at once must not both pass the overlap test.
-    PERFORM 1 FROM org.member_unit WHERE code = p_unit FOR KEY SHARE;
     PERFORM pg_advisory_xact_lock(hashtext('alliance.pair:' || p_unit || ':' || p_community));
     IF EXISTS (SELECT 1 FROM alliance.pairing
                 WHERE unit = p_unit AND community = p_community
@@ -60,8 +59,10 @@ BEGIN
             USING ERRCODE = 'HL409', CONSTRAINT = 'starts_on';
     END IF;
     INSERT INTO alliance.pairing (unit, community, starts_on, ends_on, note)
-    VALUES (p_unit, p_community, p_starts, p_ends, p_note) RETURNING id INTO v_id;
-    RETURN v_id;
+    VALUES (p_unit, p_community, p_starts, p_ends, p_note) RETURNING * INTO v_row;
+    RETURN jsonb_build_object('id', v_row.id, 'unit', v_row.unit, 'community', v_row.community,
+                              'starts_on', v_row.starts_on, 'ends_on', v_row.ends_on,
+                              'note', v_row.note);
 END
 $$;
 COMMENT ON FUNCTION alliance.pair(text, text, date, date, text) IS
@@ -118,7 +119,7 @@ CREATE INDEX party_member_unit_idx ON alliance.party_member (unit);
 CREATE TABLE alliance.partner (
     code       text PRIMARY KEY CHECK (code ~ '^[a-z0-9_-]{1,32}$'),
     name       text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
-    endpoint   text NOT NULL CHECK (endpoint ~ '^https?://[^[:space:]]{1,2000}$'),
+    endpoint   text NOT NULL CHECK (endpoint ~ '^https?://[^[:space:]]+$' AND char_length(endpoint) <= 2000),
     active     boolean NOT NULL DEFAULT true,
     created_at timestamptz NOT NULL DEFAULT now()
 );
@@ -324,7 +325,7 @@ GRANT SELECT ON alliance.unit_contribution TO hl_alliance;
 -- Registers an in-service party member with their residential community: HL422 (unit /
 -- community) for unknown codes, HL409 (member_no) when registered already.
 CREATE FUNCTION alliance.register_party_member(p_id uuid, p_no text, p_name text, p_unit text,
-                                               p_community text, p_on date) RETURNS uuid
+                                               p_community text, p_on date) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM org.member_unit WHERE code = p_unit) THEN
@@ -341,7 +342,9 @@ BEGIN
         RAISE EXCEPTION 'party member % is registered already', p_no
             USING ERRCODE = 'HL409', CONSTRAINT = 'member_no';
     END IF;
-    RETURN p_id;
+    RETURN jsonb_build_object('id', p_id, 'member_no', p_no, 'unit', p_unit,
+                              'community', p_community,
+                              'registered_on', COALESCE(p_on, current_date));
 END
 $$;
 COMMENT ON FUNCTION alliance.register_party_member(uuid, text, text, text, text, date) IS

@@ -73,15 +73,15 @@ static const char s_sql_withdraw[] =
     " 'escalated' AND resolved_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond')";
 
 typedef struct {
-    alliance_t *al;                /* service */
-    hl_http_req_t *req;            /* suspended request */
-    json_t *body;                  /* the request, owned */
-    const char *report;            /* in body */
-    char hours[32];                /* as text, "" when none */
-    char id[HL_UUID_LEN + 1];      /* the action */
-    char item_id[HL_UUID_LEN + 1]; /* read */
+    alliance_t *al;                   /* service */
+    hl_http_req_t *req;               /* suspended request */
+    json_t *body;                     /* the request, owned */
+    const char *report;               /* in body */
+    char hours[32];                   /* as text, "" when none */
+    char id[HL_UUID_LEN + 1];         /* the action */
+    char item_id[HL_UUID_LEN + 1];    /* read */
     char unit[ALLIANCE_CODE_MAX + 1]; /* read */
-    bool found;                    /* the action exists */
+    bool found;                       /* the action exists */
 } s_done_t;
 
 static void s_done_free(s_done_t *d)
@@ -137,8 +137,8 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     r.has_resolved_at_us = 1;
     r.resolved_at_us = at;
     char msg_id[HL_UUID_LEN + 1];
-    hl_pipeline_emit(d->al->svc->pipeline, c->unit, HL_STAGE_RESOLUTION, "ItemResolved",
-                     d->item_id, &r.base, msg_id);
+    hl_pipeline_emit(d->al->svc->pipeline, c->unit, HL_STAGE_RESOLUTION, "ItemResolved", d->item_id,
+                     &r.base, msg_id);
     HL_DBU(c->unit, s_sql_withdraw, NULL, NULL, msg_id, d->item_id, at_text);
     /* alliance_call's reply comes from its own unit; the request is
      * suspended already (the read), so submit without suspending again. */
@@ -203,9 +203,9 @@ static const char s_sql_overdue[] =
 static const char s_sql_mark[] = "SELECT alliance.mark_overdue($1::uuid)";
 
 typedef struct {
-    alliance_t *al;  /* service */
-    char **cols;     /* 7 columns per row, owned */
-    size_t n;        /* rows */
+    alliance_t *al; /* service */
+    char **cols;    /* 7 columns per row, owned */
+    size_t n;       /* rows */
 } s_scan_t;
 
 static void s_scan_rows(void *arg, const PGresult *res)

@@ -28,9 +28,12 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const s_types[] = {"board.published",    "large_item.claimed",
-                                      "large_item.progress", "large_item.resolved",
-                                      "meeting.held",        "action.refused",
+static const char *const s_types[] = {"board.published",
+                                      "large_item.claimed",
+                                      "large_item.progress",
+                                      "large_item.resolved",
+                                      "meeting.held",
+                                      "action.refused",
                                       NULL};
 
 const char alliance_sql_enqueue[] = "SELECT alliance.enqueue_event($1, $2, $3)";
@@ -41,9 +44,8 @@ char *alliance_event_body(const char *type, int64_t at_us, json_t *data)
     struct tm tm;
     gmtime_r(&secs, &tm);
     char ts[80];
-    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(at_us % 1000000));
+    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(at_us % 1000000));
     json_t *o = json_pack("{s:s, s:s, s:o}", "type", type, "timestamp", ts, "data", data);
     char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
@@ -103,8 +105,8 @@ static void s_platform_event(hl_inmsg_t *m, void *arg)
         json_object_set_new(data, "community", json_string(e->community));
     if (e->unit && *e->unit)
         json_object_set_new(data, "unit", json_string(e->unit));
-    int64_t at = e->has_occurred_at_us && e->occurred_at_us > 0 ? e->occurred_at_us
-                                                                 : m->env->created_at_us;
+    int64_t at =
+        e->has_occurred_at_us && e->occurred_at_us > 0 ? e->occurred_at_us : m->env->created_at_us;
     char *body = alliance_event_body(e->type, at, data);
     HL_DBU(m->unit, alliance_sql_enqueue, NULL, NULL, e->event_id, e->type, body);
     free(body);

@@ -34,18 +34,18 @@ static const char s_sql_accept[] =
     " $8::numeric)";
 
 typedef struct {
-    alliance_t *al;                         /* service */
-    hl_http_req_t *req;                     /* suspended request */
-    char partner[ALLIANCE_CODE_MAX + 1];    /* from the path */
-    char id[HL_WEBHOOK_ID_MAX + 1];         /* webhook-id (checked printable) */
-    char *ts;                               /* webhook-timestamp, owned, or NULL */
-    char *sig;                              /* webhook-signature, owned, or NULL */
-    hl_webhook_key_t keys[2];               /* active secrets, newest first */
-    size_t nkeys;                           /* how many */
-    bool active;                            /* the partner exists and is active */
-    bool seen;                              /* the id was received before */
-    json_t *body;                           /* parsed after verification, owned */
-    alliance_inbound_t in;                  /* points into body */
+    alliance_t *al;                      /* service */
+    hl_http_req_t *req;                  /* suspended request */
+    char partner[ALLIANCE_CODE_MAX + 1]; /* from the path */
+    char id[HL_WEBHOOK_ID_MAX + 1];      /* webhook-id (checked printable) */
+    char *ts;                            /* webhook-timestamp, owned, or NULL */
+    char *sig;                           /* webhook-signature, owned, or NULL */
+    hl_webhook_key_t keys[2];            /* active secrets, newest first */
+    size_t nkeys;                        /* how many */
+    bool active;                         /* the partner exists and is active */
+    bool seen;                           /* the id was received before */
+    json_t *body;                        /* parsed after verification, owned */
+    alliance_inbound_t in;               /* points into body */
 } s_in_t;
 
 static void s_free(s_in_t *x)
@@ -86,10 +86,11 @@ static void s_accept_done(void *arg, int rc, const hl_dberr_t *err)
     const char *con = err && err->constraint ? err->constraint : "";
     if (rc == 0) {
         hl_metric_add(x->al->inbound_ok, 1);
-        hl_info("partner", x->partner, "inbound webhook %s: %s of item %s by %s", x->id,
-                x->in.kind, x->in.item_id, x->in.unit);
-        hl_http_reply_json(x->req, 202, json_pack("{s:b, s:s, s:s}", "accepted", 1, "action_id",
-                                                  x->id, "kind", x->in.kind));
+        hl_info("partner", x->partner, "inbound webhook %s: %s of item %s by %s", x->id, x->in.kind,
+                x->in.item_id, x->in.unit);
+        hl_http_reply_json(
+            x->req, 202,
+            json_pack("{s:b, s:s, s:s}", "accepted", 1, "action_id", x->id, "kind", x->in.kind));
     } else if (rc == HL_ECONFLICT && strcmp(con, "webhook-id") == 0) {
         s_refuse(x, "webhook-id", "webhook-id was received already (replay refused)");
     } else {

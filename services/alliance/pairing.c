@@ -47,10 +47,7 @@ void alliance_pairings_get(hl_http_req_t *req, void *arg)
     alliance_get_json(arg, req, s_sql_pairings, 3, p, NULL, "read the pairings");
 }
 
-static const char s_sql_pair[] =
-    "SELECT json_build_object('id', p.id, 'unit', p.unit, 'community', p.community, 'starts_on',"
-    " p.starts_on, 'ends_on', p.ends_on, 'note', p.note)::text FROM alliance.pairing p"
-    " WHERE p.id = alliance.pair($1, $2, $3::date, $4::date, $5)";
+static const char s_sql_pair[] = "SELECT alliance.pair($1, $2, $3::date, $4::date, $5)::text";
 
 /* Reads a date field; false (422 sent) when malformed. */
 static bool s_date_field(json_t *body, const char *key, bool required, const char **out,
@@ -78,14 +75,13 @@ void alliance_pairing_post(hl_http_req_t *req, void *arg)
     const char *field = NULL, *unit, *community, *starts, *ends, *note;
     char msg[200];
     bool ok = alliance_json_only(body, keys, &field, msg, sizeof msg) &&
-              alliance_json_string(body, "unit", ALLIANCE_CODE_MAX, true, false, &unit, &field,
-                                   msg, sizeof msg) &&
+              alliance_json_string(body, "unit", ALLIANCE_CODE_MAX, true, false, &unit, &field, msg,
+                                   sizeof msg) &&
               alliance_json_string(body, "community", ALLIANCE_CODE_MAX, true, false, &community,
                                    &field, msg, sizeof msg) &&
               s_date_field(body, "starts_on", true, &starts, &field, msg, sizeof msg) &&
               s_date_field(body, "ends_on", false, &ends, &field, msg, sizeof msg) &&
-              alliance_json_string(body, "note", 500, false, true, &note, &field, msg,
-                                   sizeof msg);
+              alliance_json_string(body, "note", 500, false, true, &note, &field, msg, sizeof msg);
     if (ok && ends && strcmp(ends, starts) < 0) {
         ok = false;
         field = "ends_on";
@@ -125,9 +121,7 @@ void alliance_party_members_get(hl_http_req_t *req, void *arg)
 }
 
 static const char s_sql_register[] =
-    "SELECT json_build_object('id', m.id, 'member_no', m.member_no, 'unit', m.unit, 'community',"
-    " m.community, 'registered_on', m.registered_on)::text FROM alliance.party_member m"
-    " WHERE m.id = alliance.register_party_member($1::uuid, $2, $3, $4, $5, $6::date)";
+    "SELECT alliance.register_party_member($1::uuid, $2, $3, $4, $5, $6::date)::text";
 
 void alliance_party_member_post(hl_http_req_t *req, void *arg)
 {
@@ -137,20 +131,19 @@ void alliance_party_member_post(hl_http_req_t *req, void *arg)
         hl_metric_add(al->refused, 1);
         return;
     }
-    static const char *const keys[] = {"member_no", "name", "unit", "community", "registered_on",
-                                       NULL};
+    static const char *const keys[] = {"member_no", "name",          "unit",
+                                       "community", "registered_on", NULL};
     const char *field = NULL, *no, *name, *unit, *community, *on;
     char msg[200];
-    bool ok = alliance_json_only(body, keys, &field, msg, sizeof msg) &&
-              alliance_json_string(body, "member_no", 32, true, false, &no, &field, msg,
-                                   sizeof msg) &&
-              alliance_json_string(body, "name", 64, true, false, &name, &field, msg,
-                                   sizeof msg) &&
-              alliance_json_string(body, "unit", ALLIANCE_CODE_MAX, true, false, &unit, &field,
-                                   msg, sizeof msg) &&
-              alliance_json_string(body, "community", ALLIANCE_CODE_MAX, true, false, &community,
-                                   &field, msg, sizeof msg) &&
-              s_date_field(body, "registered_on", false, &on, &field, msg, sizeof msg);
+    bool ok =
+        alliance_json_only(body, keys, &field, msg, sizeof msg) &&
+        alliance_json_string(body, "member_no", 32, true, false, &no, &field, msg, sizeof msg) &&
+        alliance_json_string(body, "name", 64, true, false, &name, &field, msg, sizeof msg) &&
+        alliance_json_string(body, "unit", ALLIANCE_CODE_MAX, true, false, &unit, &field, msg,
+                             sizeof msg) &&
+        alliance_json_string(body, "community", ALLIANCE_CODE_MAX, true, false, &community, &field,
+                             msg, sizeof msg) &&
+        s_date_field(body, "registered_on", false, &on, &field, msg, sizeof msg);
     if (ok && !alliance_code_wellformed(no)) {
         ok = false;
         field = "member_no";

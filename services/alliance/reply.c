@@ -40,8 +40,8 @@ void alliance_reply_dberr(alliance_t *al, hl_http_req_t *req, int rc, const hl_d
         hl_metric_add(al->refused, 1);
         /* A foreign key's name ends in the column: agenda_item_category_fkey. */
         if (con && strstr(con, "_fkey")) {
-            static const char *const cols[] = {"category", "org_unit", "unit", "venue",
-                                               "community", "alliance"};
+            static const char *const cols[] = {"category", "org_unit",  "unit",
+                                               "venue",    "community", "alliance"};
             for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
                 if (strstr(con, cols[i])) {
                     con = cols[i];

@@ -24,6 +24,10 @@ static const ProtobufCMessageDescriptor *s_descriptor(const char *type)
         {"PointsAwarded", &hl__points_awarded__descriptor},
         {"ItemResolved", &hl__item_resolved__descriptor},
         {"AppealFeedback", &hl__appeal_feedback__descriptor},
+        {"LargeItemOffered", &hl__large_item_offered__descriptor},
+        {"LargeItemAction", &hl__large_item_action__descriptor},
+        {"PlatformEvent", &hl__platform_event__descriptor},
+        {"ActionOverdue", &hl__action_overdue__descriptor},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strcmp(types[i].type, type) == 0)
@@ -139,11 +143,13 @@ static const char *s_producer(hl_stage_t stage, const char *type)
 {
     if (stage == HL_STAGE_RESOLUTION && strcmp(type, "TaskApproved") == 0)
         return "hl-bounty";
+    if (stage == HL_STAGE_BOUNTY && strncmp(type, "LargeItem", 9) == 0)
+        return "hl-alliance";
     static const char *const producers[HL_STAGE_COUNT] = {
         [HL_STAGE_APPEAL] = "hl-intake",       [HL_STAGE_STATUS] = "hl-triage",
         [HL_STAGE_BOUNTY] = "hl-triage",       [HL_STAGE_ALLIANCE] = "hl-triage",
         [HL_STAGE_RESOLUTION] = "hl-alliance", [HL_STAGE_POINTS] = "hl-bounty",
-        [HL_STAGE_FEEDBACK] = "hl-intake",
+        [HL_STAGE_FEEDBACK] = "hl-intake",     [HL_STAGE_PLATFORM] = "hl-bounty",
     };
     return producers[stage];
 }
