@@ -113,8 +113,9 @@ ALTER TABLE alliance.meeting
     ADD COLUMN kind     text NOT NULL DEFAULT 'scheduled' CHECK (kind IN ('scheduled', 'extra')),
     ADD COLUMN purpose  text CHECK (char_length(purpose) BETWEEN 1 AND 500);
 UPDATE alliance.meeting SET alliance = 'city' WHERE alliance IS NULL;
-ALTER TABLE alliance.meeting ALTER COLUMN alliance SET NOT NULL;
-COMMENT ON COLUMN alliance.meeting.alliance IS 'Alliance (alliance.alliance) whose joint meeting it is.';
+ALTER TABLE alliance.meeting ALTER COLUMN alliance SET NOT NULL,
+                             ALTER COLUMN alliance SET DEFAULT 'city';
+COMMENT ON COLUMN alliance.meeting.alliance IS 'Alliance (alliance.alliance) whose joint meeting it is (the city''s unless said).';
 COMMENT ON COLUMN alliance.meeting.kind IS 'scheduled (a sitting of the alliance''s schedule) or extra (called in between).';
 COMMENT ON COLUMN alliance.meeting.purpose IS 'Why an extra meeting was called; NULL for scheduled ones.';
 COMMENT ON COLUMN alliance.meeting.scheduled_for IS 'Day the meeting is to sit: the alliance''s next sitting (alliance.next_sitting) for scheduled meetings, any day for extra ones.';
@@ -147,6 +148,7 @@ ALTER TABLE alliance.agenda_item
     ADD COLUMN placed_at timestamptz;
 UPDATE alliance.agenda_item SET alliance = 'city', placed_at = added_at WHERE alliance IS NULL;
 ALTER TABLE alliance.agenda_item ALTER COLUMN alliance SET NOT NULL,
+                                 ALTER COLUMN alliance SET DEFAULT 'city',
                                  ALTER COLUMN placed_at SET NOT NULL,
                                  ALTER COLUMN placed_at SET DEFAULT now();
 ALTER TABLE alliance.agenda_item DROP CONSTRAINT agenda_item_status_check;

@@ -36,25 +36,37 @@ static const char s_sql_list[] =
     " AND ($3::text IS NULL OR ($3 = 'open' AND x.status = 'open') OR ($3 = 'done' AND"
     " x.status = 'done') OR ($3 = 'overdue' AND x.status = 'open' AND x.due_at < now()))";
 
+typedef struct {
+    const char *unit;     /* or NULL */
+    const char *alliance; /* or NULL */
+    const char *status;   /* open, overdue, done, or NULL */
+} s_list_q_t;
+
+static const char *const s_statuses[] = {"open", "overdue", "done", NULL};
+
+static const hl_req_field_t s_list_query[] = {{.name = "unit",
+                                               .type = HL_REQ_TEXT,
+                                               .max = ALLIANCE_CODE_MAX,
+                                               .check = alliance_code_check,
+                                               HL_REQ_AT(s_list_q_t, unit)},
+                                              {.name = "alliance",
+                                               .type = HL_REQ_TEXT,
+                                               .max = ALLIANCE_CODE_MAX,
+                                               .check = alliance_code_check,
+                                               HL_REQ_AT(s_list_q_t, alliance)},
+                                              {.name = "status",
+                                               .type = HL_REQ_TEXT,
+                                               .max = 8,
+                                               .allowed = s_statuses,
+                                               HL_REQ_AT(s_list_q_t, status)},
+                                              {0}};
+
 void alliance_actions_get(hl_http_req_t *req, void *arg)
 {
-    const char *unit = hl_http_query(req, "unit");
-    const char *code = hl_http_query(req, "alliance");
-    const char *status = hl_http_query(req, "status");
-    if (unit && !alliance_code_wellformed(unit)) {
-        hl_http_reply_error(req, 422, "unit", "unknown member unit (codes look like mu001)");
+    s_list_q_t q = {0};
+    if (!hl_req_query(req, s_list_query, &q))
         return;
-    }
-    if (code && !alliance_code_wellformed(code)) {
-        hl_http_reply_error(req, 422, "alliance", "no alliance has this code");
-        return;
-    }
-    if (status && strcmp(status, "open") != 0 && strcmp(status, "done") != 0 &&
-        strcmp(status, "overdue") != 0) {
-        hl_http_reply_error(req, 422, "status", "status must be open, overdue or done");
-        return;
-    }
-    const char *p[] = {unit, code, status};
+    const char *p[] = {q.unit, q.alliance, q.status};
     alliance_get_json(arg, req, s_sql_list, 3, p, NULL, "read the action items");
 }
 
@@ -145,15 +157,31 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     hl_dbu_submit(&c->unit);
 }
 
+typedef struct {
+    const char *report; /* required */
+    double hours;       /* -1 when absent */
+} s_done_in_t;
+
+static const hl_req_field_t s_done_fields[] = {{.name = "report",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+                                                .max = ALLIANCE_NOTE_MAX,
+                                                HL_REQ_AT(s_done_in_t, report)},
+                                               {.name = "hours",
+                                                .type = HL_REQ_NUMBER,
+                                                .min = 0,
+                                                .max = 100000,
+                                                HL_REQ_AT(s_done_in_t, hours)},
+                                               {0}};
+
 void alliance_action_done(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
-    const char *id = hl_http_param(req, 0);
-    if (!hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 404, "id", "no action item has this id (ids are UUIDs)");
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "action item", id))
         return;
-    }
-    json_t *body = hl_http_json_body(req);
+    s_done_in_t in = {.hours = -1};
+    json_t *body = hl_req_body(req, s_done_fields, &in);
     if (!body) {
         hl_metric_add(al->refused, 1);
         return;
@@ -162,30 +190,10 @@ void alliance_action_done(hl_http_req_t *req, void *arg)
     d->al = al;
     d->req = req;
     d->body = body;
+    d->report = in.report;
+    if (in.hours >= 0)
+        snprintf(d->hours, sizeof d->hours, "%.1f", in.hours);
     memcpy(d->id, id, HL_UUID_LEN);
-    static const char *const keys[] = {"report", "hours", NULL};
-    const char *field = NULL;
-    char msg[200];
-    bool ok = alliance_json_only(body, keys, &field, msg, sizeof msg) &&
-              alliance_json_string(body, "report", ALLIANCE_NOTE_MAX, true, true, &d->report,
-                                   &field, msg, sizeof msg);
-    json_t *hours = json_object_get(body, "hours");
-    if (ok && hours && !json_is_null(hours)) {
-        if (!json_is_number(hours) || json_number_value(hours) < 0 ||
-            json_number_value(hours) > 100000) {
-            ok = false;
-            field = "hours";
-            snprintf(msg, sizeof msg, "hours must be a number from 0 to 100000");
-        } else {
-            snprintf(d->hours, sizeof d->hours, "%.1f", json_number_value(hours));
-        }
-    }
-    if (!ok) {
-        hl_metric_add(al->refused, 1);
-        hl_http_reply_error(req, 422, field, "%s", msg);
-        s_done_free(d);
-        return;
-    }
     hl_http_suspend(req);
     hl_dbu_t *u = hl_dbu_new(al->svc->db, s_read_done, d);
     HL_DBU(u, s_sql_action, s_action_rows, d, id);

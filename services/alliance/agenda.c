@@ -16,6 +16,7 @@
  * adds (POST /v1/alliances/{code}/agenda). */
 #include "alliance.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,11 +122,11 @@ void alliance_alliance_get(hl_http_req_t *req, void *arg)
 {
     const char *code = hl_http_param(req, 0);
     if (!alliance_code_wellformed(code)) {
-        hl_http_reply_error(req, 404, "code", "no alliance has this code");
+        hl_http_reply_error(req, 404, "alliance", "no alliance has this code");
         return;
     }
     const char *p[] = {code};
-    alliance_get_json(arg, req, s_sql_one, 1, p, "code", "read the alliance");
+    alliance_get_json(arg, req, s_sql_one, 1, p, "alliance", "read the alliance");
 }
 
 /* ---- GET /v1/alliances/{code}/agenda ------------------------------------- */
@@ -153,11 +154,11 @@ void alliance_agenda_get(hl_http_req_t *req, void *arg)
 {
     const char *code = hl_http_param(req, 0);
     if (!alliance_code_wellformed(code)) {
-        hl_http_reply_error(req, 404, "code", "no alliance has this code");
+        hl_http_reply_error(req, 404, "alliance", "no alliance has this code");
         return;
     }
     const char *p[] = {code};
-    alliance_get_json(arg, req, s_sql_agenda, 1, p, "code", "read the agenda");
+    alliance_get_json(arg, req, s_sql_agenda, 1, p, "alliance", "read the agenda");
 }
 
 /* ---- POST /v1/alliances/{code}/agenda ------------------------------------ */
@@ -167,53 +168,62 @@ static const char s_sql_direct[] =
     " alliance.add_direct($1::uuid, $2, $3::uuid, $4, $5, $6, $7, $8::int), 'source',"
     " 'direct')::text";
 
+/* A direct agenda add as hl_req stores it. */
+typedef struct {
+    const char *title;    /* required */
+    const char *text;     /* "body", or NULL */
+    const char *category; /* or NULL */
+    const char *org_unit; /* or NULL */
+    int64_t count;        /* appeal_count, 0 when absent */
+} s_direct_t;
+
+static const hl_req_field_t s_direct_fields[] = {{.name = "title",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED,
+                                                  .max = ALLIANCE_TITLE_MAX,
+                                                  HL_REQ_AT(s_direct_t, title)},
+                                                 {.name = "body",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_MULTILINE,
+                                                  .max = ALLIANCE_BODY_MAX,
+                                                  HL_REQ_AT(s_direct_t, text)},
+                                                 {.name = "category",
+                                                  .type = HL_REQ_TEXT,
+                                                  .max = ALLIANCE_CATEGORY_MAX,
+                                                  .check = alliance_code_check,
+                                                  HL_REQ_AT(s_direct_t, category)},
+                                                 {.name = "org_unit",
+                                                  .type = HL_REQ_TEXT,
+                                                  .max = ALLIANCE_CODE_MAX,
+                                                  .check = alliance_code_check,
+                                                  HL_REQ_AT(s_direct_t, org_unit)},
+                                                 {.name = "appeal_count",
+                                                  .type = HL_REQ_INT,
+                                                  .min = 0,
+                                                  .max = 1000000,
+                                                  HL_REQ_AT(s_direct_t, count)},
+                                                 {0}};
+
 void alliance_agenda_post(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
     const char *code = hl_http_param(req, 0);
     if (!alliance_code_wellformed(code)) {
-        hl_http_reply_error(req, 404, "code", "no alliance has this code");
+        hl_http_reply_error(req, 404, "alliance", "no alliance has this code");
         return;
     }
-    json_t *body = hl_http_json_body(req);
+    s_direct_t d = {0};
+    json_t *body = hl_req_body(req, s_direct_fields, &d);
     if (!body) {
         hl_metric_add(al->refused, 1);
-        return;
-    }
-    static const char *const keys[] = {"title",    "body",         "category",
-                                       "org_unit", "appeal_count", NULL};
-    const char *field = NULL, *title, *text, *category, *org_unit;
-    char msg[200];
-    json_t *count = json_object_get(body, "appeal_count");
-    bool ok = alliance_json_only(body, keys, &field, msg, sizeof msg) &&
-              alliance_json_string(body, "title", ALLIANCE_TITLE_MAX, true, false, &title, &field,
-                                   msg, sizeof msg) &&
-              alliance_json_string(body, "body", ALLIANCE_BODY_MAX, false, true, &text, &field, msg,
-                                   sizeof msg) &&
-              alliance_json_string(body, "category", ALLIANCE_CATEGORY_MAX, false, false, &category,
-                                   &field, msg, sizeof msg) &&
-              alliance_json_string(body, "org_unit", ALLIANCE_CODE_MAX, false, false, &org_unit,
-                                   &field, msg, sizeof msg);
-    if (ok && count &&
-        !(json_is_integer(count) && json_integer_value(count) >= 0 &&
-          json_integer_value(count) <= 1000000)) {
-        ok = false;
-        field = "appeal_count";
-        snprintf(msg, sizeof msg, "appeal_count must be a whole number from 0 to 1000000");
-    }
-    if (!ok) {
-        hl_metric_add(al->refused, 1);
-        hl_http_reply_error(req, 422, field, "%s", msg);
-        json_decref(body);
         return;
     }
     char meeting[HL_UUID_LEN + 1], item[HL_UUID_LEN + 1], n[24];
     hl_uuid_new(meeting);
     hl_uuid_new(item);
-    snprintf(n, sizeof n, "%lld", count ? (long long)json_integer_value(count) : 0LL);
-    const char *p[] = {meeting, code, item, title, text, category, org_unit, n};
+    snprintf(n, sizeof n, "%lld", (long long)d.count);
+    const char *p[] = {meeting, code, item, d.title, d.text, d.category, d.org_unit, n};
     alliance_call_t *c = alliance_call_new(al, req, 201, "put the item on the agenda");
-    c->missing_field = "code";
     alliance_call_answer(c, s_sql_direct, 8, p);
     alliance_call_submit(c);
     json_decref(body);

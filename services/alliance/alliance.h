@@ -7,6 +7,7 @@
 
 #include "hl.h"
 #include "hl_fetch.h"
+#include "hl_req.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -148,55 +149,46 @@ void alliance_item_title(const Hl__ItemEscalated *e, char *out, size_t outlen);
 
 /* A parsed POST /v1/meetings/{id}/outcomes body; strings point into the JSON. */
 typedef struct {
-    const char *item_id; /* required UUID */
-    const char *outcome; /* required text */
-    const char *unit;    /* member unit code, or NULL for the joint meeting itself */
+    char item_id[HL_UUID_LEN + 1]; /* required UUID, lower-case */
+    const char *outcome;           /* required text */
+    const char *unit;              /* member unit code, or NULL for the joint meeting itself */
 } alliance_outcome_t;
-
-/* Parses an outcome body. On failure names the offending field in `*field`
- * (static) and writes the message into `msg`. */
-bool alliance_outcome_parse(json_t *body, alliance_outcome_t *out, const char **field, char *msg,
-                            size_t len);
+/* Parses an outcome body: 0, or -1 with the refusal in `why`. */
+int alliance_outcome_parse(json_t *body, alliance_outcome_t *out, hl_refusal_t *why);
 
 /* A parsed POST /v1/meetings/{id}/held body. */
 typedef struct {
     const char *minutes; /* or NULL */
-    json_t *attendance;  /* array of unit codes (borrowed), or NULL */
+    json_t *attendance;  /* array of unit codes (borrowed from the body), or NULL */
     json_t *decisions;   /* normalised array for alliance.hold_meeting (owned) */
     size_t resolved;     /* decisions of kind resolved */
     size_t board;        /* decisions of kind board */
 } alliance_held_t;
-/* Parses a held body (NULL: no body). Fills `out->decisions` with the
- * decisions, each action given a fresh id and its deadline as ISO text.
- * `field` is static or points into `fieldbuf`. */
-bool alliance_held_parse(json_t *body, alliance_held_t *out, const char **field, char *fieldbuf,
-                         size_t fieldlen, char *msg, size_t len);
+/* Parses a held body (NULL: no body) into `out` (its decisions always
+ * owned, also on failure): each action gets a fresh id and its deadline in
+ * full (a date means 23:59:59 that day, Beijing time). 0, or -1 with `why`. */
+int alliance_held_parse(json_t *body, alliance_held_t *out, hl_refusal_t *why);
 /* True when `code` looks like a function domain code (lower-case ASCII
  * letters, digits and '_', 1..64), so junk never reaches SQL. */
 bool alliance_domain_wellformed(const char *code);
 /* True when `code` looks like an org / member unit / partner code (ASCII
  * letters, digits, '_' and '-', 1..ALLIANCE_CODE_MAX). */
 bool alliance_code_wellformed(const char *code);
-/* Reads optional string `key` of `body` (NULL when absent or null); false
- * with `*field` and `msg` set when it is not a string or bad text. */
-bool alliance_json_string(json_t *body, const char *key, size_t max, bool required, bool multiline,
-                          const char **out, const char **field, char *msg, size_t len);
-/* Refuses keys of `body` other than `allowed` (NULL-ended). */
-bool alliance_json_only(json_t *body, const char *const *allowed, const char **field, char *msg,
-                        size_t len);
+/* hl_req checks: NULL when fine, else why not. */
+const char *alliance_code_check(const char *s);
+const char *alliance_date_check(const char *s);
 /* True when `text` is a date YYYY-MM-DD. */
 bool alliance_date_wellformed(const char *text);
 
 /* A parsed inbound platform webhook body. */
 typedef struct {
-    const char *kind;    /* claim, progress, complete */
-    const char *item_id; /* UUID */
-    const char *unit;    /* member unit code */
-    const char *note;    /* or NULL */
-    double hours;        /* reported hours, or -1 */
+    const char *kind;              /* claim, progress, complete (static) */
+    char item_id[HL_UUID_LEN + 1]; /* UUID */
+    const char *unit;              /* member unit code */
+    const char *note;              /* or NULL */
+    double hours;                  /* reported hours, or -1 */
 } alliance_inbound_t;
 /* Parses {"type": "large_item.claim|progress|complete", "data": {...}}. */
-bool alliance_inbound_parse(json_t *body, alliance_inbound_t *out, const char **field, char *msg,
-                            size_t len);
+int alliance_inbound_parse(json_t *body, alliance_inbound_t *out, hl_refusal_t *why);
 
 #endif

@@ -136,27 +136,43 @@ static const char s_sql_list[] =
     " WHERE ($1::text IS NULL OR partner = $1) AND ($2::text IS NULL OR status = $2)"
     " ORDER BY created_at DESC, event_id LIMIT $3::int) d";
 
+typedef struct {
+    const char *partner; /* or NULL */
+    const char *status;  /* or NULL */
+    int64_t limit;       /* 1..1000 */
+} s_list_q_t;
+
+static const char *const s_statuses[] = {"pending", "delivered", "dead", NULL};
+
+static const hl_req_field_t s_list_query[] = {
+    {.name = "partner",
+     .type = HL_REQ_TEXT,
+     .max = ALLIANCE_CODE_MAX,
+     .check = alliance_code_check,
+     HL_REQ_AT(s_list_q_t, partner)},
+    {.name = "status",
+     .type = HL_REQ_TEXT,
+     .max = 16,
+     .allowed = s_statuses,
+     HL_REQ_AT(s_list_q_t, status)},
+    {.name = "limit", .type = HL_REQ_INT, .min = 1, .max = 1000, HL_REQ_AT(s_list_q_t, limit)},
+    {0}};
+
+static const hl_req_field_t s_replay_query[] = {{.name = "partner",
+                                                 .type = HL_REQ_TEXT,
+                                                 .max = ALLIANCE_CODE_MAX,
+                                                 .check = alliance_code_check,
+                                                 HL_REQ_AT(s_list_q_t, partner)},
+                                                {0}};
+
 void alliance_deliveries_get(hl_http_req_t *req, void *arg)
 {
-    const char *partner = hl_http_query(req, "partner");
-    const char *status = hl_http_query(req, "status");
-    long limit;
-    if (partner && !alliance_code_wellformed(partner)) {
-        hl_http_reply_error(req, 422, "partner", "unknown partner");
+    s_list_q_t q = {.limit = 100};
+    if (!hl_req_query(req, s_list_query, &q))
         return;
-    }
-    if (status && strcmp(status, "pending") != 0 && strcmp(status, "delivered") != 0 &&
-        strcmp(status, "dead") != 0) {
-        hl_http_reply_error(req, 422, "status", "status must be pending, delivered or dead");
-        return;
-    }
-    if (!hl_parse_long(hl_http_query(req, "limit"), 100, 1, 1000, &limit)) {
-        hl_http_reply_error(req, 422, "limit", "limit must be a whole number from 1 to 1000");
-        return;
-    }
-    char l[16];
-    snprintf(l, sizeof l, "%ld", limit);
-    const char *p[] = {partner, status, l};
+    char l[24];
+    snprintf(l, sizeof l, "%lld", (long long)q.limit);
+    const char *p[] = {q.partner, q.status, l};
     alliance_get_json(arg, req, s_sql_list, 3, p, NULL, "read the deliveries");
 }
 
@@ -334,12 +350,10 @@ static const char s_sql_replay[] =
 
 void alliance_deliveries_replay(hl_http_req_t *req, void *arg)
 {
-    const char *partner = hl_http_query(req, "partner");
-    if (partner && !alliance_code_wellformed(partner)) {
-        hl_http_reply_error(req, 422, "partner", "unknown partner");
+    s_list_q_t q = {0};
+    if (!hl_req_query(req, s_replay_query, &q))
         return;
-    }
-    const char *p[] = {partner};
+    const char *p[] = {q.partner};
     alliance_call_t *c = alliance_call_new(arg, req, 200, "revive the deliveries");
     alliance_call_answer(c, s_sql_replay, 1, p);
     alliance_call_submit(c);

@@ -130,11 +130,10 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
         s_free(x);
         return;
     }
-    const char *field;
-    char msg[200];
-    if (!alliance_inbound_parse(x->body, &x->in, &field, msg, sizeof msg)) {
+    hl_refusal_t why;
+    if (alliance_inbound_parse(x->body, &x->in, &why) != 0) {
         hl_metric_add(x->al->refused, 1);
-        hl_http_reply_error(x->req, 422, field, "%s", msg);
+        hl_req_reply(x->req, &why);
         s_free(x);
         return;
     }
@@ -147,7 +146,7 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     Hl__LargeItemAction a = HL__LARGE_ITEM_ACTION__INIT;
     a.action_id = x->id;
     a.kind = (char *)x->in.kind;
-    a.item_id = (char *)x->in.item_id;
+    a.item_id = x->in.item_id;
     a.unit = (char *)x->in.unit;
     a.note = (char *)x->in.note;
     a.has_at_us = 1;

@@ -49,24 +49,32 @@ static const char s_sql_next[] =
     " AND scheduled_for >= current_date AND ($1::text IS NULL OR alliance = $1)"
     " ORDER BY scheduled_for, id LIMIT 1) m";
 
+typedef struct {
+    const char *alliance; /* ?alliance=, or NULL */
+} s_next_q_t;
+
+static const hl_req_field_t s_next_query[] = {{.name = "alliance",
+                                               .type = HL_REQ_TEXT,
+                                               .max = ALLIANCE_CODE_MAX,
+                                               .check = alliance_code_check,
+                                               HL_REQ_AT(s_next_q_t, alliance)},
+                                              {0}};
+
 void alliance_meeting_next(hl_http_req_t *req, void *arg)
 {
-    const char *code = hl_http_query(req, "alliance");
-    if (code && !alliance_code_wellformed(code)) {
-        hl_http_reply_error(req, 422, "alliance", "no alliance has this code");
+    s_next_q_t q = {0};
+    if (!hl_req_query(req, s_next_query, &q))
         return;
-    }
-    const char *p[] = {code};
-    alliance_get_json(arg, req, s_sql_next, 1, p, code ? "alliance" : NULL, "read the meeting");
+    const char *p[] = {q.alliance};
+    alliance_get_json(arg, req, s_sql_next, 1, p, q.alliance ? "alliance" : NULL,
+                      "read the meeting");
 }
 
 void alliance_meeting_get(hl_http_req_t *req, void *arg)
 {
-    const char *id = hl_http_param(req, 0);
-    if (!hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 404, "id", "no joint meeting has this id (ids are UUIDs)");
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "joint meeting", id))
         return;
-    }
     const char *p[] = {id};
     alliance_get_json(arg, req, s_sql_by_id, 1, p, "id", "read the meeting");
 }
@@ -80,45 +88,49 @@ static const char s_sql_extra[] =
     " RETURNING json_build_object('id', id, 'alliance', alliance, 'kind', kind, 'scheduled_for',"
     " scheduled_for, 'venue', venue, 'purpose', purpose, 'status', status)::text";
 
+typedef struct {
+    const char *date;    /* scheduled_for */
+    const char *venue;   /* or NULL */
+    const char *purpose; /* required */
+} s_extra_t;
+
+static const hl_req_field_t s_extra_fields[] = {{.name = "scheduled_for",
+                                                 .type = HL_REQ_TEXT,
+                                                 .flags = HL_REQ_REQUIRED,
+                                                 .max = 10,
+                                                 .check = alliance_date_check,
+                                                 HL_REQ_AT(s_extra_t, date)},
+                                                {.name = "venue",
+                                                 .type = HL_REQ_TEXT,
+                                                 .max = ALLIANCE_CODE_MAX,
+                                                 .check = alliance_code_check,
+                                                 HL_REQ_AT(s_extra_t, venue)},
+                                                {.name = "purpose",
+                                                 .type = HL_REQ_TEXT,
+                                                 .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+                                                 .max = 500,
+                                                 HL_REQ_AT(s_extra_t, purpose)},
+                                                {0}};
+
 void alliance_meeting_post(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
     const char *code = hl_http_param(req, 0);
     if (!alliance_code_wellformed(code)) {
-        hl_http_reply_error(req, 404, "code", "no alliance has this code");
+        hl_http_reply_error(req, 404, "alliance", "no alliance has this code");
         return;
     }
-    json_t *body = hl_http_json_body(req);
+    s_extra_t e = {0};
+    json_t *body = hl_req_body(req, s_extra_fields, &e);
     if (!body) {
         hl_metric_add(al->refused, 1);
         return;
     }
-    static const char *const keys[] = {"scheduled_for", "venue", "purpose", NULL};
-    const char *field = NULL, *date, *venue, *purpose;
-    char msg[200];
-    bool ok =
-        alliance_json_only(body, keys, &field, msg, sizeof msg) &&
-        alliance_json_string(body, "scheduled_for", 10, true, false, &date, &field, msg,
-                             sizeof msg) &&
-        alliance_json_string(body, "venue", ALLIANCE_CODE_MAX, false, false, &venue, &field, msg,
-                             sizeof msg) &&
-        alliance_json_string(body, "purpose", 500, true, true, &purpose, &field, msg, sizeof msg);
-    if (ok && !alliance_date_wellformed(date)) {
-        ok = false;
-        field = "scheduled_for";
-        snprintf(msg, sizeof msg, "scheduled_for must be a date YYYY-MM-DD");
-    }
-    if (!ok) {
-        hl_metric_add(al->refused, 1);
-        hl_http_reply_error(req, 422, field, "%s", msg);
-        json_decref(body);
-        return;
-    }
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    const char *p[] = {id, code, date, venue, purpose};
+    const char *p[] = {id, code, e.date, e.venue, e.purpose};
     alliance_call_t *c = alliance_call_new(al, req, 201, "call the meeting");
-    c->missing_field = "code";
+    c->missing_field = "alliance";
     alliance_call_answer(c, s_sql_extra, 5, p);
     alliance_call_submit(c);
     json_decref(body);
@@ -286,11 +298,9 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
 void alliance_meeting_held(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
-    const char *id = hl_http_param(req, 0);
-    if (!hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 404, "id", "no joint meeting has this id (ids are UUIDs)");
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "joint meeting", id))
         return;
-    }
     /* The body is optional: a meeting may be held with nothing decided. */
     size_t len;
     hl_http_body(req, &len);
@@ -304,11 +314,10 @@ void alliance_meeting_held(hl_http_req_t *req, void *arg)
     h->req = req;
     h->body = body;
     memcpy(h->id, id, HL_UUID_LEN);
-    const char *field;
-    char fieldbuf[64], msg[200];
-    if (!alliance_held_parse(body, &h->held, &field, fieldbuf, sizeof fieldbuf, msg, sizeof msg)) {
+    hl_refusal_t why;
+    if (alliance_held_parse(body, &h->held, &why) != 0) {
         hl_metric_add(al->refused, 1);
-        hl_http_reply_error(req, 422, field, "%s", msg);
+        hl_req_reply(req, &why);
         s_held_free(h);
         return;
     }

@@ -57,11 +57,9 @@ static void s_done(void *arg, int rc, const hl_dberr_t *err)
 void alliance_outcome_post(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
-    const char *id = hl_http_param(req, 0);
-    if (!hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 404, "id", "no joint meeting has this id (ids are UUIDs)");
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "joint meeting", id))
         return;
-    }
     json_t *body = hl_http_json_body(req);
     if (!body) {
         hl_metric_add(al->refused, 1);
@@ -71,11 +69,10 @@ void alliance_outcome_post(hl_http_req_t *req, void *arg)
     p->al = al;
     p->req = req;
     p->body = body;
-    const char *field;
-    char msg[160];
-    if (!alliance_outcome_parse(body, &p->o, &field, msg, sizeof msg)) {
+    hl_refusal_t why;
+    if (alliance_outcome_parse(body, &p->o, &why) != 0) {
         hl_metric_add(al->refused, 1);
-        hl_http_reply_error(req, 422, field, "%s", msg);
+        hl_req_reply(req, &why);
         s_post_free(p);
         return;
     }

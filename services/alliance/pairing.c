@@ -23,77 +23,92 @@ static const char s_sql_pairings[] =
     " AND (NOT $3::boolean OR (p.starts_on <= current_date AND (p.ends_on IS NULL OR"
     " p.ends_on >= current_date)))";
 
-static bool s_code_query(hl_http_req_t *req, const char *key, const char **out)
-{
-    *out = hl_http_query(req, key);
-    if (*out && !alliance_code_wellformed(*out)) {
-        hl_http_reply_error(req, 422, key, "unknown %s (codes look like %s)", key,
-                            strcmp(key, "unit") == 0 ? "mu001" : "cm01");
-        return false;
-    }
-    return true;
-}
+typedef struct {
+    const char *community; /* or NULL */
+    const char *unit;      /* or NULL */
+    bool active;           /* only pairings in force today */
+} s_pair_q_t;
+
+static const hl_req_field_t s_pair_query[] = {
+    {.name = "community",
+     .type = HL_REQ_TEXT,
+     .max = ALLIANCE_CODE_MAX,
+     .check = alliance_code_check,
+     HL_REQ_AT(s_pair_q_t, community)},
+    {.name = "unit",
+     .type = HL_REQ_TEXT,
+     .max = ALLIANCE_CODE_MAX,
+     .check = alliance_code_check,
+     HL_REQ_AT(s_pair_q_t, unit)},
+    {.name = "active", .type = HL_REQ_BOOL, HL_REQ_AT(s_pair_q_t, active)},
+    {0}};
 
 void alliance_pairings_get(hl_http_req_t *req, void *arg)
 {
-    const char *community, *unit, *active = hl_http_query(req, "active");
-    if (!s_code_query(req, "community", &community) || !s_code_query(req, "unit", &unit))
+    s_pair_q_t q = {0};
+    if (!hl_req_query(req, s_pair_query, &q))
         return;
-    if (active && strcmp(active, "true") != 0 && strcmp(active, "false") != 0) {
-        hl_http_reply_error(req, 422, "active", "active must be true or false");
-        return;
-    }
-    const char *p[] = {community, unit, active && strcmp(active, "true") == 0 ? "true" : "false"};
+    const char *p[] = {q.community, q.unit, q.active ? "true" : "false"};
     alliance_get_json(arg, req, s_sql_pairings, 3, p, NULL, "read the pairings");
 }
 
 static const char s_sql_pair[] = "SELECT alliance.pair($1, $2, $3::date, $4::date, $5)::text";
 
-/* Reads a date field; false (422 sent) when malformed. */
-static bool s_date_field(json_t *body, const char *key, bool required, const char **out,
-                         const char **field, char *msg, size_t len)
-{
-    if (!alliance_json_string(body, key, 10, required, false, out, field, msg, len))
-        return false;
-    if (*out && !alliance_date_wellformed(*out)) {
-        *field = key;
-        snprintf(msg, len, "%s must be a date YYYY-MM-DD", key);
-        return false;
-    }
-    return true;
-}
+typedef struct {
+    const char *unit;      /* required */
+    const char *community; /* required */
+    const char *starts;    /* required date */
+    const char *ends;      /* or NULL */
+    const char *note;      /* or NULL */
+} s_pair_in_t;
+
+static const hl_req_field_t s_pair_fields[] = {{.name = "unit",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_REQUIRED,
+                                                .max = ALLIANCE_CODE_MAX,
+                                                .check = alliance_code_check,
+                                                HL_REQ_AT(s_pair_in_t, unit)},
+                                               {.name = "community",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_REQUIRED,
+                                                .max = ALLIANCE_CODE_MAX,
+                                                .check = alliance_code_check,
+                                                HL_REQ_AT(s_pair_in_t, community)},
+                                               {.name = "starts_on",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_REQUIRED,
+                                                .max = 10,
+                                                .check = alliance_date_check,
+                                                HL_REQ_AT(s_pair_in_t, starts)},
+                                               {.name = "ends_on",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 10,
+                                                .check = alliance_date_check,
+                                                HL_REQ_AT(s_pair_in_t, ends)},
+                                               {.name = "note",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_MULTILINE,
+                                                .max = 500,
+                                                HL_REQ_AT(s_pair_in_t, note)},
+                                               {0}};
 
 void alliance_pairing_post(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
-    json_t *body = hl_http_json_body(req);
+    s_pair_in_t in = {0};
+    json_t *body = hl_req_body(req, s_pair_fields, &in);
     if (!body) {
         hl_metric_add(al->refused, 1);
         return;
     }
-    static const char *const keys[] = {"unit", "community", "starts_on", "ends_on", "note", NULL};
-    const char *field = NULL, *unit, *community, *starts, *ends, *note;
-    char msg[200];
-    bool ok = alliance_json_only(body, keys, &field, msg, sizeof msg) &&
-              alliance_json_string(body, "unit", ALLIANCE_CODE_MAX, true, false, &unit, &field, msg,
-                                   sizeof msg) &&
-              alliance_json_string(body, "community", ALLIANCE_CODE_MAX, true, false, &community,
-                                   &field, msg, sizeof msg) &&
-              s_date_field(body, "starts_on", true, &starts, &field, msg, sizeof msg) &&
-              s_date_field(body, "ends_on", false, &ends, &field, msg, sizeof msg) &&
-              alliance_json_string(body, "note", 500, false, true, &note, &field, msg, sizeof msg);
-    if (ok && ends && strcmp(ends, starts) < 0) {
-        ok = false;
-        field = "ends_on";
-        snprintf(msg, sizeof msg, "ends_on must not be before starts_on");
-    }
-    if (!ok) {
+    /* Dates of the same form compare as text. */
+    if (in.ends && strcmp(in.ends, in.starts) < 0) {
         hl_metric_add(al->refused, 1);
-        hl_http_reply_error(req, 422, field, "%s", msg);
+        hl_http_reply_error(req, 422, "ends_on", "ends_on must not be before starts_on");
         json_decref(body);
         return;
     }
-    const char *p[] = {unit, community, starts, ends, note};
+    const char *p[] = {in.unit, in.community, in.starts, in.ends, in.note};
     alliance_call_t *c = alliance_call_new(al, req, 201, "record the pairing");
     alliance_call_answer(c, s_sql_pair, 5, p);
     alliance_call_submit(c);
@@ -111,53 +126,85 @@ static const char s_sql_members[] =
     " WHERE ($1::text IS NULL OR m.community = $1) AND ($2::text IS NULL OR m.unit = $2)"
     " AND (m.left_on IS NULL OR m.left_on >= current_date)";
 
+typedef struct {
+    const char *community; /* or NULL */
+    const char *unit;      /* or NULL */
+} s_member_q_t;
+
+static const hl_req_field_t s_member_query[] = {{.name = "community",
+                                                 .type = HL_REQ_TEXT,
+                                                 .max = ALLIANCE_CODE_MAX,
+                                                 .check = alliance_code_check,
+                                                 HL_REQ_AT(s_member_q_t, community)},
+                                                {.name = "unit",
+                                                 .type = HL_REQ_TEXT,
+                                                 .max = ALLIANCE_CODE_MAX,
+                                                 .check = alliance_code_check,
+                                                 HL_REQ_AT(s_member_q_t, unit)},
+                                                {0}};
+
 void alliance_party_members_get(hl_http_req_t *req, void *arg)
 {
-    const char *community, *unit;
-    if (!s_code_query(req, "community", &community) || !s_code_query(req, "unit", &unit))
+    s_member_q_t q = {0};
+    if (!hl_req_query(req, s_member_query, &q))
         return;
-    const char *p[] = {community, unit};
+    const char *p[] = {q.community, q.unit};
     alliance_get_json(arg, req, s_sql_members, 2, p, NULL, "read the party members");
 }
 
 static const char s_sql_register[] =
     "SELECT alliance.register_party_member($1::uuid, $2, $3, $4, $5, $6::date)::text";
 
+typedef struct {
+    const char *no;        /* member_no */
+    const char *name;      /* required */
+    const char *unit;      /* required */
+    const char *community; /* required */
+    const char *on;        /* registered_on, or NULL: today */
+} s_member_in_t;
+
+static const hl_req_field_t s_member_fields[] = {{.name = "member_no",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED,
+                                                  .max = 32,
+                                                  .check = alliance_code_check,
+                                                  HL_REQ_AT(s_member_in_t, no)},
+                                                 {.name = "name",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED,
+                                                  .max = 64,
+                                                  HL_REQ_AT(s_member_in_t, name)},
+                                                 {.name = "unit",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED,
+                                                  .max = ALLIANCE_CODE_MAX,
+                                                  .check = alliance_code_check,
+                                                  HL_REQ_AT(s_member_in_t, unit)},
+                                                 {.name = "community",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED,
+                                                  .max = ALLIANCE_CODE_MAX,
+                                                  .check = alliance_code_check,
+                                                  HL_REQ_AT(s_member_in_t, community)},
+                                                 {.name = "registered_on",
+                                                  .type = HL_REQ_TEXT,
+                                                  .max = 10,
+                                                  .check = alliance_date_check,
+                                                  HL_REQ_AT(s_member_in_t, on)},
+                                                 {0}};
+
 void alliance_party_member_post(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
-    json_t *body = hl_http_json_body(req);
+    s_member_in_t in = {0};
+    json_t *body = hl_req_body(req, s_member_fields, &in);
     if (!body) {
         hl_metric_add(al->refused, 1);
         return;
     }
-    static const char *const keys[] = {"member_no", "name",          "unit",
-                                       "community", "registered_on", NULL};
-    const char *field = NULL, *no, *name, *unit, *community, *on;
-    char msg[200];
-    bool ok =
-        alliance_json_only(body, keys, &field, msg, sizeof msg) &&
-        alliance_json_string(body, "member_no", 32, true, false, &no, &field, msg, sizeof msg) &&
-        alliance_json_string(body, "name", 64, true, false, &name, &field, msg, sizeof msg) &&
-        alliance_json_string(body, "unit", ALLIANCE_CODE_MAX, true, false, &unit, &field, msg,
-                             sizeof msg) &&
-        alliance_json_string(body, "community", ALLIANCE_CODE_MAX, true, false, &community, &field,
-                             msg, sizeof msg) &&
-        s_date_field(body, "registered_on", false, &on, &field, msg, sizeof msg);
-    if (ok && !alliance_code_wellformed(no)) {
-        ok = false;
-        field = "member_no";
-        snprintf(msg, sizeof msg, "member_no is letters, digits and '-' (at most 32)");
-    }
-    if (!ok) {
-        hl_metric_add(al->refused, 1);
-        hl_http_reply_error(req, 422, field, "%s", msg);
-        json_decref(body);
-        return;
-    }
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    const char *p[] = {id, no, name, unit, community, on};
+    const char *p[] = {id, in.no, in.name, in.unit, in.community, in.on};
     alliance_call_t *c = alliance_call_new(al, req, 201, "register the party member");
     alliance_call_answer(c, s_sql_register, 6, p);
     alliance_call_submit(c);
@@ -177,9 +224,9 @@ void alliance_contributions_get(hl_http_req_t *req, void *arg)
 {
     const char *code = hl_http_param(req, 0);
     if (!alliance_code_wellformed(code)) {
-        hl_http_reply_error(req, 404, "code", "no member unit has this code");
+        hl_http_reply_error(req, 404, "unit", "no member unit has this code");
         return;
     }
     const char *p[] = {code};
-    alliance_get_json(arg, req, s_sql_contrib, 1, p, "code", "read the contributions");
+    alliance_get_json(arg, req, s_sql_contrib, 1, p, "unit", "read the contributions");
 }

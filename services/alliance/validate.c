@@ -1,8 +1,9 @@
-/* validate.c: the checks hl-alliance applies before anything reaches an
- * agenda — an ItemEscalated from the "alliance" stage (refused and
- * dead-lettered when it fails) and the JSON bodies of the meeting endpoints
- * (answered 422 naming the field). Pure functions, no I/O, so
- * tests/unit/test_alliance_validate.c covers them. */
+/* validate.c: the checks hl-alliance applies before anything reaches the
+ * database — an ItemEscalated from the "alliance" stage (refused and
+ * dead-lettered when it fails) and the bodies of its endpoints, as field
+ * tables checked by common/hl_req (422 naming the field, "decisions[0].
+ * actions[1].due_at" inside), plus the rules between fields. Pure
+ * functions, no I/O, so tests/unit/test_alliance_validate.c covers them. */
 #include "alliance.h"
 
 #include <stdio.h>
@@ -71,69 +72,6 @@ void alliance_item_title(const Hl__ItemEscalated *e, char *out, size_t outlen)
         used += 3;
     }
     out[used] = '\0';
-}
-
-bool alliance_json_only(json_t *body, const char *const *allowed, const char **field, char *msg,
-                        size_t len)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            ok = ok || strcmp(*a, key) == 0;
-        if (!ok) {
-            *field = "body";
-            snprintf(msg, len, "unknown field \"%.64s\"", key);
-            return false;
-        }
-    }
-    return true;
-}
-
-bool alliance_json_string(json_t *body, const char *key, size_t max, bool required, bool multiline,
-                          const char **out, const char **field, char *msg, size_t len)
-{
-    json_t *v = json_object_get(body, key);
-    *out = NULL;
-    *field = key;
-    if (v && !json_is_null(v) && !json_is_string(v)) {
-        snprintf(msg, len, "%s must be a string", key);
-        return false;
-    }
-    const char *s = v && json_is_string(v) ? json_string_value(v) : NULL;
-    if (s && strlen(s) != json_string_length(v)) {
-        snprintf(msg, len, "%s must not contain NUL characters", key);
-        return false;
-    }
-    if (s && !*s && !required) {
-        snprintf(msg, len, "%s must not be empty (leave it out instead)", key);
-        return false;
-    }
-    if (!hl_text_check(key, s, max, required, multiline, msg, len))
-        return false;
-    *out = s;
-    return true;
-}
-
-bool alliance_outcome_parse(json_t *body, alliance_outcome_t *out, const char **field, char *msg,
-                            size_t len)
-{
-    static const char *const keys[] = {"item_id", "outcome", "unit", NULL};
-    memset(out, 0, sizeof *out);
-    if (!alliance_json_only(body, keys, field, msg, len) ||
-        !alliance_json_string(body, "item_id", HL_UUID_LEN, true, false, &out->item_id, field, msg,
-                              len))
-        return false;
-    if (!hl_uuid_valid(out->item_id)) {
-        snprintf(msg, len, "item_id must be a UUID");
-        return false;
-    }
-    return alliance_json_string(body, "outcome", ALLIANCE_OUTCOME_MAX, true, true, &out->outcome,
-                                field, msg, len) &&
-           alliance_json_string(body, "unit", ALLIANCE_CODE_MAX, false, false, &out->unit, field,
-                                msg, len);
 }
 
 bool alliance_domain_wellformed(const char *code)
@@ -217,260 +155,249 @@ static bool s_deadline(const char *t, char *out, size_t outlen)
     return true;
 }
 
+const char *alliance_code_check(const char *s)
+{
+    return alliance_code_wellformed(s) ? NULL
+                                       : "must be a code of letters, digits, '_' and '-' "
+                                         "(e.g. mu001, cm03)";
+}
+
+const char *alliance_date_check(const char *s)
+{
+    return alliance_date_wellformed(s) ? NULL : "must be a date YYYY-MM-DD";
+}
+
+static const char *s_deadline_check(const char *s)
+{
+    char buf[48];
+    return s_deadline(s, buf, sizeof buf) ? NULL
+                                          : "must be a date YYYY-MM-DD or a time "
+                                            "YYYY-MM-DDTHH:MM[:SS] with Z or an offset";
+}
+
+/* ---- POST /v1/meetings/{id}/outcomes ------------------------------------ */
+
+static const hl_req_field_t s_outcome_fields[] = {{.name = "item_id",
+                                                   .type = HL_REQ_UUID,
+                                                   .flags = HL_REQ_REQUIRED,
+                                                   HL_REQ_AT(alliance_outcome_t, item_id)},
+                                                  {.name = "outcome",
+                                                   .type = HL_REQ_TEXT,
+                                                   .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+                                                   .max = ALLIANCE_OUTCOME_MAX,
+                                                   HL_REQ_AT(alliance_outcome_t, outcome)},
+                                                  {.name = "unit",
+                                                   .type = HL_REQ_TEXT,
+                                                   .max = ALLIANCE_CODE_MAX,
+                                                   .check = alliance_code_check,
+                                                   HL_REQ_AT(alliance_outcome_t, unit)},
+                                                  {0}};
+
+int alliance_outcome_parse(json_t *body, alliance_outcome_t *out, hl_refusal_t *why)
+{
+    memset(out, 0, sizeof *out);
+    return hl_req_check(body, s_outcome_fields, out, why);
+}
+
+/* ---- POST /v1/meetings/{id}/held ---------------------------------------- */
+
 static const char *const s_kinds[] = {"resolved", "assigned", "board", NULL};
 static const char *const s_tags[] = {"co_build",         "share_venues",   "share_resources",
                                      "discuss_together", "solve_together", NULL};
 
-static bool s_in(const char *s, const char *const *list)
+static const hl_req_field_t s_action_fields[] = {{.name = "unit",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED,
+                                                  .max = ALLIANCE_CODE_MAX,
+                                                  .check = alliance_code_check},
+                                                 {.name = "task",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+                                                  .max = ALLIANCE_TASK_MAX},
+                                                 {.name = "due_at",
+                                                  .type = HL_REQ_TEXT,
+                                                  .flags = HL_REQ_REQUIRED,
+                                                  .max = 40,
+                                                  .check = s_deadline_check},
+                                                 {0}};
+static const hl_req_field_t s_action_entry[] = {{.name = "action",
+                                                 .type = HL_REQ_OBJECT,
+                                                 .fields = s_action_fields,
+                                                 .hint = "must be an object {unit, task, due_at}"},
+                                                {0}};
+static const hl_req_field_t s_tag_entry[] = {
+    {.name = "tag", .type = HL_REQ_TEXT, .max = 32, .allowed = s_tags}, {0}};
+static const hl_req_field_t s_decision_fields[] = {
+    {.name = "item_id", .type = HL_REQ_UUID, .flags = HL_REQ_REQUIRED},
+    {.name = "kind",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = 16,
+     .allowed = s_kinds,
+     .hint = "must be resolved, assigned or board (an item left out is carried to the next "
+             "meeting)"},
+    {.name = "text",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+     .max = ALLIANCE_OUTCOME_MAX},
+    {.name = "tags", .type = HL_REQ_ARRAY, .max = 5, .fields = s_tag_entry},
+    {.name = "unit", .type = HL_REQ_TEXT, .max = ALLIANCE_CODE_MAX, .check = alliance_code_check},
+    {.name = "actions", .type = HL_REQ_ARRAY, .max = 20, .fields = s_action_entry},
+    {0}};
+static const hl_req_field_t s_decision_entry[] = {
+    {.name = "decision",
+     .type = HL_REQ_OBJECT,
+     .fields = s_decision_fields,
+     .hint = "must be an object {item_id, kind, text, tags, unit, actions}"},
+    {0}};
+static const hl_req_field_t s_code_entry[] = {
+    {.name = "unit", .type = HL_REQ_TEXT, .max = ALLIANCE_CODE_MAX, .check = alliance_code_check},
+    {0}};
+
+/* The held body as hl_req stores it. */
+typedef struct {
+    const char *minutes; /* or NULL */
+    json_t *attendance;  /* borrowed, or NULL */
+    json_t *decisions;   /* borrowed, or NULL */
+} s_held_in_t;
+
+static const hl_req_field_t s_held_fields[] = {{.name = "minutes",
+                                                .type = HL_REQ_TEXT,
+                                                .flags = HL_REQ_MULTILINE,
+                                                .max = ALLIANCE_MINUTES_MAX,
+                                                HL_REQ_AT(s_held_in_t, minutes)},
+                                               {.name = "attendance",
+                                                .type = HL_REQ_ARRAY,
+                                                .max = ALLIANCE_LIST_MAX,
+                                                .fields = s_code_entry,
+                                                HL_REQ_AT(s_held_in_t, attendance)},
+                                               {.name = "decisions",
+                                                .type = HL_REQ_ARRAY,
+                                                .max = ALLIANCE_LIST_MAX,
+                                                .fields = s_decision_entry,
+                                                HL_REQ_AT(s_held_in_t, decisions)},
+                                               {0}};
+
+static const char *s_str(json_t *o, const char *key)
 {
-    for (; s && *list; list++)
-        if (strcmp(s, *list) == 0)
-            return true;
-    return false;
+    return json_string_value(json_object_get(o, key));
 }
 
-/* Sets the field name "prefix[i].key" into fieldbuf and *field. */
-static void s_field(const char **field, char *buf, size_t buflen, const char *fmt, size_t i,
-                    size_t j)
+int alliance_held_parse(json_t *body, alliance_held_t *out, hl_refusal_t *why)
 {
-    snprintf(buf, buflen, fmt, i, j);
-    *field = buf;
-}
-
-static bool s_action(json_t *a, size_t i, size_t j, json_t *out, const char **field, char *fieldbuf,
-                     size_t fieldlen, char *msg, size_t len)
-{
-    static const char *const keys[] = {"unit", "task", "due_at", NULL};
-    const char *unit, *task, *due, *f;
-    if (!json_is_object(a)) {
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu].actions[%zu]", i, j);
-        snprintf(msg, len, "an action is an object {unit, task, due_at}");
-        return false;
-    }
-    if (!alliance_json_only(a, keys, &f, msg, len) ||
-        !alliance_json_string(a, "unit", ALLIANCE_CODE_MAX, true, false, &unit, &f, msg, len) ||
-        !alliance_json_string(a, "task", ALLIANCE_TASK_MAX, true, true, &task, &f, msg, len) ||
-        !alliance_json_string(a, "due_at", 40, true, false, &due, &f, msg, len)) {
-        snprintf(fieldbuf, fieldlen, "decisions[%zu].actions[%zu].%s", i, j, f);
-        *field = fieldbuf;
-        return false;
-    }
-    if (!alliance_code_wellformed(unit)) {
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu].actions[%zu].unit", i, j);
-        snprintf(msg, len, "unknown member unit (codes look like mu001)");
-        return false;
-    }
-    char deadline[48];
-    if (!s_deadline(due, deadline, sizeof deadline)) {
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu].actions[%zu].due_at", i, j);
-        snprintf(msg, len,
-                 "due_at must be a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] "
-                 "with Z or an offset");
-        return false;
-    }
-    char id[HL_UUID_LEN + 1];
-    hl_uuid_new(id);
-    json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "unit", unit, "task",
-                                         task, "due_at", deadline));
-    return true;
-}
-
-static bool s_decision(json_t *d, size_t i, alliance_held_t *out, const char **field,
-                       char *fieldbuf, size_t fieldlen, char *msg, size_t len)
-{
-    static const char *const keys[] = {"item_id", "kind", "text", "tags", "unit", "actions", NULL};
-    const char *item, *kind, *text, *unit, *f;
-    if (!json_is_object(d)) {
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu]", i, 0);
-        snprintf(msg, len, "a decision is an object {item_id, kind, text, tags, unit, actions}");
-        return false;
-    }
-    if (!alliance_json_only(d, keys, &f, msg, len) ||
-        !alliance_json_string(d, "item_id", HL_UUID_LEN, true, false, &item, &f, msg, len) ||
-        !alliance_json_string(d, "kind", 16, true, false, &kind, &f, msg, len) ||
-        !alliance_json_string(d, "text", ALLIANCE_OUTCOME_MAX, true, true, &text, &f, msg, len) ||
-        !alliance_json_string(d, "unit", ALLIANCE_CODE_MAX, false, false, &unit, &f, msg, len)) {
-        snprintf(fieldbuf, fieldlen, "decisions[%zu].%s", i, strcmp(f, "body") ? f : "");
-        if (!strcmp(f, "body"))
-            snprintf(fieldbuf, fieldlen, "decisions[%zu]", i);
-        *field = fieldbuf;
-        return false;
-    }
-    if (!hl_uuid_valid(item)) {
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu].item_id", i, 0);
-        snprintf(msg, len, "item_id must be a UUID");
-        return false;
-    }
-    if (!s_in(kind, s_kinds)) {
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu].kind", i, 0);
-        snprintf(msg, len,
-                 "kind must be resolved, assigned or board (an item left out is "
-                 "carried to the next meeting)");
-        return false;
-    }
-    if (unit && !alliance_code_wellformed(unit)) {
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu].unit", i, 0);
-        snprintf(msg, len, "unknown member unit (codes look like mu001)");
-        return false;
-    }
-    json_t *tags = json_object_get(d, "tags"), *clean_tags = json_array();
-    if (tags && !json_is_null(tags) && !json_is_array(tags)) {
-        json_decref(clean_tags);
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu].tags", i, 0);
-        snprintf(msg, len, "tags must be a list of the five shared mechanisms");
-        return false;
-    }
-    for (size_t j = 0; j < json_array_size(tags); j++) {
-        const char *t = json_string_value(json_array_get(tags, j));
-        if (!s_in(t, s_tags)) {
-            json_decref(clean_tags);
-            s_field(field, fieldbuf, fieldlen, "decisions[%zu].tags[%zu]", i, j);
-            snprintf(msg, len,
-                     "unknown mechanism: tags are co_build, share_venues, "
-                     "share_resources, discuss_together, solve_together");
-            return false;
-        }
-        json_array_append_new(clean_tags, json_string(t));
-    }
-    json_t *actions = json_object_get(d, "actions"), *clean_actions = json_array();
-    bool assigned = strcmp(kind, "assigned") == 0;
-    const char *why = NULL;
-    if (actions && !json_is_null(actions) && !json_is_array(actions))
-        why = "actions must be a list of {unit, task, due_at}";
-    else if (assigned && json_array_size(actions) == 0)
-        why = "an assigned item needs at least one action (unit, task, due_at)";
-    else if (!assigned && json_array_size(actions) > 0)
-        why = "only an assigned item has actions";
-    else if (json_array_size(actions) > 20)
-        why = "at most 20 actions per decision";
-    if (why) {
-        json_decref(clean_tags);
-        json_decref(clean_actions);
-        s_field(field, fieldbuf, fieldlen, "decisions[%zu].actions", i, 0);
-        snprintf(msg, len, "%s", why);
-        return false;
-    }
-    for (size_t j = 0; j < json_array_size(actions); j++)
-        if (!s_action(json_array_get(actions, j), i, j, clean_actions, field, fieldbuf, fieldlen,
-                      msg, len)) {
-            json_decref(clean_tags);
-            json_decref(clean_actions);
-            return false;
-        }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "item_id", item, "kind", kind, "text", text,
-                          "tags", clean_tags, "actions", clean_actions);
-    if (unit)
-        json_object_set_new(o, "unit", json_string(unit));
-    json_array_append_new(out->decisions, o);
-    out->resolved += strcmp(kind, "resolved") == 0;
-    out->board += strcmp(kind, "board") == 0;
-    return true;
-}
-
-bool alliance_held_parse(json_t *body, alliance_held_t *out, const char **field, char *fieldbuf,
-                         size_t fieldlen, char *msg, size_t len)
-{
-    static const char *const keys[] = {"minutes", "attendance", "decisions", NULL};
     memset(out, 0, sizeof *out);
     out->decisions = json_array();
     if (!body)
-        return true;
-    if (!alliance_json_only(body, keys, field, msg, len) ||
-        !alliance_json_string(body, "minutes", ALLIANCE_MINUTES_MAX, false, true, &out->minutes,
-                              field, msg, len))
-        return false;
-    json_t *att = json_object_get(body, "attendance");
-    if (att && !json_is_null(att)) {
-        if (!json_is_array(att) || json_array_size(att) > ALLIANCE_LIST_MAX) {
-            *field = "attendance";
-            snprintf(msg, len, "attendance must be a list of member unit codes (at most %d)",
-                     ALLIANCE_LIST_MAX);
-            return false;
+        return 0;
+    s_held_in_t in = {0};
+    if (hl_req_check(body, s_held_fields, &in, why) != 0)
+        return -1;
+    out->minutes = in.minutes;
+    out->attendance = in.attendance;
+    size_t i;
+    json_t *d;
+    json_array_foreach(in.decisions, i, d)
+    {
+        const char *kind = s_str(d, "kind");
+        json_t *actions = json_object_get(d, "actions");
+        bool assigned = strcmp(kind, "assigned") == 0;
+        char field[HL_REFUSAL_FIELD_MAX];
+        snprintf(field, sizeof field, "decisions[%zu].actions", i);
+        if (assigned && json_array_size(actions) == 0)
+            return hl_refuse(why, 422, field,
+                             "an assigned item needs at least one action (unit, task, due_at)");
+        if (!assigned && json_array_size(actions) > 0)
+            return hl_refuse(why, 422, field, "only an assigned item has actions");
+        json_t *clean = json_array();
+        size_t j;
+        json_t *a;
+        json_array_foreach(actions, j, a)
+        {
+            char id[HL_UUID_LEN + 1], deadline[48];
+            hl_uuid_new(id);
+            s_deadline(s_str(a, "due_at"), deadline, sizeof deadline);
+            json_array_append_new(clean, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "unit",
+                                                   s_str(a, "unit"), "task", s_str(a, "task"),
+                                                   "due_at", deadline));
         }
-        for (size_t i = 0; i < json_array_size(att); i++)
-            if (!alliance_code_wellformed(json_string_value(json_array_get(att, i)))) {
-                s_field(field, fieldbuf, fieldlen, "attendance[%zu]", i, 0);
-                snprintf(msg, len, "unknown member unit (codes look like mu001)");
-                return false;
-            }
-        out->attendance = att;
+        json_t *tags = json_object_get(d, "tags");
+        json_t *tag_list = tags && !json_is_null(tags) ? json_incref(tags) : json_array();
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "item_id", s_str(d, "item_id"), "kind",
+                              kind, "text", s_str(d, "text"), "tags", tag_list, "actions", clean);
+        if (s_str(d, "unit"))
+            json_object_set_new(o, "unit", json_string(s_str(d, "unit")));
+        json_array_append_new(out->decisions, o);
+        out->resolved += strcmp(kind, "resolved") == 0;
+        out->board += strcmp(kind, "board") == 0;
     }
-    json_t *ds = json_object_get(body, "decisions");
-    if (ds && !json_is_null(ds) &&
-        (!json_is_array(ds) || json_array_size(ds) > ALLIANCE_LIST_MAX)) {
-        *field = "decisions";
-        snprintf(msg, len, "decisions must be a list (at most %d)", ALLIANCE_LIST_MAX);
-        return false;
-    }
-    for (size_t i = 0; i < json_array_size(ds); i++)
-        if (!s_decision(json_array_get(ds, i), i, out, field, fieldbuf, fieldlen, msg, len))
-            return false;
-    return true;
+    return 0;
 }
 
-bool alliance_inbound_parse(json_t *body, alliance_inbound_t *out, const char **field, char *msg,
-                            size_t len)
+/* ---- inbound platform webhooks ------------------------------------------ */
+
+static const char *const s_inbound_types[] = {"large_item.claim", "large_item.progress",
+                                              "large_item.complete", NULL};
+
+/* The inbound body as hl_req stores it. */
+typedef struct {
+    const char *type;              /* large_item.* */
+    const char *timestamp;         /* informational */
+    bool data;                     /* given */
+    char item_id[HL_UUID_LEN + 1]; /* data.item_id */
+    const char *unit;              /* data.unit */
+    const char *note;              /* data.note */
+    double hours;                  /* data.hours, -1 when absent */
+} s_inbound_in_t;
+
+static const hl_req_field_t s_inbound_data[] = {{.name = "item_id",
+                                                 .type = HL_REQ_UUID,
+                                                 .flags = HL_REQ_REQUIRED,
+                                                 HL_REQ_AT(s_inbound_in_t, item_id)},
+                                                {.name = "unit",
+                                                 .type = HL_REQ_TEXT,
+                                                 .flags = HL_REQ_REQUIRED,
+                                                 .max = ALLIANCE_CODE_MAX,
+                                                 .check = alliance_code_check,
+                                                 HL_REQ_AT(s_inbound_in_t, unit)},
+                                                {.name = "note",
+                                                 .type = HL_REQ_TEXT,
+                                                 .flags = HL_REQ_MULTILINE,
+                                                 .max = ALLIANCE_NOTE_MAX,
+                                                 HL_REQ_AT(s_inbound_in_t, note)},
+                                                {.name = "hours",
+                                                 .type = HL_REQ_NUMBER,
+                                                 .min = 0,
+                                                 .max = 100000,
+                                                 HL_REQ_AT(s_inbound_in_t, hours)},
+                                                {0}};
+static const hl_req_field_t s_inbound_fields[] = {
+    {.name = "type",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = 32,
+     .allowed = s_inbound_types,
+     HL_REQ_AT(s_inbound_in_t, type)},
+    {.name = "timestamp", .type = HL_REQ_TEXT, .max = 40, HL_REQ_AT(s_inbound_in_t, timestamp)},
+    {.name = "data",
+     .type = HL_REQ_OBJECT,
+     .flags = HL_REQ_REQUIRED,
+     .fields = s_inbound_data,
+     .hint = "must be an object {item_id, unit, note, hours}",
+     HL_REQ_AT(s_inbound_in_t, data)},
+    {0}};
+
+int alliance_inbound_parse(json_t *body, alliance_inbound_t *out, hl_refusal_t *why)
 {
-    static const char *const keys[] = {"type", "timestamp", "data", NULL};
-    static const char *const data_keys[] = {"item_id", "unit", "note", "hours", NULL};
-    static const char *const types[] = {"large_item.claim", "large_item.progress",
-                                        "large_item.complete", NULL};
     memset(out, 0, sizeof *out);
-    out->hours = -1;
-    const char *type, *ts;
-    if (!alliance_json_only(body, keys, field, msg, len) ||
-        !alliance_json_string(body, "type", 32, true, false, &type, field, msg, len) ||
-        !alliance_json_string(body, "timestamp", 40, false, false, &ts, field, msg, len))
-        return false;
-    if (!s_in(type, types)) {
-        *field = "type";
-        snprintf(msg, len,
-                 "type must be large_item.claim, large_item.progress or "
-                 "large_item.complete");
-        return false;
-    }
-    out->kind = type + strlen("large_item.");
-    json_t *data = json_object_get(body, "data");
-    if (!json_is_object(data)) {
-        *field = "data";
-        snprintf(msg, len, "data must be an object {item_id, unit, note, hours}");
-        return false;
-    }
-    const char *f;
-    if (!alliance_json_only(data, data_keys, &f, msg, len) ||
-        !alliance_json_string(data, "item_id", HL_UUID_LEN, true, false, &out->item_id, &f, msg,
-                              len) ||
-        !alliance_json_string(data, "unit", ALLIANCE_CODE_MAX, true, false, &out->unit, &f, msg,
-                              len) ||
-        !alliance_json_string(data, "note", ALLIANCE_NOTE_MAX, false, true, &out->note, &f, msg,
-                              len)) {
-        *field = strcmp(f, "body") == 0 ? "data" : f;
-        return false;
-    }
-    if (!hl_uuid_valid(out->item_id)) {
-        *field = "item_id";
-        snprintf(msg, len, "item_id must be a UUID");
-        return false;
-    }
-    if (!alliance_code_wellformed(out->unit)) {
-        *field = "unit";
-        snprintf(msg, len, "unknown member unit (codes look like mu001)");
-        return false;
-    }
-    json_t *hours = json_object_get(data, "hours");
-    if (hours && !json_is_null(hours)) {
-        if (!json_is_number(hours) || json_number_value(hours) < 0 ||
-            json_number_value(hours) > 100000) {
-            *field = "hours";
-            snprintf(msg, len, "hours must be a number from 0 to 100000");
-            return false;
-        }
-        out->hours = json_number_value(hours);
-    }
-    if (strcmp(out->kind, "claim") != 0 && !out->note) {
-        *field = "note";
-        snprintf(msg, len, "a progress report or completion needs a note");
-        return false;
-    }
-    return true;
+    s_inbound_in_t in = {.hours = -1};
+    if (hl_req_check(body, s_inbound_fields, &in, why) != 0)
+        return -1;
+    out->kind = in.type + strlen("large_item.");
+    memcpy(out->item_id, in.item_id, sizeof out->item_id);
+    out->unit = in.unit;
+    out->note = in.note;
+    out->hours = in.hours;
+    if (strcmp(out->kind, "claim") != 0 && !out->note)
+        return hl_refuse(why, 422, "data.note", "a progress report or completion needs a note");
+    return 0;
 }

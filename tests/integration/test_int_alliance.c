@@ -49,9 +49,9 @@ static int s_setup(void **state)
 {
     (void)state;
     static const char *const env[] = {
-        "HL_RESEND_AFTER_MS=500",     "HL_SWEEP_INTERVAL_MS=200",  "HL_ACTION_SCAN_MS=200",
-        "HL_WEBHOOK_SCAN_MS=100",     "HL_WEBHOOK_TIMEOUT_MS=800", "HL_WEBHOOK_BACKOFF_MS=100",
-        "HL_WEBHOOK_BACKOFF_MAX_MS=400", "HL_DEADLINE_SCAN_MS=200", NULL};
+        "HL_RESEND_AFTER_MS=500",        "HL_SWEEP_INTERVAL_MS=200",  "HL_ACTION_SCAN_MS=200",
+        "HL_WEBHOOK_SCAN_MS=100",        "HL_WEBHOOK_TIMEOUT_MS=800", "HL_WEBHOOK_BACKOFF_MS=100",
+        "HL_WEBHOOK_BACKOFF_MAX_MS=400", "HL_DEADLINE_SCAN_MS=200",   NULL};
     if (hl_test_cluster_up(&s_c, &s_db, "hl_int_alliance", 1, env) != 0)
         return -1;
     if (!hl_test_pg())
@@ -59,8 +59,8 @@ static int s_setup(void **state)
     /* Fails, slow answers past the 800 ms timeout, lost answers, then success. */
     static const hl_fake_act_t script[] = {HL_FAKE_FAIL, HL_FAKE_SLOW,        HL_FAKE_APPLY_FAIL,
                                            HL_FAKE_OK,   HL_FAKE_UNAVAILABLE, HL_FAKE_OK};
-    s_plat = hl_fakeplat_start(script, sizeof script / sizeof script[0], S_SECRET1, S_SECRET2,
-                               1500);
+    s_plat =
+        hl_fakeplat_start(script, sizeof script / sizeof script[0], S_SECRET1, S_SECRET2, 1500);
     if (!s_plat)
         return -1;
     char sql[512];
@@ -90,11 +90,11 @@ static void s_refused(const char *path, json_t *body, long status, const char *f
 {
     json_t *out = NULL;
     long got = s_http("POST", path, body, &out);
-    if (got != status || (field && (!hl_test_error_field(out) ||
-                                    strcmp(hl_test_error_field(out), field) != 0))) {
+    if (got != status ||
+        (field && (!hl_test_error_field(out) || strcmp(hl_test_error_field(out), field) != 0))) {
         char *text = out ? json_dumps(out, 0) : NULL;
-        fprintf(stderr, "POST %s: want %ld %s, got %ld %s\n", path, status, field ? field : "",
-                got, text ? text : "");
+        fprintf(stderr, "POST %s: want %ld %s, got %ld %s\n", path, status, field ? field : "", got,
+                text ? text : "");
         free(text);
     }
     assert_int_equal(got, status);
@@ -110,11 +110,11 @@ static void s_large_item(const char *org_unit, const char *text, const char *cat
                          char item[64])
 {
     char code[32], id[64];
-    json_t *out = hl_test_post_appeal(&s_c,
-                                      json_pack("{s:s, s:s, s:s, s:s}", "channel", "web",
-                                                "org_unit", org_unit, "body", text, "category",
-                                                category),
-                                      code, id);
+    json_t *out =
+        hl_test_post_appeal(&s_c,
+                            json_pack("{s:s, s:s, s:s, s:s}", "channel", "web", "org_unit",
+                                      org_unit, "body", text, "category", category),
+                            code, id);
     json_decref(out);
     json_t *a = hl_test_track(&s_c, code, "routed");
     snprintf(item, 64, "%s", json_string_value(json_object_get(a, "item_id")));
@@ -133,9 +133,8 @@ static void s_large_item(const char *org_unit, const char *text, const char *cat
         assert_int_equal(hl_test_http(&s_c, HL_T_TRIAGE, "POST", path, b, NULL, NULL), 200);
         json_decref(b);
     }
-    assert_true(hl_test_waitf(s_db, 1, 30,
-                              "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'",
-                              item));
+    assert_true(hl_test_waitf(
+        s_db, 1, 30, "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'", item));
 }
 
 /* The agenda of alliance `code`: the reply (caller decrefs). */
@@ -208,12 +207,12 @@ static void test_meeting_journey(void **state)
     s_refused("/v1/alliances/cm03/agenda", json_pack("{s:i}", "title", 5), 422, "title");
     assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM alliance.agenda_item"), items);
     json_t *out = NULL;
-    assert_int_equal(s_http("POST", "/v1/alliances/cm03/agenda",
-                            json_pack("{s:s, s:s, s:s, s:i}", "title", "社区老年食堂选址",
-                                      "category", "elderly", "org_unit", "cp017", "appeal_count",
-                                      12),
-                            &out),
-                     201);
+    assert_int_equal(
+        s_http("POST", "/v1/alliances/cm03/agenda",
+               json_pack("{s:s, s:s, s:s, s:i}", "title", "社区老年食堂选址", "category", "elderly",
+                         "org_unit", "cp017", "appeal_count", 12),
+               &out),
+        201);
     char direct[64];
     snprintf(direct, sizeof direct, "%s", json_string_value(json_object_get(out, "item_id")));
     assert_string_equal(json_string_value(json_object_get(out, "meeting_id")), meeting);
@@ -227,15 +226,16 @@ static void test_meeting_journey(void **state)
     /* The function-domain rule: the audit bureau cannot resolve a market item. */
     char path[160];
     snprintf(path, sizeof path, "/v1/meetings/%s/outcomes", meeting);
-    s_refused(path, json_pack("{s:s, s:s, s:s}", "item_id", s_item_a, "outcome", "审计", "unit",
-                              "mu003"),
+    s_refused(path,
+              json_pack("{s:s, s:s, s:s}", "item_id", s_item_a, "outcome", "审计", "unit", "mu003"),
               403, "function_domain");
-    s_refused(path, json_pack("{s:s, s:s, s:s}", "item_id", s_item_a, "outcome", "x", "unit",
-                              "mu999"),
+    s_refused(path,
+              json_pack("{s:s, s:s, s:s}", "item_id", s_item_a, "outcome", "x", "unit", "mu999"),
               422, "unit");
-    s_refused(path, json_pack("{s:s, s:s}", "item_id", "00000000-0000-4000-8000-000000000000",
-                              "outcome", "x"),
-              404, "item_id");
+    s_refused(
+        path,
+        json_pack("{s:s, s:s}", "item_id", "00000000-0000-4000-8000-000000000000", "outcome", "x"),
+        404, "item_id");
     s_refused("/v1/meetings/00000000-0000-4000-8000-000000000000/outcomes",
               json_pack("{s:s, s:s}", "item_id", s_item_a, "outcome", "x"), 404, "id");
 
@@ -259,20 +259,18 @@ static void test_meeting_journey(void **state)
               json_pack("{s:[{s:s, s:s, s:s}]}", "decisions", "item_id",
                         "00000000-0000-4000-8000-000000000000", "kind", "resolved", "text", "x"),
               404, "decisions[0].item_id");
-    s_refused("/v1/meetings/00000000-0000-4000-8000-000000000000/held", json_pack("{}"), 404,
-              "id");
-    assert_string_equal(hl_test_textf(s_db, "SELECT status FROM alliance.meeting WHERE id = '%s'",
-                                      meeting),
-                        "planned");
+    s_refused("/v1/meetings/00000000-0000-4000-8000-000000000000/held", json_pack("{}"), 404, "id");
+    assert_string_equal(
+        hl_test_textf(s_db, "SELECT status FROM alliance.meeting WHERE id = '%s'", meeting),
+        "planned");
     assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM alliance.decision"), 0);
 
     /* Held: A assigned with an action item, the direct item resolved by the
      * meeting itself, B not reached — carried to the next meeting. */
     json_t *held = json_pack("{s:s, s:[s, s], s:[o, {s:s, s:s, s:s, s:[s]}]}", "minutes",
-                             "一、书院路马路菜市；二、老年食堂选址", "attendance", "mu008",
-                             "mu001", "decisions", S_DECISION_A("mu008"), "item_id", direct,
-                             "kind", "resolved", "text", "选址社区服务中心一楼", "tags",
-                             "share_venues");
+                             "一、书院路马路菜市；二、老年食堂选址", "attendance", "mu008", "mu001",
+                             "decisions", S_DECISION_A("mu008"), "item_id", direct, "kind",
+                             "resolved", "text", "选址社区服务中心一楼", "tags", "share_venues");
     assert_int_equal(s_http("POST", path, held, &out), 200);
     json_decref(held);
     assert_int_equal(json_integer_value(json_object_get(out, "carried")), 1);
@@ -282,10 +280,9 @@ static void test_meeting_journey(void **state)
     json_decref(out);
     assert_int_equal(s_http("POST", path, json_pack("{}"), NULL), 409);
     /* Nothing orphaned: B sits on the next meeting, undecided, carried once. */
-    assert_int_equal(hl_test_countf(s_db,
-                                    "SELECT count(*) FROM alliance.agenda_item a JOIN"
-                                    " alliance.meeting m ON m.id = a.meeting_id"
-                                    " WHERE a.status = 'pending' AND m.status = 'held'"),
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM alliance.agenda_item a JOIN"
+                                          " alliance.meeting m ON m.id = a.meeting_id"
+                                          " WHERE a.status = 'pending' AND m.status = 'held'"),
                      0);
     assert_int_equal(hl_test_countf(s_db,
                                     "SELECT count(*) FROM alliance.agenda_item WHERE item_id ="
@@ -308,9 +305,9 @@ static void test_meeting_journey(void **state)
     assert_true(s_agenda_has(ag, s_item_b));
     assert_false(s_agenda_has(ag, s_item_a));
     json_decref(ag);
-    snprintf(s_action, sizeof s_action, "%s",
-             hl_test_textf(s_db, "SELECT id FROM alliance.action_item WHERE item_id = '%s'",
-                           s_item_a));
+    snprintf(
+        s_action, sizeof s_action, "%s",
+        hl_test_textf(s_db, "SELECT id FROM alliance.action_item WHERE item_id = '%s'", s_item_a));
     assert_true(strlen(s_action) == 36);
     /* The minutes read back: decisions with their tags, the action item. */
     snprintf(path, sizeof path, "/v1/meetings/%s", meeting);
@@ -330,9 +327,8 @@ static void test_meeting_journey(void **state)
     assert_int_equal(s_http("GET", "/v1/action-items?status=overdue", NULL, &out), 200);
     assert_int_equal(json_array_size(json_object_get(out, "action_items")), 1);
     json_decref(out);
-    assert_true(hl_test_waitf(s_db, 1, 30,
-                              "SELECT count(*) FROM triage.escalation WHERE item_id = '%s'",
-                              s_item_a));
+    assert_true(hl_test_waitf(
+        s_db, 1, 30, "SELECT count(*) FROM triage.escalation WHERE item_id = '%s'", s_item_a));
     assert_true(hl_test_waitf(s_db, 1, 30,
                               "SELECT count(*) FROM alliance.agenda_item WHERE item_id = '%s'"
                               " AND alliance = 'city' AND status = 'pending'",
@@ -343,18 +339,16 @@ static void test_meeting_journey(void **state)
     assert_true(json_real_value(json_object_get(first, "overdue_days")) > 0 ||
                 json_integer_value(json_object_get(first, "overdue_days")) > 0);
     json_decref(ag);
-    assert_int_equal(hl_test_countf(s_db,
-                                    "SELECT count(*) FROM pipeline.message WHERE type ="
-                                    " 'ActionOverdue'"),
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM pipeline.message WHERE type ="
+                                          " 'ActionOverdue'"),
                      1);
 
     /* The unit reports it done; its hours count in its contributions. */
     snprintf(path, sizeof path, "/v1/action-items/%s/done", s_action);
     s_refused(path, json_pack("{s:s, s:i}", "report", "已设疏导点", "hours", -3), 422, "hours");
-    assert_int_equal(s_http("POST", path, json_pack("{s:s, s:f}", "report", "已设疏导点",
-                                                    "hours", 6.5),
-                            NULL),
-                     200);
+    assert_int_equal(
+        s_http("POST", path, json_pack("{s:s, s:f}", "report", "已设疏导点", "hours", 6.5), NULL),
+        200);
     assert_int_equal(s_http("POST", path, json_pack("{s:s}", "report", "again"), NULL), 409);
     assert_int_equal(s_http("GET", "/v1/member-units/mu008/contributions", NULL, &out), 200);
     json_t *q = json_array_get(json_object_get(out, "quarters"), 0);
@@ -411,8 +405,8 @@ static void test_outbound_exactly_once(void **state)
            st.requests, st.applied, st.duplicates, st.bad);
     assert_int_equal(st.applied, 13);
     assert_int_equal(st.bad, 0);
-    assert_true(st.duplicates > 0);   /* lost answers and slow ones came again */
-    assert_true(st.requests > 13);    /* the failures were retried */
+    assert_true(st.duplicates > 0); /* lost answers and slow ones came again */
+    assert_true(st.requests > 13);  /* the failures were retried */
 
     /* A partner that never answers: every delivery dead after its attempts. */
     hl_test_exec(s_db, "SELECT alliance.set_partner('down', '停用的平台',"
@@ -471,9 +465,8 @@ static void test_inbound(void **state)
     /* A fitting unit's claim: accepted once. */
     hl_fake_sign_t good = {.secret = S_SECRET2, .id = "in-claim-1", .timestamp = now};
     assert_int_equal(s_send(body, &good), 202);
-    assert_int_equal(hl_test_countf(s_db,
-                                    "SELECT count(*) FROM pipeline.message WHERE type ="
-                                    " 'LargeItemAction' AND stage = 'bounty'"),
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM pipeline.message WHERE type ="
+                                          " 'LargeItemAction' AND stage = 'bounty'"),
                      1);
     assert_int_equal(hl_test_countf(s_db,
                                     "SELECT count(*) FROM alliance.claim WHERE unit = 'mu008'"
@@ -534,13 +527,14 @@ static void test_inbound(void **state)
     S_BAD(body, .id = "u2", .timestamp = now, .sig_text = "");
     S_BAD(body, .id = "u3", .timestamp = now, .sig_text = "v1,");
     S_BAD(body, .id = "u4", .timestamp = now, .sig_text = "v1");
-    S_BAD(body, .id = "u5", .timestamp = now, .sig_text = "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    S_BAD(body, .id = "u5", .timestamp = now,
+          .sig_text = "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     S_BAD(body, .id = "u6", .timestamp = now, .sig_text = "v1,!!!!");
     S_BAD(body, .id = "u7", .timestamp = now, .sig_text = "v1,AAAA");
     S_BAD(body, .id = "u8", .timestamp = now, .sig_text = "sha256=abcdef");
-    S_BAD(body, .secret = S_SECRET2, .timestamp = now);          /* no webhook-id */
-    S_BAD(body, .secret = S_SECRET2, .id = "u10");               /* no webhook-timestamp */
-    S_BAD(body, .secret = S_SECRET2);                            /* neither */
+    S_BAD(body, .secret = S_SECRET2, .timestamp = now); /* no webhook-id */
+    S_BAD(body, .secret = S_SECRET2, .id = "u10");      /* no webhook-timestamp */
+    S_BAD(body, .secret = S_SECRET2);                   /* neither */
     S_BAD(body, .secret = S_SECRET2, .id = "bad id", .timestamp = now);
     /* Wrong secrets. */
     for (int i = 0; i < 5; i++) {
@@ -548,13 +542,14 @@ static void test_inbound(void **state)
         S_BAD(body, .secret = i % 2 ? S_WRONG : S_SECRET3, .id = id, .timestamp = now);
     }
     /* Stale or from the future, and timestamps that are no number. */
-    static const long long skew[] = {-301, -302, -600, -3600, -86400, 301, 400, 3600, 86400,
-                                     -100000000};
+    static const long long skew[] = {-301, -302, -600, -3600, -86400,
+                                     301,  400,  3600, 86400, -100000000};
     for (size_t i = 0; i < sizeof skew / sizeof skew[0]; i++) {
         snprintf(id, sizeof id, "stale-%zu", i);
         S_BAD(body, .secret = S_SECRET2, .id = id, .timestamp = now + skew[i]);
     }
-    static const char *const bad_ts[] = {"abc", "1.5", "-5", " 1", "", "1e9", "0x10", "99999999999999"};
+    static const char *const bad_ts[] = {"abc", "1.5", "-5",   " 1",
+                                         "",    "1e9", "0x10", "99999999999999"};
     for (size_t i = 0; i < sizeof bad_ts / sizeof bad_ts[0]; i++) {
         snprintf(id, sizeof id, "badts-%zu", i);
         S_BAD(body, .secret = S_SECRET2, .id = id, .timestamp = now, .ts_text = bad_ts[i]);
@@ -601,9 +596,9 @@ static void test_inbound(void **state)
     }
     snprintf(s_url, sizeof s_url, "%s", saved);
     /* Rotation: a third secret retires the first, which is refused from now on. */
-    hl_test_exec(s_db, "SELECT alliance.set_partner('slsy', '双联双应平台',"
-                       " (SELECT endpoint FROM alliance.partner WHERE code = 'slsy'), '" S_SECRET3
-                       "')");
+    hl_test_exec(s_db,
+                 "SELECT alliance.set_partner('slsy', '双联双应平台',"
+                 " (SELECT endpoint FROM alliance.partner WHERE code = 'slsy'), '" S_SECRET3 "')");
     S_BAD(body, .secret = S_SECRET1, .id = "retired-1", .timestamp = now);
     printf("bad inbound webhooks: %d, every one 401\n", n);
     assert_true(n >= 100);
@@ -618,9 +613,8 @@ static void test_inbound(void **state)
     hl_fake_sign_t g3 = {.secret = S_SECRET3, .id = "in-complete-1", .timestamp = now};
     assert_int_equal(s_send(other, &g3), 202);
     /* Each accepted webhook became exactly one LargeItemAction. */
-    assert_int_equal(hl_test_countf(s_db,
-                                    "SELECT count(*) FROM pipeline.message WHERE type ="
-                                    " 'LargeItemAction'"),
+    assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM pipeline.message WHERE type ="
+                                          " 'LargeItemAction'"),
                      3);
     assert_int_equal(hl_test_countf(s_db, "SELECT count(*) FROM alliance.inbound"), 3);
     s_ok = true;
@@ -634,8 +628,8 @@ static void test_pairing(void **state)
     s_ok = false;
     json_t *out = NULL;
     assert_int_equal(s_http("POST", "/v1/pairings",
-                            json_pack("{s:s, s:s, s:s, s:s}", "unit", "mu004", "community",
-                                      "cm03", "starts_on", "2026-01-01", "ends_on", "2026-12-31"),
+                            json_pack("{s:s, s:s, s:s, s:s}", "unit", "mu004", "community", "cm03",
+                                      "starts_on", "2026-01-01", "ends_on", "2026-12-31"),
                             &out),
                      201);
     json_decref(out);

@@ -24,17 +24,17 @@ typedef struct {
 } s_seen_t;
 
 struct hl_fakeplat {
-    struct MHD_Daemon *mhd;        /* the server */
-    char url[64];                  /* where it listens */
-    hl_fake_act_t *script;         /* owned copy */
-    size_t nscript;                /* acts */
-    hl_webhook_key_t keys[2];      /* verifying keys */
-    size_t nkeys;                  /* how many */
-    int slow_ms;                   /* HL_FAKE_SLOW's sleep */
-    pthread_mutex_t lock;          /* guards what follows */
-    hl_fakeplat_stats_t stats;     /* counters */
-    s_seen_t *seen;                /* ids seen */
-    size_t nseen;                  /* how many */
+    struct MHD_Daemon *mhd;    /* the server */
+    char url[64];              /* where it listens */
+    hl_fake_act_t *script;     /* owned copy */
+    size_t nscript;            /* acts */
+    hl_webhook_key_t keys[2];  /* verifying keys */
+    size_t nkeys;              /* how many */
+    int slow_ms;               /* HL_FAKE_SLOW's sleep */
+    pthread_mutex_t lock;      /* guards what follows */
+    hl_fakeplat_stats_t stats; /* counters */
+    s_seen_t *seen;            /* ids seen */
+    size_t nseen;              /* how many */
 };
 
 /* One request's body being read. */
@@ -177,11 +177,10 @@ hl_fakeplat_t *hl_fakeplat_start(const hl_fake_act_t *script, size_t n, const ch
         f->nkeys++;
     for (int tries = 0; tries < 5 && !f->mhd; tries++) {
         int port = hl_test_free_ports(1);
-        f->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                      MHD_USE_ERROR_LOG,
-                                  (uint16_t)port, NULL, NULL, s_handler, f,
-                                  MHD_OPTION_NOTIFY_COMPLETED, s_completed, f,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+        f->mhd = MHD_start_daemon(
+            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+            (uint16_t)port, NULL, NULL, s_handler, f, MHD_OPTION_NOTIFY_COMPLETED, s_completed, f,
+            MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
         if (f->mhd)
             snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/hooks", port);
     }

@@ -41,11 +41,11 @@ const char *hl_fakeplat_url(const hl_fakeplat_t *f);
 
 /* Counters (thread-safe reads). */
 typedef struct {
-    size_t requests;    /* POSTs received */
-    size_t verified;    /* of them, with a good signature in the window */
-    size_t bad;         /* with a bad or missing signature, or stale (answered 401) */
-    size_t applied;     /* distinct webhook-ids applied */
-    size_t duplicates;  /* verified deliveries of an id applied before */
+    size_t requests;   /* POSTs received */
+    size_t verified;   /* of them, with a good signature in the window */
+    size_t bad;        /* with a bad or missing signature, or stale (answered 401) */
+    size_t applied;    /* distinct webhook-ids applied */
+    size_t duplicates; /* verified deliveries of an id applied before */
 } hl_fakeplat_stats_t;
 hl_fakeplat_stats_t hl_fakeplat_stats(hl_fakeplat_t *f);
 /* How many times webhook-id `id` was applied (0 or 1) and delivered (any). */
@@ -58,11 +58,11 @@ const char *hl_fakeplat_type(hl_fakeplat_t *f, const char *id);
 
 /* How to spoil a signed request. */
 typedef struct {
-    const char *secret;   /* sign with this ("whsec_..."); NULL: no signature header */
-    const char *id;       /* webhook-id; NULL: header left out */
-    long long timestamp;  /* seconds; 0: header left out */
-    const char *ts_text;  /* sent instead of the number when not NULL */
-    const char *sig_text; /* sent instead of the signature when not NULL */
+    const char *secret;      /* sign with this ("whsec_..."); NULL: no signature header */
+    const char *id;          /* webhook-id; NULL: header left out */
+    long long timestamp;     /* seconds; 0: header left out */
+    const char *ts_text;     /* sent instead of the number when not NULL */
+    const char *sig_text;    /* sent instead of the signature when not NULL */
     const char *signed_body; /* sign this body but send `body` (tampering); NULL: body */
 } hl_fake_sign_t;
 
