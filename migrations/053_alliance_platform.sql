@@ -35,13 +35,9 @@ COMMENT ON COLUMN alliance.pairing.created_at IS 'When it was recorded.';
 CREATE INDEX pairing_unit_idx ON alliance.pairing (unit);
 CREATE INDEX pairing_community_idx ON alliance.pairing (community);
 
--- Records a pairing; HL422 (unit / community) for unknown codes or a community that is
--- not one, HL409 (starts_on) when it overlaps a pairing of the same unit and community.
-CREATE FUNCTION alliance.pair(p_unit text, p_community text, p_starts date, p_ends date,
-                              p_note text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_row alliance.pairing%ROWTYPE;
+-- HL422 (unit / community) unless `p_unit` is a member unit and `p_community` a community.
+CREATE FUNCTION alliance.require_unit_community(p_unit text, p_community text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM org.member_unit WHERE code = p_unit) THEN
         RAISE EXCEPTION 'no member unit has code %', p_unit USING ERRCODE = 'HL422', CONSTRAINT = 'unit';
@@ -50,6 +46,20 @@ BEGIN
         RAISE EXCEPTION 'no community has code %', p_community
             USING ERRCODE = 'HL422', CONSTRAINT = 'community';
     END IF;
+END
+$$;
+COMMENT ON FUNCTION alliance.require_unit_community(text, text) IS
+    'Raises HL422 naming unit or community unless both codes are known (a member unit; an org unit at level community).';
+
+-- Records a pairing; HL422 (unit / community) for unknown codes or a community that is
+-- not one, HL409 (starts_on) when it overlaps a pairing of the same unit and community.
+CREATE FUNCTION alliance.pair(p_unit text, p_community text, p_starts date, p_ends date,
+                              p_note text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_row alliance.pairing%ROWTYPE;
+BEGIN
+    PERFORM alliance.require_unit_community(p_unit, p_community);
     -- Two requests pairing the same unit at once must not both pass the overlap test.
     PERFORM pg_advisory_xact_lock(hashtext('alliance.pair:' || p_unit || ':' || p_community));
     IF EXISTS (SELECT 1 FROM alliance.pairing
@@ -328,13 +338,7 @@ CREATE FUNCTION alliance.register_party_member(p_id uuid, p_no text, p_name text
                                                p_community text, p_on date) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM org.member_unit WHERE code = p_unit) THEN
-        RAISE EXCEPTION 'no member unit has code %', p_unit USING ERRCODE = 'HL422', CONSTRAINT = 'unit';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM org.org_unit WHERE code = p_community AND level = 'community') THEN
-        RAISE EXCEPTION 'no community has code %', p_community
-            USING ERRCODE = 'HL422', CONSTRAINT = 'community';
-    END IF;
+    PERFORM alliance.require_unit_community(p_unit, p_community);
     INSERT INTO alliance.party_member (id, member_no, name, unit, community, registered_on)
     VALUES (p_id, p_no, p_name, p_unit, p_community, COALESCE(p_on, current_date))
     ON CONFLICT (member_no) DO NOTHING;
