@@ -35,15 +35,20 @@ BINARIES :=
 TEST_BINARIES :=
 ALL_OBJS :=
 
+# Every program links the list of HL_* names the programs accept
+# (services/known_keys.c): it is theirs, not libhl's.
+HL_KEYS_OBJ := $(BUILD)/services/known_keys.o
+ALL_OBJS += $(HL_KEYS_OBJ)
+
 # $(call hl_program,NAME,DIR[,EXTRA_LIBS]): $(BIN)/NAME from DIR/*.c and libhl.
 define hl_program
 $(1)_OBJS := $$(patsubst %.c,$$(BUILD)/%.o,$$(wildcard $(2)/*.c))
 ALL_OBJS += $$($(1)_OBJS)
 BINARIES += $$(BIN)/$(1)
-$$(BIN)/$(1): $$($(1)_OBJS) $$(LIBHL)
+$$(BIN)/$(1): $$($(1)_OBJS) $$(HL_KEYS_OBJ) $$(LIBHL)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJS) $$(LIBHL) $$(LDLIBS) $(3)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJS) $$(HL_KEYS_OBJ) $$(LIBHL) $$(LDLIBS) $(3)
 endef
 
 include proto/module.mk

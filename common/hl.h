@@ -5,6 +5,7 @@
 #include "hl_alloc.h"
 #include "hl_cfg.h"
 #include "hl_curve.h"
+#include "hl_zap.h"
 #include "hl_db.h"
 #include "hl_err.h"
 #include "hl_http.h"

@@ -29,6 +29,38 @@ static int s_parse_bool(const char *v, bool *out)
     return HL_EINVAL;
 }
 
+/* `table` with every HL_CFG_TABLE row replaced by its rows (offsets
+ * added), into a new array the caller frees; its length in *flat_n. */
+static size_t s_flatten_into(const hl_cfg_entry_t *table, size_t n, size_t base,
+                             hl_cfg_entry_t *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].type != HL_CFG_TABLE) {
+            if (out) {
+                out[k] = table[i];
+                out[k].offset += base;
+            }
+            k++;
+            continue;
+        }
+        const hl_cfg_entry_t *rows = (const hl_cfg_entry_t *)(const void *)table[i].def;
+        size_t sub = 0;
+        while (rows[sub].key)
+            sub++;
+        k += s_flatten_into(rows, sub, base + table[i].offset, out ? out + k : NULL);
+    }
+    return k;
+}
+
+static hl_cfg_entry_t *s_flatten(const hl_cfg_entry_t *table, size_t n, size_t *flat_n)
+{
+    *flat_n = s_flatten_into(table, n, 0, NULL);
+    hl_cfg_entry_t *flat = hl_calloc(*flat_n + 1, sizeof *flat);
+    s_flatten_into(table, n, 0, flat);
+    return flat;
+}
+
 static bool s_known(const char *key, size_t keylen, const hl_cfg_entry_t *table, size_t n,
                     const char *const *extra)
 {
@@ -41,8 +73,21 @@ static bool s_known(const char *key, size_t keylen, const hl_cfg_entry_t *table,
     return false;
 }
 
+static int s_load(const hl_cfg_entry_t *table, size_t n, void *out, const char *const *extra_known,
+                  char *err, size_t errlen);
+
 int hl_cfg_load(const hl_cfg_entry_t *table, size_t n, void *out, const char *const *extra_known,
                 char *err, size_t errlen)
+{
+    size_t flat_n;
+    hl_cfg_entry_t *flat = s_flatten(table, n, &flat_n);
+    int rc = s_load(flat, flat_n, out, extra_known, err, errlen);
+    free(flat);
+    return rc;
+}
+
+static int s_load(const hl_cfg_entry_t *table, size_t n, void *out, const char *const *extra_known,
+                  char *err, size_t errlen)
 {
     for (char **e = environ; e && *e; e++) {
         if (strncmp(*e, "HL_", 3) != 0)
@@ -86,13 +131,17 @@ int hl_cfg_load(const hl_cfg_entry_t *table, size_t n, void *out, const char *co
                 return HL_ECONFIG;
             }
             break;
+        case HL_CFG_TABLE: /* flattened away */
+            break;
         }
     }
     return 0;
 }
 
-void hl_cfg_help(FILE *f, const char *program, const hl_cfg_entry_t *table, size_t n)
+void hl_cfg_help(FILE *f, const char *program, const hl_cfg_entry_t *tree, size_t tree_n)
 {
+    size_t n;
+    hl_cfg_entry_t *table = s_flatten(tree, tree_n, &n);
     fprintf(f, "usage: %s [--help]\n\nConfiguration (environment variables):\n", program);
     for (size_t i = 0; i < n; i++) {
         const hl_cfg_entry_t *c = &table[i];
@@ -101,6 +150,7 @@ void hl_cfg_help(FILE *f, const char *program, const hl_cfg_entry_t *table, size
             fprintf(f, ", %lld..%lld", c->min, c->max);
         fprintf(f, ")\n");
     }
+    free(table);
 }
 
 /* Returns where the value of the next "password" keyword at or after `p`
@@ -165,8 +215,10 @@ void hl_cfg_mask_url(const char *url, char *out, size_t outlen)
     hl_buf_close(&b);
 }
 
-void hl_cfg_log(const hl_cfg_entry_t *table, size_t n, const void *cfg)
+void hl_cfg_log(const hl_cfg_entry_t *tree, size_t tree_n, const void *cfg)
 {
+    size_t n;
+    hl_cfg_entry_t *table = s_flatten(tree, tree_n, &n);
     hl_buf_t b = {0};
     for (size_t i = 0; i < n; i++) {
         const hl_cfg_entry_t *c = &table[i];
@@ -189,8 +241,11 @@ void hl_cfg_log(const hl_cfg_entry_t *table, size_t n, const void *cfg)
         case HL_CFG_BOOL:
             hl_buf_printf(&b, "%d", *(const bool *)field ? 1 : 0);
             break;
+        case HL_CFG_TABLE: /* flattened away */
+            break;
         }
     }
     hl_info(NULL, NULL, "configuration: %s", b.data ? b.data : "");
     hl_buf_close(&b);
+    free(table);
 }

@@ -13,12 +13,15 @@
 #include <stdio.h>
 
 typedef enum {
-    HL_CFG_STR,  /* const char * (points into the environment or the default) */
-    HL_CFG_INT,  /* long long, checked against [min, max] */
-    HL_CFG_BOOL, /* bool: 0/1, true/false, yes/no, on/off */
+    HL_CFG_STR,   /* const char * (points into the environment or the default) */
+    HL_CFG_INT,   /* long long, checked against [min, max] */
+    HL_CFG_BOOL,  /* bool: 0/1, true/false, yes/no, on/off */
+    HL_CFG_TABLE, /* the rows of another table, whose offsets count from `offset`: e.g.
+                     hl_service.h's rows every daemon shares, in a service's table. `def`
+                     is that table (HL_CFG_SUBTABLE), ended by a row with key NULL */
 } hl_cfg_type_t;
 
-typedef struct {
+typedef struct hl_cfg_entry {
     const char *key;    /* environment variable, e.g. "HL_HTTP_PORT" */
     hl_cfg_type_t type; /* how the value is parsed */
     const char *def;    /* default, as text */
@@ -28,6 +31,10 @@ typedef struct {
     bool secret;        /* never printed (URLs have their password masked anyway) */
     const char *desc;   /* one line for --help and the README */
 } hl_cfg_entry_t;
+
+/* The `def` of an HL_CFG_TABLE row: rows stay eight fields, so every
+ * service's positional table compiles as it did. */
+#define HL_CFG_SUBTABLE(rows) ((const char *)(rows))
 
 /* Fills `out` from the environment per `table`. On a bad value writes a
  * message naming the key into `err` and returns HL_ECONFIG. HL_* variables

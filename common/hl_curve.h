@@ -1,5 +1,5 @@
-/* hl_curve: CurveZMQ on the pipeline's hops, and the ZAP handler that
- * decides which daemons may talk to a bus.
+/* hl_curve: CurveZMQ on the pipeline's hops (the ZAP handler that decides
+ * which daemons may talk to a bus is hl_zap.h).
  *
  * Keys are Z85 text files of 40 characters (`hlctl keygen NAME` writes
  * NAME.key, the secret, mode 0600, and NAME.pub). Every hl-bus is the CURVE
@@ -60,32 +60,5 @@ int hl_curve_apply_client(hl_zsock_t *z, const hl_curve_t *c);
  * DIR/NAME.pub; refuses to overwrite. Returns 0, HL_EINVAL (bad name),
  * HL_ECONFLICT (a file exists) or HL_EIO; `err` says why. */
 int hl_curve_keygen(const char *dir, const char *name, char *err, size_t errlen);
-
-/* The ZAP handler. */
-typedef struct {
-    hl_zsock_t sock;                        /* REP bound to inproc://zeromq.zap.01 */
-    uint8_t (*keys)[32];                    /* admitted public keys, binary, owned */
-    size_t nkeys;                           /* entries in keys */
-    hl_metric_t *allowed;                   /* hl_zap_allowed_total */
-    hl_metric_t *denied;                    /* hl_zap_denied_total */
-    char *frames[7];                        /* the request being read, owned */
-    size_t frame_len[7];                    /* their lengths */
-    int nframes;                            /* frames read of the current request */
-    bool overflow;                          /* the request had more than 7 frames */
-    uint64_t last_log_ms;                   /* when a denial was last logged */
-    char last_denied[HL_CURVE_KEY_LEN + 1]; /* the key last logged */
-} hl_zap_t;
-
-/* Binds the handler in `zctx` (before any CURVE server socket of that
- * context binds) and admits the Z85 keys in every *.pub file of `dir`.
- * `metric_prefix` names the counters, e.g. "hl_bus" gives
- * hl_bus_zap_denied_total. Returns 0, HL_EIO (dir unreadable),
- * HL_EINVAL (a bad key file) or HL_EZMQ. */
-int hl_zap_init(hl_zap_t *zap, uv_loop_t *loop, void *zctx, const char *dir,
-                const char *metric_prefix);
-/* Adds one admitted key (Z85). Returns 0 or HL_EINVAL. */
-int hl_zap_allow(hl_zap_t *zap, const char *z85);
-/* Closes the socket; frees the key list. */
-void hl_zap_close(hl_zap_t *zap);
 
 #endif

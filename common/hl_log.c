@@ -3,6 +3,7 @@
 #include "hl_log.h"
 
 #include "hl_alloc.h"
+#include "hl_time.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,13 +16,6 @@
 static const char *s_service = "hl";
 static hl_log_level_t s_level = HL_LOG_INFO;
 static const char *const s_names[] = {"debug", "info", "warn", "error"};
-
-int64_t hl_time_us(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 void hl_log_init(const char *service, hl_log_level_t level)
 {

@@ -16,10 +16,7 @@ typedef enum {
     HL_LOG_ERROR, /* something the operator must look at */
 } hl_log_level_t;
 
-#include <stdint.h>
-
-/* Wall-clock time in microseconds since the epoch (for message timestamps). */
-int64_t hl_time_us(void);
+#include "hl_time.h" /* hl_time_us, for callers that took it from here */
 
 /* Sets the service name printed on every line (not copied: pass a literal). */
 void hl_log_init(const char *service, hl_log_level_t level);

@@ -4,6 +4,7 @@
 #include "hl_log.h"
 #include "hl_text.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,6 +87,7 @@ static int s_number_in_bounds(const hl_req_field_t *f, double v, const char *pat
 static int s_text(const hl_req_field_t *f, const char *s, const char *path, int status, void *out,
                   hl_refusal_t *why)
 {
+    assert(f->max >= 1); /* a text field has a length limit */
     char problem[HL_REFUSAL_MESSAGE_MAX];
     if (!hl_text_check(path, s, (size_t)f->max, true, (f->flags & HL_REQ_MULTILINE) != 0, problem,
                        sizeof problem))
@@ -196,6 +198,7 @@ static int s_json_value(json_t *v, const hl_req_field_t *f, const char *path, vo
             return s_must(why, 422, f, path, "must be true or false");
         return s_store_bool(f, json_is_true(v), out);
     case HL_REQ_OBJECT: {
+        assert(f->fields); /* the object's own spec */
         if (!json_is_object(v))
             return s_must(why, 422, f, path, "must be an object");
         char prefix[HL_REFUSAL_FIELD_MAX];
@@ -216,6 +219,7 @@ static int s_json_value(json_t *v, const hl_req_field_t *f, const char *path, vo
                 snprintf(words, sizeof words, "must be an array of at least %.15g entries", f->min);
             return s_must(why, 422, f, path, f->min == 0 && !bounded ? "must be an array" : words);
         }
+        assert(f->fields && f->fields[0].name); /* the spec of an entry */
         size_t i;
         json_t *entry;
         json_array_foreach(v, i, entry)
@@ -446,6 +450,14 @@ bool hl_req_path_id(hl_http_req_t *req, int i, hl_req_id_kind_t kind, const char
         return false;
     }
     return true;
+}
+
+json_t *hl_req_path_body(hl_http_req_t *req, hl_req_id_kind_t kind, const char *what,
+                         char id[HL_REQ_ID_MAX])
+{
+    if (!hl_req_path_id(req, 0, kind, what, id))
+        return NULL;
+    return hl_http_json_body(req);
 }
 
 void hl_req_reply_unknown_id(hl_http_req_t *req, hl_req_id_kind_t kind, const char *what)

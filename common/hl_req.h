@@ -162,6 +162,11 @@ int hl_refuse_unknown_id(hl_refusal_t *why, hl_req_id_kind_t kind, const char *w
  * when it is refused. */
 bool hl_req_path_id(hl_http_req_t *req, int i, hl_req_id_kind_t kind, const char *what,
                     char out[HL_REQ_ID_MAX]);
+/* For POST /v1/things/{id}/action: hl_req_path_id on the first {} into
+ * `id`, then the JSON body (hl_http_json_body). Returns the body (the
+ * caller owns it), or NULL when either was refused and answered. */
+json_t *hl_req_path_body(hl_http_req_t *req, hl_req_id_kind_t kind, const char *what,
+                         char id[HL_REQ_ID_MAX]);
 /* Replies the 404 of hl_refuse_unknown_id (the id was well formed, but the
  * database has no such row). */
 void hl_req_reply_unknown_id(hl_http_req_t *req, hl_req_id_kind_t kind, const char *what);

@@ -12,32 +12,45 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const hl_known_keys[] = {
-    "HL_DATABASE_URL", "HL_DB_ROLE", "HL_BUS", "HL_HTTP_ADDR", "HL_HTTP_PORT", "HL_LOG_LEVEL",
-    "HL_MIGRATE", "HL_DB_BATCH_MAX", "HL_BODY_LIMIT", "HL_HTTP_CONN_LIMIT", "HL_RESEND_AFTER_MS",
-    "HL_SWEEP_INTERVAL_MS", "HL_MAX_ATTEMPTS", "HL_RETAIN_DONE_S", "HL_ZMQ_HWM",
-    "HL_DRAIN_TIMEOUT_MS", "HL_DUPLICATE_SENDS",
-    /* hl-bus */
-    "HL_BUS_BIND", "HL_CURVE_ALLOWED_KEYS_DIR",
-    /* CurveZMQ */
-    "HL_CURVE_SECRET_KEY_FILE", "HL_CURVE_PUBLIC_KEY_FILE", "HL_CURVE_SERVER_KEY_FILE",
-    /* service-specific */
-    "HL_PUBLIC_URL", "HL_BATCH_MAX_LINES", "HL_WISH_POINTS", "HL_ACTION_SCAN_MS",
-    "HL_WEBHOOK_SCAN_MS", "HL_WEBHOOK_TIMEOUT_MS", "HL_WEBHOOK_MAX_ATTEMPTS",
-    "HL_WEBHOOK_BACKOFF_MS", "HL_WEBHOOK_BACKOFF_MAX_MS", "HL_WEBHOOK_IN_FLIGHT",
-    "HL_CONSOLIDATE_PERMILLE", "HL_CONSOLIDATE_DAYS", "HL_DEADLINE_SCAN_MS", "HL_CLOCK_OFFSET_S",
-    "HL_INDEX_MAX_ITEMS", "HL_INDEX_SYNC_MS", "HL_RATE_PER_KEY_PER_MIN", "HL_RATE_PER_ADDR_PER_MIN",
-    "HL_RATE_BURST", "HL_RATE_EXEMPT", "HL_KEY_LOOKUPS_PER_S",
-    /* compose and its test, the netns test */
-    "HL_IMAGE_PREFIX", "HL_IMAGE_TAG", "HL_POSTGRES_IMAGE", "HL_INTAKE_PORTS", "HL_COMPOSE_APPEALS",
-    "HL_NETNS_CUT_S", "HL_NETNS_APPEALS",
-    /* scripts and tests */
-    "HL_VAR", "HL_PG_PORT", "HL_TEST_TIMEOUT_MULT", "HL_VALGRIND", "HL_DEMO_APPEALS",
-    "HL_BASE_PORT", "HL_BUS_PORT", "HL_KEEP", "HL_CRASH_APPEALS", "HL_TEST_PG", "HL_CRASH_ROUNDS",
-    "HL_PGSTOP_APPEALS", "HL_PGSTOP_ROUNDS", "HL_KILL_APPEALS", "HL_KILL_ROUNDS",
-    "HL_SIGSTOP_SECONDS", "HL_SIGSTOP_RATE", "HL_SIGSTOP_RSS_MB", "HL_BENCH_APPEALS",
-    "HL_BENCH_CONCURRENCY", "HL_BENCH_STORED", "HL_BENCH_LOG_LEVEL", "HL_BENCH_PGSS", "HL_TESTS",
-    "HL_FUZZ_SECONDS", "HL_DISKFULL_APPEALS", "HL_DISKFULL_MB", NULL};
+#define S_AT(member) offsetof(hl_svc_cfg_t, member)
+
+const hl_cfg_entry_t hl_svc_cfg_table[] = {
+    {"HL_DATABASE_URL", HL_CFG_STR, "postgresql://localhost:5432/hongling", 0, 0,
+     S_AT(database_url), false, "PostgreSQL connection string (libpq URL or keywords)"},
+    {"HL_BUS", HL_CFG_STR, "tcp://127.0.0.1:7100", 0, 0, S_AT(bus), false,
+     "comma-separated hl-bus base addresses; stage i uses base+2i (in) and base+2i+1 (out)"},
+    {"HL_HTTP_ADDR", HL_CFG_STR, "0.0.0.0", 0, 0, S_AT(http_addr), false, "HTTP listen address"},
+    {"HL_LOG_LEVEL", HL_CFG_STR, "info", 0, 0, S_AT(log_level), false,
+     "debug, info, warn or error"},
+    {"HL_MIGRATE", HL_CFG_BOOL, "0", 0, 0, S_AT(migrate), false,
+     "apply database migrations at start"},
+    {"HL_DB_BATCH_MAX", HL_CFG_INT, "256", 1, 10000, S_AT(batch_max), false,
+     "most units of work committed in one transaction"},
+    {"HL_BODY_LIMIT", HL_CFG_INT, "1048576", 1024, 67108864, S_AT(body_limit), false,
+     "largest HTTP request body, bytes"},
+    {"HL_HTTP_CONN_LIMIT", HL_CFG_INT, "1024", 1, 100000, S_AT(conn_limit), false,
+     "most concurrent HTTP connections"},
+    {"HL_RESEND_AFTER_MS", HL_CFG_INT, "3000", 10, 3600000, S_AT(resend_after_ms), false,
+     "re-send a pipeline message not applied after this long"},
+    {"HL_SWEEP_INTERVAL_MS", HL_CFG_INT, "1000", 10, 600000, S_AT(sweep_interval_ms), false,
+     "how often the sweeper looks for such messages"},
+    {"HL_MAX_ATTEMPTS", HL_CFG_INT, "12", 1, 1000, S_AT(max_attempts), false,
+     "re-sends before a message is dead-lettered"},
+    {"HL_RETAIN_DONE_S", HL_CFG_INT, "3600", 0, 31536000, S_AT(retain_done_s), false,
+     "keep applied pipeline rows this long before purging"},
+    {"HL_ZMQ_HWM", HL_CFG_INT, "10000", 1, 10000000, S_AT(hwm), false,
+     "ZeroMQ high-water mark per socket"},
+    {"HL_CURVE_SECRET_KEY_FILE", HL_CFG_STR, "", 0, 0, S_AT(curve_secret), false,
+     "this daemon's CURVE secret key (Z85 file); empty: plain TCP to the buses"},
+    {"HL_CURVE_PUBLIC_KEY_FILE", HL_CFG_STR, "", 0, 0, S_AT(curve_public), false,
+     "this daemon's CURVE public key (checked against the secret; optional)"},
+    {"HL_CURVE_SERVER_KEY_FILE", HL_CFG_STR, "", 0, 0, S_AT(curve_server), false,
+     "the buses' CURVE public key (Z85 file); needed with a secret key"},
+    {"HL_DRAIN_TIMEOUT_MS", HL_CFG_INT, "8000", 0, 600000, S_AT(drain_timeout_ms), false,
+     "longest graceful drain on SIGTERM"},
+    {"HL_DUPLICATE_SENDS", HL_CFG_BOOL, "0", 0, 0, S_AT(duplicate_sends), false,
+     "test mode: push every pipeline envelope twice (consumers must drop the second)"},
+    {NULL, HL_CFG_STR, NULL, 0, 0, 0, false, NULL}};
 
 void hl_service_config(int argc, char **argv, const char *name, const hl_cfg_entry_t *table,
                        size_t n, void *cfg, const hl_svc_cfg_t *svc)

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-/* Settings every daemon takes (see HL_SVC_CFG_ENTRIES for keys and defaults). */
+/* Settings every daemon takes (keys and defaults: hl_svc_cfg_table). */
 typedef struct {
     const char *database_url;    /* HL_DATABASE_URL */
     const char *db_role;         /* HL_DB_ROLE */
@@ -44,17 +44,17 @@ typedef struct {
     const char *curve_server;    /* HL_CURVE_SERVER_KEY_FILE */
 } hl_svc_cfg_t;
 
-/* The common rows of a service's config table; `T` is the service's config
- * struct, `f` its hl_svc_cfg_t member, `port` and `role` its defaults. */
+/* The rows every daemon shares (hl_service.c), offsets within hl_svc_cfg_t,
+ * ended by a row with key NULL; HTTP port and database role are not among
+ * them, since each daemon has its own defaults. */
+extern const hl_cfg_entry_t hl_svc_cfg_table[];
+
+/* The common rows of a service's config table: its HTTP port and database
+ * role with the service's defaults, then hl_svc_cfg_table, where `T` is the
+ * service's config struct and `f` its hl_svc_cfg_t member. */
 #define HL_SVC_CFG_ENTRIES(T, f, port, role)                                                       \
-    {"HL_DATABASE_URL",                                                                            \
-     HL_CFG_STR,                                                                                   \
-     "postgresql://localhost:5432/hongling",                                                       \
-     0,                                                                                            \
-     0,                                                                                            \
-     offsetof(T, f.database_url),                                                                  \
-     false,                                                                                        \
-     "PostgreSQL connection string (libpq URL or keywords)"},                                      \
+    {"HL_HTTP_PORT", HL_CFG_INT,        port, 1, 65535, offsetof(T, f.http_port),                  \
+     false,          "HTTP listen port"},                                                          \
         {"HL_DB_ROLE",                                                                             \
          HL_CFG_STR,                                                                               \
          role,                                                                                     \
@@ -63,123 +63,9 @@ typedef struct {
          offsetof(T, f.db_role),                                                                   \
          false,                                                                                    \
          "role to SET after connecting (empty: none)"},                                            \
-        {"HL_BUS",                                                                                 \
-         HL_CFG_STR,                                                                               \
-         "tcp://127.0.0.1:7100",                                                                   \
-         0,                                                                                        \
-         0,                                                                                        \
-         offsetof(T, f.bus),                                                                       \
-         false,                                                                                    \
-         "comma-separated hl-bus base addresses; stage i uses base+2i (in) and base+2i+1 (out)"},  \
-        {"HL_HTTP_ADDR", HL_CFG_STR,           "0.0.0.0", 0, 0, offsetof(T, f.http_addr),          \
-         false,          "HTTP listen address"},                                                   \
-        {"HL_HTTP_PORT", HL_CFG_INT,        port, 1, 65535, offsetof(T, f.http_port),              \
-         false,          "HTTP listen port"},                                                      \
-        {"HL_LOG_LEVEL",                                                                           \
-         HL_CFG_STR,                                                                               \
-         "info",                                                                                   \
-         0,                                                                                        \
-         0,                                                                                        \
-         offsetof(T, f.log_level),                                                                 \
-         false,                                                                                    \
-         "debug, info, warn or error"},                                                            \
-        {"HL_MIGRATE",                                                                             \
-         HL_CFG_BOOL,                                                                              \
-         "0",                                                                                      \
-         0,                                                                                        \
-         0,                                                                                        \
-         offsetof(T, f.migrate),                                                                   \
-         false,                                                                                    \
-         "apply database migrations at start"},                                                    \
-        {"HL_DB_BATCH_MAX",                                                                        \
-         HL_CFG_INT,                                                                               \
-         "256",                                                                                    \
-         1,                                                                                        \
-         10000,                                                                                    \
-         offsetof(T, f.batch_max),                                                                 \
-         false,                                                                                    \
-         "most units of work committed in one transaction"},                                       \
-        {"HL_BODY_LIMIT", HL_CFG_INT,                                                              \
-         "1048576",       1024,                                                                    \
-         67108864,        offsetof(T, f.body_limit),                                               \
-         false,           "largest HTTP request body, bytes"},                                     \
-        {"HL_HTTP_CONN_LIMIT",                                                                     \
-         HL_CFG_INT,                                                                               \
-         "1024",                                                                                   \
-         1,                                                                                        \
-         100000,                                                                                   \
-         offsetof(T, f.conn_limit),                                                                \
-         false,                                                                                    \
-         "most concurrent HTTP connections"},                                                      \
-        {"HL_RESEND_AFTER_MS",                                                                     \
-         HL_CFG_INT,                                                                               \
-         "3000",                                                                                   \
-         10,                                                                                       \
-         3600000,                                                                                  \
-         offsetof(T, f.resend_after_ms),                                                           \
-         false,                                                                                    \
-         "re-send a pipeline message not applied after this long"},                                \
-        {"HL_SWEEP_INTERVAL_MS",                                                                   \
-         HL_CFG_INT,                                                                               \
-         "1000",                                                                                   \
-         10,                                                                                       \
-         600000,                                                                                   \
-         offsetof(T, f.sweep_interval_ms),                                                         \
-         false,                                                                                    \
-         "how often the sweeper looks for such messages"},                                         \
-        {"HL_MAX_ATTEMPTS",                                                                        \
-         HL_CFG_INT,                                                                               \
-         "12",                                                                                     \
-         1,                                                                                        \
-         1000,                                                                                     \
-         offsetof(T, f.max_attempts),                                                              \
-         false,                                                                                    \
-         "re-sends before a message is dead-lettered"},                                            \
-        {"HL_RETAIN_DONE_S",                                                                       \
-         HL_CFG_INT,                                                                               \
-         "3600",                                                                                   \
-         0,                                                                                        \
-         31536000,                                                                                 \
-         offsetof(T, f.retain_done_s),                                                             \
-         false,                                                                                    \
-         "keep applied pipeline rows this long before purging"},                                   \
-        {"HL_ZMQ_HWM", HL_CFG_INT,         "10000", 1,                                             \
-         10000000,     offsetof(T, f.hwm), false,   "ZeroMQ high-water mark per socket"},          \
-        {"HL_CURVE_SECRET_KEY_FILE",                                                               \
-         HL_CFG_STR,                                                                               \
-         "",                                                                                       \
-         0,                                                                                        \
-         0,                                                                                        \
-         offsetof(T, f.curve_secret),                                                              \
-         false,                                                                                    \
-         "this daemon's CURVE secret key (Z85 file); empty: plain TCP to the buses"},              \
-        {"HL_CURVE_PUBLIC_KEY_FILE",                                                               \
-         HL_CFG_STR,                                                                               \
-         "",                                                                                       \
-         0,                                                                                        \
-         0,                                                                                        \
-         offsetof(T, f.curve_public),                                                              \
-         false,                                                                                    \
-         "this daemon's CURVE public key (checked against the secret; optional)"},                 \
-        {"HL_CURVE_SERVER_KEY_FILE",                                                               \
-         HL_CFG_STR,                                                                               \
-         "",                                                                                       \
-         0,                                                                                        \
-         0,                                                                                        \
-         offsetof(T, f.curve_server),                                                              \
-         false,                                                                                    \
-         "the buses' CURVE public key (Z85 file); needed with a secret key"},                      \
-        {"HL_DRAIN_TIMEOUT_MS",                                                                    \
-         HL_CFG_INT,                                                                               \
-         "8000",                                                                                   \
-         0,                                                                                        \
-         600000,                                                                                   \
-         offsetof(T, f.drain_timeout_ms),                                                          \
-         false,                                                                                    \
-         "longest graceful drain on SIGTERM"},                                                     \
     {                                                                                              \
-        "HL_DUPLICATE_SENDS", HL_CFG_BOOL, "0", 0, 0, offsetof(T, f.duplicate_sends), false,       \
-            "test mode: push every pipeline envelope twice (consumers must drop the second)"       \
+        "(every daemon)", HL_CFG_TABLE, HL_CFG_SUBTABLE(hl_svc_cfg_table), 0, 0, offsetof(T, f),   \
+            false, "the settings every daemon takes"                                               \
     }
 
 typedef struct hl_service hl_service_t;
@@ -216,7 +102,8 @@ int hl_service_listen(hl_service_t *s, const hl_http_route_t *routes, size_t n);
 int hl_service_run(hl_service_t *s);
 
 /* Every HL_* key any hongling program accepts, NULL-terminated: a key meant
- * for one daemon in a shared environment is not a typo for another. */
+ * for one daemon in a shared environment is not a typo for another. Not in
+ * the library: services/known_keys.c, linked into every program. */
 extern const char *const hl_known_keys[];
 
 /* Blocking connect + migrate, for start-up and hlctl. Returns 0 or HL_EDB. */

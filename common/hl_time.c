@@ -4,8 +4,16 @@
 #include "hl_time.h"
 
 #include <stdio.h>
+#include <sys/time.h>
 
 #define S_CST_OFFSET_S (8 * 3600) /* UTC+8, for bare dates */
+
+int64_t hl_time_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
  * days_from_civil), so no time zone database is consulted. */

@@ -2,13 +2,16 @@
  * every daemon. The programme has one time zone, China Standard Time
  * (UTC+8, no daylight saving), so a bare date means the day that starts at
  * 00:00 UTC+8; a time of day without an offset is refused as ambiguous.
- * Pure functions, no time zone database, no I/O. */
+ * Pure functions, no time zone database, no I/O — but for the clock itself,
+ * hl_time_us. */
 #ifndef HL_TIME_H
 #define HL_TIME_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Wall-clock time in microseconds since the epoch (message timestamps). */
+int64_t hl_time_us(void);
 /* Parses "YYYY-MM-DD" (the whole string, year 1900 or later, a day that
  * exists) into *y, *m, *d. Returns false for anything else (NULL included);
  * the outputs are then untouched. */

@@ -15,7 +15,7 @@ hl_test_svc = $(if $(filter test_intake_% test_triage_% test_bounty_% test_point
 define hl_test
 ALL_OBJS += $$(BUILD)/$(2)/$(1).o
 TEST_BINARIES += $$(BUILD)/tests/$(1)
-$$(BUILD)/tests/$(1): $$(BUILD)/$(2)/$(1).o $$(call hl_test_svc,$(1)) $$(TEST_SUPPORT_OBJS) $$(LIBHL)
+$$(BUILD)/tests/$(1): $$(BUILD)/$(2)/$(1).o $$(call hl_test_svc,$(1)) $$(TEST_SUPPORT_OBJS) $$(HL_KEYS_OBJ) $$(LIBHL)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(TEST_LIBS) $(if $(filter test_hlctl_%,$(1)),-lqrencode -lpng)
@@ -33,5 +33,7 @@ unit-tests: $(UNIT_TEST_BINARIES)
 # make bench's load generator.
 $(eval $(call hl_program,hl-bench,tests/bench,-lcurl))
 
-# Service tests include the service's own headers by name.
-$(BUILD)/tests/unit/test_triage_%.o: CFLAGS += -I services/triage
+# Service tests include the service's own headers by name (test_<svc>_*.c
+# gets -I services/<svc>), never by a relative path.
+HL_TEST_SERVICES := intake triage bounty points alliance hlctl
+$(foreach s,$(HL_TEST_SERVICES),$(eval $$(BUILD)/tests/unit/test_$(s)_%.o: CFLAGS += -I services/$(s)))

@@ -78,11 +78,12 @@ static const char s_sql_complete[] =
     "SELECT json_build_object('id', $1::uuid, 'status', 'done', 'item_resolved',"
     " alliance.complete_action($1::uuid, $2, $3::numeric,"
     " timestamptz 'epoch' + $4::bigint * interval '1 microsecond'))::text";
-/* The item's ItemResolved stays only when this action resolved an item hl-triage knows. */
-static const char s_sql_withdraw[] =
-    "DELETE FROM pipeline.message WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM"
-    " alliance.agenda_item WHERE item_id = $2::uuid AND status = 'resolved' AND source ="
-    " 'escalated' AND resolved_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond')";
+/* ItemResolved goes out only when this action ($2) resolved an item hl-triage
+ * knows: complete_action stamps the item's resolved_at with the action's done_at. */
+static const char s_guard_resolved[] =
+    "SELECT 1 FROM alliance.action_item x JOIN alliance.agenda_item a ON a.item_id = x.item_id"
+    " WHERE $1::uuid IS NOT NULL AND x.id = $2::uuid AND a.status = 'resolved'"
+    " AND a.source = 'escalated' AND a.resolved_at = x.done_at";
 
 typedef struct {
     alliance_t *al;                   /* service */
@@ -149,9 +150,9 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     r.has_resolved_at_us = 1;
     r.resolved_at_us = at;
     char msg_id[HL_UUID_LEN + 1];
-    hl_pipeline_emit(d->al->svc->pipeline, c->unit, HL_STAGE_RESOLUTION, "ItemResolved", d->item_id,
-                     &r.base, msg_id);
-    HL_DBU(c->unit, s_sql_withdraw, NULL, NULL, msg_id, d->item_id, at_text);
+    hl_uuid_new(msg_id);
+    hl_pipeline_send_if(d->al->svc->pipeline, c->unit, HL_STAGE_RESOLUTION, d->item_id, &r.base,
+                        msg_id, s_guard_resolved, d->id);
     /* alliance_call's reply comes from its own unit; the request is
      * suspended already (the read), so submit without suspending again. */
     hl_dbu_submit(&c->unit);
@@ -267,8 +268,7 @@ static void s_scan_done(void *arg, int rc, const hl_dberr_t *err)
             o.meeting_id = c[4];
             o.has_due_at_us = 1;
             o.due_at_us = strtoll(c[5], NULL, 10);
-            hl_pipeline_emit(al->svc->pipeline, u, HL_STAGE_RESOLUTION, "ActionOverdue", c[1],
-                             &o.base, NULL);
+            hl_pipeline_send(al->svc->pipeline, u, HL_STAGE_RESOLUTION, c[1], &o.base, NULL);
         }
         hl_dbu_submit(&u);
     }

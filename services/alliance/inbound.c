@@ -152,8 +152,7 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     a.has_at_us = 1;
     a.at_us = strtoll(x->ts, NULL, 10) * 1000000;
     a.partner = x->partner;
-    hl_pipeline_emit(x->al->svc->pipeline, u, HL_STAGE_BOUNTY, "LargeItemAction", x->in.item_id,
-                     &a.base, NULL);
+    hl_pipeline_send(x->al->svc->pipeline, u, HL_STAGE_BOUNTY, x->in.item_id, &a.base, NULL);
     hl_dbu_submit(&u);
 }
 

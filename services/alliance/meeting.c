@@ -260,8 +260,7 @@ static void s_hold(s_held_t *h)
             r.resolved_by = (char *)(unit ? unit : "joint meeting");
             r.has_resolved_at_us = 1;
             r.resolved_at_us = now;
-            hl_pipeline_emit(al->svc->pipeline, c->unit, HL_STAGE_RESOLUTION, "ItemResolved", item,
-                             &r.base, NULL);
+            hl_pipeline_send(al->svc->pipeline, c->unit, HL_STAGE_RESOLUTION, item, &r.base, NULL);
         } else if (strcmp(kind, "board") == 0) {
             Hl__LargeItemOffered o = HL__LARGE_ITEM_OFFERED__INIT;
             o.item_id = (char *)item;
@@ -275,8 +274,7 @@ static void s_hold(s_held_t *h)
             o.appeal_count = (int32_t)strtol(it->col[6], NULL, 10);
             o.has_offered_at_us = 1;
             o.offered_at_us = now;
-            hl_pipeline_emit(al->svc->pipeline, c->unit, HL_STAGE_BOUNTY, "LargeItemOffered", item,
-                             &o.base, NULL);
+            hl_pipeline_send(al->svc->pipeline, c->unit, HL_STAGE_BOUNTY, item, &o.base, NULL);
         }
     }
     alliance_call_submit(c);

@@ -17,9 +17,10 @@
 static const char s_sql_record[] = "SELECT alliance.record_outcome($1::uuid, $2::uuid, $3, $4,"
                                    " timestamptz 'epoch' + $5::bigint * interval '1 microsecond')";
 
-static const char s_sql_withdraw[] =
-    "DELETE FROM pipeline.message WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM"
-    " alliance.agenda_item WHERE item_id = $2::uuid AND source = 'direct')";
+/* ItemResolved goes out only for an item hl-triage knows (not a community's direct add). */
+static const char s_guard_escalated[] =
+    "SELECT 1 FROM alliance.agenda_item WHERE $1::uuid IS NOT NULL AND item_id = $2::uuid"
+    " AND source = 'escalated'";
 
 typedef struct {
     alliance_t *al;                /* service */
@@ -92,11 +93,8 @@ void alliance_outcome_post(hl_http_req_t *req, void *arg)
     msg_out.has_resolved_at_us = 1;
     msg_out.resolved_at_us = p->resolved_at_us;
     char msg_id[HL_UUID_LEN + 1];
-    hl_pipeline_emit(al->svc->pipeline, u, HL_STAGE_RESOLUTION, "ItemResolved", p->o.item_id,
-                     &msg_out.base, msg_id);
-    /* An item the community put on the agenda itself is no hl-triage item:
-     * its message is withdrawn again (a copy pushed after commit finds no
-     * row at hl-triage's claim and is dropped as a duplicate). */
-    HL_DBU(u, s_sql_withdraw, NULL, NULL, msg_id, p->o.item_id);
+    hl_uuid_new(msg_id);
+    hl_pipeline_send_if(al->svc->pipeline, u, HL_STAGE_RESOLUTION, p->o.item_id, &msg_out.base,
+                        msg_id, s_guard_escalated, p->o.item_id);
     hl_dbu_submit(&u);
 }

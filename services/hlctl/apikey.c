@@ -12,38 +12,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool s_name_ok(const char *name)
+static const char *s_name_problem(const char *name)
 {
-    size_t n = strlen(name);
-    if (n == 0 || n > 64 || name[0] == '.' || name[0] == '_' || name[0] == '-')
-        return false;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return false;
-    return true;
+    bool ok = name[0] != '.' && name[0] != '_' && name[0] != '-';
+    for (const char *p = name; *p && ok; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             *p == '.' || *p == '_' || *p == '-';
+    return ok ? NULL
+              : "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or "
+                "digit";
 }
+
+/* The arguments of `create`, checked as every daemon checks a request. */
+static const hl_req_field_t s_create_args[] = {
+    {.name = "name",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = 64,
+     .check = s_name_problem},
+    {.name = "rate",
+     .type = HL_REQ_INT,
+     .min = 1,
+     .max = 1000000,
+     .hint = "must be a whole number of requests per minute from 1 to 1000000"},
+    {0}};
 
 static int s_create(const char *name, const char *rate)
 {
-    if (!s_name_ok(name)) {
-        fprintf(stderr,
-                "hlctl: key name \"%s\" must be 1 to 64 letters, digits, '.', '_' or "
-                "'-', starting with a letter or digit\n",
-                name);
+    hl_req_pair_t args[] = {{"name", name}, {"rate", rate ? rate : ""}};
+    hl_refusal_t why;
+    if (hl_req_check_pairs(args, 2, s_create_args, NULL, &why) != 0) {
+        fprintf(stderr, "hlctl: %s\n", why.message);
         return 2;
     }
-    if (rate) {
-        char *end;
-        long v = strtol(rate, &end, 10);
-        if (!*rate || *end || v < 1 || v > 1000000) {
-            fprintf(stderr,
-                    "hlctl: rate \"%s\" must be a whole number of requests per minute "
-                    "from 1 to 1000000\n",
-                    rate);
-            return 2;
-        }
-    }
+    if (rate && !*rate)
+        rate = NULL; /* empty: the default rate, as when not given */
     unsigned char raw[32];
     hl_random_bytes(raw, sizeof raw);
     char key[65];

@@ -19,37 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void s_usage(FILE *f)
+static int s_migrate(int argc, char **argv)
 {
-    fprintf(f,
-            "usage: hlctl COMMAND [ARGS]\n\n"
-            "  migrate               apply database migrations\n"
-            "  seed-demo             build the demo city shaped like the report (idempotent)\n"
-            "  status                pipeline lag per stage: pending, dead, oldest pending\n"
-            "  replay [STAGE]        revive dead pipeline messages (all stages or one)\n"
-            "  emit STAGE TYPE JSON  write one pipeline message built from JSON and push it\n"
-            "  demo [--month-of-report]  drive a realistic month of appeals through the\n"
-            "                        cluster (HL_DEMO_APPEALS, 300), or the report's period at\n"
-            "                        its scale (2,100), and print the report's headline figures\n"
-            "  api-key create NAME [RATE_PER_MIN]   print a new API key (shown once)\n"
-            "  api-key revoke NAME   end a key (hl-intake refuses it within ~2 s)\n"
-            "  api-key list          the keys, their rates, created and revoked\n"
-            "  keygen NAME [--out DIR]  write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
-            "                        0600) and DIR/NAME.pub\n"
-            "  qr [--out DIR]        write a QR code (SVG and PNG) for every mailbox and\n"
-            "                        compound, encoding HL_PUBLIC_URL/r?src=TOKEN (var/qr)\n\n"
-            "Environment: HL_DATABASE_URL (default postgresql://localhost:5432/hongling),\n"
-            "HL_BUS (for emit), HL_DEMO_APPEALS and HL_BASE_PORT (for demo).\n");
-}
-
-static int s_migrate(void)
-{
+    (void)argc, (void)argv;
+    hl_log_init("hlctl", HL_LOG_INFO);
     const char *url = getenv("HL_DATABASE_URL");
     return hl_service_migrate(url ? url : "postgresql://localhost:5432/hongling") == 0 ? 0 : 1;
 }
 
-static int s_seed(void)
+static int s_seed(int argc, char **argv)
 {
+    (void)argc, (void)argv;
     PGconn *conn = hlctl_connect();
     PQclear(hlctl_query(conn, "SELECT org.seed_demo()", 0, NULL));
     PGresult *r = hlctl_query(conn,
@@ -75,8 +55,9 @@ static int s_seed(void)
     return 0;
 }
 
-static int s_status(void)
+static int s_status(int argc, char **argv)
 {
+    (void)argc, (void)argv;
     PGconn *conn = hlctl_connect();
     PGresult *r =
         hlctl_query(conn,
@@ -103,8 +84,9 @@ static int s_status(void)
     return 0;
 }
 
-static int s_replay(const char *stage)
+static int s_replay(int argc, char **argv)
 {
+    const char *stage = argc > 0 ? argv[0] : NULL;
     if (stage && hl_stage_parse(stage) < 0) {
         fprintf(stderr, "hlctl: unknown stage \"%s\"\n", stage);
         return 2;
@@ -124,6 +106,67 @@ static int s_replay(const char *stage)
     return 0;
 }
 
+static int s_emit(int argc, char **argv)
+{
+    (void)argc;
+    return hlctl_emit(argv[0], argv[1], argv[2]);
+}
+
+/* One command: its name, its arguments for the usage, what it does, how
+ * many arguments it takes, and the function that runs it (arguments after
+ * the command's name; returns the exit code). */
+typedef struct {
+    const char *name;                  /* as typed */
+    const char *args;                  /* for the usage, "" when none */
+    const char *help;                  /* what it does (lines after the first indented) */
+    int min_args;                      /* fewest arguments */
+    int max_args;                      /* most arguments, -1: the command checks them */
+    int (*run)(int argc, char **argv); /* the command */
+} s_command_t;
+
+static const s_command_t s_commands[] = {
+    {"migrate", "", "apply database migrations", 0, 0, s_migrate},
+    {"seed-demo", "", "build the demo city shaped like the report (idempotent)", 0, 0, s_seed},
+    {"status", "", "pipeline lag per stage: pending, dead, oldest pending", 0, 0, s_status},
+    {"replay", "[STAGE]", "revive dead pipeline messages (all stages or one)", 0, 1, s_replay},
+    {"emit", "STAGE TYPE JSON", "write one pipeline message built from JSON and push it", 3, 3,
+     s_emit},
+    {"demo", "[--month-of-report]",
+     "drive a realistic month of appeals through the\n"
+     "                        cluster (HL_DEMO_APPEALS, 300), or the report's period at\n"
+     "                        its scale (2,100), and print the report's headline figures",
+     0, -1, hlctl_demo},
+    {"api-key", "create NAME [RATE_PER_MIN] | revoke NAME | list",
+     "print a new API key (shown once), end one\n"
+     "                        (hl-intake refuses it within ~2 s), or list the keys",
+     1, -1, hlctl_api_key},
+    {"keygen", "NAME [--out DIR]",
+     "write a CurveZMQ key pair: DIR/NAME.key (secret,\n"
+     "                        0600) and DIR/NAME.pub",
+     1, -1, hlctl_keygen},
+    {"qr", "[--out DIR]",
+     "write a QR code (SVG and PNG) for every mailbox and\n"
+     "                        compound, encoding HL_PUBLIC_URL/r?src=TOKEN (var/qr)",
+     0, -1, hlctl_qr},
+};
+#define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
+
+static void s_usage(FILE *f)
+{
+    fprintf(f, "usage: hlctl COMMAND [ARGS]\n\n");
+    for (size_t i = 0; i < S_NCOMMANDS; i++) {
+        const s_command_t *c = &s_commands[i];
+        char head[96];
+        snprintf(head, sizeof head, "%s%s%s", c->name, *c->args ? " " : "", c->args);
+        if (strlen(head) <= 21)
+            fprintf(f, "  %-21s %s\n", head, c->help);
+        else
+            fprintf(f, "  %s\n  %-21s %s\n", head, "", c->help);
+    }
+    fprintf(f, "\nEnvironment: HL_DATABASE_URL (default postgresql://localhost:5432/hongling),\n"
+               "HL_BUS (for emit), HL_DEMO_APPEALS and HL_BASE_PORT (for demo).\n");
+}
+
 int main(int argc, char **argv)
 {
     hl_log_init("hlctl", HL_LOG_WARN);
@@ -131,33 +174,18 @@ int main(int argc, char **argv)
         s_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "migrate") == 0) {
-        hl_log_init("hlctl", HL_LOG_INFO);
-        return s_migrate();
-    }
-    if (strcmp(cmd, "seed-demo") == 0)
-        return s_seed();
-    if (strcmp(cmd, "status") == 0)
-        return s_status();
-    if (strcmp(cmd, "replay") == 0)
-        return s_replay(argc > 2 ? argv[2] : NULL);
-    if (strcmp(cmd, "emit") == 0) {
-        if (argc != 5) {
-            fprintf(stderr, "usage: hlctl emit STAGE TYPE JSON\n");
+    for (size_t i = 0; i < S_NCOMMANDS; i++) {
+        const s_command_t *c = &s_commands[i];
+        if (strcmp(argv[1], c->name) != 0)
+            continue;
+        int n = argc - 2;
+        if (n < c->min_args || (c->max_args >= 0 && n > c->max_args)) {
+            fprintf(stderr, "usage: hlctl %s %s\n", c->name, c->args);
             return 2;
         }
-        return hlctl_emit(argv[2], argv[3], argv[4]);
+        return c->run(n, argv + 2);
     }
-    if (strcmp(cmd, "demo") == 0)
-        return hlctl_demo(argc - 2, argv + 2);
-    if (strcmp(cmd, "api-key") == 0)
-        return hlctl_api_key(argc - 2, argv + 2);
-    if (strcmp(cmd, "keygen") == 0)
-        return hlctl_keygen(argc - 2, argv + 2);
-    if (strcmp(cmd, "qr") == 0)
-        return hlctl_qr(argc - 2, argv + 2);
-    fprintf(stderr, "hlctl: unknown command \"%s\"\n", cmd);
+    fprintf(stderr, "hlctl: unknown command \"%s\"\n", argv[1]);
     s_usage(stderr);
     return 2;
 }

@@ -33,17 +33,17 @@ static const char *const s_channels[] = {"qr", "mailbox", "visit", "web", "platf
 /* One AppealReceived being applied; lives as long as its message (the
  * message's `user`), so a redo finds it. */
 typedef struct {
-    triage_t *t;            /* service */
-    hl_inmsg_t *m;          /* the message */
-    Hl__AppealReceived *a;  /* its payload, owned */
-    bool found;             /* the org unit exists */
-    bool has_case;          /* the appeal has a case already */
-    char level[16];         /* level of the appeal's org unit */
-    char compound[40];      /* compound at or above it, "" if none */
-    char community[40];     /* community at or above it, "" if none */
-    char compound_name[80]; /* the compound's name, cut out before comparing texts */
-    triage_feats_t feats;   /* the text's features */
-    char tried[40];         /* the item the last attempt joined, "" for a new item */
+    triage_t *t;                 /* service */
+    hl_inmsg_t *m;               /* the message */
+    const Hl__AppealReceived *a; /* its payload, freed with the message */
+    bool found;                  /* the org unit exists */
+    bool has_case;               /* the appeal has a case already */
+    char level[16];              /* level of the appeal's org unit */
+    char compound[40];           /* compound at or above it, "" if none */
+    char community[40];          /* community at or above it, "" if none */
+    char compound_name[80];      /* the compound's name, cut out before comparing texts */
+    triage_feats_t feats;        /* the text's features */
+    char tried[40];              /* the item the last attempt joined, "" for a new item */
 } s_appeal_t;
 
 /* What gets counted after commit. */
@@ -54,10 +54,7 @@ typedef struct {
 
 static void s_appeal_free(void *arg)
 {
-    s_appeal_t *x = arg;
-    if (x->a)
-        hl__appeal_received__free_unpacked(x->a, NULL);
-    free(x);
+    free(arg);
 }
 
 void triage_inmsg_defer(triage_t *t, hl_inmsg_t **mp, const char *why)
@@ -72,8 +69,9 @@ static bool s_text(const char *s, size_t max)
     return n >= 0 && (size_t)n <= max;
 }
 
-const char *triage_appeal_check(const Hl__AppealReceived *a)
+const char *triage_appeal_check(const void *msg)
 {
+    const Hl__AppealReceived *a = msg;
     if (!a)
         return "payload is not an AppealReceived";
     if (!a->appeal_id || !hl_uuid_valid(a->appeal_id))
@@ -314,18 +312,10 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     }
 }
 
-static void s_appeal_received(hl_inmsg_t *m, void *arg)
+static void s_appeal_received(hl_inmsg_t *m, const void *msg, void *arg)
 {
     triage_t *t = arg;
-    Hl__AppealReceived *a =
-        hl__appeal_received__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = triage_appeal_check(a);
-    if (why) {
-        if (a)
-            hl__appeal_received__free_unpacked(a, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__AppealReceived *a = msg;
     s_appeal_t *x = hl_calloc(1, sizeof *x);
     x->t = t;
     x->m = m;
@@ -351,9 +341,9 @@ static void s_appeal_received(hl_inmsg_t *m, void *arg)
 
 int triage_appeal_consume(triage_t *t)
 {
-    const hl_handler_t handlers[] = {
-        {"AppealReceived", s_appeal_received, t},
+    const hl_msg_handler_t handlers[] = {
+        {&hl__appeal_received__descriptor, triage_appeal_check, s_appeal_received, t},
     };
-    return hl_pipeline_consume(t->svc->pipeline, HL_STAGE_APPEAL, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    return hl_pipeline_consume_msgs(t->svc->pipeline, HL_STAGE_APPEAL, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }

@@ -25,53 +25,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_ITEM_COLS 14 /* columns of s_sql_item */
-
-typedef enum {
-    S_OVERRIDE, /* size, category, target */
-    S_MERGE,    /* into another item */
-    S_SPLIT,    /* some appeals into a new item */
-} s_kind_t;
-
 /* One item as read: the columns of s_sql_item. */
 typedef struct {
-    bool found;             /* it exists */
-    char *col[S_ITEM_COLS]; /* owned; NULL for SQL NULL */
-    hl_strlist_t appeals;   /* its appeal ids, owned */
+    bool found;           /* it exists */
+    triage_item_t it;     /* its columns, owned */
+    hl_strlist_t appeals; /* its appeal ids, owned */
 } s_item_t;
-
-enum {
-    C_VERSION,
-    C_STATUS,
-    C_SIZE,
-    C_CATEGORY,
-    C_ORG_UNIT,
-    C_TITLE,
-    C_ROUTE,
-    C_LEVEL,
-    C_TARGET,
-    C_COMPOUND,
-    C_COMMUNITY,
-    C_ORG_LEVEL,
-    C_BODY,
-    C_COUNT,
-};
 
 /* One POST in flight. */
 typedef struct {
     triage_t *t;                    /* service */
     hl_http_req_t *req;             /* suspended request */
     json_t *body;                   /* parsed request, owned */
-    s_kind_t kind;                  /* which command */
-    char item_id[HL_UUID_LEN + 1];  /* the item in the path */
-    char into[HL_UUID_LEN + 1];     /* merge: the item merged into */
-    const char *reason;             /* into body */
-    long long version;              /* version acted on; 0: the one read (merge, split) */
-    const char *size;               /* override: into body, or NULL */
-    const char *category;           /* override: into body, or NULL */
-    const char *target;             /* override: into body, or NULL */
-    char **split;                   /* split: the appeal ids, owned, lower case */
-    size_t n_split;                 /* count */
+    triage_cmd_t cmd;               /* what the body asks, checked */
     s_item_t item;                  /* read: the item */
     s_item_t other;                 /* read: merge's target item */
     bool category_known;            /* read: override's category exists */
@@ -82,8 +48,7 @@ typedef struct {
 
 static void s_item_close(s_item_t *it)
 {
-    for (int i = 0; i < S_ITEM_COLS; i++)
-        free(it->col[i]);
+    triage_item_close(&it->it);
     hl_strlist_close(&it->appeals);
 }
 
@@ -92,144 +57,115 @@ static void s_free(s_cmd_t *c)
     json_decref(c->body);
     s_item_close(&c->item);
     s_item_close(&c->other);
-    for (size_t i = 0; i < c->n_split; i++)
-        free(c->split[i]);
-    free(c->split);
+    triage_cmd_close(&c->cmd);
     free(c);
 }
 
 /* ---- validation -------------------------------------------------------- */
 
-static bool s_known_fields(hl_http_req_t *req, json_t *body, const char *const *allowed)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            ok = ok || strcmp(*a, key) == 0;
-        if (!ok) {
-            char field[80];
-            snprintf(field, sizeof field, "%.64s", key);
-            hl_http_reply_error(req, 422, field, "unknown field \"%s\"", field);
-            return false;
-        }
-    }
-    return true;
-}
+/* What a command's body gives, as the tables below check it. */
+typedef struct {
+    const char *reason;         /* why, for the record */
+    int64_t version;            /* the item version acted on; 0: not given */
+    const char *size;           /* override */
+    const char *category;       /* override */
+    const char *target;         /* override */
+    char into[HL_UUID_LEN + 1]; /* merge */
+    json_t *appeal_ids;         /* split, borrowed from the body */
+} s_body_t;
 
-static bool s_string(hl_http_req_t *req, json_t *obj, const char *key, bool required, size_t max,
-                     const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        if (required)
-            hl_http_reply_error(req, 422, key, "%s is required", key);
-        return !required;
-    }
-    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-    if (!s || strlen(s) != json_string_length(v) || strspn(s, " \t\r\n") == strlen(s)) {
-        hl_http_reply_error(req, 422, key, "%s must be a non-empty string", key);
-        return false;
-    }
-    long n = hl_utf8_len(s); /* jansson strings are valid UTF-8 */
-    if (n < 0 || (size_t)n > max) {
-        hl_http_reply_error(req, 422, key, "%s is longer than %zu characters", key, max);
-        return false;
-    }
-    *out = s;
-    return true;
-}
+static const char *const s_sizes[] = {"wish", "small", "large", NULL};
+static const hl_req_field_t s_appeal_id[] = {
+    {.name = "appeal_id", .type = HL_REQ_UUID, .hint = "must be an appeal id (UUID)"}, {0}};
 
-static bool s_version(hl_http_req_t *req, s_cmd_t *c, bool required)
-{
-    json_t *v = json_object_get(c->body, "version");
-    if (!v || json_is_null(v)) {
-        if (required)
-            hl_http_reply_error(req, 422, "version",
-                                "version is required: the item version you acted on (GET "
-                                "/v1/items/{id} shows it)");
-        return !required;
+#define S_REASON                                                                                   \
+    {                                                                                              \
+        .name = "reason", .type = HL_REQ_TEXT, .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,        \
+        .max = 2000, HL_REQ_AT(s_body_t, reason)                                                   \
     }
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 2000000000) {
-        hl_http_reply_error(req, 422, "version", "version must be a positive integer");
-        return false;
+#define S_VERSION                                                                                  \
+    {                                                                                              \
+        .name = "version", .type = HL_REQ_INT, .min = 1, .max = 2000000000,                        \
+        .hint = "must be a positive integer", HL_REQ_AT(s_body_t, version)                         \
     }
-    c->version = json_integer_value(v);
-    return true;
-}
 
-static bool s_validate(hl_http_req_t *req, s_cmd_t *c)
+static const hl_req_field_t s_override_fields[] = {
+    {.name = "size", .type = HL_REQ_TEXT, .max = 8, .allowed = s_sizes, HL_REQ_AT(s_body_t, size)},
+    {.name = "category", .type = HL_REQ_TEXT, .max = 32, HL_REQ_AT(s_body_t, category)},
+    {.name = "target", .type = HL_REQ_TEXT, .max = 32, HL_REQ_AT(s_body_t, target)},
+    S_REASON,
+    S_VERSION,
+    {0}};
+static const hl_req_field_t s_merge_fields[] = {{.name = "into",
+                                                 .type = HL_REQ_UUID,
+                                                 .flags = HL_REQ_REQUIRED,
+                                                 .hint = "must be an item id (UUID)",
+                                                 HL_REQ_AT(s_body_t, into)},
+                                                S_REASON,
+                                                S_VERSION,
+                                                {0}};
+static const hl_req_field_t s_split_fields[] = {{.name = "appeal_ids",
+                                                 .type = HL_REQ_ARRAY,
+                                                 .flags = HL_REQ_REQUIRED,
+                                                 .min = 1,
+                                                 .max = 1000,
+                                                 .fields = s_appeal_id,
+                                                 .hint = "must be a non-empty array of appeal ids",
+                                                 HL_REQ_AT(s_body_t, appeal_ids)},
+                                                S_REASON,
+                                                S_VERSION,
+                                                {0}};
+
+int triage_cmd_check(json_t *body, triage_cmd_t *c, hl_refusal_t *why)
 {
-    static const char *const override_fields[] = {"size",   "category", "target",
-                                                  "reason", "version",  NULL};
-    static const char *const merge_fields[] = {"into", "reason", "version", NULL};
-    static const char *const split_fields[] = {"appeal_ids", "reason", "version", NULL};
-    const char *const *allowed = c->kind == S_OVERRIDE ? override_fields
-                                 : c->kind == S_MERGE  ? merge_fields
-                                                       : split_fields;
-    if (!s_known_fields(req, c->body, allowed) ||
-        !s_string(req, c->body, "reason", true, 2000, &c->reason) ||
-        !s_version(req, c, c->kind == S_OVERRIDE))
-        return false;
-    if (c->kind == S_OVERRIDE) {
-        if (!s_string(req, c->body, "size", false, 8, &c->size) ||
-            !s_string(req, c->body, "category", false, 32, &c->category) ||
-            !s_string(req, c->body, "target", false, 32, &c->target))
-            return false;
-        if (c->size && triage_size_parse(c->size) < 0) {
-            hl_http_reply_error(req, 422, "size", "size must be wish, small or large");
-            return false;
-        }
-        if (!c->size && !c->category && !c->target) {
-            hl_http_reply_error(req, 422, "size",
-                                "give at least one of size, category and target to override");
-            return false;
-        }
-    } else if (c->kind == S_MERGE) {
-        const char *into;
-        if (!s_string(req, c->body, "into", true, HL_UUID_LEN, &into))
-            return false;
-        if (!hl_uuid_canonical(into, c->into)) {
-            hl_http_reply_error(req, 422, "into", "into must be an item id (UUID)");
-            return false;
-        }
-        if (strcmp(c->into, c->item_id) == 0) {
-            hl_http_reply_error(req, 422, "into", "an item cannot be merged into itself");
-            return false;
-        }
+    s_body_t b = {0};
+    const hl_req_field_t *spec = c->kind == TRIAGE_CMD_OVERRIDE ? s_override_fields
+                                 : c->kind == TRIAGE_CMD_MERGE  ? s_merge_fields
+                                                                : s_split_fields;
+    if (hl_req_check(body, spec, &b, why) != 0)
+        return -1;
+    c->reason = b.reason;
+    c->version = b.version;
+    if (c->kind == TRIAGE_CMD_OVERRIDE) {
+        if (!b.version)
+            return hl_refuse(why, 422, "version",
+                             "version is required: the item version you acted on (GET "
+                             "/v1/items/{id} shows it)");
+        c->size = b.size;
+        c->category = b.category;
+        c->target = b.target;
+        if (!c->size && !c->category && !c->target)
+            return hl_refuse(why, 422, "size",
+                             "give at least one of size, category and target to override");
+    } else if (c->kind == TRIAGE_CMD_MERGE) {
+        memcpy(c->into, b.into, sizeof c->into);
+        if (strcmp(c->into, c->item_id) == 0)
+            return hl_refuse(why, 422, "into", "an item cannot be merged into itself");
     } else {
-        json_t *ids = json_object_get(c->body, "appeal_ids");
-        if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 1000) {
-            hl_http_reply_error(req, 422, "appeal_ids",
-                                "appeal_ids must be a non-empty array of appeal ids");
-            return false;
-        }
-        c->split = hl_calloc(json_array_size(ids) + 1, sizeof *c->split);
+        c->split = hl_calloc(json_array_size(b.appeal_ids) + 1, sizeof *c->split);
         size_t i;
         json_t *v;
-        json_array_foreach(ids, i, v)
+        json_array_foreach(b.appeal_ids, i, v)
         {
-            char id[HL_UUID_LEN + 1];
-            if (!hl_uuid_canonical(json_string_value(v), id)) {
-                char field[48];
-                snprintf(field, sizeof field, "appeal_ids[%zu]", i);
-                hl_http_reply_error(req, 422, field, "%s must be an appeal id (UUID)", field);
-                return false;
-            }
+            char id[HL_UUID_LEN + 1], field[48];
+            hl_uuid_canonical(json_string_value(v), id); /* the table checked it */
+            snprintf(field, sizeof field, "appeal_ids[%zu]", i);
             for (size_t k = 0; k < c->n_split; k++)
-                if (strcmp(c->split[k], id) == 0) {
-                    char field[48];
-                    snprintf(field, sizeof field, "appeal_ids[%zu]", i);
-                    hl_http_reply_error(req, 422, field, "appeal %s is listed twice", id);
-                    return false;
-                }
+                if (strcmp(c->split[k], id) == 0)
+                    return hl_refuse(why, 422, field, "appeal %s is listed twice", id);
             c->split[c->n_split++] = hl_strdup(id);
         }
     }
-    return true;
+    return 0;
+}
+
+void triage_cmd_close(triage_cmd_t *c)
+{
+    for (size_t i = 0; i < c->n_split; i++)
+        free(c->split[i]);
+    free(c->split);
+    c->split = NULL;
+    c->n_split = 0;
 }
 
 /* ---- the write ------------------------------------------------------- */
@@ -270,30 +206,31 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
     s_cmd_t *c = arg;
     if (rc == HL_ECONFLICT) {
         hl_http_reply_error(c->req, 409, "version",
-                            "item %s changed meanwhile (or was closed): read it again", c->item_id);
+                            "item %s changed meanwhile (or was closed): read it again",
+                            c->cmd.item_id);
     } else if (rc == HL_EINVAL) {
         hl_http_reply_error(c->req, 422, NULL, "refused: %s", err->message);
     } else if (rc != 0) {
-        hl_warn("item", c->item_id, "could not apply the commissioner's decision: %s",
+        hl_warn("item", c->cmd.item_id, "could not apply the commissioner's decision: %s",
                 err->message);
         hl_http_add_header(c->req, "Retry-After", "1");
         hl_http_reply_error(c->req, 503, NULL, "could not store the decision now; retry");
-    } else if (c->kind == S_OVERRIDE) {
-        hl_info("item", c->item_id, "overridden by the commissioner");
+    } else if (c->cmd.kind == TRIAGE_CMD_OVERRIDE) {
+        hl_info("item", c->cmd.item_id, "overridden by the commissioner");
         hl_http_reply_json(c->req, 200,
-                           json_pack("{s:s, s:i, s:s}", "item_id", c->item_id, "version",
+                           json_pack("{s:s, s:i, s:s}", "item_id", c->cmd.item_id, "version",
                                      c->new_version, "status", "overridden"));
-    } else if (c->kind == S_MERGE) {
-        hl_info("item", c->item_id, "merged into %s", c->into);
+    } else if (c->cmd.kind == TRIAGE_CMD_MERGE) {
+        hl_info("item", c->cmd.item_id, "merged into %s", c->cmd.into);
         hl_http_reply_json(c->req, 200,
-                           json_pack("{s:s, s:s, s:i}", "item_id", c->into, "merged", c->item_id,
-                                     "moved", (int)c->item.appeals.n));
+                           json_pack("{s:s, s:s, s:i}", "item_id", c->cmd.into, "merged",
+                                     c->cmd.item_id, "moved", (int)c->item.appeals.n));
     } else {
-        hl_info("item", c->item_id, "split: %zu appeals to %s", c->n_split, c->new_item);
+        hl_info("item", c->cmd.item_id, "split: %zu appeals to %s", c->cmd.n_split, c->new_item);
         hl_http_reply_json(c->req, 200,
-                           json_pack("{s:s, s:s, s:i, s:i}", "item_id", c->item_id, "new_item_id",
-                                     c->new_item, "moved", (int)c->n_split, "version",
-                                     c->new_version));
+                           json_pack("{s:s, s:s, s:i, s:i}", "item_id", c->cmd.item_id,
+                                     "new_item_id", c->new_item, "moved", (int)c->cmd.n_split,
+                                     "version", c->new_version));
     }
     s_free(c);
 }
@@ -315,7 +252,7 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
                          const char *category, const char *target, const char *level,
                          int appeal_count, const char *reason)
 {
-    char **col = c->item.col;
+    const triage_item_t *col = &c->item.it;
     hl_pipeline_t *p = c->t->svc->pipeline;
     const char *trace = c->item.appeals.n ? c->item.appeals.v[0] : id;
     if (size == TRIAGE_SIZE_SMALL) {
@@ -325,114 +262,113 @@ static void s_open_route(s_cmd_t *c, hl_dbu_t *u, const char *id, triage_size_t 
     } else if (size == TRIAGE_SIZE_LARGE) {
         Hl__ItemEscalated msg = HL__ITEM_ESCALATED__INIT;
         msg.item_id = (char *)id;
-        msg.title = col[C_TITLE];
-        msg.body = col[C_BODY] ? col[C_BODY] : "";
+        msg.title = col->title;
+        msg.body = col->body ? col->body : "";
         msg.category = (char *)(category ? category : "");
-        msg.org_unit = col[C_ORG_UNIT];
+        msg.org_unit = col->org_unit;
         msg.has_level = 1;
         msg.level = triage_level_rank(level);
         msg.has_appeal_count = 1;
         msg.appeal_count = appeal_count;
         msg.reason = (char *)reason;
-        hl_pipeline_emit(p, u, HL_STAGE_ALLIANCE, "ItemEscalated", trace, &msg.base, NULL);
+        hl_pipeline_send(p, u, HL_STAGE_ALLIANCE, trace, &msg.base, NULL);
     } else {
         Hl__WishPosted msg = HL__WISH_POSTED__INIT;
         msg.item_id = (char *)id;
         msg.appeal_id = (char *)trace;
-        msg.title = col[C_TITLE];
-        msg.body = col[C_BODY] ? col[C_BODY] : "";
+        msg.title = col->title;
+        msg.body = col->body ? col->body : "";
         msg.org_unit = (char *)target;
         msg.category = (char *)(category ? category : "");
-        hl_pipeline_emit(p, u, HL_STAGE_BOUNTY, "WishPosted", trace, &msg.base, NULL);
+        hl_pipeline_send(p, u, HL_STAGE_BOUNTY, trace, &msg.base, NULL);
     }
 }
 
 static void s_write_override(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **col = c->item.col;
-    triage_size_t old_size = (triage_size_t)triage_size_parse(col[C_SIZE]);
-    triage_size_t size = c->size ? (triage_size_t)triage_size_parse(c->size) : old_size;
-    const char *category = c->category ? c->category : col[C_CATEGORY];
+    const triage_item_t *col = &c->item.it;
+    triage_size_t old_size = (triage_size_t)triage_size_parse(col->size);
+    triage_size_t size = c->cmd.size ? (triage_size_t)triage_size_parse(c->cmd.size) : old_size;
+    const char *category = c->cmd.category ? c->cmd.category : col->category;
     bool resized = size != old_size;
-    triage_route_t r = {col[C_ROUTE], col[C_LEVEL], col[C_TARGET]};
+    triage_route_t r = {col->route, col->level, col->target};
     if (resized) {
-        triage_place_t place = {col[C_ORG_UNIT], col[C_ORG_LEVEL], col[C_COMPOUND],
-                                col[C_COMMUNITY]};
+        triage_place_t place = {col->org_unit, col->org_level, col->compound, col->community};
         triage_route_plan(size, &place, &r);
     }
-    if (c->target) {
-        r.target = c->target;
+    if (c->cmd.target) {
+        r.target = c->cmd.target;
         r.level = c->target_level;
     }
-    HL_DBU(u, s_sql_override, NULL, NULL, c->item_id, triage_size_name(size), category, r.route,
+    HL_DBU(u, s_sql_override, NULL, NULL, c->cmd.item_id, triage_size_name(size), category, r.route,
            r.level, r.target, resized ? "true" : "false", triage_due_stage(size));
     if (resized)
-        s_open_route(c, u, c->item_id, size, category, r.target, r.level, (int)c->item.appeals.n,
-                     "override");
+        s_open_route(c, u, c->cmd.item_id, size, category, r.target, r.level,
+                     (int)c->item.appeals.n, "override");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "override", col[C_SIZE],
-           triage_size_name(size), col[C_CATEGORY], category, col[C_TARGET], r.target, NULL, NULL,
-           c->reason, version);
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->cmd.item_id, "override", col->size,
+           triage_size_name(size), col->category, category, col->target, r.target, NULL, NULL,
+           c->cmd.reason, version);
     for (size_t i = 0; i < c->item.appeals.n; i++)
-        triage_route_tell(c->t, u, c->item.appeals.v[i], c->item_id, triage_size_name(size),
+        triage_route_tell(c->t, u, c->item.appeals.v[i], c->cmd.item_id, triage_size_name(size),
                           category, r.route, r.target);
 }
 
 static void s_write_merge(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **into = c->other.col;
+    const triage_item_t *into = &c->other.it;
     char other_version[16], moved[16];
-    snprintf(other_version, sizeof other_version, "%s", into[C_VERSION]);
+    snprintf(other_version, sizeof other_version, "%s", into->version);
     snprintf(moved, sizeof moved, "%zu", c->item.appeals.n);
-    HL_DBU(u, s_sql_claim, NULL, NULL, c->into, other_version);
-    HL_DBU(u, s_sql_move_all, NULL, NULL, c->item_id, c->into);
-    HL_DBU(u, s_sql_count_add, NULL, NULL, c->into, moved);
-    HL_DBU(u, s_sql_merged, NULL, NULL, c->item_id, c->into);
+    HL_DBU(u, s_sql_claim, NULL, NULL, c->cmd.into, other_version);
+    HL_DBU(u, s_sql_move_all, NULL, NULL, c->cmd.item_id, c->cmd.into);
+    HL_DBU(u, s_sql_count_add, NULL, NULL, c->cmd.into, moved);
+    HL_DBU(u, s_sql_merged, NULL, NULL, c->cmd.item_id, c->cmd.into);
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
     char *ids = s_uuid_array(c->item.appeals.v, c->item.appeals.n);
-    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "merge", NULL, NULL, NULL, NULL, NULL, NULL,
-           c->into, ids, c->reason, version);
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->cmd.item_id, "merge", NULL, NULL, NULL, NULL, NULL,
+           NULL, c->cmd.into, ids, c->cmd.reason, version);
     free(ids);
     for (size_t i = 0; i < c->item.appeals.n; i++)
-        triage_route_tell(c->t, u, c->item.appeals.v[i], c->into, into[C_SIZE], into[C_CATEGORY],
-                          into[C_ROUTE], into[C_TARGET]);
+        triage_route_tell(c->t, u, c->item.appeals.v[i], c->cmd.into, into->size, into->category,
+                          into->route, into->target);
 }
 
 static void s_write_split(s_cmd_t *c, hl_dbu_t *u, const char *version)
 {
-    char **col = c->item.col;
+    const triage_item_t *col = &c->item.it;
     char moved[16], minus[16];
-    snprintf(moved, sizeof moved, "%zu", c->n_split);
-    snprintf(minus, sizeof minus, "-%zu", c->n_split);
+    snprintf(moved, sizeof moved, "%zu", c->cmd.n_split);
+    snprintf(minus, sizeof minus, "-%zu", c->cmd.n_split);
     hl_uuid_new(c->new_item);
-    char *ids = s_uuid_array(c->split, c->n_split);
-    HL_DBU(u, s_sql_split_item, NULL, NULL, c->item_id, c->new_item, moved);
-    HL_DBU(u, s_sql_split_move, NULL, NULL, c->item_id, c->new_item, ids);
-    HL_DBU(u, s_sql_count_add, NULL, NULL, c->item_id, minus);
-    s_open_route(c, u, c->new_item, (triage_size_t)triage_size_parse(col[C_SIZE]), col[C_CATEGORY],
-                 col[C_TARGET], col[C_LEVEL], (int)c->n_split, "split");
+    char *ids = s_uuid_array(c->cmd.split, c->cmd.n_split);
+    HL_DBU(u, s_sql_split_item, NULL, NULL, c->cmd.item_id, c->new_item, moved);
+    HL_DBU(u, s_sql_split_move, NULL, NULL, c->cmd.item_id, c->new_item, ids);
+    HL_DBU(u, s_sql_count_add, NULL, NULL, c->cmd.item_id, minus);
+    s_open_route(c, u, c->new_item, (triage_size_t)triage_size_parse(col->size), col->category,
+                 col->target, col->level, (int)c->cmd.n_split, "split");
     char id[HL_UUID_LEN + 1];
     hl_uuid_new(id);
-    HL_DBU(u, s_sql_record, NULL, NULL, id, c->item_id, "split", NULL, NULL, NULL, NULL, NULL, NULL,
-           c->new_item, ids, c->reason, version);
+    HL_DBU(u, s_sql_record, NULL, NULL, id, c->cmd.item_id, "split", NULL, NULL, NULL, NULL, NULL,
+           NULL, c->new_item, ids, c->cmd.reason, version);
     free(ids);
-    for (size_t i = 0; i < c->n_split; i++)
-        triage_route_tell(c->t, u, c->split[i], c->new_item, col[C_SIZE], col[C_CATEGORY],
-                          col[C_ROUTE], col[C_TARGET]);
+    for (size_t i = 0; i < c->cmd.n_split; i++)
+        triage_route_tell(c->t, u, c->cmd.split[i], c->new_item, col->size, col->category,
+                          col->route, col->target);
 }
 
 static void s_write(s_cmd_t *c)
 {
     hl_dbu_t *u = hl_dbu_new(c->t->svc->db, s_write_done, c);
     char version[16];
-    snprintf(version, sizeof version, "%lld", c->version);
-    c->new_version = (int)c->version + 1;
-    HL_DBU(u, s_sql_claim, NULL, NULL, c->item_id, version);
-    if (c->kind == S_OVERRIDE)
+    snprintf(version, sizeof version, "%lld", c->cmd.version);
+    c->new_version = (int)c->cmd.version + 1;
+    HL_DBU(u, s_sql_claim, NULL, NULL, c->cmd.item_id, version);
+    if (c->cmd.kind == TRIAGE_CMD_OVERRIDE)
         s_write_override(c, u, version);
-    else if (c->kind == S_MERGE)
+    else if (c->cmd.kind == TRIAGE_CMD_MERGE)
         s_write_merge(c, u, version);
     else
         s_write_split(c, u, version);
@@ -442,11 +378,7 @@ static void s_write(s_cmd_t *c)
 /* ---- the read -------------------------------------------------------- */
 
 static const char s_sql_item[] =
-    "SELECT i.version::text, i.status, i.size, i.category, i.org_unit, i.title, i.route, i.level,"
-    " i.target, i.compound, i.community, o.level,"
-    " (SELECT body FROM triage.case WHERE item_id = i.id ORDER BY received_at, appeal_id LIMIT 1),"
-    " i.appeal_count::text"
-    " FROM triage.item i JOIN org.org_unit o ON o.code = i.org_unit WHERE i.id = $1::uuid";
+    "SELECT " TRIAGE_ITEM_COLUMNS " FROM triage.item_context WHERE id = $1::uuid";
 static const char s_sql_appeals[] =
     "SELECT appeal_id::text FROM triage.case WHERE item_id = $1::uuid"
     " ORDER BY received_at, appeal_id";
@@ -459,8 +391,7 @@ static void s_item_rows(void *arg, const PGresult *res)
     if (PQntuples(res) != 1)
         return;
     it->found = true;
-    for (int k = 0; k < S_ITEM_COLS; k++)
-        it->col[k] = PQgetisnull(res, 0, k) ? NULL : hl_strdup(PQgetvalue(res, 0, k));
+    triage_item_fill(&it->it, res, 0);
 }
 
 static void s_category_rows(void *arg, const PGresult *res)
@@ -478,7 +409,7 @@ static void s_target_rows(void *arg, const PGresult *res)
 
 static bool s_open(const s_item_t *it)
 {
-    return strcmp(it->col[C_STATUS], "routed") == 0 || strcmp(it->col[C_STATUS], "open") == 0;
+    return triage_item_open(&it->it);
 }
 
 /* The reason the command cannot be applied (replied), or false to write. */
@@ -486,55 +417,56 @@ static bool s_refused(s_cmd_t *c)
 {
     hl_http_req_t *req = c->req;
     if (!c->item.found) {
-        hl_http_reply_error(req, 404, "id", "no item has id %s", c->item_id);
+        hl_req_reply_unknown_id(req, HL_REQ_ID_UUID, "item");
         return true;
     }
     if (!s_open(&c->item)) {
-        hl_http_reply_error(req, 409, "id", "item %s is %s", c->item_id, c->item.col[C_STATUS]);
+        hl_http_reply_error(req, 409, "id", "item %s is %s", c->cmd.item_id, c->item.it.status);
         return true;
     }
-    long long current = atoll(c->item.col[C_VERSION]);
-    if (c->version && c->version != current) {
-        hl_http_reply_error(req, 409, "version", "item %s is at version %lld, not %lld", c->item_id,
-                            current, c->version);
+    long long current = atoll(c->item.it.version);
+    if (c->cmd.version && c->cmd.version != current) {
+        hl_http_reply_error(req, 409, "version", "item %s is at version %lld, not %lld",
+                            c->cmd.item_id, current, c->cmd.version);
         return true;
     }
-    c->version = current;
-    if (c->kind == S_OVERRIDE) {
-        if (c->category && !c->category_known) {
-            hl_http_reply_error(req, 422, "category", "no category has code \"%s\"", c->category);
+    c->cmd.version = current;
+    if (c->cmd.kind == TRIAGE_CMD_OVERRIDE) {
+        if (c->cmd.category && !c->category_known) {
+            hl_http_reply_error(req, 422, "category", "no category has code \"%s\"",
+                                c->cmd.category);
             return true;
         }
-        if (c->target && triage_level_rank(c->target_level) == 0) {
+        if (c->cmd.target && triage_level_rank(c->target_level) == 0) {
             hl_http_reply_error(req, 422, "target",
                                 "target must be a compound, community, town or the city");
             return true;
         }
-    } else if (c->kind == S_MERGE) {
+    } else if (c->cmd.kind == TRIAGE_CMD_MERGE) {
         if (!c->other.found) {
-            hl_http_reply_error(req, 422, "into", "no item has id %s", c->into);
+            hl_http_reply_error(req, 422, "into", "no item has id %s", c->cmd.into);
             return true;
         }
         if (!s_open(&c->other)) {
-            hl_http_reply_error(req, 409, "into", "item %s is %s", c->into, c->other.col[C_STATUS]);
+            hl_http_reply_error(req, 409, "into", "item %s is %s", c->cmd.into, c->other.it.status);
             return true;
         }
     } else {
-        for (size_t i = 0; i < c->n_split; i++) {
+        for (size_t i = 0; i < c->cmd.n_split; i++) {
             bool mine = false;
             for (size_t k = 0; k < c->item.appeals.n && !mine; k++)
-                mine = strcmp(c->item.appeals.v[k], c->split[i]) == 0;
+                mine = strcmp(c->item.appeals.v[k], c->cmd.split[i]) == 0;
             if (!mine) {
                 char field[48];
                 snprintf(field, sizeof field, "appeal_ids[%zu]", i);
-                hl_http_reply_error(req, 422, field, "appeal %s is not in item %s", c->split[i],
-                                    c->item_id);
+                hl_http_reply_error(req, 422, field, "appeal %s is not in item %s", c->cmd.split[i],
+                                    c->cmd.item_id);
                 return true;
             }
         }
-        if (c->n_split >= c->item.appeals.n) {
+        if (c->cmd.n_split >= c->item.appeals.n) {
             hl_http_reply_error(req, 422, "appeal_ids", "at least one appeal must stay in item %s",
-                                c->item_id);
+                                c->cmd.item_id);
             return true;
         }
     }
@@ -545,8 +477,7 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_cmd_t *c = arg;
     if (rc != 0) {
-        hl_http_add_header(c->req, "Retry-After", "1");
-        hl_http_reply_error(c->req, 503, NULL, "could not read the item now: %s", err->message);
+        hl_req_reply_db(c->req, "item", "read the item", err);
     } else if (!s_refused(c)) {
         s_write(c);
         return;
@@ -554,55 +485,50 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     s_free(c);
 }
 
-static void s_post(hl_http_req_t *req, triage_t *t, s_kind_t kind)
+static void s_post(hl_http_req_t *req, triage_t *t, triage_cmd_kind_t kind)
 {
-    char id[HL_UUID_LEN + 1];
-    if (!triage_item_param(req, id))
-        return;
-    json_t *body = hl_http_json_body(req);
+    char id[HL_REQ_ID_MAX];
+    json_t *body = hl_req_path_body(req, HL_REQ_ID_UUID, "item", id);
     if (!body)
         return;
     s_cmd_t *c = hl_calloc(1, sizeof *c);
     c->t = t;
     c->req = req;
     c->body = body;
-    c->kind = kind;
-    memcpy(c->item_id, id, sizeof id);
-    if (!json_is_object(body)) {
-        hl_http_reply_error(req, 422, NULL, "the body must be a JSON object");
-        s_free(c);
-        return;
-    }
-    if (!s_validate(req, c)) {
+    c->cmd.kind = kind;
+    memcpy(c->cmd.item_id, id, sizeof c->cmd.item_id);
+    hl_refusal_t why;
+    if (triage_cmd_check(body, &c->cmd, &why) != 0) {
+        hl_req_reply(req, &why);
         s_free(c);
         return;
     }
     hl_http_suspend(req);
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, c);
-    HL_DBU(u, s_sql_item, s_item_rows, &c->item, c->item_id);
-    HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->item.appeals, c->item_id);
-    if (kind == S_MERGE) {
-        HL_DBU(u, s_sql_item, s_item_rows, &c->other, c->into);
-        HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->other.appeals, c->into);
+    HL_DBU(u, s_sql_item, s_item_rows, &c->item, c->cmd.item_id);
+    HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->item.appeals, c->cmd.item_id);
+    if (kind == TRIAGE_CMD_MERGE) {
+        HL_DBU(u, s_sql_item, s_item_rows, &c->other, c->cmd.into);
+        HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->other.appeals, c->cmd.into);
     }
-    if (kind == S_OVERRIDE) {
-        HL_DBU(u, s_sql_category, s_category_rows, c, c->category);
-        HL_DBU(u, s_sql_target, s_target_rows, c, c->target);
+    if (kind == TRIAGE_CMD_OVERRIDE) {
+        HL_DBU(u, s_sql_category, s_category_rows, c, c->cmd.category);
+        HL_DBU(u, s_sql_target, s_target_rows, c, c->cmd.target);
     }
     hl_dbu_submit(&u);
 }
 
 void triage_override_post(hl_http_req_t *req, void *arg)
 {
-    s_post(req, arg, S_OVERRIDE);
+    s_post(req, arg, TRIAGE_CMD_OVERRIDE);
 }
 
 void triage_merge_post(hl_http_req_t *req, void *arg)
 {
-    s_post(req, arg, S_MERGE);
+    s_post(req, arg, TRIAGE_CMD_MERGE);
 }
 
 void triage_split_post(hl_http_req_t *req, void *arg)
 {
-    s_post(req, arg, S_SPLIT);
+    s_post(req, arg, TRIAGE_CMD_SPLIT);
 }

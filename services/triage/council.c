@@ -24,14 +24,7 @@ typedef struct {
     hl_http_req_t *req;            /* suspended request */
     json_t *body;                  /* parsed request, owned */
     char item_id[HL_UUID_LEN + 1]; /* the item */
-    const char *venue;             /* into body */
-    const char *heard_at;          /* heard_at_utc, or NULL */
-    char heard_at_utc[40];         /* heard_at as parsed, in UTC */
-    const char *decision;          /* into body */
-    const char *outcome;           /* into body */
-    const char *assignee;          /* into body, or NULL */
-    const char *due_date;          /* into body, or NULL */
-    char *attendees;               /* JSON array text, owned */
+    triage_hearing_t h;            /* what the body says, checked */
     bool found;                    /* read: the item exists */
     char size[8];                  /* read: its size */
     char status[12];               /* read: its status */
@@ -43,116 +36,82 @@ typedef struct {
 static void s_free(s_council_t *c)
 {
     json_decref(c->body);
-    free(c->attendees);
+    triage_hearing_close(&c->h);
     hl_strlist_close(&c->appeals);
     free(c);
 }
 
-/* Reads string field `key`: present (when required), a string, not blank,
- * at most `max` characters. Replies 422 and returns false otherwise. */
-static bool s_string(hl_http_req_t *req, json_t *obj, const char *key, bool required, size_t max,
-                     const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        if (required)
-            hl_http_reply_error(req, 422, key, "%s is required", key);
-        return !required;
-    }
-    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-    if (!s) {
-        hl_http_reply_error(req, 422, key, "%s must be a string", key);
-        return false;
-    }
-    if (strlen(s) != json_string_length(v)) {
-        hl_http_reply_error(req, 422, key, "%s must not contain NUL characters", key);
-        return false;
-    }
-    if (strspn(s, " \t\r\n") == strlen(s)) {
-        hl_http_reply_error(req, 422, key, "%s must not be empty", key);
-        return false;
-    }
-    long n = hl_utf8_len(s); /* jansson strings are valid UTF-8 */
-    if (n < 0 || (size_t)n > max) {
-        hl_http_reply_error(req, 422, key, "%s is %ld characters long; the limit is %zu", key, n,
-                            max);
-        return false;
-    }
-    *out = s;
-    return true;
-}
+static const hl_req_field_t s_attendee[] = {{.name = "attendee", .type = HL_REQ_TEXT, .max = 100},
+                                            {0}};
 
-static bool s_validate(hl_http_req_t *req, s_council_t *c)
+/* The body of a hearing; strings into it. */
+typedef struct {
+    const char *venue, *heard_at, *decision, *outcome, *assignee, *due_date;
+    json_t *attendees; /* borrowed */
+} s_body_t;
+
+static const hl_req_field_t s_fields[] = {
+    {.name = "venue",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED,
+     .max = 200,
+     HL_REQ_AT(s_body_t, venue)},
+    {.name = "heard_at", .type = HL_REQ_TEXT, .max = 40, HL_REQ_AT(s_body_t, heard_at)},
+    {.name = "attendees",
+     .type = HL_REQ_ARRAY,
+     .flags = HL_REQ_REQUIRED,
+     .min = 1,
+     .max = TRIAGE_ATTENDEES_MAX,
+     .fields = s_attendee,
+     .hint = "must be a non-empty array of at most 20 strings, e.g. [\"party_branch\", "
+             "\"owners_committee\", \"property_company\"]",
+     HL_REQ_AT(s_body_t, attendees)},
+    {.name = "decision",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+     .max = 4000,
+     HL_REQ_AT(s_body_t, decision)},
+    {.name = "outcome",
+     .type = HL_REQ_TEXT,
+     .flags = HL_REQ_REQUIRED | HL_REQ_MULTILINE,
+     .max = 4000,
+     HL_REQ_AT(s_body_t, outcome)},
+    {.name = "assignee", .type = HL_REQ_TEXT, .max = 200, HL_REQ_AT(s_body_t, assignee)},
+    {.name = "due_date", .type = HL_REQ_TEXT, .max = 10, HL_REQ_AT(s_body_t, due_date)},
+    {0}};
+
+int triage_hearing_check(json_t *body, triage_hearing_t *c, hl_refusal_t *why)
 {
-    static const char *const allowed[] = {"venue",   "heard_at", "attendees", "decision",
-                                          "outcome", "assignee", "due_date",  NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach(c->body, key, v)
-    {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            ok = ok || strcmp(*a, key) == 0;
-        if (!ok) {
-            char field[80];
-            snprintf(field, sizeof field, "%.64s", key);
-            hl_http_reply_error(req, 422, field, "unknown field \"%s\"", field);
-            return false;
-        }
-    }
-    if (!s_string(req, c->body, "venue", true, 200, &c->venue) ||
-        !s_string(req, c->body, "heard_at", false, 40, &c->heard_at) ||
-        !s_string(req, c->body, "decision", true, 4000, &c->decision) ||
-        !s_string(req, c->body, "outcome", true, 4000, &c->outcome) ||
-        !s_string(req, c->body, "assignee", false, 200, &c->assignee) ||
-        !s_string(req, c->body, "due_date", false, 10, &c->due_date))
-        return false;
+    s_body_t b = {0};
+    if (hl_req_check(body, s_fields, &b, why) != 0)
+        return -1;
+    c->venue = b.venue;
+    c->decision = b.decision;
+    c->outcome = b.outcome;
+    c->assignee = b.assignee;
+    c->due_date = b.due_date;
+    c->heard_at = NULL;
     int64_t heard_us;
     int y, m, d;
-    if (c->heard_at) {
-        if (!hl_time_parse(c->heard_at, &heard_us)) {
-            hl_http_reply_error(req, 422, "heard_at",
-                                "heard_at must be an ISO 8601 timestamp with an offset (or a "
-                                "date), e.g. 2024-05-01T19:30:00+08:00");
-            return false;
-        }
+    if (b.heard_at) {
+        if (!hl_time_parse(b.heard_at, &heard_us))
+            return hl_refuse(why, 422, "heard_at",
+                             "heard_at must be an ISO 8601 timestamp with an offset (or a "
+                             "date), e.g. 2024-05-01T19:30:00+08:00");
         /* SQL gets the instant we checked, so a bare date is 00:00 UTC+8. */
         hl_time_format(heard_us, c->heard_at_utc);
         c->heard_at = c->heard_at_utc;
     }
-    if (c->due_date && (!hl_date_parse(c->due_date, &y, &m, &d) || y < 1970)) {
-        hl_http_reply_error(req, 422, "due_date", "due_date must be a date, e.g. 2024-05-31");
-        return false;
-    }
-    json_t *att = json_object_get(c->body, "attendees");
-    if (!json_is_array(att) || json_array_size(att) == 0) {
-        hl_http_reply_error(
-            req, 422, "attendees",
-            "attendees must be a non-empty array of strings, e.g. [\"party_branch\", "
-            "\"owners_committee\", \"property_company\"]");
-        return false;
-    }
-    if (json_array_size(att) > TRIAGE_ATTENDEES_MAX) {
-        hl_http_reply_error(req, 422, "attendees", "attendees lists more than %d entries",
-                            TRIAGE_ATTENDEES_MAX);
-        return false;
-    }
-    size_t i;
-    json_array_foreach(att, i, v)
-    {
-        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-        if (!s || strlen(s) != json_string_length(v) || strspn(s, " \t\r\n") == strlen(s) ||
-            hl_utf8_len(s) < 0 || hl_utf8_len(s) > 100) {
-            char field[32];
-            snprintf(field, sizeof field, "attendees[%zu]", i);
-            hl_http_reply_error(req, 422, field,
-                                "%s must be a non-empty string of at most 100 characters", field);
-            return false;
-        }
-    }
-    c->attendees = json_dumps(att, JSON_COMPACT);
-    return true;
+    if (c->due_date && (!hl_date_parse(c->due_date, &y, &m, &d) || y < 1970))
+        return hl_refuse(why, 422, "due_date", "due_date must be a date, e.g. 2024-05-31");
+    c->attendees = json_dumps(b.attendees, JSON_COMPACT);
+    return 0;
+}
+
+void triage_hearing_close(triage_hearing_t *c)
+{
+    free(c->attendees);
+    c->attendees = NULL;
 }
 
 /* ---- the write ------------------------------------------------------- */
@@ -183,7 +142,7 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
         hl_http_reply_error(c->req, 409, "id", "item %s was resolved meanwhile", c->item_id);
     } else {
         hl_metric_add(c->t->councils, 1);
-        hl_info("item", c->item_id, "council hearing recorded at %s: item resolved", c->venue);
+        hl_info("item", c->item_id, "council hearing recorded at %s: item resolved", c->h.venue);
         hl_http_reply_json(c->req, 200,
                            json_pack("{s:s, s:s}", "item_id", c->item_id, "status", "resolved"));
     }
@@ -195,11 +154,11 @@ static void s_write(s_council_t *c)
     triage_t *t = c->t;
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_write_done, c);
     char msg[HL_UUID_LEN + 1], council[HL_UUID_LEN + 1];
-    c->won = triage_resolve_add(t, u, c->item_id, c->outcome, "council", c->appeals.v, c->appeals.n,
-                                msg);
+    c->won = triage_resolve_add(t, u, c->item_id, c->h.outcome, "council", c->appeals.v,
+                                c->appeals.n, msg);
     hl_uuid_new(council);
-    HL_DBU(u, s_sql_hearing, NULL, NULL, council, c->item_id, c->venue, c->heard_at, c->attendees,
-           c->decision, c->outcome, c->assignee, c->due_date, msg);
+    HL_DBU(u, s_sql_hearing, NULL, NULL, council, c->item_id, c->h.venue, c->h.heard_at,
+           c->h.attendees, c->h.decision, c->h.outcome, c->h.assignee, c->h.due_date, msg);
     hl_dbu_submit(&u);
 }
 
@@ -236,10 +195,9 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
         hl_http_reply_error(c->req, 422, "heard_at", "heard_at is not a valid time: %s",
                             err->message);
     } else if (rc != 0) {
-        hl_http_add_header(c->req, "Retry-After", "1");
-        hl_http_reply_error(c->req, 503, NULL, "could not read the item now: %s", err->message);
+        hl_req_reply_db(c->req, "item", "read the item", err);
     } else if (!c->found) {
-        hl_http_reply_error(c->req, 404, "id", "no item has id %s", c->item_id);
+        hl_req_reply_unknown_id(c->req, HL_REQ_ID_UUID, "item");
     } else if (strcmp(c->size, "small") != 0) {
         hl_http_reply_error(c->req, 409, "id",
                             "item %s is a %s item: only small items go to the council", c->item_id,
@@ -258,18 +216,18 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
 void triage_council_post(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
-    char id[HL_UUID_LEN + 1];
-    if (!triage_item_param(req, id))
-        return;
-    json_t *body = hl_http_json_body(req);
+    char id[HL_REQ_ID_MAX];
+    json_t *body = hl_req_path_body(req, HL_REQ_ID_UUID, "item", id);
     if (!body)
         return;
     s_council_t *c = hl_calloc(1, sizeof *c);
     c->t = t;
     c->req = req;
     c->body = body;
-    memcpy(c->item_id, id, sizeof id);
-    if (!s_validate(req, c)) {
+    memcpy(c->item_id, id, sizeof c->item_id);
+    hl_refusal_t why;
+    if (triage_hearing_check(body, &c->h, &why) != 0) {
+        hl_req_reply(req, &why);
         s_free(c);
         return;
     }
@@ -277,6 +235,6 @@ void triage_council_post(hl_http_req_t *req, void *arg)
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_read_done, c);
     HL_DBU(u, s_sql_item, s_item_rows, c, c->item_id);
     HL_DBU(u, s_sql_appeals, hl_db_rows_column, &c->appeals, c->item_id);
-    HL_DBU(u, s_sql_future, s_future_rows, c, c->heard_at);
+    HL_DBU(u, s_sql_future, s_future_rows, c, c->h.heard_at);
     hl_dbu_submit(&u);
 }

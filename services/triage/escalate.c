@@ -38,38 +38,19 @@
 #include <string.h>
 
 #define S_SCAN_BATCH 50 /* items escalated per scan at most */
-#define S_COLS       15 /* columns of s_sql_overdue */
-
-enum {
-    E_ID,
-    E_VERSION,
-    E_SIZE,
-    E_CATEGORY,
-    E_LEVEL,
-    E_TARGET,
-    E_PARENT,
-    E_PARENT_LEVEL,
-    E_ORG_UNIT,
-    E_TITLE,
-    E_COUNT,
-    E_DUE,
-    E_BODY,
-    E_APPEALS,
-    E_HISTORY,
-};
 
 /* One scan: the overdue items read. */
 typedef struct {
-    triage_t *t; /* service */
-    char **cols; /* S_COLS per item, owned */
-    size_t n;    /* items */
+    triage_t *t;          /* service */
+    triage_item_t *items; /* owned */
+    size_t n;             /* items */
 } s_scan_t;
 
 static void s_scan_free(s_scan_t *s)
 {
-    for (size_t i = 0; i < s->n * S_COLS; i++)
-        free(s->cols[i]);
-    free(s->cols);
+    for (size_t i = 0; i < s->n; i++)
+        triage_item_close(&s->items[i]);
+    free(s->items);
     free(s);
 }
 
@@ -78,19 +59,14 @@ static void s_offset(const triage_t *t, char out[24])
     snprintf(out, 24, "%lld", t->cfg->clock_offset_s);
 }
 
+/* The overdue items, locked in the inner query (a row lock cannot reach
+ * through the view's outer join). */
 static const char s_sql_overdue[] =
-    "SELECT i.id::text, i.version::text, i.size, i.category, i.level, i.target, p.code, p.level,"
-    " i.org_unit, i.title, i.appeal_count::text, i.due_at::text,"
-    " (SELECT body FROM triage.case WHERE item_id = i.id ORDER BY received_at, appeal_id LIMIT 1),"
-    " (SELECT string_agg(appeal_id::text, ',' ORDER BY received_at, appeal_id) FROM triage.case"
-    "   WHERE item_id = i.id),"
-    " (SELECT string_agg(format('%s %s: %s -> %s', to_char(e.at AT TIME ZONE 'Asia/Shanghai',"
-    "   'YYYY-MM-DD HH24:MI'), e.reason, e.from_level, e.to_level), '; ' ORDER BY e.at)"
-    "   FROM triage.escalation e WHERE e.item_id = i.id)"
-    " FROM triage.item i JOIN org.org_unit t ON t.code = i.target"
-    " LEFT JOIN org.org_unit p ON p.code = t.parent"
-    " WHERE i.status = 'routed' AND i.due_at <= now() + make_interval(secs => $1::float8)"
-    " ORDER BY i.due_at, i.id LIMIT $2::int FOR UPDATE OF i SKIP LOCKED";
+    "SELECT " TRIAGE_ITEM_COLUMNS " FROM triage.item_context WHERE id IN ("
+    "  SELECT id FROM triage.item"
+    "   WHERE status = 'routed' AND due_at <= now() + make_interval(secs => $1::float8)"
+    "   ORDER BY due_at, id LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+    " ORDER BY due_at, id";
 static const char s_sql_claim[] = "SELECT triage.item_claim_version($1::uuid, $2::int)";
 static const char s_sql_climb[] =
     "UPDATE triage.item SET level = $2, target = $3, due_stage = 'resolve',"
@@ -106,11 +82,9 @@ static void s_scan_rows(void *arg, const PGresult *res)
 {
     s_scan_t *s = arg;
     size_t n = (size_t)PQntuples(res);
-    s->cols = hl_calloc(n * S_COLS + 1, sizeof *s->cols);
+    s->items = hl_calloc(n + 1, sizeof *s->items);
     for (size_t i = 0; i < n; i++)
-        for (int k = 0; k < S_COLS; k++)
-            s->cols[i * S_COLS + k] =
-                PQgetisnull(res, (int)i, k) ? NULL : hl_strdup(PQgetvalue(res, (int)i, k));
+        triage_item_fill(&s->items[i], res, (int)i);
     s->n = n;
 }
 
@@ -175,37 +149,42 @@ const char *triage_escalate_add(triage_t *t, hl_dbu_t *u, const triage_climb_t *
         msg.has_appeal_count = 1;
         msg.appeal_count = atoi(c->count);
         msg.reason = (char *)told;
-        hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_ALLIANCE, "ItemEscalated",
-                         first ? first : c->id, &msg.base, NULL);
+        hl_pipeline_send(t->svc->pipeline, u, HL_STAGE_ALLIANCE, first ? first : c->id, &msg.base,
+                         NULL);
         hl_buf_close(&body);
     }
     free(appeals);
     return to_level;
 }
 
-static void s_escalate(triage_t *t, char **col)
+triage_climb_t triage_climb_of(const triage_item_t *it)
 {
-    const triage_climb_t climb = {
-        .id = col[E_ID],
-        .size = col[E_SIZE],
-        .category = col[E_CATEGORY],
-        .level = col[E_LEVEL],
-        .target = col[E_TARGET],
-        .parent = col[E_PARENT],
-        .parent_level = col[E_PARENT_LEVEL],
-        .org_unit = col[E_ORG_UNIT],
-        .title = col[E_TITLE],
-        .count = col[E_COUNT],
-        .due = col[E_DUE],
-        .body = col[E_BODY],
-        .appeals = col[E_APPEALS],
-        .history = col[E_HISTORY],
+    return (triage_climb_t){
+        .id = it->id,
+        .size = it->size,
+        .category = it->category,
+        .level = it->level,
+        .target = it->target,
+        .parent = it->parent,
+        .parent_level = it->parent_level,
+        .org_unit = it->org_unit,
+        .title = it->title,
+        .count = it->count,
+        .due = it->due,
+        .body = it->body,
+        .appeals = it->appeals,
+        .history = it->history,
     };
+}
+
+static void s_escalate(triage_t *t, const triage_item_t *it)
+{
+    const triage_climb_t climb = triage_climb_of(it);
     s_climb_t *c = hl_calloc(1, sizeof *c);
     c->t = t;
-    snprintf(c->item_id, sizeof c->item_id, "%s", col[E_ID]);
+    snprintf(c->item_id, sizeof c->item_id, "%s", it->id);
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_climb_done, c);
-    HL_DBU(u, s_sql_claim, NULL, NULL, col[E_ID], col[E_VERSION]);
+    HL_DBU(u, s_sql_claim, NULL, NULL, it->id, it->version);
     snprintf(c->to_level, sizeof c->to_level, "%s",
              triage_escalate_add(t, u, &climb, "overdue", "overdue"));
     hl_dbu_submit(&u);
@@ -220,7 +199,7 @@ static void s_scan_done(void *arg, int rc, const hl_dberr_t *err)
         hl_warn(NULL, NULL, "could not look for overdue items: %s", err->message);
     else
         for (size_t i = 0; i < s->n; i++)
-            s_escalate(t, s->cols + i * S_COLS);
+            s_escalate(t, &s->items[i]);
     s_scan_free(s);
 }
 
@@ -285,7 +264,7 @@ static void s_due_done(void *arg, int rc, const hl_dberr_t *err)
     s_due_t *d = arg;
     if (rc != 0) {
         hl_http_add_header(d->req, "Retry-After", "1");
-        hl_http_reply_error(d->req, 503, NULL, "could not read deadlines now: %s", err->message);
+        hl_req_reply_db(d->req, "item", "read deadlines", err);
         json_decref(d->items);
     } else {
         hl_http_reply_json(d->req, 200, json_pack("{s:o}", "items", d->items));
@@ -296,16 +275,14 @@ static void s_due_done(void *arg, int rc, const hl_dberr_t *err)
 void triage_escalations_due_get(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
-    const char *within = hl_http_query(req, "within_hours");
-    long hours;
-    if (!hl_parse_long(within, 24, 0, 8760, &hours)) {
-        hl_http_reply_error(req, 400, "within_hours",
-                            "within_hours must be an integer from 0 to 8760");
+    static const hl_req_field_t query[] = {
+        {.name = "within_hours", .type = HL_REQ_INT, .min = 0, .max = 8760, .at = 1}, {0}};
+    int64_t hours = 24;
+    if (!hl_req_query(req, query, &hours))
         return;
-    }
-    char offset[24], hours_text[16];
+    char offset[24], hours_text[24];
     s_offset(t, offset);
-    snprintf(hours_text, sizeof hours_text, "%ld", hours);
+    snprintf(hours_text, sizeof hours_text, "%lld", (long long)hours);
     s_due_t *d = hl_calloc(1, sizeof *d);
     d->req = req;
     d->items = json_array();
@@ -321,20 +298,18 @@ static const char s_sql_bring_forward[] =
     "UPDATE triage.item SET due_at = now(), due_stage = 'resolve'"
     " WHERE id = $1::uuid AND status = 'routed' AND (due_at IS NULL OR due_at > now())";
 
-void triage_action_overdue(hl_inmsg_t *m, void *arg)
+const char *triage_action_overdue_check(const void *msg)
+{
+    const Hl__ActionOverdue *a = msg;
+    return !a->item_id || !hl_uuid_valid(a->item_id) ? "ActionOverdue lacks a valid item_id" : NULL;
+}
+
+void triage_action_overdue(hl_inmsg_t *m, const void *msg, void *arg)
 {
     (void)arg;
-    Hl__ActionOverdue *a =
-        hl__action_overdue__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    if (!a || !a->item_id || !hl_uuid_valid(a->item_id)) {
-        if (a)
-            hl__action_overdue__free_unpacked(a, NULL);
-        hl_inmsg_reject(&m, "ActionOverdue lacks a valid item_id");
-        return;
-    }
+    const Hl__ActionOverdue *a = msg;
     hl_info("item", a->item_id, "action item %s of unit %s is overdue: escalating the item",
             a->action_id ? a->action_id : "?", a->unit ? a->unit : "?");
     HL_DBU(m->unit, s_sql_bring_forward, NULL, NULL, a->item_id);
-    hl__action_overdue__free_unpacked(a, NULL);
     hl_inmsg_apply(&m);
 }

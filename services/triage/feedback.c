@@ -33,33 +33,12 @@
 
 #define S_REASON_MAX 500 /* characters, as hl-intake checks */
 
-enum {
-    F_ID,
-    F_VERSION,
-    F_STATUS,
-    F_ROUTE,
-    F_REOPENS,
-    F_SIZE,
-    F_CATEGORY,
-    F_LEVEL,
-    F_TARGET,
-    F_PARENT,
-    F_PARENT_LEVEL,
-    F_ORG_UNIT,
-    F_TITLE,
-    F_COUNT,
-    F_BODY,
-    F_APPEALS,
-    F_HISTORY,
-    F_COLS
-};
-
 /* One reopening being applied. */
 typedef struct {
-    triage_t *t;            /* service */
-    hl_inmsg_t *m;          /* the message */
-    Hl__AppealFeedback *fb; /* its payload, owned */
-    char *col[F_COLS];      /* the item read, owned; col[F_ID] NULL when none */
+    triage_t *t;                  /* service */
+    hl_inmsg_t *m;                /* the message */
+    const Hl__AppealFeedback *fb; /* its payload, freed with the message */
+    triage_item_t it;             /* the item read, owned; it.id NULL when none */
 } s_reopen_t;
 
 static const char s_sql_record[] =
@@ -71,18 +50,8 @@ static const char s_sql_record[] =
     "   WHERE k.item_id = $3::uuid) END,"
     " to_timestamp($7::float8 / 1e6))";
 static const char s_sql_item[] =
-    "SELECT i.id::text, i.version::text, i.status, i.route, i.reopen_count::text, i.size,"
-    " i.category, i.level, i.target, p.code, p.level, i.org_unit, i.title,"
-    " i.appeal_count::text,"
-    " (SELECT body FROM triage.case WHERE item_id = i.id ORDER BY received_at, appeal_id LIMIT 1),"
-    " (SELECT string_agg(appeal_id::text, ',' ORDER BY received_at, appeal_id) FROM triage.case"
-    "   WHERE item_id = i.id),"
-    " (SELECT string_agg(format('%s %s: %s -> %s', to_char(e.at AT TIME ZONE 'Asia/Shanghai',"
-    "   'YYYY-MM-DD HH24:MI'), e.reason, e.from_level, e.to_level), '; ' ORDER BY e.at)"
-    "   FROM triage.escalation e WHERE e.item_id = i.id)"
-    " FROM triage.item i JOIN org.org_unit t ON t.code = i.target"
-    " LEFT JOIN org.org_unit p ON p.code = t.parent"
-    " WHERE i.id = COALESCE((SELECT item_id FROM triage.case WHERE appeal_id = $1::uuid),"
+    "SELECT " TRIAGE_ITEM_COLUMNS " FROM triage.item_context"
+    " WHERE id = COALESCE((SELECT item_id FROM triage.case WHERE appeal_id = $1::uuid),"
     "  NULLIF($2, '')::uuid)";
 static const char s_sql_reopen[] = "SELECT triage.item_reopen($1::uuid, $2::int, $3::boolean,"
                                    " now() + make_interval(secs => $4::float8))";
@@ -94,9 +63,7 @@ static const char s_sql_council_reset[] =
 
 static void s_free(s_reopen_t *r)
 {
-    for (int k = 0; k < F_COLS; k++)
-        free(r->col[k]);
-    hl__appeal_feedback__free_unpacked(r->fb, NULL);
+    triage_item_close(&r->it);
     free(r);
 }
 
@@ -117,8 +84,7 @@ static void s_item_rows(void *arg, const PGresult *res)
     s_reopen_t *r = arg;
     if (PQntuples(res) != 1)
         return;
-    for (int k = 0; k < F_COLS; k++)
-        r->col[k] = PQgetisnull(res, 0, k) ? NULL : hl_strdup(PQgetvalue(res, 0, k));
+    triage_item_fill(&r->it, res, 0);
 }
 
 /* Adds the reopening's effects to m->unit. */
@@ -126,42 +92,29 @@ static void s_reopen(s_reopen_t *r)
 {
     triage_t *t = r->t;
     hl_inmsg_t *m = r->m;
-    char **c = r->col;
-    bool escalate = atoi(c[F_REOPENS]) + 1 >= 2;
+    const triage_item_t *c = &r->it;
+    bool escalate = atoi(c->reopens) + 1 >= 2;
     char offset[24];
     snprintf(offset, sizeof offset, "%lld", t->cfg->clock_offset_s);
-    HL_DBU(m->unit, s_sql_reopen, NULL, NULL, c[F_ID], c[F_VERSION], escalate ? "true" : "false",
+    HL_DBU(m->unit, s_sql_reopen, NULL, NULL, c->id, c->version, escalate ? "true" : "false",
            offset);
-    s_record(m, r->fb, c[F_ID], escalate ? "escalated" : "council");
+    s_record(m, r->fb, c->id, escalate ? "escalated" : "council");
     if (escalate) {
-        const triage_climb_t climb = {
-            .id = c[F_ID],
-            .size = "large",
-            .category = c[F_CATEGORY],
-            .level = c[F_LEVEL],
-            .target = c[F_TARGET],
-            .parent = c[F_PARENT],
-            .parent_level = c[F_PARENT_LEVEL],
-            .org_unit = c[F_ORG_UNIT],
-            .title = c[F_TITLE],
-            .count = c[F_COUNT],
-            .due = NULL,
-            .body = c[F_BODY],
-            .appeals = c[F_APPEALS],
-            .history = c[F_HISTORY],
-        };
+        triage_climb_t climb = triage_climb_of(c);
+        climb.size = "large";
+        climb.due = NULL;
         const char *to = triage_escalate_add(t, m->unit, &climb, "reopened", "reopened twice");
-        hl_info("item", c[F_ID], "reopened again by a resident: escalated to %s, alliance", to);
+        hl_info("item", c->id, "reopened again by a resident: escalated to %s, alliance", to);
         return;
     }
     char council[HL_UUID_LEN + 1];
     hl_uuid_new(council);
-    HL_DBU(m->unit, s_sql_council_reset, NULL, NULL, council, c[F_ID]);
-    char *appeals = hl_strdup(c[F_APPEALS] ? c[F_APPEALS] : "");
+    HL_DBU(m->unit, s_sql_council_reset, NULL, NULL, council, c->id);
+    char *appeals = hl_strdup(c->appeals ? c->appeals : "");
     for (char *save = NULL, *a = strtok_r(appeals, ",", &save); a; a = strtok_r(NULL, ",", &save))
-        triage_route_tell(t, m->unit, a, c[F_ID], c[F_SIZE], c[F_CATEGORY], "council", c[F_TARGET]);
+        triage_route_tell(t, m->unit, a, c->id, c->size, c->category, "council", c->target);
     free(appeals);
-    hl_info("item", c[F_ID], "reopened by a resident: back to the council of %s", c[F_TARGET]);
+    hl_info("item", c->id, "reopened by a resident: back to the council of %s", c->target);
 }
 
 static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
@@ -171,16 +124,16 @@ static void s_read_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc != 0) {
         triage_inmsg_defer(r->t, &m, err->message);
     } else {
-        char **c = r->col;
-        if (c[F_ID] && c[F_STATUS] && strcmp(c[F_STATUS], "resolved") == 0 && c[F_ROUTE] &&
-            strcmp(c[F_ROUTE], "council") == 0 && c[F_REOPENS] && c[F_VERSION]) {
+        const triage_item_t *c = &r->it;
+        if (c->id && c->status && strcmp(c->status, "resolved") == 0 && c->route &&
+            strcmp(c->route, "council") == 0 && c->reopens && c->version) {
             s_reopen(r);
         } else {
             hl_info("appeal", r->fb->appeal_id,
                     "reopening recorded only: item %s is %s (%s), not a resolved council item",
-                    c[F_ID] ? c[F_ID] : "unknown", c[F_STATUS] ? c[F_STATUS] : "-",
-                    c[F_ROUTE] ? c[F_ROUTE] : "-");
-            s_record(m, r->fb, c[F_ID], "recorded");
+                    c->id ? c->id : "unknown", c->status ? c->status : "-",
+                    c->route ? c->route : "-");
+            s_record(m, r->fb, c->id, "recorded");
         }
         hl_inmsg_apply(&m);
     }
@@ -203,21 +156,18 @@ bool triage_feedback_check(const Hl__AppealFeedback *fb, char *why, size_t len)
     return false;
 }
 
-static void s_feedback(hl_inmsg_t *m, void *arg)
+const char *triage_feedback_problem(const void *msg)
+{
+    static _Thread_local char why[160];
+    return triage_feedback_check(msg, why, sizeof why) ? NULL : why;
+}
+
+static void s_feedback(hl_inmsg_t *m, const void *msg, void *arg)
 {
     triage_t *t = arg;
-    Hl__AppealFeedback *fb =
-        hl__appeal_feedback__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    char why[160];
-    if (!triage_feedback_check(fb, why, sizeof why)) {
-        if (fb)
-            hl__appeal_feedback__free_unpacked(fb, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__AppealFeedback *fb = msg;
     if (strcmp(fb->kind, "confirm") == 0) {
         s_record(m, fb, NULL, "recorded");
-        hl__appeal_feedback__free_unpacked(fb, NULL);
         hl_inmsg_apply(&m);
         return;
     }
@@ -232,7 +182,8 @@ static void s_feedback(hl_inmsg_t *m, void *arg)
 
 int triage_feedback_consume(triage_t *t)
 {
-    const hl_handler_t handlers[] = {{"AppealFeedback", s_feedback, t}};
-    return hl_pipeline_consume(t->svc->pipeline, HL_STAGE_FEEDBACK, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    const hl_msg_handler_t handlers[] = {
+        {&hl__appeal_feedback__descriptor, triage_feedback_problem, s_feedback, t}};
+    return hl_pipeline_consume_msgs(t->svc->pipeline, HL_STAGE_FEEDBACK, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }

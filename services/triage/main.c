@@ -94,7 +94,6 @@ int main(int argc, char **argv)
     triage_rules_start(&t);
     triage_sync_start(&t);
     triage_deadlines_start(&t);
-    hl_pipeline_start_sweeper(svc.pipeline);
     int rc = hl_service_run(&svc);
     triage_rules_destroy(&t.rules);
     triage_index_destroy(&t.index);

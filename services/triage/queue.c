@@ -38,8 +38,7 @@ static json_t *s_json(const PGresult *res, int row)
 
 static void s_reply_503(s_read_t *r, const hl_dberr_t *err)
 {
-    hl_http_add_header(r->req, "Retry-After", "1");
-    hl_http_reply_error(r->req, 503, NULL, "could not read items now: %s", err->message);
+    hl_req_reply_db(r->req, "item", "read items", err);
 }
 
 /* ---- GET /v1/queue ----------------------------------------------------- */
@@ -75,36 +74,39 @@ static void s_queue_done(void *arg, int rc, const hl_dberr_t *err)
     s_read_free(r);
 }
 
-static bool s_one_of(const char *s, const char *const *allowed)
-{
-    for (; *allowed; allowed++)
-        if (strcmp(s, *allowed) == 0)
-            return true;
-    return false;
-}
+typedef struct {
+    const char *status; /* ?status= */
+    const char *size;   /* ?size= */
+    int64_t limit;      /* ?limit= */
+} s_queue_q_t;
+
+static const char *const s_statuses[] = {"open", "routed", "resolved", NULL};
+static const char *const s_sizes[] = {"wish", "small", "large", NULL};
+static const hl_req_field_t s_queue_query[] = {{.name = "status",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 16,
+                                                .allowed = s_statuses,
+                                                HL_REQ_AT(s_queue_q_t, status)},
+                                               {.name = "size",
+                                                .type = HL_REQ_TEXT,
+                                                .max = 8,
+                                                .allowed = s_sizes,
+                                                HL_REQ_AT(s_queue_q_t, size)},
+                                               {.name = "limit",
+                                                .type = HL_REQ_INT,
+                                                .min = 1,
+                                                .max = TRIAGE_QUEUE_MAX,
+                                                HL_REQ_AT(s_queue_q_t, limit)},
+                                               {0}};
 
 void triage_queue_get(hl_http_req_t *req, void *arg)
 {
-    static const char *const statuses[] = {"open", "routed", "resolved", NULL};
-    static const char *const sizes[] = {"wish", "small", "large", NULL};
     triage_t *t = arg;
-    const char *status = hl_http_query(req, "status");
-    const char *size = hl_http_query(req, "size");
-    const char *limit_text = hl_http_query(req, "limit");
-    if (status && !s_one_of(status, statuses)) {
-        hl_http_reply_error(req, 400, "status", "status must be open, routed or resolved");
+    s_queue_q_t q = {.limit = TRIAGE_QUEUE_DEFAULT};
+    if (!hl_req_query(req, s_queue_query, &q))
         return;
-    }
-    if (size && !s_one_of(size, sizes)) {
-        hl_http_reply_error(req, 400, "size", "size must be wish, small or large");
-        return;
-    }
-    long limit;
-    if (!hl_parse_long(limit_text, TRIAGE_QUEUE_DEFAULT, 1, TRIAGE_QUEUE_MAX, &limit)) {
-        hl_http_reply_error(req, 400, "limit", "limit must be an integer from 1 to %d",
-                            TRIAGE_QUEUE_MAX);
-        return;
-    }
+    const char *status = q.status, *size = q.size;
+    long limit = (long)q.limit;
     char limit_sql[16];
     snprintf(limit_sql, sizeof limit_sql, "%ld", limit);
     s_read_t *r = hl_calloc(1, sizeof *r);
@@ -167,7 +169,7 @@ static void s_item_done(void *arg, int rc, const hl_dberr_t *err)
     if (rc != 0) {
         s_reply_503(r, err);
     } else if (!json_is_object(r->answer)) {
-        hl_http_reply_error(r->req, 404, "id", "no item has id %s", r->id);
+        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "item");
     } else {
         json_object_set(r->answer, "appeals", r->appeals);
         if (r->council)
@@ -178,24 +180,16 @@ static void s_item_done(void *arg, int rc, const hl_dberr_t *err)
     s_read_free(r);
 }
 
-bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1])
-{
-    if (hl_uuid_canonical(hl_http_param(req, 0), out))
-        return true;
-    hl_http_reply_error(req, 400, "id", "item id must be a UUID");
-    return false;
-}
-
 void triage_item_get(hl_http_req_t *req, void *arg)
 {
     triage_t *t = arg;
-    char id[HL_UUID_LEN + 1];
-    if (!triage_item_param(req, id))
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "item", id))
         return;
     s_read_t *r = hl_calloc(1, sizeof *r);
     r->req = req;
     r->appeals = json_array();
-    memcpy(r->id, id, sizeof id);
+    memcpy(r->id, id, sizeof r->id);
     hl_http_suspend(req);
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_item_done, r);
     HL_DBU(u, s_sql_item, s_item_rows, r, r->id);

@@ -9,10 +9,9 @@
  * resolutions racing past that read (two replicas, or a council hearing
  * and an alliance report in the same moment) are settled by the UPDATE's
  * guard: only the one whose UPDATE finds the item unresolved stamps its
- * outgoing message id on the item, and the other's outgoing message row
- * is deleted again in the same transaction, so it changes and emits
- * nothing. (Its envelope may still be pushed after commit; hl-intake's
- * claim finds no row and drops it as a duplicate.) */
+ * outgoing message id on the item, and the message is sent with
+ * hl_pipeline_send_if guarded by that stamp, so the other unit writes no
+ * message row and pushes nothing. */
 #include "triage.h"
 
 #include <stdio.h>
@@ -29,9 +28,9 @@ static const char s_sql_resolve[] =
     "UPDATE triage.item SET status = 'resolved', outcome = $2, resolved_by = $3,"
     " resolved_at = COALESCE(to_timestamp($5::float8 / 1e6), now()), resolved_message = $4::uuid"
     " WHERE id = $1::uuid AND status <> 'resolved' RETURNING id";
-static const char s_sql_withdraw[] =
-    "DELETE FROM pipeline.message WHERE id = $1::uuid AND NOT EXISTS"
-    " (SELECT 1 FROM triage.item WHERE id = $2::uuid AND resolved_message = $1::uuid)";
+/* The guard of the ItemResolved: this unit's UPDATE stamped it on the item. */
+static const char s_guard_won[] =
+    "SELECT 1 FROM triage.item WHERE id = $2::uuid AND resolved_message = $1::uuid";
 
 static void s_resolve_rows(void *arg, const PGresult *res)
 {
@@ -64,13 +63,13 @@ static s_outcome_t *s_resolve_add(triage_t *t, hl_dbu_t *u, const char *item_id,
     r.resolved_at_us = resolved_at_us;
     r.n_appeal_ids = n;
     r.appeal_ids = (char **)appeal_ids;
-    hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_STATUS, "ItemResolved", trace_id, &r.base,
-                     msg_id);
+    hl_uuid_new(msg_id);
     s_outcome_t *o = hl_dbu_keep(u, &(s_outcome_t){t, false}, sizeof(s_outcome_t));
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long)resolved_at_us);
     HL_DBU(u, s_sql_resolve, s_resolve_rows, o, item_id, outcome, resolved_by, msg_id, at);
-    HL_DBU(u, s_sql_withdraw, NULL, NULL, msg_id, item_id);
+    hl_pipeline_send_if(t->svc->pipeline, u, HL_STAGE_STATUS, trace_id, &r.base, msg_id,
+                        s_guard_won, item_id);
     hl_dbu_on_commit(u, s_resolved_cb, o);
     return o;
 }
@@ -171,55 +170,39 @@ static const char *s_or(const char *s, const char *fallback)
     return s && *s ? s : fallback;
 }
 
-const char *triage_item_resolved_check(const Hl__ItemResolved *r)
+const char *triage_item_resolved_check(const void *msg)
 {
+    const Hl__ItemResolved *r = msg;
     return !r || !hl_uuid_valid(r->item_id) ? "ItemResolved lacks a valid item_id" : NULL;
 }
 
-const char *triage_task_approved_check(const Hl__TaskApproved *a)
+const char *triage_task_approved_check(const void *msg)
 {
+    const Hl__TaskApproved *a = msg;
     return !a || !hl_uuid_valid(a->item_id) ? "TaskApproved lacks a valid item_id" : NULL;
 }
 
-static void s_item_resolved(hl_inmsg_t *m, void *arg)
+static void s_item_resolved(hl_inmsg_t *m, const void *msg, void *arg)
 {
-    Hl__ItemResolved *r =
-        hl__item_resolved__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = triage_item_resolved_check(r);
-    if (why) {
-        if (r)
-            hl__item_resolved__free_unpacked(r, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__ItemResolved *r = msg;
     s_start(arg, m, r->item_id, s_or(r->outcome, "resolved"), s_or(r->resolved_by, "alliance"),
             r->has_resolved_at_us ? r->resolved_at_us : 0);
-    hl__item_resolved__free_unpacked(r, NULL);
 }
 
-static void s_task_approved(hl_inmsg_t *m, void *arg)
+static void s_task_approved(hl_inmsg_t *m, const void *msg, void *arg)
 {
-    Hl__TaskApproved *a =
-        hl__task_approved__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = triage_task_approved_check(a);
-    if (why) {
-        if (a)
-            hl__task_approved__free_unpacked(a, NULL);
-        hl_inmsg_reject(&m, why);
-        return;
-    }
+    const Hl__TaskApproved *a = msg;
     s_start(arg, m, a->item_id, s_or(a->evidence, "wish completed and approved"),
             s_or(a->claimant, "claimant"), a->has_approved_at_us ? a->approved_at_us : 0);
-    hl__task_approved__free_unpacked(a, NULL);
 }
 
 int triage_resolution_consume(triage_t *t)
 {
-    const hl_handler_t handlers[] = {
-        {"ItemResolved", s_item_resolved, t},
-        {"TaskApproved", s_task_approved, t},
-        {"ActionOverdue", triage_action_overdue, t},
+    const hl_msg_handler_t handlers[] = {
+        {&hl__item_resolved__descriptor, triage_item_resolved_check, s_item_resolved, t},
+        {&hl__task_approved__descriptor, triage_task_approved_check, s_task_approved, t},
+        {&hl__action_overdue__descriptor, triage_action_overdue_check, triage_action_overdue, t},
     };
-    return hl_pipeline_consume(t->svc->pipeline, HL_STAGE_RESOLUTION, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    return hl_pipeline_consume_msgs(t->svc->pipeline, HL_STAGE_RESOLUTION, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }

@@ -86,8 +86,7 @@ void triage_route_open_item(triage_t *t, hl_dbu_t *u, const triage_new_item_t *i
         msg.has_appeal_count = 1;
         msg.appeal_count = 1;
         msg.reason = "large";
-        hl_pipeline_emit(p, u, HL_STAGE_ALLIANCE, "ItemEscalated", item->appeal_id, &msg.base,
-                         NULL);
+        hl_pipeline_send(p, u, HL_STAGE_ALLIANCE, item->appeal_id, &msg.base, NULL);
     } else if (item->size == TRIAGE_SIZE_WISH) {
         Hl__WishPosted msg = HL__WISH_POSTED__INIT;
         msg.item_id = (char *)item->id;
@@ -96,7 +95,7 @@ void triage_route_open_item(triage_t *t, hl_dbu_t *u, const triage_new_item_t *i
         msg.body = (char *)item->body;
         msg.org_unit = (char *)r->target;
         msg.category = (char *)(item->category ? item->category : "");
-        hl_pipeline_emit(p, u, HL_STAGE_BOUNTY, "WishPosted", item->appeal_id, &msg.base, NULL);
+        hl_pipeline_send(p, u, HL_STAGE_BOUNTY, item->appeal_id, &msg.base, NULL);
     }
 }
 
@@ -113,6 +112,5 @@ void triage_route_tell(triage_t *t, hl_dbu_t *u, const char *appeal_id, const ch
     d.has_decided_at_us = 1;
     d.decided_at_us = hl_time_us();
     d.target = (char *)(target ? target : "");
-    hl_pipeline_emit(t->svc->pipeline, u, HL_STAGE_STATUS, "TriageDecision", appeal_id, &d.base,
-                     NULL);
+    hl_pipeline_send(t->svc->pipeline, u, HL_STAGE_STATUS, appeal_id, &d.base, NULL);
 }

@@ -10,16 +10,9 @@
 /* Length in bytes of the UTF-8 sequence starting at `s` (1 for stray bytes). */
 static size_t s_seq_len(const char *s)
 {
-    unsigned char c = (unsigned char)*s;
-    size_t n = c < 0x80             ? 1
-               : (c & 0xE0) == 0xC0 ? 2
-               : (c & 0xF0) == 0xE0 ? 3
-               : (c & 0xF8) == 0xF0 ? 4
-                                    : 1;
-    for (size_t i = 1; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            return 1;
-    return n;
+    unsigned cp;
+    int n = hl_utf8_next((const unsigned char *)s, &cp);
+    return n > 0 ? (size_t)n : 1;
 }
 
 static bool s_is_space(const char *s, size_t len)
@@ -91,41 +84,23 @@ static const char *s_skip_salutation(const char *p)
 
 char *triage_title_from_body(const char *body, size_t max)
 {
-    hl_buf_t out = {0};
-    size_t chars = 0;
-    bool cut = false, pending_space = false;
     /* Leading white space, sentence ends and a salutation say nothing. */
     const char *p = s_skip_blank(body ? body : "");
     const char *rest = s_skip_salutation(p);
     if (*rest)
         p = rest;
-    while (*p) {
-        size_t n = s_seq_len(p);
-        if (s_is_stop(p, n))
-            break;
-        if (s_is_space(p, n)) {
-            pending_space = chars > 0;
-            p += n;
-            continue;
-        }
-        if (chars + (pending_space ? 1 : 0) >= max) {
-            cut = true;
-            break;
-        }
-        if (pending_space) {
-            hl_buf_append(&out, " ", 1);
-            chars++;
-            pending_space = false;
-        }
-        hl_buf_append(&out, p, n);
-        chars++;
-        p += n;
-    }
-    if (out.len == 0) {
-        hl_buf_close(&out);
+    /* The first sentence, cut to `max` characters as every title is. */
+    const char *end = p;
+    while (*end && !s_is_stop(end, s_seq_len(end)))
+        end += s_seq_len(end);
+    char *sentence = hl_strndup(p, (size_t)(end - p));
+    size_t len = max * 4 + 4; /* max characters of up to 4 bytes, and "…" */
+    char *out = hl_malloc(len);
+    size_t n = hl_text_cut(out, len, sentence, max);
+    free(sentence);
+    if (n == 0) {
+        free(out);
         return hl_strdup("（无标题）");
     }
-    if (cut)
-        hl_buf_append(&out, "…", strlen("…"));
-    return out.data;
+    return out;
 }

@@ -4,6 +4,7 @@
 
 #include "hl.h"
 #include "index.h"
+#include "item.h"
 #include "rules.h"
 #include "similar.h"
 
@@ -77,10 +78,7 @@ int triage_appeal_consume(triage_t *t);
 /* What can never be applied and is refused for good: the reason (static
  * text) why AppealReceived `a` (NULL: it did not unpack) is refused, or
  * NULL. Pure, like the other *_check functions of the consumers. */
-const char *triage_appeal_check(const Hl__AppealReceived *a);
-/* Reads the item id of /v1/items/{id}... into `out` (canonical form);
- * replies 400 naming "id" and returns false when it is not a UUID. */
-bool triage_item_param(hl_http_req_t *req, char out[HL_UUID_LEN + 1]);
+const char *triage_appeal_check(const void *msg);
 /* sync.c: loads the index of open items at start (and after it was
  * dropped), then folds in every HL_INDEX_SYNC_MS what others changed. */
 void triage_sync_start(triage_t *t);
@@ -141,12 +139,12 @@ void triage_route_tell(triage_t *t, hl_dbu_t *u, const char *appeal_id, const ch
 int triage_resolution_consume(triage_t *t);
 /* Why an ItemResolved or TaskApproved on the resolution stage is refused
  * (no valid item_id; NULL: it did not unpack), or NULL. Pure. */
-const char *triage_item_resolved_check(const Hl__ItemResolved *r);
-const char *triage_task_approved_check(const Hl__TaskApproved *a);
+const char *triage_item_resolved_check(const void *msg);
+const char *triage_task_approved_check(const void *msg);
 /* Adds to `u` the statements that resolve item `item_id` once: the guarded
- * UPDATE, the ItemResolved message for hl-intake listing `appeal_ids`, and
- * the guard that withdraws that message again when the item turned out to
- * be resolved already (by a concurrent transaction). Writes that message's
+ * UPDATE and the ItemResolved message for hl-intake listing `appeal_ids`,
+ * written only when that UPDATE resolved the item (hl_pipeline_send_if), so
+ * a concurrent resolution sends nothing. Writes that message's
  * id to `msg_id`: later statements in `u` can test "this unit resolved the
  * item" as triage.item.resolved_message = msg_id. Returns a flag, kept
  * with the unit and valid until its done callback returns, that is true
@@ -162,6 +160,30 @@ void triage_item_get(hl_http_req_t *req, void *arg);
  * (size, category, target), merge and split, each naming the item version
  * it acted on (409 when it moved). */
 void triage_override_post(hl_http_req_t *req, void *arg);
+typedef enum {
+    TRIAGE_CMD_OVERRIDE, /* size, category, target */
+    TRIAGE_CMD_MERGE,    /* into another item */
+    TRIAGE_CMD_SPLIT,    /* some appeals into a new item */
+} triage_cmd_kind_t;
+/* What a commissioner's command asks, as its body says it. */
+typedef struct {
+    triage_cmd_kind_t kind;        /* which command (set by the caller) */
+    char item_id[HL_UUID_LEN + 1]; /* the item in the path (set by the caller) */
+    char into[HL_UUID_LEN + 1];    /* merge: the item merged into */
+    const char *reason;            /* into the body */
+    long long version;             /* version acted on; 0: the one read (merge, split) */
+    const char *size;              /* override: into the body, or NULL */
+    const char *category;          /* override: into the body, or NULL */
+    const char *target;            /* override: into the body, or NULL */
+    char **split;                  /* split: the appeal ids, owned, lower case */
+    size_t n_split;                /* count */
+} triage_cmd_t;
+/* Checks the body of command `c` (kind and item_id set): the kind's field
+ * table, then what the fields say together. Strings point into `body`.
+ * Returns 0, or -1 with `why` (422 naming the field; 400 not an object).
+ * Pure. Free with triage_cmd_close. */
+int triage_cmd_check(json_t *body, triage_cmd_t *c, hl_refusal_t *why);
+void triage_cmd_close(triage_cmd_t *c);
 void triage_merge_post(hl_http_req_t *req, void *arg);
 void triage_split_post(hl_http_req_t *req, void *arg);
 /* escalate.c: the deadline scanner and GET /v1/escalations/due. */
@@ -170,7 +192,8 @@ void triage_deadlines_stop(triage_t *t);
 void triage_escalations_due_get(hl_http_req_t *req, void *arg);
 /* Stage "resolution", ActionOverdue from hl-alliance: the item's deadline
  * comes forward to now, so the scanner escalates it on its next pass. */
-void triage_action_overdue(hl_inmsg_t *m, void *arg);
+const char *triage_action_overdue_check(const void *msg);
+void triage_action_overdue(hl_inmsg_t *m, const void *msg, void *arg);
 /* An item about to climb one level. Strings borrowed; NULL where absent. */
 typedef struct {
     const char *id;           /* the item */
@@ -188,6 +211,8 @@ typedef struct {
     const char *appeals;      /* its appeal ids, comma-separated */
     const char *history;      /* earlier escalations, one line, or NULL */
 } triage_climb_t;
+/* The climb of item `it` (strings borrowed from it). */
+triage_climb_t triage_climb_of(const triage_item_t *it);
 /* Adds to `u` one climb of item `c` (the caller claimed or guarded it):
  * level and target to the parent (at the city it stays), a new "resolve"
  * deadline, a triage.escalation row with `reason` (overdue, reopened), a
@@ -202,8 +227,26 @@ int triage_feedback_consume(triage_t *t);
  * it did not unpack; no valid appeal_id, a malformed item_id, an unknown
  * kind, a bad reason) into `why`. Pure. */
 bool triage_feedback_check(const Hl__AppealFeedback *fb, char *why, size_t len);
+/* triage_feedback_check as a typed handler's check (static text). */
+const char *triage_feedback_problem(const void *msg);
 /* council.c: POST /v1/items/{id}/council. */
 void triage_council_post(hl_http_req_t *req, void *arg);
+/* A council hearing as its body says it. */
+typedef struct {
+    const char *venue;     /* into the body */
+    const char *heard_at;  /* heard_at_utc, or NULL */
+    char heard_at_utc[40]; /* heard_at as parsed, in UTC */
+    const char *decision;  /* into the body */
+    const char *outcome;   /* into the body */
+    const char *assignee;  /* into the body, or NULL */
+    const char *due_date;  /* into the body, or NULL */
+    char *attendees;       /* JSON array text, owned */
+} triage_hearing_t;
+/* Checks a hearing's body: its field table, then the times. Returns 0, or
+ * -1 with `why` (422 naming the field). Pure. Free with
+ * triage_hearing_close. */
+int triage_hearing_check(json_t *body, triage_hearing_t *c, hl_refusal_t *why);
+void triage_hearing_close(triage_hearing_t *c);
 
 /* text.c (pure): a short title from an appeal's text: its opening up to the
  * first sentence end, at most `max` characters, "…" when cut. Caller frees. */

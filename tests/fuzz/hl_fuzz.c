@@ -3,10 +3,10 @@
  * fuzz_payload.c (a fuzzed payload of a chosen type). */
 #include "hl_fuzz.h"
 
-#include "../../services/alliance/alliance.h"
-#include "../../services/bounty/bounty.h"
-#include "../../services/points/points.h"
-#include "../../services/triage/triage.h"
+#include "alliance/alliance.h"
+#include "bounty/bounty.h"
+#include "points/points.h"
+#include "triage/triage.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #ifndef HL_FUZZ_H
 #define HL_FUZZ_H
 
-#include "../../services/intake/intake.h"
+#include "intake/intake.h"
 
 #include <stddef.h>
 #include <stdint.h>

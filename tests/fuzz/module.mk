@@ -8,7 +8,7 @@
 FUZZ_NAMES    := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_BINARIES := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
 FUZZ_SERVICES := intake triage bounty alliance points
-FUZZ_LINK_OBJS := $(BUILD)/tests/fuzz/hl_fuzz.o \
+FUZZ_LINK_OBJS := $(BUILD)/tests/fuzz/hl_fuzz.o $(HL_KEYS_OBJ) \
                   $(filter-out %/main.o,$(patsubst %.c,$(BUILD)/%.o, \
                       $(wildcard $(patsubst %,services/%/*.c,$(FUZZ_SERVICES)))))
 FUZZ_OBJS := $(BUILD)/tests/fuzz/hl_fuzz.o $(patsubst %,$(BUILD)/tests/fuzz/%.o,$(FUZZ_NAMES))
@@ -22,3 +22,6 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_LINK_OBJS) $(LIBHL)
 
 .PHONY: fuzz-binaries
 fuzz-binaries: $(FUZZ_BINARIES)
+
+# The harnesses include service headers as "<svc>/<header>.h".
+$(FUZZ_OBJS): CFLAGS += -I services

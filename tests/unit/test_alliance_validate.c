@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../services/alliance/alliance.h"
+#include "alliance.h"
 
 #include <string.h>
 

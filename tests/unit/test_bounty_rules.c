@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../../services/bounty/bounty.h"
+#include "bounty.h"
 
 #define S_ITEM   "11111111-1111-4111-8111-111111111111"
 #define S_APPEAL "22222222-2222-4222-8222-222222222222"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hl_curve.h"
+#include "hl_zap.h"
 #include "hl_err.h"
 #include "hl_log.h"
 #include "hl_metrics.h"

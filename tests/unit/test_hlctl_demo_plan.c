@@ -2,7 +2,7 @@
  * the report's shape at 2,100 appeals, scales to any number of appeals
  * without losing one, and keeps matters apart that triage must not
  * consolidate. */
-#include "../../services/hlctl/hlctl.h"
+#include "hlctl.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* test_intake_channel: the pure parts of the channel details and the batch
  * import: ISO 8601 times, UTF-8 checks, mailbox/qr/staff/written_at rules,
  * NDJSON and RFC 4180 CSV records, and whole-line validation. */
-#include "../../services/intake/intake.h"
+#include "intake.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

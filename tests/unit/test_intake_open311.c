@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../services/intake/intake.h"
+#include "intake.h"
 
 static int s_parse(const char *body, intake_form_t *f)
 {

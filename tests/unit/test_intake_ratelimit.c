@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../services/intake/ratelimit.h"
+#include "ratelimit.h"
 
 static void test_burst_then_refused(void **state)
 {

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../services/points/points.h"
+#include "points.h"
 
 #include <string.h>
 

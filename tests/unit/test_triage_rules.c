@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../services/triage/triage.h"
+#include "triage.h"
 #include "triage_seed.h"
 
 #include <jansson.h>

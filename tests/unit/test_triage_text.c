@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../services/triage/triage.h"
+#include "triage.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +72,9 @@ static void test_title_degenerate(void **state)
     s_title("", 20, "（无标题）");
     s_title(NULL, 20, "（无标题）");
     s_title(" 。！？ ", 20, "（无标题）");
-    /* A stray byte that is not UTF-8 is kept as one character, not overrun. */
-    s_title("ab\xE3", 20, "ab\xE3");
+    /* A stray byte that is not UTF-8 is one character, not overrun, and
+     * made '?' (hl_text_cut): a title is stored as text. */
+    s_title("ab\xE3", 20, "ab?");
 }
 
 static void test_utf8_len(void **state)

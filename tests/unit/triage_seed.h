@@ -6,7 +6,7 @@
 #ifndef TRIAGE_SEED_H
 #define TRIAGE_SEED_H
 
-#include "../support/hl_sample.h"
+#include "hl_sample.h"
 
 #include <stdlib.h>
 
