@@ -101,7 +101,7 @@ static void test_many_at_once_and_destroy_in_flight(void **state)
     hl_fetch_t *f = hl_fetch_new(&loop);
     s_seen_t s = {0};
     for (int i = 0; i < 4; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "m%d", i);
         assert_int_equal(s_post(f, hl_fakeplat_url(plat), id, 10000, &s), 0);
     }
