@@ -13,6 +13,7 @@
 
 #include <assert.h>
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,8 +87,12 @@ static void s_finish(s_xfer_t *x, long status, const char *error)
     f->active--;
     hl_fetch_done_fn *done = x->done;
     void *arg = x->arg;
+    /* `error` may point into x: keep a copy past the free. */
+    char copy[CURL_ERROR_SIZE];
+    if (error)
+        snprintf(copy, sizeof copy, "%s", error);
     free(x);
-    done(arg, status, error);
+    done(arg, status, error ? copy : NULL);
 }
 
 static void s_check_done(hl_fetch_t *f)

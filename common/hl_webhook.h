@@ -16,7 +16,7 @@
 
 #define HL_WEBHOOK_TOLERANCE_S 300  /* timestamps further from now are refused */
 #define HL_WEBHOOK_KEY_MAX     64   /* bytes of a decoded secret key */
-#define HL_WEBHOOK_SIG_LEN     47   /* "v1," + 44 base64 characters + NUL */
+#define HL_WEBHOOK_SIG_LEN     48   /* "v1," + 44 base64 characters + NUL */
 #define HL_WEBHOOK_ID_MAX      128  /* characters in a webhook-id */
 #define HL_WEBHOOK_SIGS_MAX    1024 /* characters in a webhook-signature header */
 
