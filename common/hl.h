@@ -18,6 +18,7 @@
 #include "hl_service.h"
 #include "hl_text.h"
 #include "hl_time.h"
+#include "hl_webhook.h"
 #include "hl_zsock.h"
 
 #endif

@@ -841,7 +841,10 @@ int hl_db_map_sqlstate(const char *s)
         return HL_ERETRY;
     if (strcmp(s, "HL404") == 0)
         return HL_ENOENT;
-    if (strncmp(s, "22", 2) == 0 || strncmp(s, "23", 2) == 0 || strcmp(s, "HL400") == 0)
+    if (strcmp(s, "HL403") == 0)
+        return HL_EFORBIDDEN;
+    if (strncmp(s, "22", 2) == 0 || strncmp(s, "23", 2) == 0 || strcmp(s, "HL400") == 0 ||
+        strcmp(s, "HL422") == 0)
         return HL_EINVAL;
     if (strncmp(s, "08", 2) == 0 || strncmp(s, "57", 2) == 0)
         return HL_EDBCONN;

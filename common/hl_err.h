@@ -20,6 +20,7 @@
     X(ECONFIG, "bad configuration")                                                                \
     X(EIO, "input/output error")                                                                   \
     X(ESHUTDOWN, "shutting down")                                                                  \
+    X(EFORBIDDEN, "refused by a rule")                                                             \
     X(EFAULT, "injected fault")
 
 typedef enum {

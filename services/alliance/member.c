@@ -4,6 +4,7 @@
  * be offered to. Read straight from org.member_unit (reference data). */
 #include "alliance.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,20 +58,35 @@ static void s_done(void *arg, int rc, const hl_dberr_t *err)
     free(l);
 }
 
+typedef struct {
+    const char *domain; /* or NULL */
+    int64_t limit;      /* 1..500 */
+} s_query_t;
+
+static const char *s_domain_check(const char *s)
+{
+    return alliance_domain_wellformed(s) ? NULL
+                                         : "must be a function domain code (e.g. "
+                                           "city_management)";
+}
+
+static const hl_req_field_t s_query[] = {
+    {.name = "domain",
+     .type = HL_REQ_TEXT,
+     .max = 64,
+     .check = s_domain_check,
+     HL_REQ_AT(s_query_t, domain)},
+    {.name = "limit", .type = HL_REQ_INT, .min = 1, .max = 500, HL_REQ_AT(s_query_t, limit)},
+    {0}};
+
 void alliance_member_units_get(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
-    const char *domain = hl_http_query(req, "domain");
-    long limit;
-    if (!hl_parse_long(hl_http_query(req, "limit"), 100, 1, 500, &limit)) {
-        hl_http_reply_error(req, 400, "limit", "limit must be a whole number from 1 to 500");
+    s_query_t q = {.limit = 100};
+    if (!hl_req_query(req, s_query, &q))
         return;
-    }
-    if (domain && !alliance_domain_wellformed(domain)) {
-        hl_http_reply_error(req, 400, "domain",
-                            "unknown function domain (codes look like city_management)");
-        return;
-    }
+    const char *domain = q.domain;
+    long limit = (long)q.limit;
     s_list_t *l = hl_calloc(1, sizeof *l);
     l->req = req;
     l->units = json_array();

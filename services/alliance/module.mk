@@ -1,1 +1,1 @@
-$(eval $(call hl_program,hl-alliance,services/alliance))
+$(eval $(call hl_program,hl-alliance,services/alliance,-lcurl))

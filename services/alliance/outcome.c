@@ -4,7 +4,9 @@
  * which resolves a pending item only, so a second outcome for the same item
  * fails with 409 and rolls back) and writes the ItemResolved message for
  * hl-triage on the "resolution" stage: the outcome and its message commit
- * together or not at all. The caller is answered after that commit. */
+ * together or not at all. The caller is answered after that commit. A
+ * member unit named must exist (422 unit) and have a function domain that
+ * fits the item's category (403, rule function_domain). */
 #include "alliance.h"
 
 #include <inttypes.h>
@@ -14,6 +16,11 @@
 
 static const char s_sql_record[] = "SELECT alliance.record_outcome($1::uuid, $2::uuid, $3, $4,"
                                    " timestamptz 'epoch' + $5::bigint * interval '1 microsecond')";
+
+/* ItemResolved goes out only for an item hl-triage knows (not a community's direct add). */
+static const char s_guard_escalated[] =
+    "SELECT 1 FROM alliance.agenda_item WHERE $1::uuid IS NOT NULL AND item_id = $2::uuid"
+    " AND source = 'escalated'";
 
 typedef struct {
     alliance_t *al;                /* service */
@@ -34,7 +41,6 @@ static void s_post_free(s_post_t *p)
 static void s_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_post_t *p = arg;
-    const char *con = err && err->constraint ? err->constraint : "";
     if (rc == 0) {
         hl_metric_add(p->al->resolved, 1);
         hl_info("item", p->o.item_id, "resolved by %s at joint meeting %s", p->resolved_by,
@@ -43,23 +49,8 @@ static void s_done(void *arg, int rc, const hl_dberr_t *err)
                            json_pack("{s:s, s:s, s:s, s:s}", "item_id", p->o.item_id, "status",
                                      "resolved", "meeting_id", p->meeting, "resolved_by",
                                      p->resolved_by));
-    } else if (rc == HL_ENOENT && strcmp(con, "meeting") == 0) {
-        hl_http_reply_error(p->req, 404, "id", "no joint meeting has this id");
-    } else if (rc == HL_ENOENT) {
-        hl_http_reply_error(p->req, 404, "item_id", "item %s is not on this meeting's agenda",
-                            p->o.item_id);
-    } else if (rc == HL_ECONFLICT) {
-        hl_http_reply_error(p->req, 409, "item_id", "item %s was resolved already", p->o.item_id);
-    } else if (rc == HL_EINVAL && strstr(con, "resolved_by_unit")) {
-        hl_metric_add(p->al->refused, 1);
-        hl_http_reply_error(p->req, 422, "unit", "unknown member unit \"%.32s\"", p->o.unit);
-    } else if (rc == HL_EINVAL) {
-        hl_metric_add(p->al->refused, 1);
-        hl_http_reply_error(p->req, 422, NULL, "outcome refused: %s", err->message);
     } else {
-        hl_warn("item", p->o.item_id, "could not record outcome: %s", err->message);
-        hl_http_add_header(p->req, "Retry-After", "1");
-        hl_http_reply_error(p->req, 503, NULL, "could not record the outcome now; retry");
+        alliance_reply_dberr(p->al, p->req, rc, err, "record the outcome");
     }
     s_post_free(p);
 }
@@ -67,11 +58,9 @@ static void s_done(void *arg, int rc, const hl_dberr_t *err)
 void alliance_outcome_post(hl_http_req_t *req, void *arg)
 {
     alliance_t *al = arg;
-    const char *id = hl_http_param(req, 0);
-    if (!hl_uuid_valid(id)) {
-        hl_http_reply_error(req, 404, "id", "no joint meeting has this id (ids are UUIDs)");
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "joint meeting", id))
         return;
-    }
     json_t *body = hl_http_json_body(req);
     if (!body) {
         hl_metric_add(al->refused, 1);
@@ -81,11 +70,10 @@ void alliance_outcome_post(hl_http_req_t *req, void *arg)
     p->al = al;
     p->req = req;
     p->body = body;
-    const char *field;
-    char msg[160];
-    if (!alliance_outcome_parse(body, &p->o, &field, msg, sizeof msg)) {
+    hl_refusal_t why;
+    if (alliance_outcome_parse(body, &p->o, &why) != 0) {
         hl_metric_add(al->refused, 1);
-        hl_http_reply_error(req, 422, field, "%s", msg);
+        hl_req_reply(req, &why);
         s_post_free(p);
         return;
     }
@@ -104,7 +92,9 @@ void alliance_outcome_post(hl_http_req_t *req, void *arg)
     msg_out.resolved_by = (char *)p->resolved_by;
     msg_out.has_resolved_at_us = 1;
     msg_out.resolved_at_us = p->resolved_at_us;
-    hl_pipeline_emit(al->svc->pipeline, u, HL_STAGE_RESOLUTION, "ItemResolved", p->o.item_id,
-                     &msg_out.base, NULL);
+    char msg_id[HL_UUID_LEN + 1];
+    hl_uuid_new(msg_id);
+    hl_pipeline_send_if(al->svc->pipeline, u, HL_STAGE_RESOLUTION, p->o.item_id, &msg_out.base,
+                        msg_id, s_guard_escalated, p->o.item_id);
     hl_dbu_submit(&u);
 }

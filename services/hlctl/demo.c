@@ -10,7 +10,7 @@
  * publishes its wish board, grid organisations and volunteers claim and
  * complete the wishes with their own API keys (hl-bounty's actors, made
  * here) and the community's reviewer approves them, sending some back
- * first, and the joint meeting records
+ * first, and each alliance's meeting records
  * outcomes for the large items, naming a member unit whose function domain
  * fits. The last round leaves a few matters open, as the report does.
  * Everything is deterministic (a fixed seed), so two runs tell the same
@@ -40,12 +40,6 @@ static const char *const s_openers[] = {"", "再次反映：", "我也遇到这�
 static const char *const s_closers[] = {"", "谢谢！", "希望尽快解决。", "盼回复。"};
 #define S_NOPENERS (sizeof s_openers / sizeof s_openers[0])
 #define S_NCLOSERS (sizeof s_closers / sizeof s_closers[0])
-
-/* Function domain of the member unit that takes on a large item. */
-static const char *const s_domains[][2] = {
-    {"roads", "transport"},       {"market", "market_supervision"}, {"utilities", "water"},
-    {"housing", "housing"},       {"environment", "ecology"},       {"parking", "transport"},
-    {"safety", "public_security"}};
 
 typedef struct {
     PGresult *res;    /* owns the strings below */
@@ -521,16 +515,14 @@ static int s_work_large(s_http_t *h, PGconn *conn, s_actors_t *actors)
     return confirmed;
 }
 
-/* The member unit whose function domain fits a large item of `category`. */
+/* A member unit whose function domains fit a large item of `category`
+ * (org.unit_fits_category: the rule hl-alliance enforces), agencies first. */
 static char *s_unit_for(PGconn *conn, const char *category)
 {
-    const char *domain = "city_management";
-    for (size_t i = 0; category && i < sizeof s_domains / sizeof s_domains[0]; i++)
-        if (strcmp(s_domains[i][0], category) == 0)
-            domain = s_domains[i][1];
-    const char *params[1] = {domain};
+    const char *params[1] = {category};
     PGresult *r = hlctl_query(conn,
-                              "SELECT code FROM org.member_unit WHERE $1 = ANY (domains)"
+                              "SELECT code FROM org.member_unit u"
+                              " WHERE org.unit_fits_category(u.code, $1)"
                               " ORDER BY kind <> 'agency', code LIMIT 1",
                               1, params);
     char *unit = PQntuples(r) ? hl_strdup(PQgetvalue(r, 0, 0)) : NULL;
@@ -538,34 +530,107 @@ static char *s_unit_for(PGconn *conn, const char *category)
     return unit;
 }
 
-/* The joint meeting resolves its pending agenda items but `leave`, each
- * taken on by a member unit of the fitting domain, and is marked held
- * when `held` (the next escalation then plans a new one). */
-static int s_hold_meeting(s_http_t *h, PGconn *conn, int leave, bool held)
+/* Prints the head of one alliance's agenda, as its secretariat sees it. */
+static void s_print_agenda(json_t *ag)
 {
-    json_t *m = NULL;
-    s_call(h, 4, "GET", "/v1/meetings/next", NULL, &m);
-    json_t *agenda = s_array(m, "agenda");
-    const char *mid = s_str(json_object_get(m, "meeting"), "id");
-    int resolved = 0;
-    for (size_t i = 0; mid && agenda && i < json_array_size(agenda); i++) {
-        json_t *a = json_array_get(agenda, i);
-        const char *item = s_str(a, "item_id"), *status = s_str(a, "status");
-        if (!item || !status || strcmp(status, "pending") != 0 || (leave > 0 && leave--))
-            continue; /* hard matters take more than one meeting */
-        char *unit = s_unit_for(conn, s_str(a, "category"));
-        json_t *b = json_pack("{s:s, s:s}", "item_id", item, "outcome",
-                              "联席会议议定：成员单位牵头，一月内完成整治");
-        if (unit)
-            json_object_set_new(b, "unit", json_string(unit));
-        free(unit);
-        resolved += s_post(h, 4, b, "/v1/meetings/%s/outcomes", mid);
+    json_t *items = s_array(ag, "agenda");
+    printf("    %-24s %s: %zu item(s)", s_str(ag, "name") ? s_str(ag, "name") : "?",
+           s_str(json_object_get(ag, "meeting"), "scheduled_for")
+               ? s_str(json_object_get(ag, "meeting"), "scheduled_for")
+               : "-",
+           json_array_size(items));
+    for (size_t i = 0; i < json_array_size(items) && i < 2; i++) {
+        json_t *a = json_array_get(items, i);
+        printf("%s%zu. %.36s (%lld appeals%s)", i ? "; " : " — ", i + 1, s_str(a, "title"),
+               (long long)json_integer_value(json_object_get(a, "appeal_count")),
+               json_integer_value(json_object_get(a, "carried")) > 0 ? ", carried" : "");
     }
-    if (mid && held)
-        s_post(h, 4,
-               json_pack("{s:s}", "minutes", "联席会议听取各社区大事项，成员单位认领并限期办结"),
-               "/v1/meetings/%s/held", mid);
-    json_decref(m);
+    printf("\n");
+}
+
+/* Every alliance with open items holds its next meeting (when `held`; in
+ * the last round the meetings only record outcomes and stay planned): the
+ * items on each community's agenda but `leave` (hard matters take more
+ * than one meeting; the first alliances leave them) are resolved by a
+ * member unit whose function domains fit, the rest carried to the next
+ * meeting. Prints each community's agenda when `show`. */
+static int s_hold_meetings(s_http_t *h, PGconn *conn, int leave, bool held, bool show)
+{
+    json_t *list = NULL;
+    s_call(h, 4, "GET", "/v1/alliances", NULL, &list);
+    int resolved = 0;
+    if (show)
+        printf("  the agendas of the alliances' next meetings (overdue first, then residents, "
+               "then age):\n");
+    size_t k;
+    json_t *al;
+    json_array_foreach(s_array(list, "alliances"), k, al)
+    {
+        const char *code = s_str(al, "code");
+        if (!code || json_integer_value(json_object_get(al, "open_items")) == 0)
+            continue;
+        char path[96];
+        snprintf(path, sizeof path, "/v1/alliances/%s/agenda", code);
+        json_t *ag = NULL;
+        s_call(h, 4, "GET", path, NULL, &ag);
+        const char *mid = s_str(json_object_get(ag, "meeting"), "id");
+        if (show)
+            s_print_agenda(ag);
+        json_t *decisions = json_array(), *attendance = json_array();
+        size_t i;
+        json_t *a;
+        json_array_foreach(s_array(ag, "agenda"), i, a)
+        {
+            const char *item = s_str(a, "item_id");
+            if (!mid || !item || strcmp(s_str(a, "status"), "pending") != 0 ||
+                (leave > 0 && leave--))
+                continue;
+            char *unit = s_unit_for(conn, s_str(a, "category"));
+            json_t *d = json_pack("{s:s, s:s, s:s, s:[s, s]}", "item_id", item, "kind", "resolved",
+                                  "text", "联席会议议定：成员单位牵头，一月内完成整治", "tags",
+                                  "discuss_together", "solve_together");
+            if (unit) {
+                json_object_set_new(d, "unit", json_string(unit));
+                json_array_append_new(attendance, json_string(unit));
+            }
+            free(unit);
+            if (held) {
+                json_array_append_new(decisions, d);
+                continue;
+            }
+            json_t *o = json_pack("{s:s, s:s}", "item_id", item, "outcome", s_str(d, "text"));
+            if (json_object_get(d, "unit"))
+                json_object_set(o, "unit", json_object_get(d, "unit"));
+            json_decref(d);
+            resolved += s_post(h, 4, o, "/v1/meetings/%s/outcomes", mid);
+        }
+        if (mid && held) {
+            /* A unit resolving several items attends once. */
+            json_t *seen = json_object();
+            json_t *unique = json_array();
+            json_array_foreach(attendance, i, a)
+            {
+                if (!json_object_get(seen, json_string_value(a))) {
+                    json_object_set_new(seen, json_string_value(a), json_true());
+                    json_array_append(unique, a);
+                }
+            }
+            json_decref(seen);
+            size_t n = json_array_size(decisions);
+            if (s_post(h, 4,
+                       json_pack(
+                           "{s:s, s:o, s:o}", "minutes",
+                           "联席会议听取本社区大事项，成员单位认领并限期办结；未议事项转下次会议",
+                           "attendance", unique, "decisions", decisions),
+                       "/v1/meetings/%s/held", mid))
+                resolved += (int)n;
+        } else {
+            json_decref(decisions);
+        }
+        json_decref(attendance);
+        json_decref(ag);
+    }
+    json_decref(list);
     return resolved;
 }
 
@@ -588,14 +653,14 @@ static void s_round(s_http_t *h, PGconn *conn, const s_city_t *city, s_actors_t 
     int heard = s_hear_councils(h, city, open[1]);
     int published = s_publish_boards(h, actors);
     int approved = s_work_wishes(h, city, actors, (open[0] + 1) / 2, open[0] / 2);
-    int resolved = s_hold_meeting(h, conn, open[2], !last);
+    int resolved = s_hold_meetings(h, conn, open[2], !last, round == 0 || last);
     s_wait_pipeline(conn); /* large items the meeting sent reach their boards */
     published += s_publish_boards(h, actors);
     int confirmed = s_work_large(h, conn, actors);
     if (!s_wait_pipeline(conn))
         printf("  (the pipeline is still catching up)\n");
     printf("  round %2d/%d: %4d appeals posted; councils heard %d small items, %d boards "
-           "published, %d wishes approved, the joint meeting resolved %d large items, %d "
+           "published, %d wishes approved, the alliances' meetings resolved %d large items, %d "
            "confirmed on the large-item boards\n",
            round + 1, plan->rounds, posted, heard, published, approved, resolved, confirmed);
 }

@@ -27,6 +27,7 @@ static const ProtobufCMessageDescriptor *s_descriptor(const char *type)
         {"LargeItemOffered", &hl__large_item_offered__descriptor},
         {"LargeItemAction", &hl__large_item_action__descriptor},
         {"PlatformEvent", &hl__platform_event__descriptor},
+        {"ActionOverdue", &hl__action_overdue__descriptor},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strcmp(types[i].type, type) == 0)

@@ -25,6 +25,10 @@
  * PostgreSQL, so they survive restarts; an item overdue while hl-triage was
  * down is escalated on the first scan after start.
  *
+ * An action item a joint meeting gave a member unit that ran past its own
+ * deadline (ActionOverdue from hl-alliance) brings the item's deadline
+ * forward to now: the next scan escalates it like any other overrun.
+ *
  * GET /v1/escalations/due?within_hours=24 lists the items whose deadline
  * falls within the window, and the overdue ones. */
 #include "triage.h"
@@ -286,4 +290,26 @@ void triage_escalations_due_get(hl_http_req_t *req, void *arg)
     hl_dbu_t *u = hl_dbu_new(t->svc->db, s_due_done, d);
     HL_DBU(u, s_sql_due, s_due_rows, d, offset, hours_text);
     hl_dbu_submit(&u);
+}
+
+/* ---- ActionOverdue (stage "resolution") --------------------------------- */
+
+static const char s_sql_bring_forward[] =
+    "UPDATE triage.item SET due_at = now(), due_stage = 'resolve'"
+    " WHERE id = $1::uuid AND status = 'routed' AND (due_at IS NULL OR due_at > now())";
+
+const char *triage_action_overdue_check(const void *msg)
+{
+    const Hl__ActionOverdue *a = msg;
+    return !a->item_id || !hl_uuid_valid(a->item_id) ? "ActionOverdue lacks a valid item_id" : NULL;
+}
+
+void triage_action_overdue(hl_inmsg_t *m, const void *msg, void *arg)
+{
+    (void)arg;
+    const Hl__ActionOverdue *a = msg;
+    hl_info("item", a->item_id, "action item %s of unit %s is overdue: escalating the item",
+            a->action_id ? a->action_id : "?", a->unit ? a->unit : "?");
+    HL_DBU(m->unit, s_sql_bring_forward, NULL, NULL, a->item_id);
+    hl_inmsg_apply(&m);
 }

@@ -190,6 +190,10 @@ void triage_split_post(hl_http_req_t *req, void *arg);
 void triage_deadlines_start(triage_t *t);
 void triage_deadlines_stop(triage_t *t);
 void triage_escalations_due_get(hl_http_req_t *req, void *arg);
+/* Stage "resolution", ActionOverdue from hl-alliance: the item's deadline
+ * comes forward to now, so the scanner escalates it on its next pass. */
+const char *triage_action_overdue_check(const void *msg);
+void triage_action_overdue(hl_inmsg_t *m, const void *msg, void *arg);
 /* An item about to climb one level. Strings borrowed; NULL where absent. */
 typedef struct {
     const char *id;           /* the item */

@@ -55,6 +55,15 @@ SELECT is_empty($$
             ('alliance', 'agenda_item', 'category'), ('alliance', 'agenda_item', 'org_unit'),
             ('alliance', 'agenda_item', 'reason'), ('alliance', 'agenda_item', 'resolved_by_unit'),
             ('alliance', 'agenda_item', 'status'), ('alliance', 'meeting', 'status'),
+            ('alliance', 'agenda_item', 'alliance'), ('alliance', 'meeting', 'alliance'),
+            ('alliance', 'meeting', 'kind'), ('alliance', 'alliance', 'level'),
+            ('alliance', 'alliance', 'community'), ('alliance', 'alliance', 'code'),
+            ('alliance', 'action_item', 'unit'),
+            ('alliance', 'action_item', 'status'), ('alliance', 'decision', 'kind'),
+            ('alliance', 'decision', 'tags'), ('alliance', 'mechanism', 'code'),
+            ('alliance', 'pairing', 'unit'), ('alliance', 'pairing', 'community'),
+            ('alliance', 'party_member', 'community'), ('alliance', 'party_member', 'unit'),
+            ('alliance', 'unit_contribution', 'unit'),
             ('bounty', 'board', 'kind'), ('bounty', 'board', 'community'),
             ('bounty', 'large_item', 'category'), ('bounty', 'large_item', 'claimant'),
             ('bounty', 'large_item', 'community'), ('bounty', 'large_item', 'org_unit'),
@@ -97,6 +106,7 @@ SELECT is_empty($$
             -- names of organisations, places and reference entries
             ('org', 'category', 'name'), ('org', 'chain', 'name'), ('org', 'function_domain', 'name'),
             ('org', 'member_unit', 'name'), ('org', 'venue', 'name'),
+            ('alliance', 'mechanism', 'name'),  -- 组织共建 ..., the five shared mechanisms
             ('org', 'mailbox', 'location'),      -- a public place: 安德利商圈·正门广场
             ('intake', 'api_key', 'name'),       -- a machine client, e.g. the city platform
             ('triage', 'rule', 'note'),          -- the commissioner's note on a rule

@@ -463,6 +463,8 @@ static void test_map_sqlstate(void **state)
     assert_int_equal(hl_db_map_sqlstate("22001"), HL_EINVAL);
     assert_int_equal(hl_db_map_sqlstate("HL400"), HL_EINVAL);
     assert_int_equal(hl_db_map_sqlstate("HL404"), HL_ENOENT);
+    assert_int_equal(hl_db_map_sqlstate("HL403"), HL_EFORBIDDEN);
+    assert_int_equal(hl_db_map_sqlstate("HL422"), HL_EINVAL);
     assert_int_equal(hl_db_map_sqlstate("HLDUP"), HL_EDUPLICATE);
     assert_int_equal(hl_db_map_sqlstate("HLFLT"), HL_EFAULT);
     assert_int_equal(hl_db_map_sqlstate("40001"), HL_ERETRY);

@@ -28,7 +28,7 @@ static void test_success(void **state)
 static void test_codes_negative_and_distinct(void **state)
 {
     (void)state;
-    assert_int_equal(S_NCODES, 15);
+    assert_int_equal(S_NCODES, 16);
     for (size_t i = 0; i < S_NCODES; i++) {
         assert_true(s_codes[i] < 0);
         /* Clear of errno values a caller might pass by mistake. */
@@ -57,6 +57,7 @@ static void test_named_codes(void **state)
 {
     (void)state;
     assert_string_equal(hl_strerror(HL_EINVAL), "invalid argument");
+    assert_string_equal(hl_strerror(HL_EFORBIDDEN), "refused by a rule");
     assert_string_equal(hl_strerror(HL_EAGAIN), "resource temporarily unavailable");
     assert_string_equal(hl_strerror(HL_EDBCONN), "database connection lost");
     assert_string_equal(hl_strerror(HL_EFAULT), "injected fault");
