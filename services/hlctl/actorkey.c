@@ -80,20 +80,9 @@ static int s_create(const char *name, const char *kind, const char *unit, const 
 
 static int s_revoke(const char *name)
 {
-    PGconn *conn = hlctl_connect();
-    PGresult *r = hlctl_query(conn,
-                              "UPDATE bounty.api_key SET revoked_at = now()"
-                              " WHERE actor = $1 AND revoked_at IS NULL",
-                              1, (const char *const[]){name});
-    int rows = atoi(PQcmdTuples(r));
-    PQclear(r);
-    PQfinish(conn);
-    if (rows != 1) {
-        fprintf(stderr, "hlctl: actor \"%s\" holds no active key\n", name);
-        return 1;
-    }
-    printf("key of actor \"%s\" revoked; hl-bounty refuses it within about 2 s\n", name);
-    return 0;
+    return hlctl_key_revoke("UPDATE bounty.api_key SET revoked_at = now()"
+                            " WHERE actor = $1 AND revoked_at IS NULL",
+                            name, "actor key", "hl-bounty refuses it within about 2 s");
 }
 
 static int s_list(void)

@@ -86,23 +86,27 @@ static int s_create(const char *name, const char *rate)
     return 0;
 }
 
-static int s_revoke(const char *name)
+int hlctl_key_revoke(const char *sql, const char *name, const char *what, const char *after)
 {
     PGconn *conn = hlctl_connect();
     const char *params[1] = {name};
-    PGresult *r = hlctl_query(conn,
-                              "UPDATE intake.api_key SET revoked_at = now()"
-                              " WHERE name = $1 AND revoked_at IS NULL",
-                              1, params);
+    PGresult *r = hlctl_query(conn, sql, 1, params);
     int rows = atoi(PQcmdTuples(r));
     PQclear(r);
     PQfinish(conn);
     if (rows != 1) {
-        fprintf(stderr, "hlctl: no active key named \"%s\"\n", name);
+        fprintf(stderr, "hlctl: no active %s named \"%s\"\n", what, name);
         return 1;
     }
-    printf("api key \"%s\" revoked; hl-intake refuses it within about 2 s\n", name);
+    printf("%s \"%s\" revoked; %s\n", what, name, after);
     return 0;
+}
+
+static int s_revoke(const char *name)
+{
+    return hlctl_key_revoke("UPDATE intake.api_key SET revoked_at = now()"
+                            " WHERE name = $1 AND revoked_at IS NULL",
+                            name, "api key", "hl-intake refuses it within about 2 s");
 }
 
 static int s_list(void)

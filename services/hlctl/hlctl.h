@@ -66,6 +66,10 @@ void hlctl_key_new(char key[65], char hash[65]);
 const char *hlctl_key_name_problem(const char *name);
 /* pointskey.c: `hlctl points-key create NAME ROLE [COMMUNITY] | revoke NAME | list`. */
 int hlctl_points_key(int argc, char **argv);
+/* Runs `sql` (an UPDATE ... SET revoked_at = now() WHERE <name> = $1 AND
+ * revoked_at IS NULL) for `name`; prints "<what> "<name>" revoked; <after>"
+ * or an error; returns the exit code. */
+int hlctl_key_revoke(const char *sql, const char *name, const char *what, const char *after);
 /* True when `name` may name a key: 1-64 letters, digits, '.', '_', '-', not
  * starting with a punctuation mark. */
 bool hlctl_key_name_ok(const char *name);

@@ -70,21 +70,9 @@ static int s_create(const char *name, const char *role, const char *community)
 
 static int s_revoke(const char *name)
 {
-    PGconn *conn = hlctl_connect();
-    const char *params[1] = {name};
-    PGresult *r = hlctl_query(conn,
-                              "UPDATE points.api_key SET revoked_at = now()"
-                              " WHERE name = $1 AND revoked_at IS NULL",
-                              1, params);
-    int rows = atoi(PQcmdTuples(r));
-    PQclear(r);
-    PQfinish(conn);
-    if (rows != 1) {
-        fprintf(stderr, "hlctl: no active points key named \"%s\"\n", name);
-        return 1;
-    }
-    printf("points key \"%s\" revoked; hl-points refuses it from its next request\n", name);
-    return 0;
+    return hlctl_key_revoke("UPDATE points.api_key SET revoked_at = now()"
+                            " WHERE name = $1 AND revoked_at IS NULL",
+                            name, "points key", "hl-points refuses it from its next request");
 }
 
 static int s_list(void)
