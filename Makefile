@@ -9,7 +9,7 @@ BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
-PKGS    := libzmq libprotobuf-c libuv libmicrohttpd jansson libpq
+PKGS    := libzmq libprotobuf-c libuv libmicrohttpd jansson libpq libcurl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -53,7 +53,7 @@ psql -X -q "$HL_TEST_PG" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREAT
     >"$work/createdb.out" 2>&1 || t_fail "could not create database $db"
 url="${HL_TEST_PG%/*}/$db"
 http=$(free_base 5 20000)
-bus=$(free_base 14 30000)
+bus=$(free_base 16 30000)
 triage=$((http + 1))
 ports="$(seq "$http" $((http + 4))) $(seq "$bus" $((bus + 15))) $(seq $((bus + 100)) $((bus + 115)))"
 run() {
@@ -62,7 +62,7 @@ run() {
 }
 
 # ---- hl-triage's port held by something that answers /readyz --------------
-hold=$(free_base 14 40000)
+hold=$(free_base 16 40000)
 HL_BUS_BIND="tcp://127.0.0.1:$hold" HL_HTTP_PORT="$triage" "$BUILD/bin/hl-bus" \
     >"$work/holder.out" 2>&1 &
 holder_pid=$!

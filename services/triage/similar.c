@@ -350,16 +350,22 @@ static bool s_cjk(uint32_t c)
 
 static bool s_unnamed(uint32_t c)
 {
-    /* 马 大 小 道 公 条 这 那 的 上 下 出 过 修 挖 走 边 段 前 后 里 外 旁 水 铁 土 在 到
-     * 从 是 了 有 个 整 新 老 对 附 近 (门 stays: 东门路 is a name) */
-    static const uint32_t stop[] = {0x9A6C, 0x5927, 0x5C0F, 0x9053, 0x516C, 0x6761, 0x8FD9, 0x90A3,
-                                    0x7684, 0x4E0A, 0x4E0B, 0x51FA, 0x8FC7, 0x4FEE, 0x6316, 0x8D70,
-                                    0x8FB9, 0x6BB5, 0x524D, 0x540E, 0x91CC, 0x5916, 0x65C1, 0x6C34,
-                                    0x94C1, 0x571F, 0x5728, 0x5230, 0x4ECE, 0x662F, 0x4E86, 0x6709,
-                                    0x4E2A, 0x6574, 0x65B0, 0x8001, 0x5BF9, 0x9644, 0x8FD1};
-    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
-        if (c == stop[i])
+    /* Words before 路/河/街 that make no name: "a road", "the road", and
+     * verbs of walking, seeing, blocking (看不清路, 走路, 让路, 过河, 逛街,
+     * 沿街, 修路, 堵路). (门 stays: 东门路 is a name.) */
+    static const char stop[] =
+        "马大小道公条这那的上下出过修挖走边段前后里外旁水铁土在到从是了有个整新老对附近"
+        "清带让一问开堵挡绕认引赶找探迷半山断封占拦逛沿满临跳游天网铺烂坏条些片";
+    const unsigned char *p = (const unsigned char *)stop;
+    while (*p) {
+        unsigned cp;
+        int len = hl_utf8_next(p, &cp);
+        if (len <= 0)
+            break;
+        if (cp == c)
             return true;
+        p += len;
+    }
     return !s_cjk(c);
 }
 

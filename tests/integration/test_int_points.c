@@ -551,8 +551,8 @@ static void test_contest_and_grades_by_hand(void **state)
     s_council("a0000000-0000-4000-8000-000000000001", "2025-01-02 19:00+08");
     s_council("a0000000-0000-4000-8000-000000000002", "2025-02-04 19:00+08");
     s_council("a0000000-0000-4000-8000-000000000005", "2024-12-31 23:00+08"); /* Q4 2024 */
-    hl_test_exec(s_db, "INSERT INTO bounty.board (id, kind, period_start) VALUES"
-                       " ('b0000000-0000-4000-8000-000000000001', 'wish', '2025-02-01')");
+    hl_test_exec(s_db, "INSERT INTO bounty.board (id, kind, period_start, community) VALUES"
+                       " ('b0000000-0000-4000-8000-000000000001', 'wish', '2025-02-01', 'cm03')");
     hl_test_exec(s_db,
                  "INSERT INTO bounty.wish (id, board_id, item_id, org_unit, title, body, points,"
                  " status, claimant, claimant_kind, claimed_at, evidence, completed_at, reviewer,"

@@ -230,6 +230,8 @@ static void test_named_places(void **state)
     assert_true(triage_text_names_place("鼓楼菜场地上全是污水"));
     assert_false(triage_text_names_place("门口马路一下雨就积水"));
     assert_false(triage_text_names_place("这条路晚上太黑"));
+    assert_false(triage_text_names_place("三号楼门口的路灯坏了，晚上出门看不清路"));
+    assert_false(triage_text_names_place("小区里让路不让路吵起来了，逛街回来走路都难"));
     assert_false(triage_text_names_place("5号楼电梯坏了三天"));
     assert_false(triage_text_names_place(NULL));
     /* The same river named by two residents is one feature; two rivers
