@@ -798,6 +798,8 @@ static void s_action_read(s_op_t *op)
 const char *bounty_large_action_check(const void *msg)
 {
     const Hl__LargeItemAction *a = msg;
+    if (!a)
+        return "payload is not a LargeItemAction";
     if (!a->action_id || !*a->action_id || strlen(a->action_id) > 128)
         return "action_id is missing or longer than 128 bytes";
     if (!a->item_id || !hl_uuid_valid(a->item_id))

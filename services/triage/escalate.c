@@ -301,7 +301,8 @@ static const char s_sql_bring_forward[] =
 const char *triage_action_overdue_check(const void *msg)
 {
     const Hl__ActionOverdue *a = msg;
-    return !a->item_id || !hl_uuid_valid(a->item_id) ? "ActionOverdue lacks a valid item_id" : NULL;
+    return !a || !a->item_id || !hl_uuid_valid(a->item_id) ? "ActionOverdue lacks a valid item_id"
+                                                           : NULL;
 }
 
 void triage_action_overdue(hl_inmsg_t *m, const void *msg, void *arg)

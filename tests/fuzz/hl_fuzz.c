@@ -174,6 +174,13 @@ static const char *s_large_item_action(const ProtobufCMessage *msg, char *why, s
     return bounty_large_action_check(msg);
 }
 
+static const char *s_action_overdue(const ProtobufCMessage *msg, char *why, size_t len)
+{
+    (void)why;
+    (void)len;
+    return triage_action_overdue_check(msg);
+}
+
 /* The payload types of proto/hongling.proto, in its order. */
 static const struct {
     const char *type;                                                         /* Envelope.type */
@@ -190,6 +197,7 @@ static const struct {
     {"AppealFeedback", &hl__appeal_feedback__descriptor, s_appeal_feedback},
     {"LargeItemOffered", &hl__large_item_offered__descriptor, s_large_item_offered},
     {"LargeItemAction", &hl__large_item_action__descriptor, s_large_item_action},
+    {"ActionOverdue", &hl__action_overdue__descriptor, s_action_overdue},
 };
 
 const char *hl_fuzz_type(unsigned i)
