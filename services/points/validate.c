@@ -35,10 +35,10 @@ bool points_award_check(const Hl__PointsAwarded *a, char *why, size_t len)
         return false;
     }
     if (a->account_kind && *a->account_kind && !points_account_kind_valid(a->account_kind)) {
+        /* Not quoted: the text may be cut in a character or not be UTF-8. */
         snprintf(why, len,
-                 "account_kind \"%.32s\" is none of grid_org, party_member, volunteer, "
-                 "member_unit, compound, chain",
-                 a->account_kind);
+                 "account_kind is none of grid_org, party_member, volunteer, member_unit, "
+                 "compound, chain");
         return false;
     }
     return hl_text_check("reason", a->reason, POINTS_REASON_MAX, true, false, why, len) &&
