@@ -32,11 +32,13 @@ trap 'exit 1' INT TERM
 [ -n "${HL_TEST_PG:-}" ] || t_skip "needs the test PostgreSQL (HL_TEST_PG; run it through make test)"
 command -v ss >/dev/null 2>&1 || t_skip "needs ss (iproute2)"
 
-# A base port from $2 up with $1 consecutive ports nobody listens on, and
-# $1 more at +100 (the second bus).
+# A base port in $2..$2+3999 with $1 consecutive ports nobody listens on, and
+# $1 more at +100 (the second bus). All below 32768: the kernel hands out
+# ports from 32768 up to outgoing connections, and a test running beside this
+# one held a bus port there (CI, 2026-12-04).
 free_base() {
     while :; do
-        b=$(shuf -i "$2"-$(($2 + 8999)) -n 1)
+        b=$(shuf -i "$2"-$(($2 + 3999)) -n 1)
         busy=0
         for p in $(seq "$b" $((b + $1 - 1))) $(seq $((b + 100)) $((b + 100 + $1 - 1))); do
             ss -Hltn "sport = :$p" | grep -q . && busy=1 && break
@@ -53,7 +55,7 @@ psql -X -q "$HL_TEST_PG" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREAT
     >"$work/createdb.out" 2>&1 || t_fail "could not create database $db"
 url="${HL_TEST_PG%/*}/$db"
 http=$(free_base 5 20000)
-bus=$(free_base 16 30000)
+bus=$(free_base 16 10000)
 triage=$((http + 1))
 ports="$(seq "$http" $((http + 4))) $(seq "$bus" $((bus + 15))) $(seq $((bus + 100)) $((bus + 115)))"
 run() {
@@ -62,7 +64,7 @@ run() {
 }
 
 # ---- hl-triage's port held by something that answers /readyz --------------
-hold=$(free_base 16 40000)
+hold=$(free_base 16 5000)
 HL_BUS_BIND="tcp://127.0.0.1:$hold" HL_HTTP_PORT="$triage" "$BUILD/bin/hl-bus" \
     >"$work/holder.out" 2>&1 &
 holder_pid=$!
