@@ -154,7 +154,8 @@ static void s_decide(s_appeal_t *x)
         return;
     }
     /* The item to join, copied: the index may drop it before commit. */
-    triage_ix_query_t q = {x->community, x->compound, v.category, v.size, &x->feats};
+    triage_ix_query_t q = {x->community, x->compound, v.category, v.size, &x->feats,
+                           triage_verdict_guessed(&v)};
     triage_ix_why_t why = {0};
     const triage_ix_meta_t *best = x->community[0] && t->cfg->consolidate_permille <= 1000
                                        ? triage_index_best(t->index, &t->scorer, &q, &why)

@@ -271,6 +271,7 @@ void triage_pair_context(const triage_ix_meta_t *m, const triage_ix_query_t *q, 
     x->x[TRIAGE_X_SIZE_SAME] = m->size == q->size;
     x->x[TRIAGE_X_WISH_DIFF] = (m->size == TRIAGE_SIZE_WISH) != (q->size == TRIAGE_SIZE_WISH);
     x->x[TRIAGE_X_LARGE_ANY] = m->size == TRIAGE_SIZE_LARGE || q->size == TRIAGE_SIZE_LARGE;
+    x->x[TRIAGE_X_SIZE_GUESSED] = m->size != q->size && q->size_guessed;
     x->x[TRIAGE_X_CATEGORY_DIFF] =
         s_both(m->category, q->category) && strcmp(m->category, q->category) != 0;
 }
@@ -315,6 +316,7 @@ const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage
                 sim = x.x[TRIAGE_X_TEXT];
             }
         }
+
         best.compared++;
         if (score > best.score) {
             best.score = score;

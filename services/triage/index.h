@@ -69,6 +69,7 @@ typedef struct {
     const char *category;        /* the category it was given */
     triage_size_t size;          /* the size the rules gave it */
     const triage_feats_t *feats; /* its features */
+    bool size_guessed;           /* the size came from no cue (triage_verdict_guessed) */
 } triage_ix_query_t;
 
 /* Fills the context parts of a pair (bias, sizes, category) of a new

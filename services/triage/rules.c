@@ -452,3 +452,9 @@ int triage_rules_eval(const triage_rules_t *rs, const triage_appeal_view_t *a,
     free(text);
     return out->size == TRIAGE_SIZE_NONE ? HL_ENOENT : 0;
 }
+
+bool triage_verdict_guessed(const triage_verdict_t *v)
+{
+    const triage_rule_t *r = v->size_rule;
+    return r && r->weight == 0 && r->nkeywords == 0 && !r->category && !r->channel;
+}

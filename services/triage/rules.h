@@ -101,6 +101,10 @@ bool triage_rules_total(const triage_rules_t *rules);
  * decided the size (the verdict's size is then TRIAGE_SIZE_NONE). */
 int triage_rules_eval(const triage_rules_t *rules, const triage_appeal_view_t *appeal,
                       triage_verdict_t *out);
+/* True when the verdict's size rests on nothing the appeal says: the rule
+ * that decided it has no condition (rule 9999, "small, other"). Such a
+ * size is a guess the consolidation need not respect. */
+bool triage_verdict_guessed(const triage_verdict_t *v);
 /* True when `rule` matches `appeal` (exposed for tests and tooling). */
 bool triage_rule_matches(const triage_rule_t *rule, const triage_appeal_view_t *appeal);
 

@@ -535,12 +535,57 @@ void triage_df_add(triage_df_t *df, const triage_feats_t *a)
 {
     assert(df && a);
     df->docs++;
+    df->log_docs = log((double)df->docs + 1.0);
     for (size_t i = 0; i < a->n; i++)
         if (TRIAGE_FEAT_KIND(a->f[i]) == TRIAGE_FEAT_GRAM) {
             uint32_t *c = &df->count[a->f[i] % TRIAGE_DF_SLOTS];
             if (*c < UINT32_MAX)
                 (*c)++;
         }
+}
+
+/* log(d + 0.5) for the counts most bigrams have, filled as they are met:
+ * the weights are read ~100 times per comparison, hundreds of comparisons
+ * per appeal, and log() was a third of hl-triage's CPU. Zero means not yet
+ * computed (no count gives 0). Single-threaded, like the daemon. */
+#define S_LOG_COUNTS 65536
+static double s_log_count[S_LOG_COUNTS];
+
+static double s_log_half(uint32_t d)
+{
+    if (d >= S_LOG_COUNTS)
+        return log((double)d + 0.5);
+    if (s_log_count[d] == 0)
+        s_log_count[d] = log((double)d + 0.5);
+    return s_log_count[d];
+}
+
+/* The squared weight of feature `f` (what every sum uses): the idf of a
+ * bigram, at least 0.0025, or the fixed weight of an entity or concept. */
+static inline double s_w2(const triage_df_t *df, uint32_t f)
+{
+    switch (TRIAGE_FEAT_KIND(f)) {
+    case TRIAGE_FEAT_GRAM:
+        break;
+    case TRIAGE_FEAT_BUILDING:
+        return S_W_BUILDING * S_W_BUILDING;
+    case TRIAGE_FEAT_UNIT:
+        return S_W_UNIT * S_W_UNIT;
+    case TRIAGE_FEAT_FLOOR:
+        return S_W_FLOOR * S_W_FLOOR;
+    case TRIAGE_FEAT_GATE:
+        return S_W_GATE * S_W_GATE;
+    case TRIAGE_FEAT_CONCEPT:
+        return S_W_CONCEPT * S_W_CONCEPT;
+    case TRIAGE_FEAT_NAMED:
+        return S_W_NAMED * S_W_NAMED;
+    default:
+        return 1.0;
+    }
+    if (!df || df->docs == 0)
+        return 1.0;
+    double idf = df->log_docs - s_log_half(df->count[f % TRIAGE_DF_SLOTS]);
+    return idf > 0.0025 ? idf : 0.0025;
 }
 
 double triage_feat_weight(const triage_df_t *df, uint32_t f)
@@ -561,11 +606,7 @@ double triage_feat_weight(const triage_df_t *df, uint32_t f)
     default:
         break;
     }
-    if (!df || df->docs == 0)
-        return 1.0;
-    double n = (double)df->docs, d = (double)df->count[f % TRIAGE_DF_SLOTS];
-    double idf = log((n + 1.0) / (d + 0.5));
-    return sqrt(idf > 0.0025 ? idf : 0.0025);
+    return sqrt(s_w2(df, f));
 }
 
 double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
@@ -575,115 +616,95 @@ double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
     return triage_similarity_raw(df, a->f, a->n, b->f, b->n, true, conflict);
 }
 
+/* What one merge of two sorted feature arrays learns: squared weights
+ * summed (all features, place features, bigrams) on each side and shared,
+ * and per kind the features named on each side and shared. */
+typedef struct {
+    double num, da, db; /* all features: shared, a, b */
+    double pn, pa, pb;  /* place features (building, unit, floor, gate) */
+    double gn, ga, gb;  /* bigrams */
+    unsigned named_a[8], named_b[8], shared[8];
+} s_sums_t;
+
+static void s_merge(const triage_df_t *df, const uint32_t *af, size_t an, const uint32_t *bf,
+                    size_t bn, s_sums_t *m)
+{
+    memset(m, 0, sizeof *m);
+    size_t i = 0, j = 0;
+    while (i < an || j < bn) {
+        bool left = j >= bn || (i < an && af[i] < bf[j]);
+        bool right = !left && (i >= an || bf[j] < af[i]);
+        uint32_t f = left || !right ? af[i] : bf[j];
+        unsigned k = TRIAGE_FEAT_KIND(f) & 7;
+        double w2 = s_w2(df, f);
+        double p2 = s_place(f) ? w2 : 0;
+        double g2 = k == TRIAGE_FEAT_GRAM ? w2 : 0;
+        if (!right) {
+            m->da += w2, m->pa += p2, m->ga += g2, m->named_a[k]++;
+            i++;
+        }
+        if (!left) {
+            m->db += w2, m->pb += p2, m->gb += g2, m->named_b[k]++;
+            j++;
+        }
+        if (!left && !right)
+            m->num += w2, m->pn += p2, m->gn += g2, m->shared[k]++;
+    }
+}
+
+/* Two buildings (units, gates) named and none shared, in one compound. */
+static bool s_conflict(const s_sums_t *m, bool same_compound)
+{
+    static const unsigned places[] = {TRIAGE_FEAT_BUILDING, TRIAGE_FEAT_UNIT, TRIAGE_FEAT_GATE};
+    for (size_t k = 0; same_compound && k < sizeof places / sizeof places[0]; k++)
+        if (m->named_a[places[k]] && m->named_b[places[k]] && !m->shared[places[k]])
+            return true;
+    return false;
+}
+
+/* Overlap coefficient: how much of the shorter text the other covers (a
+ * one-line QR appeal is all inside a long visit note of the same matter,
+ * while a cosine would punish the length of the note). Places alone never
+ * make two appeals alike (one building has many matters): the overlap is of
+ * what the texts say, and a shared place raises it. */
+static double s_overlap(const s_sums_t *m, bool same_compound)
+{
+    double least = (m->da - m->pa) < (m->db - m->pb) ? (m->da - m->pa) : (m->db - m->pb);
+    if (least <= 0)
+        return 0;
+    double sim = (m->num - m->pn) / least;
+    if (same_compound && m->pn > 0) /* "building 5" of two compounds is two buildings */
+        sim *= S_PLACE_BONUS;
+    return sim > 1 ? 1 : sim;
+}
+
 double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t an,
                              const uint32_t *bf, size_t bn, bool same_compound, bool *conflict)
 {
-    double num = 0, da = 0, db = 0, pn = 0, pa = 0, pb = 0; /* p*: place features */
-    /* Per entity kind: named on each side, shared. */
-    unsigned named_a[8] = {0}, named_b[8] = {0}, shared[8] = {0};
-    size_t i = 0, j = 0;
-    while (i < an || j < bn) {
-        if (j >= bn || (i < an && af[i] < bf[j])) {
-            double w = triage_feat_weight(df, af[i]);
-            da += w * w;
-            pa += s_place(af[i]) ? w * w : 0;
-            named_a[TRIAGE_FEAT_KIND(af[i]) & 7]++;
-            i++;
-        } else if (i >= an || bf[j] < af[i]) {
-            double w = triage_feat_weight(df, bf[j]);
-            db += w * w;
-            pb += s_place(bf[j]) ? w * w : 0;
-            named_b[TRIAGE_FEAT_KIND(bf[j]) & 7]++;
-            j++;
-        } else {
-            double w = triage_feat_weight(df, af[i]);
-            num += w * w;
-            da += w * w;
-            db += w * w;
-            if (s_place(af[i])) {
-                pn += w * w;
-                pa += w * w;
-                pb += w * w;
-            }
-            unsigned k = TRIAGE_FEAT_KIND(af[i]) & 7;
-            named_a[k]++;
-            named_b[k]++;
-            shared[k]++;
-            i++;
-            j++;
-        }
-    }
-
-    if (conflict) {
-        *conflict = false;
-        static const unsigned places[] = {TRIAGE_FEAT_BUILDING, TRIAGE_FEAT_UNIT, TRIAGE_FEAT_GATE};
-        for (size_t k = 0; k < sizeof places / sizeof places[0]; k++) {
-            unsigned kind = places[k];
-            if (same_compound && named_a[kind] && named_b[kind] && !shared[kind])
-                *conflict = true;
-        }
-    }
-    /* Overlap coefficient: how much of the shorter text the other covers
-     * (a one-line QR appeal is all inside a long visit note of the same
-     * matter, while a cosine would punish the length of the note). Places
-     * alone never make two appeals alike (one building has many matters):
-     * the overlap is of what the texts say, and a shared place raises it. */
-    double least = (da - pa) < (db - pb) ? (da - pa) : (db - pb);
-    if (least <= 0)
-        return 0;
-    double sim = (num - pn) / least;
-    if (same_compound && pn > 0) /* "building 5" of two compounds is two buildings */
-        sim *= S_PLACE_BONUS;
-    return sim > 1 ? 1 : sim;
+    s_sums_t m;
+    s_merge(df, af, an, bf, bn, &m);
+    if (conflict)
+        *conflict = s_conflict(&m, same_compound);
+    return s_overlap(&m, same_compound);
 }
 
 void triage_pair_of(const triage_df_t *df, const uint32_t *af, size_t an, const uint32_t *bf,
                     size_t bn, bool same_compound, triage_pair_t *out)
 {
     memset(out, 0, sizeof *out);
-    bool conflict = false;
-    out->x[TRIAGE_X_TEXT] = triage_similarity_raw(df, af, an, bf, bn, same_compound, &conflict);
-    out->x[TRIAGE_X_CONFLICT] = conflict;
-    unsigned ca = 0, cb = 0, cs = 0, na = 0, nb = 0, ns = 0;
-    bool place = false;
-    double gnum = 0, ga = 0, gb = 0;
-    size_t i = 0, j = 0;
-    while (i < an || j < bn) {
-        bool left = j >= bn || (i < an && af[i] < bf[j]);
-        bool right = !left && (i >= an || bf[j] < af[i]);
-        uint32_t f = left ? af[i] : bf[j];
-        unsigned kind = TRIAGE_FEAT_KIND(f);
-        double w = kind == TRIAGE_FEAT_GRAM ? triage_feat_weight(df, f) : 0;
-        if (left) {
-            ca += kind == TRIAGE_FEAT_CONCEPT;
-            na += kind == TRIAGE_FEAT_NAMED;
-            ga += w * w;
-            i++;
-        } else if (right) {
-            cb += kind == TRIAGE_FEAT_CONCEPT;
-            nb += kind == TRIAGE_FEAT_NAMED;
-            gb += w * w;
-            j++;
-        } else {
-            ca += kind == TRIAGE_FEAT_CONCEPT;
-            cb += kind == TRIAGE_FEAT_CONCEPT;
-            cs += kind == TRIAGE_FEAT_CONCEPT;
-            na += kind == TRIAGE_FEAT_NAMED;
-            nb += kind == TRIAGE_FEAT_NAMED;
-            ns += kind == TRIAGE_FEAT_NAMED;
-            place = place || s_place(f);
-            gnum += w * w;
-            ga += w * w;
-            gb += w * w;
-            i++;
-            j++;
-        }
-    }
-    unsigned cmin = ca < cb ? ca : cb;
+    s_sums_t m;
+    s_merge(df, af, an, bf, bn, &m);
+    unsigned ca = m.named_a[TRIAGE_FEAT_CONCEPT], cb = m.named_b[TRIAGE_FEAT_CONCEPT];
+    unsigned cs = m.shared[TRIAGE_FEAT_CONCEPT], cmin = ca < cb ? ca : cb;
+    unsigned na = m.named_a[TRIAGE_FEAT_NAMED], nb = m.named_b[TRIAGE_FEAT_NAMED];
+    unsigned ns = m.shared[TRIAGE_FEAT_NAMED];
+    out->x[TRIAGE_X_TEXT] = s_overlap(&m, same_compound);
+    out->x[TRIAGE_X_CONFLICT] = s_conflict(&m, same_compound);
     out->x[TRIAGE_X_CONCEPTS] = cmin ? (double)cs / cmin : 0;
     out->x[TRIAGE_X_CONCEPT_ANY] = cs > 0;
-    out->x[TRIAGE_X_GRAM_COS] = ga > 0 && gb > 0 ? gnum / sqrt(ga * gb) : 0;
-    out->x[TRIAGE_X_PLACE] = same_compound && place;
+    out->x[TRIAGE_X_CONCEPT_CONFLICT] = ca && cb && !cs;
+    out->x[TRIAGE_X_GRAM_COS] = m.ga > 0 && m.gb > 0 ? m.gn / sqrt(m.ga * m.gb) : 0;
+    out->x[TRIAGE_X_PLACE] = same_compound && m.pn > 0;
     out->x[TRIAGE_X_NAMED] = ns > 0;
     out->x[TRIAGE_X_NAMED_CONFLICT] = na && nb && !ns;
     out->x[TRIAGE_X_SAME_COMPOUND] = same_compound;
@@ -708,7 +729,7 @@ double triage_pair_score(const triage_pair_t *x)
 triage_scorer_t triage_scorer_default(void)
 {
     return (triage_scorer_t){
-        .threshold = 0.70,
+        .threshold = 0.75,
         .other_compound = 1.0,
         .size_mismatch = 0.8,
         .wish_mismatch = 0.40,

@@ -50,6 +50,7 @@ bool triage_feats_has(const triage_feats_t *a, unsigned kind);
 typedef struct {
     uint32_t count[TRIAGE_DF_SLOTS]; /* appeals whose text has the feature */
     uint64_t docs;                   /* appeals counted */
+    double log_docs;                 /* log(docs + 1), kept by triage_df_add */
 } triage_df_t;
 
 /* Counts the features of one appeal. */
@@ -86,6 +87,8 @@ enum {
     TRIAGE_X_WISH_DIFF,      /* a wish and not a wish */
     TRIAGE_X_LARGE_ANY,      /* either is large */
     TRIAGE_X_CATEGORY_DIFF,  /* both have a category and they differ */
+    TRIAGE_X_CONCEPT_CONFLICT, /* both name concepts, none shared (a lamp, a leak) */
+    TRIAGE_X_SIZE_GUESSED,     /* the sizes differ and the new appeal's was a guess */
     TRIAGE_PAIR_X
 };
 typedef struct {

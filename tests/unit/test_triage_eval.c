@@ -30,17 +30,17 @@
 #include <string.h>
 
 /* Regression floors on the held-out sets, below what they measured when the
- * pair model landed (size 0.889, precision 1.000, F1 0.651). They are NOT
+ * scorer was refitted (size 0.889, precision 0.910, F1 0.715). They are NOT
  * the targets of issue 8 (size 0.90, precision 0.90, F1 0.85), which the
  * scorer does not reach yet: see services/triage/README.md. */
-#define FLOOR_F1        0.55
+#define FLOOR_F1        0.65
 #define FLOOR_PRECISION 0.90
 #define FLOOR_SIZE      0.85
 
 typedef struct {
     hl_sample_t *s;     /* the appeal */
-    char compound[8];   /* cpNNN */
-    char community[8];  /* cmNN */
+    char compound[16];  /* cpNNN.S (S: the set it came from) */
+    char community[16]; /* cmNN.S */
     char name[64];      /* compound name */
     triage_feats_t f;   /* features */
     triage_verdict_t v; /* the rules' verdict */
@@ -54,15 +54,16 @@ typedef struct {
     int confusion[TRIAGE_SIZE_COUNT][TRIAGE_SIZE_COUNT]; /* [want][got] */
 } s_score_t;
 
-static s_row_t *s_prepare(triage_rules_t *rs, hl_sample_t *s, size_t n)
+static s_row_t *s_prepare(triage_rules_t *rs, hl_sample_t *s, const int *set, size_t n)
 {
     s_row_t *rows = calloc(n, sizeof *rows);
     for (size_t i = 0; i < n; i++) {
         s_row_t *r = &rows[i];
         r->s = &s[i];
         assert_true(s[i].compound >= 1 && s[i].compound <= 94);
-        snprintf(r->compound, sizeof r->compound, "cp%03d", (int)s[i].compound);
-        snprintf(r->community, sizeof r->community, "cm%02d", (int)((s[i].compound - 1) % 14 + 1));
+        snprintf(r->compound, sizeof r->compound, "cp%03d.%d", (int)s[i].compound, set[i]);
+        snprintf(r->community, sizeof r->community, "cm%02d.%d",
+                 (int)((s[i].compound - 1) % 14 + 1), set[i]);
         hl_test_compound_name((int)s[i].compound, r->name, sizeof r->name);
         r->want = triage_size_parse(s[i].size);
         assert_true(r->want > 0);
@@ -79,7 +80,8 @@ static void s_replay(s_row_t *rows, size_t n, const triage_scorer_t *sc, s_score
     triage_index_t *ix = triage_index_new(10000);
     for (size_t i = 0; i < n; i++) {
         s_row_t *r = &rows[i];
-        triage_ix_query_t q = {r->community, r->compound, r->v.category, r->v.size, &r->f};
+        triage_ix_query_t q = {r->community, r->compound, r->v.category, r->v.size, &r->f,
+                               triage_verdict_guessed(&r->v)};
         triage_ix_why_t why;
         const triage_ix_meta_t *best = triage_index_best(ix, sc, &q, &why);
         if (getenv("HL_EVAL_DEBUG"))
@@ -183,7 +185,7 @@ static void s_pairs(const s_row_t *rows, size_t n)
                      rows[j].v.category ? rows[j].v.category : "");
             snprintf(m.compound, sizeof m.compound, "%s", rows[j].compound);
             triage_ix_query_t q = {rows[i].community, rows[i].compound, rows[i].v.category,
-                                   rows[i].v.size, &rows[i].f};
+                                   rows[i].v.size, &rows[i].f, triage_verdict_guessed(&rows[i].v)};
             triage_pair_t x;
             triage_pair_of(df, rows[i].f.f, rows[i].f.n, rows[j].f.f, rows[j].f.n,
                            strcmp(rows[i].compound, rows[j].compound) == 0, &x);
@@ -211,12 +213,20 @@ static void s_sweep(s_row_t *rows, size_t n)
     }
 }
 
-/* Loads the sets at `paths` (NULL-terminated) into one array, in order;
- * NULL when the first is absent (a later absent one is left out). */
-static hl_sample_t *s_load(const char *const *paths, size_t *n)
+/* Loads the sets at `paths` (NULL-terminated) into one array, in order,
+ * and which set each row came from into *set (caller frees); NULL when the
+ * first is absent (a later absent one is left out).
+ *
+ * Each set is its own town: the sets were written independently over the
+ * same compound numbers, and two writers may both describe one real matter
+ * under two matter names (教育局宿舍 2栋's blocked drain is in two of them).
+ * Counted together, such a pair is a "wrong merge" that is right, and the
+ * pair model fitted on it learns to be timid. */
+static hl_sample_t *s_load(const char *const *paths, size_t *n, int **set)
 {
     hl_sample_t *all = NULL;
     *n = 0;
+    *set = NULL;
     for (size_t p = 0; paths[p]; p++) {
         size_t k;
         hl_sample_t *s = hl_test_sample_load_file(paths[p], &k);
@@ -226,7 +236,10 @@ static hl_sample_t *s_load(const char *const *paths, size_t *n)
             continue;
         }
         all = realloc(all, (*n + k) * sizeof *all);
+        *set = realloc(*set, (*n + k) * sizeof **set);
         memcpy(all + *n, s, k * sizeof *s);
+        for (size_t i = 0; i < k; i++)
+            (*set)[*n + i] = (int)p;
         *n += k;
         free(s); /* the rows' strings now belong to `all` */
     }
@@ -236,12 +249,13 @@ static hl_sample_t *s_load(const char *const *paths, size_t *n)
 static bool s_eval(const char *const *paths, const char *name, s_score_t *out, bool tuning)
 {
     size_t n;
-    hl_sample_t *s = s_load(paths, &n);
+    int *set;
+    hl_sample_t *s = s_load(paths, &n, &set);
     if (!s)
         return false;
     assert_true(n >= 100);
     triage_rules_t *rs = s_seed_rules();
-    s_row_t *rows = s_prepare(rs, s, n);
+    s_row_t *rows = s_prepare(rs, s, set, n);
     triage_scorer_t sc = triage_scorer_default();
     s_replay(rows, n, &sc, out);
     s_print(name, out);
@@ -252,6 +266,7 @@ static bool s_eval(const char *const *paths, const char *name, s_score_t *out, b
     if (tuning && getenv("HL_EVAL_SWEEP"))
         s_sweep(rows, n);
     free(rows);
+    free(set);
     triage_rules_destroy(&rs);
     hl_test_sample_free(s, n);
     return true;

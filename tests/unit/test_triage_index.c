@@ -121,7 +121,7 @@ static const triage_ix_meta_t *s_best(triage_index_t *ix, const char *compound, 
     triage_feats_t f;
     triage_feats_of(&f, text, NULL);
     triage_scorer_t sc = triage_scorer_default();
-    triage_ix_query_t q = {"cm01", compound, NULL, size, &f};
+    triage_ix_query_t q = {"cm01", compound, NULL, size, &f, false};
     return triage_index_best(ix, &sc, &q, NULL);
 }
 
@@ -198,7 +198,7 @@ static void test_index_gates(void **state)
     triage_feats_t f;
     triage_feats_of(&f, "5号楼电梯坏了三天", NULL);
     triage_scorer_t sc = triage_scorer_default();
-    triage_ix_query_t q = {"cm02", "cp002", NULL, TRIAGE_SIZE_SMALL, &f};
+    triage_ix_query_t q = {"cm02", "cp002", NULL, TRIAGE_SIZE_SMALL, &f, false};
     triage_ix_why_t why;
     assert_null(triage_index_best(ix, &sc, &q, &why));
     assert_int_equal(why.compared, 0);
@@ -259,7 +259,7 @@ static void test_pair_model(void **state)
     triage_feats_of(&c, "3栋楼道里堆满了杂物，消防通道堵了", NULL);
     triage_feats_of(&d, "8栋电梯又坏了，老人上不去楼", NULL);
     triage_ix_meta_t m = {.size = TRIAGE_SIZE_SMALL};
-    triage_ix_query_t q = {"cm01", "cp001", NULL, TRIAGE_SIZE_SMALL, &a};
+    triage_ix_query_t q = {"cm01", "cp001", NULL, TRIAGE_SIZE_SMALL, &a, false};
     triage_pair_t same, other, conflict;
     triage_pair_of(NULL, a.f, a.n, b.f, b.n, true, &same);
     triage_pair_context(&m, &q, &same);
