@@ -75,16 +75,18 @@ struct hl_pipeline {
     bool push_open[HL_STAGE_COUNT];    /* which are initialised */
     s_consumer_t pull[HL_STAGE_COUNT]; /* consumer sockets */
     s_stage_metrics_t metrics[HL_STAGE_COUNT];
-    uv_timer_t sweep;     /* sweeper tick */
-    uv_timer_t recheck;   /* re-evaluates back-pressure while paused */
-    bool sweeping;        /* a sweep query is in flight */
-    bool sweeper_started; /* the sweep timer was started */
-    bool paused;          /* consumers paused for back-pressure */
-    int inflight;         /* hl_inmsg_t alive */
-    int closing_handles;  /* handles left to close on destroy */
-    bool destroyed;       /* destroy requested */
-    char stages_sql[256]; /* produced stages as a text[] literal */
-    hl_seen_t *seen;      /* ids in hand or applied lately (hl_seen.h) */
+    uv_timer_t sweep;                    /* sweeper tick */
+    uv_timer_t recheck;                  /* re-evaluates back-pressure while paused */
+    bool sweeping;                       /* a sweep query is in flight */
+    bool sweeper_started;                /* the sweep timer was started */
+    bool paused;                         /* consumers paused for back-pressure */
+    int inflight;                        /* hl_inmsg_t alive */
+    int closing_handles;                 /* handles left to close on destroy */
+    bool destroyed;                      /* destroy requested */
+    char stages_sql[256];                /* produced stages as a text[] literal */
+    hl_seen_t *seen;                     /* ids in hand or applied lately (hl_seen.h) */
+    hl_db_t *shards[HL_PIPELINE_SHARDS]; /* more consumer connections, owned */
+    int nshards;                         /* used */
     struct {
         const char *guard; /* the caller's guard text (its address is the key) */
         char *sql;         /* the guarded INSERT built around it, owned */
@@ -492,7 +494,7 @@ static void s_backpressure(hl_pipeline_t *p)
 {
     if (p->destroyed)
         return;
-    size_t pending = hl_db_pending(p->db);
+    size_t pending = hl_db_pending(p->db) + hl_pipeline_shard_pending(p);
     size_t high = (size_t)(p->cfg.backlog_max > 0 ? p->cfg.backlog_max : 1024);
     bool pause = pending >= high;
     if (pause == p->paused)
@@ -594,7 +596,7 @@ static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
     if (m->redo && rc == HL_ERETRY && m->redos < HL_INMSG_REDOS) {
         m->redos++;
         hl_debug("message", m->env->id, "deciding %s again: %s", m->env->type, err->message);
-        m->unit = hl_dbu_new(p->db, s_apply_done, m);
+        m->unit = hl_dbu_new(m->db, s_apply_done, m);
         HL_DBU(m->unit, s_sql_claim, NULL, NULL, m->env->id, p->cfg.producer);
         m->redo(m, err, m->redo_arg);
         return;
@@ -622,6 +624,42 @@ void hl_inmsg_retry(hl_inmsg_t **mp, const char *why)
     hl_metric_add(m->pipeline->metrics[m->stage].failed, 1);
     hl_warn("message", m->env->id, "left %s for re-delivery: %s", m->env->type, why);
     s_inmsg_free(m);
+}
+
+int hl_pipeline_shards(hl_pipeline_t *p, const hl_db_cfg_t *cfg, int n)
+{
+    if (n < 0 || p->nshards + n > HL_PIPELINE_SHARDS)
+        return HL_EINVAL;
+    for (int i = 0; i < n; i++) {
+        hl_db_t *db = hl_db_new(p->loop, cfg);
+        if (!db)
+            return HL_EINVAL;
+        p->shards[p->nshards++] = db;
+    }
+    return 0;
+}
+
+size_t hl_pipeline_shard_pending(const hl_pipeline_t *p)
+{
+    size_t n = 0;
+    for (int i = 0; p && i < p->nshards; i++)
+        n += hl_db_pending(p->shards[i]);
+    return n;
+}
+
+void hl_inmsg_shard(hl_inmsg_t *m, uint64_t key)
+{
+    hl_pipeline_t *p = m->pipeline;
+    if (p->nshards == 0 || !m->unit)
+        return;
+    uint64_t i = key % (uint64_t)(p->nshards + 1);
+    hl_db_t *db = i == 0 ? p->db : p->shards[i - 1];
+    if (db == m->db)
+        return;
+    hl_dbu_destroy(&m->unit);
+    m->db = db;
+    m->unit = hl_dbu_new(db, s_apply_done, m);
+    HL_DBU(m->unit, s_sql_claim, NULL, NULL, m->env->id, p->cfg.producer);
 }
 
 void hl_inmsg_apply_redo(hl_inmsg_t **mp, hl_redo_fn *redo, void *arg)
@@ -726,7 +764,8 @@ static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
         }
         m->payload = msg;
     }
-    m->unit = hl_dbu_new(p->db, s_apply_done, m);
+    m->db = p->db;
+    m->unit = hl_dbu_new(m->db, s_apply_done, m);
     HL_DBU(m->unit, s_sql_claim, NULL, NULL, env->id, p->cfg.producer);
     if (h)
         h->fn(m, h->arg);
@@ -827,6 +866,10 @@ void hl_pipeline_destroy(hl_pipeline_t **pp)
     *pp = NULL;
     p->destroyed = true;
     hl_pipeline_stop_consuming(p);
+    /* Units still on a shard fail (HL_ESHUTDOWN): left for re-send. */
+    for (int i = 0; i < p->nshards; i++)
+        hl_db_destroy(&p->shards[i]);
+    p->nshards = 0;
     for (int i = 0; i < HL_STAGE_COUNT; i++) {
         if (p->push_open[i] && !p->push[i].closing) {
             p->push[i].arg = p;

@@ -82,6 +82,7 @@ struct hl_inmsg {
     hl_stage_t stage;              /* where it came from */
     Hl__Envelope *env;             /* unpacked envelope, owned */
     hl_dbu_t *unit;                /* the claim and the handler's effects */
+    hl_db_t *db;                   /* the connection `unit` runs on (hl_inmsg_shard) */
     uint64_t start_ns;             /* arrival, for the latency histogram */
     void *user;                    /* free for the handler's own state */
     void (*user_free)(void *user); /* frees `user` with the message, when set */
@@ -125,6 +126,23 @@ typedef struct {
 
 hl_pipeline_t *hl_pipeline_new(uv_loop_t *loop, void *zctx, hl_db_t *db,
                                const hl_pipeline_cfg_t *cfg);
+/* Consumer side: opens `n` more connections like `cfg` (at most
+ * HL_PIPELINE_SHARDS; the pipeline owns and closes them) over which
+ * hl_inmsg_shard spreads the messages a handler chooses to spread. One
+ * connection runs one transaction at a time, so a consumer whose units are
+ * mostly PostgreSQL's work keeps one backend busy and no more; with more
+ * connections, more backends work at once. Returns 0 or HL_EINVAL. */
+#define HL_PIPELINE_SHARDS 8
+int hl_pipeline_shards(hl_pipeline_t *p, const hl_db_cfg_t *cfg, int n);
+/* Consumer side, before the handler adds anything to m->unit: moves the
+ * unit (so far only its claim) to the connection `key` picks, the main one
+ * or a shard. One key, one connection: units with the same key commit in
+ * the order they were submitted (hl-triage keys by community, so a join
+ * never runs before the unit that opened its item). A redo stays there. */
+void hl_inmsg_shard(hl_inmsg_t *m, uint64_t key);
+/* Units queued or in flight on the shard connections (drain waits for
+ * them as for the main connection's). */
+size_t hl_pipeline_shard_pending(const hl_pipeline_t *p);
 /* Closes sockets and timers; in-flight messages are left to the sweeper. */
 void hl_pipeline_destroy(hl_pipeline_t **p);
 

@@ -193,7 +193,7 @@ static void s_drain_tick(uv_timer_t *t)
 {
     hl_service_t *s = t->data;
     int active = s->http ? hl_http_active(s->http) : 0;
-    size_t pending = hl_db_pending(s->db);
+    size_t pending = hl_db_pending(s->db) + hl_pipeline_shard_pending(s->pipeline);
     if (active == 0 && pending == 0) {
         hl_info(NULL, NULL, "drained: exiting");
         s_finish(s);

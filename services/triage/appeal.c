@@ -140,6 +140,15 @@ static const char s_sql_case[] =
 
 static void s_redo(hl_inmsg_t *m, const hl_dberr_t *err, void *arg);
 
+/* Which connection decides the appeals of `community` (FNV-1a). */
+static uint64_t s_community_key(const char *community)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = community; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
 /* Decides and applies: rules, index, then the message's unit. */
 static void s_decide(s_appeal_t *x)
 {
@@ -148,14 +157,17 @@ static void s_decide(s_appeal_t *x)
     const char *given = a->category && *a->category ? a->category : NULL;
     const char *title = a->title && *a->title ? a->title : NULL;
     triage_appeal_view_t view = {a->channel, given, title, a->body, x->compound_name};
+    /* One community, one connection: a join commits after the unit that
+     * opened its item, however many connections decide. */
+    hl_inmsg_shard(x->m, s_community_key(x->community));
     triage_verdict_t v;
     if (triage_rules_eval(t->rules, &view, &v) != 0) {
         triage_inmsg_defer(t, &x->m, "no active rule decides the size of this appeal");
         return;
     }
     /* The item to join, copied: the index may drop it before commit. */
-    triage_ix_query_t q = {x->community, x->compound, v.category, v.size, &x->feats,
-                           triage_verdict_guessed(&v)};
+    triage_ix_query_t q = {x->community, x->compound, v.category,
+                           v.size,       &x->feats,   triage_verdict_guessed(&v)};
     triage_ix_why_t why = {0};
     const triage_ix_meta_t *best = x->community[0] && t->cfg->consolidate_permille <= 1000
                                        ? triage_index_best(t->index, &t->scorer, &q, &why)

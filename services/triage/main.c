@@ -18,6 +18,10 @@ static const hl_cfg_entry_t s_cfg_table[] = {
      offsetof(triage_cfg_t, consolidate_permille), false,
      "least probability (per mille) of the pair model (services/triage/README.md) for an appeal "
      "to join an open item; 1001 turns consolidation off"},
+    {"HL_TRIAGE_CONNECTIONS", HL_CFG_INT, "2", 1, 1 + HL_PIPELINE_SHARDS,
+     offsetof(triage_cfg_t, connections), false,
+     "PostgreSQL connections appeals are decided on, by community (one community, one "
+     "connection); the others (HTTP, sync, deadlines) use the first"},
     {"HL_INDEX_MAX_ITEMS", HL_CFG_INT, "5000", 1, 1000000, offsetof(triage_cfg_t, index_max_items),
      false, "open items kept in memory as consolidation candidates (about 1 KiB each)"},
     {"HL_INDEX_SYNC_MS", HL_CFG_INT, "1000", 50, 3600000, offsetof(triage_cfg_t, index_sync_ms),
@@ -84,7 +88,10 @@ int main(int argc, char **argv)
         {"POST", "/v1/items/{}/split", triage_split_post, &t},
         {"GET", "/v1/escalations/due", triage_escalations_due_get, &t},
     };
-    if (hl_pipeline_produce(svc.pipeline, HL_STAGE_STATUS) != 0 ||
+    hl_db_cfg_t shard = {cfg.svc.database_url, cfg.svc.db_role, (int)cfg.svc.batch_max,
+                         "hl-triage"};
+    if (hl_pipeline_shards(svc.pipeline, &shard, (int)cfg.connections - 1) != 0 ||
+        hl_pipeline_produce(svc.pipeline, HL_STAGE_STATUS) != 0 ||
         hl_pipeline_produce(svc.pipeline, HL_STAGE_BOUNTY) != 0 ||
         hl_pipeline_produce(svc.pipeline, HL_STAGE_ALLIANCE) != 0 ||
         hl_pipeline_produce(svc.pipeline, HL_STAGE_POINTS) != 0 || triage_appeal_consume(&t) != 0 ||

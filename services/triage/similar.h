@@ -73,20 +73,20 @@ double triage_similarity_raw(const triage_df_t *df, const uint32_t *a, size_t na
  * inputs of the pair model. Text parts come from triage_pair_of, context
  * parts (sizes, categories) from the index. */
 enum {
-    TRIAGE_X_BIAS = 0,       /* 1 */
-    TRIAGE_X_TEXT,           /* triage_similarity_raw */
-    TRIAGE_X_CONCEPTS,       /* shared concepts / concepts of the side with fewer */
-    TRIAGE_X_CONCEPT_ANY,    /* at least one concept shared */
-    TRIAGE_X_GRAM_COS,       /* idf-weighted cosine of the bigrams */
-    TRIAGE_X_PLACE,          /* a building, unit or gate shared (same compound) */
-    TRIAGE_X_CONFLICT,       /* both name buildings (units, gates), none shared */
-    TRIAGE_X_NAMED,          /* a named road, river, market shared */
-    TRIAGE_X_NAMED_CONFLICT, /* both name such places, none shared */
-    TRIAGE_X_SAME_COMPOUND,  /* one compound */
-    TRIAGE_X_SIZE_SAME,      /* the same size */
-    TRIAGE_X_WISH_DIFF,      /* a wish and not a wish */
-    TRIAGE_X_LARGE_ANY,      /* either is large */
-    TRIAGE_X_CATEGORY_DIFF,  /* both have a category and they differ */
+    TRIAGE_X_BIAS = 0,         /* 1 */
+    TRIAGE_X_TEXT,             /* triage_similarity_raw */
+    TRIAGE_X_CONCEPTS,         /* shared concepts / concepts of the side with fewer */
+    TRIAGE_X_CONCEPT_ANY,      /* at least one concept shared */
+    TRIAGE_X_GRAM_COS,         /* idf-weighted cosine of the bigrams */
+    TRIAGE_X_PLACE,            /* a building, unit or gate shared (same compound) */
+    TRIAGE_X_CONFLICT,         /* both name buildings (units, gates), none shared */
+    TRIAGE_X_NAMED,            /* a named road, river, market shared */
+    TRIAGE_X_NAMED_CONFLICT,   /* both name such places, none shared */
+    TRIAGE_X_SAME_COMPOUND,    /* one compound */
+    TRIAGE_X_SIZE_SAME,        /* the same size */
+    TRIAGE_X_WISH_DIFF,        /* a wish and not a wish */
+    TRIAGE_X_LARGE_ANY,        /* either is large */
+    TRIAGE_X_CATEGORY_DIFF,    /* both have a category and they differ */
     TRIAGE_X_CONCEPT_CONFLICT, /* both name concepts, none shared (a lamp, a leak) */
     TRIAGE_X_SIZE_GUESSED,     /* the sizes differ and the new appeal's was a guess */
     TRIAGE_PAIR_X

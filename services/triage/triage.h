@@ -29,6 +29,7 @@ bool triage_org_place(const triage_org_t *org, const char *code, triage_org_plac
 typedef struct {
     hl_svc_cfg_t svc;               /* the settings every daemon takes */
     long long consolidate_permille; /* least text similarity (per mille) to join an item */
+    long long connections;          /* PostgreSQL connections appeals are decided on */
     long long consolidate_days;     /* only items opened this many days back are joined */
     long long deadline_scan_ms;     /* how often overdue items are looked for */
     long long clock_offset_s;       /* seconds added to now() by the deadline scanner (tests) */

@@ -80,8 +80,8 @@ static void s_replay(s_row_t *rows, size_t n, const triage_scorer_t *sc, s_score
     triage_index_t *ix = triage_index_new(10000);
     for (size_t i = 0; i < n; i++) {
         s_row_t *r = &rows[i];
-        triage_ix_query_t q = {r->community, r->compound, r->v.category, r->v.size, &r->f,
-                               triage_verdict_guessed(&r->v)};
+        triage_ix_query_t q = {r->community, r->compound, r->v.category,
+                               r->v.size,    &r->f,       triage_verdict_guessed(&r->v)};
         triage_ix_why_t why;
         const triage_ix_meta_t *best = triage_index_best(ix, sc, &q, &why);
         if (getenv("HL_EVAL_DEBUG"))
@@ -184,8 +184,9 @@ static void s_pairs(const s_row_t *rows, size_t n)
             snprintf(m.category, sizeof m.category, "%s",
                      rows[j].v.category ? rows[j].v.category : "");
             snprintf(m.compound, sizeof m.compound, "%s", rows[j].compound);
-            triage_ix_query_t q = {rows[i].community, rows[i].compound, rows[i].v.category,
-                                   rows[i].v.size, &rows[i].f, triage_verdict_guessed(&rows[i].v)};
+            triage_ix_query_t q = {rows[i].community,  rows[i].compound,
+                                   rows[i].v.category, rows[i].v.size,
+                                   &rows[i].f,         triage_verdict_guessed(&rows[i].v)};
             triage_pair_t x;
             triage_pair_of(df, rows[i].f.f, rows[i].f.n, rows[j].f.f, rows[j].f.n,
                            strcmp(rows[i].compound, rows[j].compound) == 0, &x);
