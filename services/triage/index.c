@@ -14,8 +14,9 @@
 #include <string.h>
 
 typedef struct {
-    uint32_t *f; /* sorted features, owned */
-    uint16_t n;  /* count */
+    uint32_t *f;        /* sorted features, owned */
+    uint16_t n;         /* count */
+    triage_sums_t sums; /* their weights summed, again when stale */
 } s_kept_t;
 
 typedef struct s_entry s_entry_t;
@@ -221,8 +222,9 @@ bool triage_index_add_appeal(triage_index_t *ix, const char *id, const triage_fe
         return false;
     if (count)
         e->meta.appeals++;
-    s_kept_t k = {hl_calloc(f->n ? f->n : 1, sizeof *k.f), f->n};
+    s_kept_t k = {.f = hl_calloc(f->n ? f->n : 1, sizeof *k.f), .n = f->n};
     memcpy(k.f, f->f, f->n * sizeof *k.f);
+    triage_sums_of(&ix->df, k.f, k.n, &k.sums);
     if (e->nkept < TRIAGE_IX_APPEALS) {
         e->kept[e->nkept++] = k;
         return true;
@@ -276,7 +278,7 @@ void triage_pair_context(const triage_ix_meta_t *m, const triage_ix_query_t *q, 
         s_both(m->category, q->category) && strcmp(m->category, q->category) != 0;
 }
 
-const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage_scorer_t *sc,
+const triage_ix_meta_t *triage_index_best(triage_index_t *ix, const triage_scorer_t *sc,
                                           const triage_ix_query_t *q, triage_ix_why_t *why)
 {
     assert(ix && sc && q && q->feats);
@@ -284,8 +286,11 @@ const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage
     const s_entry_t *chosen = NULL;
     size_t at = q->community && *q->community ? s_bucket_at(ix, q->community) : ix->nbuckets;
     const s_bucket_t *b = at < ix->nbuckets ? &ix->buckets[at] : NULL;
+    triage_side_t side; /* the appeal's weights, once */
+    if (b)
+        triage_side_of(&ix->df, q->feats->f, q->feats->n, &side);
     for (size_t i = 0; b && i < b->n; i++) {
-        const s_entry_t *e = b->items[i];
+        s_entry_t *e = b->items[i];
         const triage_ix_meta_t *m = &e->meta;
         bool same_compound = s_same(m->compound, q->compound);
         /* Only a large matter (a road, a market, a drain outside) is shared
@@ -303,9 +308,11 @@ const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage
          * scores as its closest one. */
         double score = 0, sim = 0;
         for (size_t k = 0; k < e->nkept; k++) {
+            s_kept_t *kept = &e->kept[k];
+            if (triage_sums_stale(&ix->df, &kept->sums))
+                triage_sums_of(&ix->df, kept->f, kept->n, &kept->sums);
             triage_pair_t x;
-            triage_pair_of(&ix->df, q->feats->f, q->feats->n, e->kept[k].f, e->kept[k].n,
-                           same_compound, &x);
+            triage_pair_fast(&side, kept->f, kept->n, &kept->sums, same_compound, &x);
             triage_pair_context(m, q, &x);
             /* Two buildings (units, gates) named and none shared: two
              * matters, however alike the words ("3栋电梯坏了", "8栋电梯坏了"). */

@@ -88,7 +88,7 @@ typedef struct {
  * scorer's factors for another compound, size, wish, category and a
  * building conflict) if at least the scorer's threshold; NULL to open a new
  * item. Writes the comparison to `why` when not NULL. */
-const triage_ix_meta_t *triage_index_best(const triage_index_t *ix, const triage_scorer_t *sc,
+const triage_ix_meta_t *triage_index_best(triage_index_t *ix, const triage_scorer_t *sc,
                                           const triage_ix_query_t *q, triage_ix_why_t *why);
 
 #endif

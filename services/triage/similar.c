@@ -452,13 +452,34 @@ static void s_entities(const s_points_t *p, s_bag_t *b)
                     s_add(b, s_feat(TRIAGE_FEAT_GATE, k));
 }
 
+/* The first code point of every phrase of the lexicon, decoded once: a
+ * phrase is only compared where the text has its first character (decoding
+ * every phrase at every place was a third of hl-triage's CPU). */
+static uint32_t s_first[S_NCONCEPTS][12];
+
+static void s_first_init(void)
+{
+    static bool done;
+    if (done)
+        return;
+    for (size_t k = 0; k < S_NCONCEPTS; k++)
+        for (size_t w = 0; w < 12 && s_concepts[k][w]; w++) {
+            unsigned cp = 0;
+            if (hl_utf8_next((const unsigned char *)s_concepts[k][w], &cp) <= 0)
+                cp = 0xFFFD; /* never in decoded text */
+            s_first[k][w] = cp;
+        }
+    done = true;
+}
+
 static void s_concepts_of(const s_points_t *p, s_bag_t *b)
 {
+    s_first_init();
     for (uint32_t k = 0; k < S_NCONCEPTS; k++) {
         bool found = false;
         for (size_t w = 0; w < 12 && s_concepts[k][w] && !found; w++)
             for (size_t i = 0; i < p->n && !found; i++)
-                found = s_at(p, i, s_concepts[k][w]);
+                found = p->c[i] == s_first[k][w] && s_at(p, i, s_concepts[k][w]);
         if (found)
             s_add(b, s_feat(TRIAGE_FEAT_CONCEPT, k));
     }
@@ -616,9 +637,45 @@ double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
     return triage_similarity_raw(df, a->f, a->n, b->f, b->n, true, conflict);
 }
 
-/* What one merge of two sorted feature arrays learns: squared weights
- * summed (all features, place features, bigrams) on each side and shared,
- * and per kind the features named on each side and shared. */
+/* The squared weight of features of a kind that weighs a fixed amount
+ * (every kind but bigrams). */
+static double s_fixed_w2(unsigned kind)
+{
+    return s_w2(NULL, (uint32_t)kind << 28);
+}
+
+void triage_sums_of(const triage_df_t *df, const uint32_t *f, size_t n, triage_sums_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->docs = df ? (uint32_t)df->docs : 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned k = TRIAGE_FEAT_KIND(f[i]) & 7;
+        if (k == TRIAGE_FEAT_GRAM)
+            out->gram += s_w2(df, f[i]);
+        if (out->kinds[k] < UINT8_MAX)
+            out->kinds[k]++;
+    }
+}
+
+bool triage_sums_stale(const triage_df_t *df, const triage_sums_t *s)
+{
+    uint64_t docs = df ? df->docs : 0;
+    return docs > (uint64_t)s->docs + s->docs / 64 + 1 || docs < s->docs;
+}
+
+void triage_side_of(const triage_df_t *df, const uint32_t *f, size_t n, triage_side_t *out)
+{
+    assert(n <= TRIAGE_FEAT_MAX);
+    out->f = f;
+    out->n = n;
+    triage_sums_of(df, f, n, &out->sums);
+    for (size_t i = 0; i < n; i++)
+        out->w2[i] = s_w2(df, f[i]);
+}
+
+/* What a comparison learns: squared weights summed (all features, place
+ * features, bigrams) on each side and shared, and per kind the features
+ * named on each side and shared. */
 typedef struct {
     double num, da, db; /* all features: shared, a, b */
     double pn, pa, pb;  /* place features (building, unit, floor, gate) */
@@ -626,30 +683,56 @@ typedef struct {
     unsigned named_a[8], named_b[8], shared[8];
 } s_sums_t;
 
+/* The place part and the whole of one side's sums. */
+static void s_side_totals(const triage_sums_t *t, double *all, double *place)
+{
+    *place = 0;
+    for (unsigned k = TRIAGE_FEAT_BUILDING; k <= TRIAGE_FEAT_GATE; k++)
+        *place += t->kinds[k] * s_fixed_w2(k);
+    *all = t->gram + *place + t->kinds[TRIAGE_FEAT_CONCEPT] * s_fixed_w2(TRIAGE_FEAT_CONCEPT) +
+           t->kinds[TRIAGE_FEAT_NAMED] * s_fixed_w2(TRIAGE_FEAT_NAMED);
+}
+
+static void s_compare(const triage_side_t *a, const uint32_t *bf, size_t bn,
+                      const triage_sums_t *bs, s_sums_t *m)
+{
+    memset(m, 0, sizeof *m);
+    s_side_totals(&a->sums, &m->da, &m->pa);
+    s_side_totals(bs, &m->db, &m->pb);
+    m->ga = a->sums.gram;
+    m->gb = bs->gram;
+    for (unsigned k = 0; k < 8; k++) {
+        m->named_a[k] = a->sums.kinds[k];
+        m->named_b[k] = bs->kinds[k];
+    }
+    const uint32_t *af = a->f;
+    size_t i = 0, j = 0, an = a->n;
+    while (i < an && j < bn) {
+        if (af[i] < bf[j]) {
+            i++;
+        } else if (bf[j] < af[i]) {
+            j++;
+        } else {
+            unsigned k = TRIAGE_FEAT_KIND(af[i]) & 7;
+            double w2 = a->w2[i];
+            m->num += w2;
+            m->pn += s_place(af[i]) ? w2 : 0;
+            m->gn += k == TRIAGE_FEAT_GRAM ? w2 : 0;
+            m->shared[k]++;
+            i++;
+            j++;
+        }
+    }
+}
+
 static void s_merge(const triage_df_t *df, const uint32_t *af, size_t an, const uint32_t *bf,
                     size_t bn, s_sums_t *m)
 {
-    memset(m, 0, sizeof *m);
-    size_t i = 0, j = 0;
-    while (i < an || j < bn) {
-        bool left = j >= bn || (i < an && af[i] < bf[j]);
-        bool right = !left && (i >= an || bf[j] < af[i]);
-        uint32_t f = left || !right ? af[i] : bf[j];
-        unsigned k = TRIAGE_FEAT_KIND(f) & 7;
-        double w2 = s_w2(df, f);
-        double p2 = s_place(f) ? w2 : 0;
-        double g2 = k == TRIAGE_FEAT_GRAM ? w2 : 0;
-        if (!right) {
-            m->da += w2, m->pa += p2, m->ga += g2, m->named_a[k]++;
-            i++;
-        }
-        if (!left) {
-            m->db += w2, m->pb += p2, m->gb += g2, m->named_b[k]++;
-            j++;
-        }
-        if (!left && !right)
-            m->num += w2, m->pn += p2, m->gn += g2, m->shared[k]++;
-    }
+    triage_side_t a;
+    triage_sums_t b;
+    triage_side_of(df, af, an, &a);
+    triage_sums_of(df, bf, bn, &b);
+    s_compare(&a, bf, bn, &b, m);
 }
 
 /* Two buildings (units, gates) named and none shared, in one compound. */
@@ -691,9 +774,19 @@ double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t a
 void triage_pair_of(const triage_df_t *df, const uint32_t *af, size_t an, const uint32_t *bf,
                     size_t bn, bool same_compound, triage_pair_t *out)
 {
+    triage_side_t a;
+    triage_sums_t b;
+    triage_side_of(df, af, an, &a);
+    triage_sums_of(df, bf, bn, &b);
+    triage_pair_fast(&a, bf, bn, &b, same_compound, out);
+}
+
+void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
+                      const triage_sums_t *bs, bool same_compound, triage_pair_t *out)
+{
     memset(out, 0, sizeof *out);
     s_sums_t m;
-    s_merge(df, af, an, bf, bn, &m);
+    s_compare(a, bf, bn, bs, &m);
     unsigned ca = m.named_a[TRIAGE_FEAT_CONCEPT], cb = m.named_b[TRIAGE_FEAT_CONCEPT];
     unsigned cs = m.shared[TRIAGE_FEAT_CONCEPT], cmin = ca < cb ? ca : cb;
     unsigned na = m.named_a[TRIAGE_FEAT_NAMED], nb = m.named_b[TRIAGE_FEAT_NAMED];
@@ -703,7 +796,9 @@ void triage_pair_of(const triage_df_t *df, const uint32_t *af, size_t an, const 
     out->x[TRIAGE_X_CONCEPTS] = cmin ? (double)cs / cmin : 0;
     out->x[TRIAGE_X_CONCEPT_ANY] = cs > 0;
     out->x[TRIAGE_X_CONCEPT_CONFLICT] = ca && cb && !cs;
-    out->x[TRIAGE_X_GRAM_COS] = m.ga > 0 && m.gb > 0 ? m.gn / sqrt(m.ga * m.gb) : 0;
+    /* The kept side's sums may lag the weights a little: never above 1. */
+    double cos = m.ga > 0 && m.gb > 0 ? m.gn / sqrt(m.ga * m.gb) : 0;
+    out->x[TRIAGE_X_GRAM_COS] = cos > 1 ? 1 : cos;
     out->x[TRIAGE_X_PLACE] = same_compound && m.pn > 0;
     out->x[TRIAGE_X_NAMED] = ns > 0;
     out->x[TRIAGE_X_NAMED_CONFLICT] = na && nb && !ns;

@@ -94,6 +94,36 @@ enum {
 typedef struct {
     double x[TRIAGE_PAIR_X];
 } triage_pair_t;
+/* What a feature array weighs, summed once: the squared idf of its bigrams
+ * (the only part that follows the document frequencies) and how many
+ * features of each kind it has (entities and concepts weigh a fixed
+ * amount). `docs` is df->docs when the bigrams were summed. */
+typedef struct {
+    double gram;      /* sum of the bigrams' squared weights */
+    uint32_t docs;    /* df->docs at that time */
+    uint8_t kinds[8]; /* features of each kind (TRIAGE_FEAT_KIND), at most 255 */
+} triage_sums_t;
+/* Sums `f` (n features) with the weights of `df` (NULL: every bigram 1). */
+void triage_sums_of(const triage_df_t *df, const uint32_t *f, size_t n, triage_sums_t *out);
+/* True when the counts grew by more than 1/64 since `s` was summed: the
+ * index sums a kept appeal again then (the weights move that slowly). */
+bool triage_sums_stale(const triage_df_t *df, const triage_sums_t *s);
+
+/* The new appeal's side of its comparisons, prepared once: its features,
+ * their squared weights and its sums. */
+typedef struct {
+    const uint32_t *f;          /* features (borrowed, sorted) */
+    size_t n;                   /* count */
+    double w2[TRIAGE_FEAT_MAX]; /* squared weight of each */
+    triage_sums_t sums;         /* their sums */
+} triage_side_t;
+void triage_side_of(const triage_df_t *df, const uint32_t *f, size_t n, triage_side_t *out);
+/* triage_pair_of for a prepared side `a` and a kept appeal `bf` whose sums
+ * `bs` are known: only the features the two share are weighed, so a
+ * comparison is one walk of two sorted arrays with no arithmetic for the
+ * features they do not share. */
+void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
+                      const triage_sums_t *bs, bool same_compound, triage_pair_t *out);
 /* Fills the text parts of `out` (the rest zero; x[TRIAGE_X_BIAS] is set by
  * the caller with the context). */
 void triage_pair_of(const triage_df_t *df, const uint32_t *a, size_t an, const uint32_t *b,

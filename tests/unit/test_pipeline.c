@@ -41,7 +41,8 @@ static int s_group_setup(void **state)
     s_admin = hl_test_connect(s_url);
     hl_test_exec(s_admin,
                  "CREATE TABLE public.effect (id bigserial PRIMARY KEY, msg_id uuid NOT NULL,"
-                 " appeal_id text NOT NULL, n int CONSTRAINT effect_n_check CHECK (n >= 0))");
+                 " appeal_id text NOT NULL, n int CONSTRAINT effect_n_check CHECK (n >= 0),"
+                 " pid int NOT NULL DEFAULT pg_backend_pid())");
     return 0;
 }
 
@@ -131,6 +132,7 @@ struct fx {
     int fail_first;               /* handler arms the db fault hook on its first call */
     int crowd;                    /* handler's first call queues this many slow units each side */
     int crowd_done;               /* those finished */
+    bool shard;                   /* handler spreads messages by title (hl_inmsg_shard) */
     char msg_id[HL_UUID_LEN + 1]; /* last emitted message */
 };
 
@@ -240,7 +242,17 @@ static void s_handle_appeal(hl_inmsg_t *m, void *arg)
         return;
     }
     const char *n = a->title && strcmp(a->title, "bad") == 0 ? "-1" : "1";
-    HL_DBU(m->unit, s_sql_effect, NULL, NULL, m->env->id, a->appeal_id, n);
+    if (f->shard) {
+        /* Keyed by title; the effect records the title, so the test can
+         * see which backends (pid) wrote each key. */
+        uint64_t key = 0;
+        for (const char *s = a->title; s && *s; s++)
+            key = key * 31 + (unsigned char)*s;
+        hl_inmsg_shard(m, key);
+        HL_DBU(m->unit, s_sql_effect, NULL, NULL, m->env->id, a->title, n);
+    } else {
+        HL_DBU(m->unit, s_sql_effect, NULL, NULL, m->env->id, a->appeal_id, n);
+    }
     hl_dbu_on_commit(m->unit, s_effect_committed_cb, f);
     hl__appeal_received__free_unpacked(a, NULL);
     bool crowd = f->crowd && f->handled == 1;
@@ -1109,6 +1121,41 @@ static void test_many_messages(void **state)
     s_fx_finish(f);
 }
 
+static bool s_sharded_committed(fx_t *f)
+{
+    return f->committed == 120 && f->emits_done == 120;
+}
+
+/* Two more connections: messages spread over three backends, each key
+ * always on one of them, every message applied once. */
+static void test_shards(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    hl_db_cfg_t cfg = {s_url, "", s_batch_max, "test-shard"};
+    assert_int_equal(hl_pipeline_shards(f->p, &cfg, 2), 0);
+    assert_int_equal(hl_pipeline_shards(f->p, &cfg, HL_PIPELINE_SHARDS), HL_EINVAL);
+    f->shard = true;
+    s_run_until(f, s_connected, 10);
+    static const char *const keys[] = {"k0", "k1", "k2", "k3", "k4", "k5"};
+    for (int i = 0; i < 120; i++)
+        s_emit(f, "AppealReceived", keys[i % 6]);
+    s_run_until(f, s_sharded_committed, 30);
+    assert_int_equal(f->handled, 120);
+    assert_int_equal(hl_test_scalar(s_admin, "SELECT count(DISTINCT msg_id) FROM public.effect"),
+                     120);
+    assert_int_equal(hl_test_scalar(s_admin, "SELECT count(*) FROM pipeline.message"
+                                             " WHERE done_at IS NOT NULL"),
+                     120);
+    assert_int_equal(hl_test_scalar(s_admin, "SELECT count(DISTINCT pid) FROM public.effect"), 3);
+    assert_int_equal(hl_test_scalar(s_admin, "SELECT max(n) FROM (SELECT count(DISTINCT pid) AS n"
+                                             " FROM public.effect GROUP BY appeal_id) k"),
+                     1);
+    assert_int_equal(hl_pipeline_shard_pending(f->p), 0);
+    s_fx_finish(f);
+}
+
 static bool s_crowd_settled(fx_t *f)
 {
     return f->committed == 1 && f->crowd_done == 2 * f->crowd;
@@ -1165,6 +1212,7 @@ int main(void)
         cmocka_unit_test_setup(test_apply_failure_then_redelivery, s_setup),
         cmocka_unit_test_setup(test_retry_left_for_sweeper, s_setup),
         cmocka_unit_test_setup(test_many_messages, s_setup),
+        cmocka_unit_test_setup(test_shards, s_setup),
         cmocka_unit_test_setup(test_two_buses_one_dies, s_setup),
         cmocka_unit_test(test_malformed_bus_list),
         cmocka_unit_test_setup(test_backpressure_resumes, s_setup),

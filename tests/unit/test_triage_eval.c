@@ -46,10 +46,13 @@ typedef struct {
     triage_verdict_t v; /* the rules' verdict */
     int want;           /* true size */
     int item;           /* item given by the replay */
+    int routed;         /* the size it was handled as: its item's (TriageDecision.size) */
 } s_row_t;
 
 typedef struct {
-    double size_acc, precision, recall, f1;
+    double size_acc;   /* the rules' size (triage.case.size) */
+    double routed_acc; /* the size it was handled as: its item's (what intake shows) */
+    double precision, recall, f1;
     int items, matters, n;
     int confusion[TRIAGE_SIZE_COUNT][TRIAGE_SIZE_COUNT]; /* [want][got] */
 } s_score_t;
@@ -89,10 +92,12 @@ static void s_replay(s_row_t *rows, size_t n, const triage_scorer_t *sc, s_score
                    why.similarity);
         if (best) {
             r->item = atoi(best->id);
+            r->routed = best->size;
             assert_true(triage_index_add_appeal(ix, best->id, &r->f, true));
         } else {
             triage_ix_meta_t m = {.size = r->v.size, .appeals = 1};
             r->item = out->items++;
+            r->routed = r->v.size;
             snprintf(m.id, sizeof m.id, "%d", r->item);
             snprintf(m.category, sizeof m.category, "%s", r->v.category ? r->v.category : "");
             snprintf(m.compound, sizeof m.compound, "%s", r->compound);
@@ -103,9 +108,10 @@ static void s_replay(s_row_t *rows, size_t n, const triage_scorer_t *sc, s_score
         triage_df_add(triage_index_df(ix), &r->f);
     }
     triage_index_destroy(&ix);
-    int tp = 0, fp = 0, fn = 0, sized = 0;
+    int tp = 0, fp = 0, fn = 0, sized = 0, routed = 0;
     for (size_t i = 0; i < n; i++) {
         sized += (int)rows[i].v.size == rows[i].want;
+        routed += rows[i].routed == rows[i].want;
         out->confusion[rows[i].want][rows[i].v.size]++;
         bool first = true;
         for (size_t j = 0; j < n; j++) {
@@ -123,6 +129,7 @@ static void s_replay(s_row_t *rows, size_t n, const triage_scorer_t *sc, s_score
     }
     out->n = (int)n;
     out->size_acc = (double)sized / (double)n;
+    out->routed_acc = (double)routed / (double)n;
     out->precision = tp + fp ? (double)tp / (tp + fp) : 1.0;
     out->recall = tp + fn ? (double)tp / (tp + fn) : 1.0;
     out->f1 = out->precision + out->recall > 0
@@ -132,9 +139,10 @@ static void s_replay(s_row_t *rows, size_t n, const triage_scorer_t *sc, s_score
 
 static void s_print(const char *name, const s_score_t *s)
 {
-    printf("# %s: %d appeals, size accuracy %.3f; same item: precision %.3f recall %.3f "
-           "F1 %.3f; %d items for %d matters\n",
-           name, s->n, s->size_acc, s->precision, s->recall, s->f1, s->items, s->matters);
+    printf("# %s: %d appeals, size accuracy %.3f (as routed, the item's size: %.3f); same item: "
+           "precision %.3f recall %.3f F1 %.3f; %d items for %d matters\n",
+           name, s->n, s->size_acc, s->routed_acc, s->precision, s->recall, s->f1, s->items,
+           s->matters);
     printf("#   size (rows true, columns decided: wish small large):");
     for (int w = TRIAGE_SIZE_WISH; w < TRIAGE_SIZE_COUNT; w++)
         printf("  %s %d/%d/%d", triage_size_name((triage_size_t)w), s->confusion[w][1],
