@@ -149,7 +149,8 @@ static bool s_ready(void *arg, json_t *detail)
     bool bus = hl_pipeline_connected(s->pipeline);
     json_object_set_new(detail, "database", json_boolean(db));
     json_object_set_new(detail, "bus", json_boolean(bus));
-    return db && bus && !s->draining;
+    bool app = s->on_ready ? s->on_ready(s, detail) : true;
+    return db && bus && app && !s->draining;
 }
 
 int hl_service_listen(hl_service_t *s, const hl_http_route_t *routes, size_t n)

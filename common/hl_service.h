@@ -84,6 +84,9 @@ struct hl_service {
     uint64_t drain_deadline;           /* uv_now() past which we stop waiting */
     bool draining;                     /* drain started */
     void (*on_drain)(hl_service_t *s); /* service's own drain step, or NULL */
+    /* The service's own part of /readyz (adds its fields to `detail`), or
+     * NULL: hl-triage is not ready before its index of open items is. */
+    bool (*on_ready)(hl_service_t *s, json_t *detail);
     void *app;                         /* the service's own state */
     hl_curve_t curve;                  /* CURVE client keys, or all empty (plain TCP) */
 };

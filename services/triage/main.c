@@ -42,6 +42,16 @@ static void s_on_drain(hl_service_t *svc)
     triage_deadlines_stop(svc->app);
 }
 
+/* Ready once the rules and the index of open items are loaded: before,
+ * every appeal would be left for re-send. */
+static bool s_on_ready(hl_service_t *svc, json_t *detail)
+{
+    triage_t *t = svc->app;
+    json_object_set_new(detail, "rules", json_boolean(t->rules != NULL));
+    json_object_set_new(detail, "index", json_boolean(t->index_ready));
+    return t->rules && t->index_ready;
+}
+
 int main(int argc, char **argv)
 {
     static triage_cfg_t cfg;
@@ -79,6 +89,7 @@ int main(int argc, char **argv)
     t.rules_active = hl_metric_gauge("hl_triage_rules_active", "Rules in the loaded set", NULL);
     svc.app = &t;
     svc.on_drain = s_on_drain;
+    svc.on_ready = s_on_ready;
     const hl_http_route_t routes[] = {
         {"GET", "/v1/queue", triage_queue_get, &t},
         {"GET", "/v1/items/{}", triage_item_get, &t},
