@@ -127,8 +127,13 @@ printf '  %-58s %8s appeals/s   p50 %s ms  p99 %s ms  max %s ms\n' \
     "hl-intake alone: HTTP -> validate -> group commit -> 201" "$rate" "$4" "$5" "$6"
 printf '  %-58s %8s appeals/s   (%s joined an open item; last case %s s after the last 201)\n' \
     "end to end: posted -> hl-triage committed a case for each" "$e2e" "$joined" "$lag"
-printf '  %-58s %8s appeals/s   (%s of %s decided when the last 201 went out)\n' \
-    "hl-triage on the backlog left after the last 201" "$tail_rate" "$at_post" "$N"
+if [ "$at_post" -lt "$N" ]; then
+    printf '  %-58s %8s appeals/s   (%s of %s decided when the last 201 went out)\n' \
+        "hl-triage on the backlog left after the last 201" "$tail_rate" "$at_post" "$N"
+else
+    printf '  %-58s %8s             (all %s decided when the last 201 went out)\n' \
+        "hl-triage on the backlog left after the last 201" "none" "$N"
+fi
 printf '  %-58s %8s\n' "end to end / intake alone" "$(echo "$e2e $rate" | awk '{printf "%.2f", $1 / $2}')"
 printf '  %-58s %s\n' "peak memory (VmHWM) during the end-to-end phase" "$mem"
 printf '  %-58s %s\n' "CPU used in the end-to-end phase" "$spent"
