@@ -13,9 +13,11 @@
  * its community or opens one. "Same item" is scored pairwise over all
  * pairs of appeals of one community.
  *
- * HL_EVAL_ERRORS=1 prints the tuning sets' mistakes; HL_EVAL_SWEEP=1 their
- * figures over a range of thresholds; HL_EVAL_PAIRS=1 every pair's inputs
- * for scripts/fit-scorer.py; HL_EVAL_TUNING_ONLY=1 skips the held-out sets. */
+ * HL_EVAL_THRESHOLD=0.6 replaces the threshold on them;
+ * HL_EVAL_SETS=a.jsonl,b.jsonl replaces the tuning sets (to read a new
+ * set once before tuning on it); HL_EVAL_ERRORS=1 prints the tuning sets' mistakes; HL_EVAL_SWEEP=1
+ * their figures over a range of thresholds; HL_EVAL_PAIRS=1 every pair's inputs for
+ * scripts/fit-scorer.py; HL_EVAL_TUNING_ONLY=1 skips the held-out sets. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -266,6 +268,8 @@ static bool s_eval(const char *const *paths, const char *name, s_score_t *out, b
     triage_rules_t *rs = s_seed_rules();
     s_row_t *rows = s_prepare(rs, s, set, n);
     triage_scorer_t sc = triage_scorer_default();
+    if (tuning && getenv("HL_EVAL_THRESHOLD"))
+        sc.threshold = atof(getenv("HL_EVAL_THRESHOLD"));
     s_replay(rows, n, &sc, out);
     s_print(name, out);
     if (tuning && getenv("HL_EVAL_ERRORS"))
@@ -287,9 +291,22 @@ static void test_tuning_set(void **state)
 {
     (void)state;
     s_score_t s;
-    static const char *const sets[] = {"tests/data/triage-tune.jsonl",
-                                       "tests/data/triage-tune2.jsonl", NULL};
-    if (!s_eval(sets, "tuning sets (fitted)", &s, true))
+    static const char *const tuning[] = {"tests/data/triage-tune.jsonl",
+                                         "tests/data/triage-tune2.jsonl",
+                                         "tests/data/triage-tune3.jsonl", NULL};
+    const char *sets[9] = {NULL};
+    const char *const *use = tuning;
+    char *list = getenv("HL_EVAL_SETS") ? strdup(getenv("HL_EVAL_SETS")) : NULL;
+    if (list) {
+        size_t n = 0;
+        for (char *save = NULL, *p = strtok_r(list, ",", &save); p && n < 8;
+             p = strtok_r(NULL, ",", &save))
+            sets[n++] = p;
+        use = sets;
+    }
+    bool found = s_eval(use, list ? "chosen sets" : "tuning sets (fitted)", &s, true);
+    free(list);
+    if (!found)
         skip();
     assert_true(s.size_acc > 0.5);
     assert_true(s.f1 > 0.5);
@@ -303,7 +320,8 @@ static void test_heldout_set(void **state)
     if (getenv("HL_EVAL_TUNING_ONLY"))
         skip(); /* while tuning, the held-out set stays unread */
     static const char *const sets[] = {"tests/data/triage-heldout.jsonl",
-                                       "tests/data/triage-heldout2.jsonl", NULL};
+                                       "tests/data/triage-heldout2.jsonl",
+                                       "tests/data/triage-heldout3.jsonl", NULL};
     if (!s_eval(sets, "held-out sets", &s, false))
         skip();
     assert_true(s.size_acc >= FLOOR_SIZE);
