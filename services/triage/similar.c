@@ -128,7 +128,7 @@ static const char *const s_concepts[][12] = {
     {"坑", "坑洼", "坑槽", "破损", "路面", "烂路", "颠"},
     {"积水", "水淹", "倒灌", "漫", "蹚水"},
     {"拥堵", "堵车", "堵死", "堵塞交通", "车过不去", "出不去"},
-    {"早市", "菜摊", "卖菜", "摊贩", "地摊", "占道"},
+    {"早市", "菜摊", "卖菜", "摊贩", "地摊", "占道", "集市", "赶集", "逢集", "大集"},
     {"油烟", "烧烤", "夜宵", "大排档"},
     {"扬尘", "灰尘", "粉尘", "尘土"},
     {"震", "震动", "抖", "晃"},
@@ -151,7 +151,7 @@ static const char *const s_concepts[][12] = {
     {"买菜", "送菜", "买药", "送药", "代购"},
     {"陪诊", "陪同", "带她去", "带他去", "陪着去"},
     {"理发", "剪头", "剪头发"},
-    {"辅导", "补课", "功课", "家教", "学习"},
+    {"辅导", "补课", "功课", "家教", "学习", "补习", "补补"},
     {"搬家", "搬东西", "扛", "搬不动"},
     {"维修", "修理", "修一下", "帮忙修"},
     {"违停", "乱停", "占用车位", "堵门口", "挡道"},
@@ -161,6 +161,12 @@ static const char *const s_concepts[][12] = {
     {"下水", "地漏", "马桶", "返臭", "堵了", "疏通"},
     {"供暖", "暖气"},
     {"猫", "流浪猫", "流浪狗"},
+    {"自闭症", "孤独症", "特殊儿童", "脑瘫", "智力障碍", "多动症", "唐氏"},
+    {"大扫除", "做卫生", "打扫卫生", "擦窗", "收拾屋子", "家政"},
+    {"临时用电", "一户一表", "抄表到户", "供电移交", "电价", "施工用电"},
+    {"弃管", "没人管", "无物业", "三无小区", "物业撤", "没有物业"},
+    {"臭水沟", "黑臭", "发黑", "水发臭", "河水臭", "河臭"},
+    {"活禽", "杀鸡", "宰杀", "鱼摊", "鸡摊", "血水"},
 };
 #define S_NCONCEPTS (sizeof s_concepts / sizeof s_concepts[0])
 
@@ -355,7 +361,9 @@ static bool s_unnamed(uint32_t c)
      * 沿街, 修路, 堵路). (门 stays: 东门路 is a name.) */
     static const char stop[] =
         "马大小道公条这那的上下出过修挖走边段前后里外旁水铁土在到从是了有个整新老对附近"
-        "清带让一问开堵挡绕认引赶找探迷半山断封占拦逛沿满临跳游天网铺烂坏条些片";
+        "清带让一问开堵挡绕认引赶找探迷半山断封占拦逛沿满临跳游天网铺烂坏条些片"
+        "字线顺趟之头电短思回映报望请把往成入进掉约着及和称以月重该座窜识接挨侧自暴季理雨"
+        "照熄漏排至远要心间口";
     const unsigned char *p = (const unsigned char *)stop;
     while (*p) {
         unsigned cp;
@@ -387,6 +395,22 @@ static void s_named(const s_points_t *p, s_bag_t *b)
             if (end >= 1 && p->c[end] == 0x5E02 && p->c[end - 1] == 0x83DC)
                 end--; /* 菜市场 */
         }
+        /* 沟通 (to talk things over) and 路灯, 路面, 路况, 路线, 路费 name
+         * no place; nor does a verb or a measure before the word (反映河道,
+         * 希望街道, 变成河, 往河里). */
+        uint32_t after = i + 1 < p->n ? p->c[i + 1] : 0;
+        if (place && w == 0x6C9F /* 沟 */ && after == 0x901A /* 通 */)
+            place = false;
+        /* 街道 (the subdistrict office), 广场舞 (square dancing), 市场监管
+         * (the market regulator) name no place either. */
+        if (place && w == 0x8857 /* 街 */ && after == 0x9053 /* 道 */)
+            place = false;
+        if (place && w == 0x573A /* 场 */ && (after == 0x821E /* 舞 */ || after == 0x76D1 /* 监 */))
+            place = false;
+        if (place && w == 0x8DEF /* 路 */ &&
+            (after == 0x706F /* 灯 */ || after == 0x9762 /* 面 */ || after == 0x51B5 /* 况 */ ||
+             after == 0x7EBF /* 线 */ || after == 0x8D39 /* 费 */))
+            place = false;
         if (!place || end < 1 || s_unnamed(p->c[end - 1]))
             continue;
         uint32_t one = p->c[end - 1];

@@ -74,7 +74,7 @@ static void s_seed_row_active(char **v, void *arg)
 
 /* Loads the seed rules as the migrations leave them active: the rules of
  * 020 (one per line between the "seed rules" markers) less those 023
- * retires, and the scope cues of 023 and 024, into a new rule set. */
+ * retires, and the scope cues of 023, 024 and 063, into a new rule set. */
 static triage_rules_t *s_seed_rules(void)
 {
     long long retired[64] = {0};
@@ -85,6 +85,7 @@ static triage_rules_t *s_seed_rules(void)
     s_retired = NULL;
     hl_test_sql_rows("migrations/023_triage_scope.sql", "scope cues", 7, s_cue_row, rs);
     hl_test_sql_rows("migrations/024_triage_case_once.sql", "scope cues", 7, s_cue_row, rs);
+    hl_test_sql_rows("migrations/063_triage_cues.sql", "scope cues", 7, s_cue_row, rs);
     return rs;
 }
 
