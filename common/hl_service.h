@@ -87,8 +87,8 @@ struct hl_service {
     /* The service's own part of /readyz (adds its fields to `detail`), or
      * NULL: hl-triage is not ready before its index of open items is. */
     bool (*on_ready)(hl_service_t *s, json_t *detail);
-    void *app;                         /* the service's own state */
-    hl_curve_t curve;                  /* CURVE client keys, or all empty (plain TCP) */
+    void *app;        /* the service's own state */
+    hl_curve_t curve; /* CURVE client keys, or all empty (plain TCP) */
 };
 
 /* Parses the service's config table from the environment (exits with a

@@ -292,10 +292,9 @@ static void test_tuning_set(void **state)
 {
     (void)state;
     s_score_t s;
-    static const char *const tuning[] = {"tests/data/triage-tune.jsonl",
-                                         "tests/data/triage-tune2.jsonl",
-                                         "tests/data/triage-tune3.jsonl",
-                                         "tests/data/triage-tune4.jsonl", NULL};
+    static const char *const tuning[] = {
+        "tests/data/triage-tune.jsonl", "tests/data/triage-tune2.jsonl",
+        "tests/data/triage-tune3.jsonl", "tests/data/triage-tune4.jsonl", NULL};
     const char *sets[9] = {NULL};
     const char *const *use = tuning;
     char *list = getenv("HL_EVAL_SETS") ? strdup(getenv("HL_EVAL_SETS")) : NULL;
