@@ -111,6 +111,8 @@ if [ "${HL_TESTS:-all}" != unit ]; then
     # root), and make run with a daemon's port taken.
     run_one tests/pg-clone.sh integration
     run_one tests/run-port.sh integration
+    # A tuning set through the real daemons scores as the in-memory replay does.
+    run_one tests/eval-live.sh integration
 fi
 
 # The harnesses are built by clang in their own tree (build-fuzz), whatever
