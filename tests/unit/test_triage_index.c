@@ -11,6 +11,7 @@
 #include "rules.h"
 #include "similar.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,13 @@ static void test_named_places(void **state)
     assert_false(triage_text_names_place("小区里让路不让路吵起来了，逛街回来走路都难"));
     assert_false(triage_text_names_place("5号楼电梯坏了三天"));
     assert_false(triage_text_names_place(NULL));
+    /* Words that only look like names: 沟通 (to talk), 路灯, 路面, 街道 (the
+     * subdistrict), 广场舞, a verb before the word (反映河道, 希望街道). */
+    assert_false(triage_text_names_place("已与物业沟通，物业说下周修"));
+    assert_false(triage_text_names_place("大门口外面的路灯坏了，照明路面一片黑"));
+    assert_false(triage_text_names_place("希望街道出面协调，居民反映河道有味"));
+    assert_false(triage_text_names_place("中心广场跳广场舞的音响太吵"));
+    assert_true(triage_text_names_place("绣溪路的路灯坏了"));
     /* The same river named by two residents is one feature; two rivers
      * are two (and count as a conflict in the pair). */
     triage_feats_t a, b, c;
@@ -283,6 +291,40 @@ static void test_pair_model(void **state)
     assert_string_equal(hit->id, "lift3");
     assert_null(s_best(ix, "cp001", TRIAGE_SIZE_SMALL, "8栋电梯又坏了，老人上不去楼"));
     triage_index_destroy(&ix);
+}
+
+/* A comparison with the weights prepared once (the index's way) gives what
+ * triage_pair_of gives, and a kept appeal's sums go stale only once the
+ * counts have grown by more than 1/64. */
+static void test_pair_fast_and_sums(void **state)
+{
+    (void)state;
+    triage_df_t *df = calloc(1, sizeof *df);
+    assert_non_null(df);
+    triage_feats_t a, b, filler;
+    triage_feats_of(&a, "3栋电梯又坏了，困在里面半小时，物业电话打不通", NULL);
+    triage_feats_of(&b, "三号楼电梯又停了好几天，老人上不去楼，物业不管", NULL);
+    triage_feats_of(&filler, "小区物业不作为，希望社区督促", NULL);
+    for (int i = 0; i < 40; i++)
+        triage_df_add(df, &filler);
+    triage_df_add(df, &a);
+    triage_df_add(df, &b);
+    triage_pair_t slow, fast;
+    triage_pair_of(df, a.f, a.n, b.f, b.n, true, &slow);
+    triage_side_t side;
+    triage_sums_t sums;
+    triage_side_of(df, a.f, a.n, &side);
+    triage_sums_of(df, b.f, b.n, &sums);
+    triage_pair_fast(&side, b.f, b.n, &sums, true, &fast);
+    for (int k = 0; k < TRIAGE_PAIR_X; k++)
+        assert_true(fabs(slow.x[k] - fast.x[k]) < 1e-12);
+    assert_true(fast.x[TRIAGE_X_GRAM_COS] > 0 && fast.x[TRIAGE_X_GRAM_COS] <= 1);
+    assert_false(triage_sums_stale(df, &sums));
+    triage_df_add(df, &filler); /* 43 documents: within 42 + 42/64 + 1 */
+    assert_false(triage_sums_stale(df, &sums));
+    triage_df_add(df, &filler); /* 44: stale, summed again by the index */
+    assert_true(triage_sums_stale(df, &sums));
+    free(df);
 }
 
 static void test_cues_vote(void **state)
@@ -343,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_cues_vote),
         cmocka_unit_test(test_named_places),
         cmocka_unit_test(test_pair_model),
+        cmocka_unit_test(test_pair_fast_and_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
