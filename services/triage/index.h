@@ -84,10 +84,12 @@ typedef struct {
 } triage_ix_why_t;
 
 /* The item of the appeal's community the appeal should join: the highest
- * adjusted score (similarity to the closest of its kept appeals, times the
- * scorer's factors for another compound, size, wish, category and a
- * building conflict) if at least the scorer's threshold; NULL to open a new
- * item. Writes the comparison to `why` when not NULL. */
+ * score (the pair model's probability against the closest of its kept
+ * appeals, times the scorer's factors for a wish against a non-wish and
+ * for a building conflict; another compound's item only when one side is
+ * large) if at least the scorer's threshold; NULL to open a new item.
+ * Writes the comparison to `why` when not NULL. Not const: kept appeals'
+ * sums are refreshed when stale. */
 const triage_ix_meta_t *triage_index_best(triage_index_t *ix, const triage_scorer_t *sc,
                                           const triage_ix_query_t *q, triage_ix_why_t *why);
 

@@ -849,10 +849,7 @@ triage_scorer_t triage_scorer_default(void)
 {
     return (triage_scorer_t){
         .threshold = 0.75,
-        .other_compound = 1.0,
-        .size_mismatch = 0.8,
         .wish_mismatch = 0.40,
-        .category_mismatch = 1.0,
         .building_conflict = 0.10,
     };
 }

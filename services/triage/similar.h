@@ -135,10 +135,7 @@ double triage_pair_score(const triage_pair_t *x);
  * tests/unit/test_triage_eval.c measures them). */
 typedef struct {
     double threshold;         /* least adjusted score to join an item */
-    double other_compound;    /* factor for an item of another compound */
-    double size_mismatch;     /* factor when the sizes differ (small / large) */
     double wish_mismatch;     /* factor when one side is a wish and the other is not */
-    double category_mismatch; /* factor when both have a category and they differ */
     double building_conflict; /* factor when both name buildings and none is shared */
 } triage_scorer_t;
 
