@@ -7,6 +7,8 @@
 #
 #   HL_BENCH_APPEALS     appeals posted per phase (20000)
 #   HL_BENCH_CONCURRENCY requests in flight (64)
+#   HL_BENCH_DOWNSTREAM  1: hl-bounty, hl-points and hl-alliance run too (the
+#                        whole cluster, each daemon's memory reported); 0: not
 #   HL_BENCH_STORED      appeals already stored before the run, seeded with
 #                        COPY (0; e.g. 1000000): 3 years of history, one item
 #                        per 3 appeals, 1% of items still open
@@ -82,10 +84,24 @@ pids="$pids $!"
 HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$((http + 1)) HL_LOG_LEVEL=${HL_BENCH_LOG_LEVEL:-warn} "$BUILD/bin/hl-triage" 2>"$dir/triage.log" &
 triage_pid=$!
 pids="$pids $!"
-n=0; until curl -sf -m 1 "http://127.0.0.1:$http/readyz" >/dev/null &&
-      curl -sf -m 1 "http://127.0.0.1:$((http + 1))/readyz" >/dev/null; do
+# The daemons downstream of triage run too (wishes go to hl-bounty, large
+# items to hl-alliance, points to hl-points), as in a real cluster: they take
+# their share of the machine, and their memory is reported with the rest.
+# HL_BENCH_DOWNSTREAM=0 leaves them out (intake and triage alone).
+i=2
+downstream="hl-bounty hl-points hl-alliance"
+[ "${HL_BENCH_DOWNSTREAM:-1}" = 0 ] && downstream=""
+for d in $downstream; do
+    HL_BUS=tcp://127.0.0.1:$bus HL_HTTP_PORT=$((http + i)) HL_LOG_LEVEL=${HL_BENCH_LOG_LEVEL:-warn} \
+        "$BUILD/bin/$d" 2>"$dir/$d.log" &
+    pids="$pids $!"
+    eval "pid_$i=$!"
+    i=$((i + 1))
+done
+ready() { for k in 0 1 $([ -n "$downstream" ] && echo 2 3 4); do curl -sf -m 1 "http://127.0.0.1:$((http + k))/readyz" >/dev/null || return 1; done; }
+n=0; until ready; do
     sleep 0.1; n=$((n + 1))
-    [ $n -lt 600 ] || { echo "bench: the daemons did not become ready"; curl -s -m 2 "http://127.0.0.1:$http/readyz" || true; curl -s -m 2 "http://127.0.0.1:$((http + 1))/readyz" || true; for f in "$dir"/*.log; do echo "== $f"; tail -n 5 "$f"; done; exit 1; }
+    [ $n -lt 600 ] || { echo "bench: the daemons did not become ready"; for k in 0 1 2 3 4; do curl -s -m 2 "http://127.0.0.1:$((http + k))/readyz" || true; done; for f in "$dir"/*.log; do echo "== $f"; tail -n 5 "$f"; done; exit 1; }
 done
 peak() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # CPU seconds a process has used (user + system).
@@ -115,7 +131,9 @@ tail_rate=$(echo "$N $at_post $posted $t1" | awk '{d = $4 - $3; r = d > 0 ? ($1 
 e2e=$(echo "$N $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')
 lag=$(echo "$posted $t1" | awk '{printf "%.2f", $2 - $1}')
 joined=$(psqlc -tAc "SELECT count(*) FILTER (WHERE NOT opened_item) FROM triage.case WHERE decided_by IS NOT NULL")
-mem="hl-bus $(peak $bus_pid) MB, hl-intake $(peak $intake_pid) MB, hl-triage $(peak $triage_pid) MB"
+mem="hl-bus $(peak $bus_pid), hl-intake $(peak $intake_pid), hl-triage $(peak $triage_pid)"
+[ -n "$downstream" ] && mem="$mem, hl-bounty $(peak $pid_2), hl-points $(peak $pid_3), hl-alliance $(peak $pid_4)"
+mem="$mem MB"
 spent="hl-intake $(echo "$(cpu $intake_pid) $c_intake" | awk '{printf "%.1f", $1 - $2}') s, hl-triage $(echo "$(cpu $triage_pid) $c_triage" | awk '{printf "%.1f", $1 - $2}') s, PostgreSQL $(echo "$(pgcpu) $c_pg" | awk '{printf "%.1f", $1 - $2}') s"
 if [ "${HL_BENCH_PGSS:-0}" = 1 ]; then
     psqlc -c "SELECT round(total_exec_time::numeric, 0) AS ms, calls, round(mean_exec_time::numeric, 3) AS mean_ms,
