@@ -647,6 +647,14 @@ size_t hl_pipeline_shard_pending(const hl_pipeline_t *p)
     return n;
 }
 
+bool hl_pipeline_shards_ready(const hl_pipeline_t *p)
+{
+    for (int i = 0; p && i < p->nshards; i++)
+        if (!hl_db_ready(p->shards[i]))
+            return false;
+    return true;
+}
+
 void hl_inmsg_shard(hl_inmsg_t *m, uint64_t key)
 {
     hl_pipeline_t *p = m->pipeline;

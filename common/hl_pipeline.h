@@ -143,6 +143,8 @@ void hl_inmsg_shard(hl_inmsg_t *m, uint64_t key);
 /* Units queued or in flight on the shard connections (drain waits for
  * them as for the main connection's). */
 size_t hl_pipeline_shard_pending(const hl_pipeline_t *p);
+/* True when every shard connection is ready (true with none). */
+bool hl_pipeline_shards_ready(const hl_pipeline_t *p);
 /* Closes sockets and timers; in-flight messages are left to the sweeper. */
 void hl_pipeline_destroy(hl_pipeline_t **p);
 

@@ -145,7 +145,7 @@ int hl_service_init(hl_service_t *s, const char *name, const hl_svc_cfg_t *cfg)
 static bool s_ready(void *arg, json_t *detail)
 {
     hl_service_t *s = arg;
-    bool db = hl_db_ready(s->db);
+    bool db = hl_db_ready(s->db) && hl_pipeline_shards_ready(s->pipeline);
     bool bus = hl_pipeline_connected(s->pipeline);
     json_object_set_new(detail, "database", json_boolean(db));
     json_object_set_new(detail, "bus", json_boolean(bus));

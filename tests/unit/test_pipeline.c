@@ -1153,6 +1153,7 @@ static void test_shards(void **state)
                                              " FROM public.effect GROUP BY appeal_id) k"),
                      1);
     assert_int_equal(hl_pipeline_shard_pending(f->p), 0);
+    assert_true(hl_pipeline_shards_ready(f->p));
     s_fx_finish(f);
 }
 
