@@ -87,21 +87,14 @@ static int s_revoke(const char *name)
 
 static int s_list(void)
 {
-    PGconn *conn = hlctl_connect();
-    PGresult *r = hlctl_query(
-        conn,
+    static const hlctl_column_t columns[] = {
+        {"name", -24}, {"kind", -13}, {"unit", -10}, {"person", -16}, {"key", 0}};
+    return hlctl_key_list(
         "SELECT a.name, a.kind, coalesce(a.org_unit, a.member_unit), coalesce(a.person, '-'),"
         " CASE WHEN EXISTS (SELECT 1 FROM bounty.api_key k WHERE k.actor = a.name"
         "                   AND k.revoked_at IS NULL) THEN 'active' ELSE '-' END"
         " FROM bounty.actor a ORDER BY a.kind, a.name",
-        0, NULL);
-    printf("%-24s %-13s %-10s %-16s %s\n", "name", "kind", "unit", "person", "key");
-    for (int i = 0; i < PQntuples(r); i++)
-        printf("%-24s %-13s %-10s %-16s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
-    PQclear(r);
-    PQfinish(conn);
-    return 0;
+        columns, 5);
 }
 
 int hlctl_actor_key(int argc, char **argv)

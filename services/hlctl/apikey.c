@@ -102,6 +102,20 @@ int hlctl_key_revoke(const char *sql, const char *name, const char *what, const 
     return 0;
 }
 
+int hlctl_key_list(const char *sql, const hlctl_column_t *columns, int ncolumns)
+{
+    PGconn *conn = hlctl_connect();
+    PGresult *r = hlctl_query(conn, sql, 0, NULL);
+    /* Row -1 is the header. */
+    for (int i = -1; i < PQntuples(r); i++)
+        for (int c = 0; c < ncolumns; c++)
+            printf("%*s%s", columns[c].width, i < 0 ? columns[c].name : PQgetvalue(r, i, c),
+                   c + 1 < ncolumns ? " " : "\n");
+    PQclear(r);
+    PQfinish(conn);
+    return 0;
+}
+
 static int s_revoke(const char *name)
 {
     return hlctl_key_revoke("UPDATE intake.api_key SET revoked_at = now()"
@@ -111,20 +125,13 @@ static int s_revoke(const char *name)
 
 static int s_list(void)
 {
-    PGconn *conn = hlctl_connect();
-    PGresult *r = hlctl_query(conn,
-                              "SELECT name, coalesce(rate_per_min::text, 'default'),"
-                              " to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
-                              " coalesce(to_char(revoked_at, 'YYYY-MM-DD HH24:MI'), '-')"
-                              " FROM intake.api_key ORDER BY name",
-                              0, NULL);
-    printf("%-24s %10s %17s %17s\n", "name", "rate/min", "created", "revoked");
-    for (int i = 0; i < PQntuples(r); i++)
-        printf("%-24s %10s %17s %17s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
-    PQclear(r);
-    PQfinish(conn);
-    return 0;
+    static const hlctl_column_t columns[] = {
+        {"name", -24}, {"rate/min", 10}, {"created", 17}, {"revoked", 17}};
+    return hlctl_key_list("SELECT name, coalesce(rate_per_min::text, 'default'),"
+                          " to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
+                          " coalesce(to_char(revoked_at, 'YYYY-MM-DD HH24:MI'), '-')"
+                          " FROM intake.api_key ORDER BY name",
+                          columns, 4);
 }
 
 int hlctl_api_key(int argc, char **argv)

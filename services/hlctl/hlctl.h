@@ -70,6 +70,16 @@ int hlctl_points_key(int argc, char **argv);
  * revoked_at IS NULL) for `name`; prints "<what> "<name>" revoked; <after>"
  * or an error; returns the exit code. */
 int hlctl_key_revoke(const char *sql, const char *name, const char *what, const char *after);
+/* One column of a key listing: its heading and its printf field width
+ * (negative: left-aligned; 0: as long as its value). */
+typedef struct {
+    const char *name; /* the heading */
+    int width;        /* the field width, as printf's "%*s" takes it */
+} hlctl_column_t;
+/* Runs `sql` (a SELECT of `ncolumns` text columns) and prints a heading
+ * line and one line a row, each cell padded to its column's width and
+ * separated by one space; returns the exit code. */
+int hlctl_key_list(const char *sql, const hlctl_column_t *columns, int ncolumns);
 /* True when `name` may name a key: 1-64 letters, digits, '.', '_', '-', not
  * starting with a punctuation mark. */
 bool hlctl_key_name_ok(const char *name);

@@ -77,20 +77,13 @@ static int s_revoke(const char *name)
 
 static int s_list(void)
 {
-    PGconn *conn = hlctl_connect();
-    PGresult *r = hlctl_query(conn,
-                              "SELECT name, role, coalesce(community, 'city'),"
-                              " to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
-                              " coalesce(to_char(revoked_at, 'YYYY-MM-DD HH24:MI'), '-')"
-                              " FROM points.api_key ORDER BY name",
-                              0, NULL);
-    printf("%-24s %-9s %-9s %17s %17s\n", "name", "role", "community", "created", "revoked");
-    for (int i = 0; i < PQntuples(r); i++)
-        printf("%-24s %-9s %-9s %17s %17s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
-    PQclear(r);
-    PQfinish(conn);
-    return 0;
+    static const hlctl_column_t columns[] = {
+        {"name", -24}, {"role", -9}, {"community", -9}, {"created", 17}, {"revoked", 17}};
+    return hlctl_key_list("SELECT name, role, coalesce(community, 'city'),"
+                          " to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
+                          " coalesce(to_char(revoked_at, 'YYYY-MM-DD HH24:MI'), '-')"
+                          " FROM points.api_key ORDER BY name",
+                          columns, 5);
 }
 
 int hlctl_points_key(int argc, char **argv)

@@ -41,17 +41,15 @@ static int s_teardown(void **state)
 static void s_appeal(const char *org_unit, const char *body, char id[64], char code[32],
                      char item[64])
 {
-    json_decref(hl_test_post_appeal(&s_c,
-                                    json_pack("{s:s, s:s, s:s, s:s}", "channel", "qr", "org_unit",
-                                              org_unit, "category", "neighbour", "body", body),
-                                    code, id));
+    hl_test_appeal_case(&s_c, s_db,
+                        json_pack("{s:s, s:s, s:s, s:s}", "channel", "qr", "org_unit", org_unit,
+                                  "category", "neighbour", "body", body),
+                        code, id, item);
     assert_true(
         hl_test_waitf(s_db, 1, 30,
                       "SELECT count(*) FROM intake.appeal WHERE id = '%s' AND status = 'routed'"
                       " AND size = 'small'",
                       id));
-    snprintf(item, 64, "%s",
-             hl_test_textf(s_db, "SELECT item_id FROM triage.case WHERE appeal_id = '%s'", id));
     assert_string_equal(hl_test_textf(s_db, "SELECT route FROM triage.item WHERE id = '%s'", item),
                         "council");
 }

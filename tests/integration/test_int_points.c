@@ -225,19 +225,16 @@ static void test_council_held_pays_once(void **state)
     if (!hl_test_pg())
         skip();
     s_ok = false;
-    char id[64], code[32];
-    json_decref(hl_test_post_appeal(&s_c,
-                                    json_pack("{s:s, s:s, s:s, s:s}", "channel", "qr", "org_unit",
-                                              "cp002", "category", "neighbour", "body",
-                                              "楼上邻居每天半夜在家里跳绳，咚咚响，说了几次都不听"),
-                                    code, id));
+    char id[64], item[64], path[128];
+    hl_test_appeal_case(&s_c, s_db,
+                        json_pack("{s:s, s:s, s:s, s:s}", "channel", "qr", "org_unit", "cp002",
+                                  "category", "neighbour", "body",
+                                  "楼上邻居每天半夜在家里跳绳，咚咚响，说了几次都不听"),
+                        NULL, id, item);
     assert_true(hl_test_waitf(s_db, 1, 30,
                               "SELECT count(*) FROM intake.appeal WHERE id = '%s'"
                               " AND status = 'routed' AND size = 'small'",
                               id));
-    char item[64], path[128];
-    snprintf(item, sizeof item, "%s",
-             hl_test_textf(s_db, "SELECT item_id FROM triage.case WHERE appeal_id = '%s'", id));
     snprintf(path, sizeof path, "/v1/items/%s/council", item);
     json_t *rec = json_pack("{s:s, s:[s,s,s], s:s, s:s}", "venue", "红色议事厅", "attendees",
                             "party_branch", "owners_committee", "property_company", "decision",

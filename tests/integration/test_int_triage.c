@@ -46,13 +46,10 @@ static int s_teardown(void **state)
 static void s_appeal(const char *org_unit, const char *channel, const char *body, char id[64],
                      char item[64])
 {
-    json_decref(hl_test_post_appeal(
-        &s_c, json_pack("{s:s, s:s, s:s}", "channel", channel, "org_unit", org_unit, "body", body),
-        NULL, id));
-    assert_true(
-        hl_test_waitf(s_db, 1, 30, "SELECT count(*) FROM triage.case WHERE appeal_id = '%s'", id));
-    snprintf(item, 64, "%s",
-             hl_test_textf(s_db, "SELECT item_id FROM triage.case WHERE appeal_id = '%s'", id));
+    hl_test_appeal_case(
+        &s_c, s_db,
+        json_pack("{s:s, s:s, s:s}", "channel", channel, "org_unit", org_unit, "body", body), NULL,
+        id, item);
 }
 
 static long s_post(const char *path, json_t *body, json_t **out)

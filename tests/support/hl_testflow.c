@@ -102,6 +102,19 @@ json_t *hl_test_post_appeal(hl_cluster_t *c, json_t *req, char code[32], char id
     return out;
 }
 
+void hl_test_appeal_case(hl_cluster_t *c, PGconn *db, json_t *req, char code[32], char id[64],
+                         char item[64])
+{
+    char own_id[64];
+    if (!id)
+        id = own_id;
+    json_decref(hl_test_post_appeal(c, req, code, id));
+    assert_true(
+        hl_test_waitf(db, 1, 30, "SELECT count(*) FROM triage.case WHERE appeal_id = '%s'", id));
+    snprintf(item, 64, "%s",
+             hl_test_textf(db, "SELECT item_id FROM triage.case WHERE appeal_id = '%s'", id));
+}
+
 json_t *hl_test_track(hl_cluster_t *c, const char *code, const char *status)
 {
     char path[64];

@@ -45,6 +45,11 @@ void hl_test_assert_settled(PGconn *db, int accepted);
  * copies the reply's tracking code into `code` and its id into `id` (either
  * may be NULL). Returns the reply (caller decrefs; may be NULL). */
 json_t *hl_test_post_appeal(hl_cluster_t *c, json_t *req, char code[32], char id[64]);
+/* hl_test_post_appeal (`code` and `id` may be NULL), then waits up to 30 s
+ * until hl-triage holds the appeal's case and writes the id of its item into
+ * `item` (64 bytes). Fails the test otherwise. */
+void hl_test_appeal_case(hl_cluster_t *c, PGconn *db, json_t *req, char code[32], char id[64],
+                         char item[64]);
 /* GETs /v1/appeals/{code} (asserting 200) until its status is `status`,
  * for up to 30 s; returns the reply (caller decrefs) or fails the test. */
 json_t *hl_test_track(hl_cluster_t *c, const char *code, const char *status);
