@@ -43,20 +43,12 @@ static const char *s_or_null(const char *s)
     return s && *s ? s : NULL;
 }
 
-static void s_escalated(hl_inmsg_t *m, void *arg)
+/* The library unpacked and checked the payload (alliance_escalation_problem)
+ * and frees it with the message. */
+static void s_escalated(hl_inmsg_t *m, const void *msg, void *arg)
 {
     alliance_t *al = arg;
-    Hl__ItemEscalated *e =
-        hl__item_escalated__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    char why[160];
-    if (!alliance_escalation_check(e, why, sizeof why)) {
-        char reason[200];
-        snprintf(reason, sizeof reason, "ItemEscalated refused: %s", why);
-        if (e)
-            hl__item_escalated__free_unpacked(e, NULL);
-        hl_inmsg_reject(&m, reason);
-        return;
-    }
+    const Hl__ItemEscalated *e = msg;
     /* A title of 200 characters may take 4 bytes each. */
     char title[ALLIANCE_TITLE_MAX * 4 + 1];
     alliance_item_title(e, title, sizeof title);
@@ -69,17 +61,16 @@ static void s_escalated(hl_inmsg_t *m, void *arg)
     s_place_t *kept = hl_dbu_keep(m->unit, &st, sizeof st);
     HL_DBU(m->unit, s_sql_place, s_place_rows, kept, meeting, e->item_id, title, s_or_null(e->body),
            s_or_null(e->category), s_or_null(e->org_unit), level, count, s_or_null(e->reason));
-    hl__item_escalated__free_unpacked(e, NULL);
     hl_inmsg_apply(&m);
 }
 
 int alliance_agenda_consume(alliance_t *al)
 {
-    const hl_handler_t handlers[] = {
-        {"ItemEscalated", s_escalated, al},
+    const hl_msg_handler_t handlers[] = {
+        {&hl__item_escalated__descriptor, alliance_escalation_problem, s_escalated, al},
     };
-    return hl_pipeline_consume(al->svc->pipeline, HL_STAGE_ALLIANCE, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    return hl_pipeline_consume_msgs(al->svc->pipeline, HL_STAGE_ALLIANCE, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }
 
 /* ---- GET /v1/alliances, /v1/alliances/{code} ----------------------------- */

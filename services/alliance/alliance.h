@@ -142,6 +142,10 @@ char *alliance_event_body(const char *type, int64_t at_us, json_t *data);
 
 /* True when `e` can go on an agenda; otherwise writes why into `why`. */
 bool alliance_escalation_check(const Hl__ItemEscalated *e, char *why, size_t len);
+/* alliance_escalation_check as the typed handler's check: NULL, or the
+ * dead-letter reason ("ItemEscalated refused: ...") in a thread-local buffer
+ * valid until the next call. */
+const char *alliance_escalation_problem(const void *msg);
 /* Writes the agenda title of a checked item into `out`: its title, or when
  * it has none the first ALLIANCE_TITLE_FROM characters of its body (cut on a
  * character boundary, "…" appended when cut). */

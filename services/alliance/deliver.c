@@ -65,40 +65,36 @@ static bool s_event_id_ok(const char *id)
     return true;
 }
 
-static void s_platform_event(hl_inmsg_t *m, void *arg)
+/* Why a PlatformEvent cannot be queued, or NULL (the typed handler's check;
+ * its data_json is checked where it is parsed, in s_platform_event). */
+static const char *s_platform_event_check(const void *msg)
+{
+    const Hl__PlatformEvent *e = msg;
+    if (!e)
+        return "payload is not a PlatformEvent";
+    if (!s_event_id_ok(e->event_id))
+        return "PlatformEvent event_id is missing or not printable ASCII (at most 128)";
+    if (!e->type || !*e->type)
+        return "PlatformEvent type is missing";
+    for (const char *const *t = s_types; *t; t++)
+        if (strcmp(*t, e->type) == 0)
+            return NULL;
+    return "PlatformEvent type is not one the platform is told about";
+}
+
+/* The library unpacked and checked the payload and frees it with the message. */
+static void s_platform_event(hl_inmsg_t *m, const void *msg, void *arg)
 {
     (void)arg;
-    Hl__PlatformEvent *e =
-        hl__platform_event__unpack(NULL, m->env->payload.len, m->env->payload.data);
-    const char *why = NULL;
-    json_t *data = NULL;
-    if (!e)
-        why = "payload is not a PlatformEvent";
-    else if (!s_event_id_ok(e->event_id))
-        why = "PlatformEvent event_id is missing or not printable ASCII (at most 128)";
-    else if (!e->type || !*e->type)
-        why = "PlatformEvent type is missing";
-    else {
-        bool known = false;
-        for (const char *const *t = s_types; *t; t++)
-            known = known || strcmp(*t, e->type) == 0;
-        if (!known)
-            why = "PlatformEvent type is not one the platform is told about";
-    }
-    if (!why && e->data_json && *e->data_json) {
-        data = json_loads(e->data_json, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(data))
-            why = "PlatformEvent data_json is not a JSON object";
-    }
-    if (why) {
+    const Hl__PlatformEvent *e = msg;
+    json_t *data = e->data_json && *e->data_json
+                       ? json_loads(e->data_json, JSON_REJECT_DUPLICATES, NULL)
+                       : json_object();
+    if (!json_is_object(data)) {
         json_decref(data);
-        if (e)
-            hl__platform_event__free_unpacked(e, NULL);
-        hl_inmsg_reject(&m, why);
+        hl_inmsg_reject(&m, "PlatformEvent data_json is not a JSON object");
         return;
     }
-    if (!data)
-        data = json_object();
     if (e->subject_id && *e->subject_id)
         json_object_set_new(data, "subject_id", json_string(e->subject_id));
     if (e->community && *e->community)
@@ -110,17 +106,16 @@ static void s_platform_event(hl_inmsg_t *m, void *arg)
     char *body = alliance_event_body(e->type, at, data);
     HL_DBU(m->unit, alliance_sql_enqueue, NULL, NULL, e->event_id, e->type, body);
     free(body);
-    hl__platform_event__free_unpacked(e, NULL);
     hl_inmsg_apply(&m);
 }
 
 int alliance_platform_consume(alliance_t *al)
 {
-    const hl_handler_t handlers[] = {
-        {"PlatformEvent", s_platform_event, al},
+    const hl_msg_handler_t handlers[] = {
+        {&hl__platform_event__descriptor, s_platform_event_check, s_platform_event, al},
     };
-    return hl_pipeline_consume(al->svc->pipeline, HL_STAGE_PLATFORM, handlers,
-                               sizeof handlers / sizeof handlers[0]);
+    return hl_pipeline_consume_msgs(al->svc->pipeline, HL_STAGE_PLATFORM, handlers,
+                                    sizeof handlers / sizeof handlers[0]);
 }
 
 /* ---- GET /v1/platform/deliveries, POST .../replay ------------------------ */

@@ -41,6 +41,16 @@ bool alliance_escalation_check(const Hl__ItemEscalated *e, char *why, size_t len
     return true;
 }
 
+const char *alliance_escalation_problem(const void *msg)
+{
+    static _Thread_local char reason[200];
+    char why[160];
+    if (alliance_escalation_check(msg, why, sizeof why))
+        return NULL;
+    snprintf(reason, sizeof reason, "ItemEscalated refused: %s", why);
+    return reason;
+}
+
 void alliance_item_title(const Hl__ItemEscalated *e, char *out, size_t outlen)
 {
     if (outlen == 0)

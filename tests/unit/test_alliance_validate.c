@@ -93,6 +93,17 @@ static void test_escalation_refused(void **state)
     s_refused(&e, "title is too long");
 }
 
+/* The typed handler's check: NULL, or the dead-letter reason. */
+static void test_escalation_problem(void **state)
+{
+    (void)state;
+    Hl__ItemEscalated e = s_item();
+    assert_null(alliance_escalation_problem(&e));
+    e.level = -1;
+    assert_string_equal(alliance_escalation_problem(&e),
+                        "ItemEscalated refused: level -1 is out of range (0 to 100)");
+}
+
 static void s_title(const char *title, const char *body, const char *want)
 {
     Hl__ItemEscalated e = HL__ITEM_ESCALATED__INIT;
@@ -319,9 +330,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escalation_valid),   cmocka_unit_test(test_escalation_refused),
-        cmocka_unit_test(test_item_title),         cmocka_unit_test(test_outcome_body),
-        cmocka_unit_test(test_held_body),          cmocka_unit_test(test_inbound_body),
-        cmocka_unit_test(test_domain_and_numbers), cmocka_unit_test(test_text_problem),
+        cmocka_unit_test(test_escalation_problem), cmocka_unit_test(test_item_title),
+        cmocka_unit_test(test_outcome_body),       cmocka_unit_test(test_held_body),
+        cmocka_unit_test(test_inbound_body),       cmocka_unit_test(test_domain_and_numbers),
+        cmocka_unit_test(test_text_problem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
