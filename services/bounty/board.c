@@ -44,14 +44,27 @@ static json_t *s_wish_json(const PGresult *res, int row)
     return o;
 }
 
+/* What reading one entry takes, by board kind. */
+typedef struct {
+    const char *what;                              /* the entry, for ids and 404s */
+    const char *doing;                             /* what a failed read was doing */
+    const char *sql_one;                           /* the entry's row */
+    const char *sql_history;                       /* its events */
+    json_t *(*json)(const PGresult *res, int row); /* the listing columns to JSON */
+    int ncols;                                     /* how many listing columns */
+    const char *link;                              /* the last detail column */
+} s_entry_kind_t;
+
 /* A read in flight: the suspended request and what the rows built. */
 typedef struct {
-    hl_http_req_t *req; /* suspended request */
-    json_t *wishes;     /* list of wishes */
-    json_t *wish;       /* one wish (detail) */
-    json_t *history;    /* its events (detail) */
-    json_t *board;      /* the board (current) */
-    json_t *counts;     /* wishes on it by status (current) */
+    hl_http_req_t *req;         /* suspended request */
+    const s_entry_kind_t *kind; /* the entry's kind (detail) */
+    json_t *wishes;             /* list of wishes */
+    json_t *wish;               /* one wish (detail) */
+    json_t *history;            /* its events (detail) */
+    json_t *board;              /* the board (current) */
+    json_t *counts;             /* wishes on it by status (current) */
+    char limit[24];             /* the query's limit as text (lists) */
 } s_read_t;
 
 static s_read_t *s_read_new(hl_http_req_t *req)
@@ -122,17 +135,38 @@ static const char *const s_kinds[] = {"wish", "large", NULL};
         .name = "limit", .type = HL_REQ_INT, .min = 1, .max = BOUNTY_LIST_MAX,                     \
         HL_REQ_AT(s_query_t, limit)                                                                \
     }
+/* A query field naming an org unit `name`, stored to `member`. */
+#define S_CODE_FIELD(NAME, MEMBER)                                                                 \
+    {                                                                                              \
+        .name = NAME, .type = HL_REQ_TEXT, .max = BOUNTY_CODE_MAX, .check = bounty_code_check,     \
+        HL_REQ_AT(s_query_t, MEMBER)                                                               \
+    }
+#define S_STATUS_FIELD                                                                             \
+    {                                                                                              \
+        .name = "status", .type = HL_REQ_TEXT, .max = 16, .allowed = s_statuses,                   \
+        HL_REQ_AT(s_query_t, status)                                                               \
+    }
+#define S_KIND_FIELD                                                                               \
+    {                                                                                              \
+        .name = "kind", .type = HL_REQ_TEXT, .max = 8, .allowed = s_kinds,                         \
+        HL_REQ_AT(s_query_t, kind)                                                                 \
+    }
 
-static const hl_req_field_t s_spec_wishes[] = {{.name = "status",
-                                                .type = HL_REQ_TEXT,
-                                                .max = 16,
-                                                .allowed = s_statuses,
-                                                HL_REQ_AT(s_query_t, status)},
-                                               {.name = "org_unit",
-                                                .type = HL_REQ_TEXT,
-                                                .max = BOUNTY_CODE_MAX,
-                                                .check = bounty_code_check,
-                                                HL_REQ_AT(s_query_t, org_unit)},
+/* Starts a list read: parses the query string by `spec` into *q and
+ * suspends the request, with q->limit as text in r->limit; NULL when it
+ * replied. */
+static s_read_t *s_list_new(hl_http_req_t *req, const hl_req_field_t *spec, s_query_t *q)
+{
+    *q = (s_query_t){.limit = BOUNTY_LIST_DEFAULT};
+    if (!hl_req_query(req, spec, q))
+        return NULL;
+    s_read_t *r = s_read_new(req);
+    snprintf(r->limit, sizeof r->limit, "%lld", (long long)q->limit);
+    return r;
+}
+
+static const hl_req_field_t s_spec_wishes[] = {S_STATUS_FIELD,
+                                               S_CODE_FIELD("org_unit", org_unit),
                                                {.name = "month",
                                                 .type = HL_REQ_TEXT,
                                                 .max = 7,
@@ -149,80 +183,16 @@ static const hl_req_field_t s_spec_wishes[] = {{.name = "status",
 void bounty_wishes_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
-    if (!hl_req_query(req, s_spec_wishes, &q))
+    s_query_t q;
+    s_read_t *r = s_list_new(req, s_spec_wishes, &q);
+    if (!r)
         return;
-    char period[11], limit_buf[24];
+    char period[11];
     if (q.month)
         bounty_month_parse(q.month, period);
-    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
-    s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_list_done, r);
     HL_DBU(u, s_sql_list, s_list_rows, r, q.status, q.org_unit, q.month ? period : NULL, q.claimant,
-           limit_buf);
-    hl_dbu_submit(&u);
-}
-
-/* ---- GET /v1/wishes/{id} ------------------------------------------------- */
-
-static const char s_sql_one[] =
-    "SELECT" S_WISH_COLS ", w.body, w.evidence, w.reviewer, w.review_note, w.award_id::text,"
-    " w.board_id::text" S_WISH_FROM " WHERE w.id = $1::uuid";
-
-static const char s_sql_history[] =
-    "SELECT to_json(at)#>>'{}', action, status, actor, note FROM bounty.wish_event"
-    " WHERE wish_id = $1::uuid ORDER BY at, id";
-
-static void s_one_rows(void *arg, const PGresult *res)
-{
-    s_read_t *r = arg;
-    if (PQntuples(res) != 1)
-        return;
-    static const char *const extra[] = {"body",        "evidence", "reviewer",
-                                        "review_note", "award_id", "board_id"};
-    r->wish = s_wish_json(res, 0);
-    for (int c = 0; c < (int)(sizeof extra / sizeof extra[0]); c++)
-        json_object_set_new(r->wish, extra[c], hl_req_col_text(res, 0, S_WISH_NCOLS + c));
-}
-
-static void s_history_rows(void *arg, const PGresult *res)
-{
-    s_read_t *r = arg;
-    r->history = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(
-            r->history,
-            json_pack("{s:o, s:o, s:o, s:o, s:o}", "at", hl_req_col_text(res, i, 0), "action",
-                      hl_req_col_text(res, i, 1), "status", hl_req_col_text(res, i, 2), "actor",
-                      hl_req_col_text(res, i, 3), "note", hl_req_col_text(res, i, 4)));
-}
-
-static void s_one_done(void *arg, int rc, const hl_dberr_t *err)
-{
-    s_read_t *r = arg;
-    if (rc != 0) {
-        hl_req_reply_db(r->req, "board", "read the wish", err);
-    } else if (!r->wish) {
-        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "wish");
-    } else {
-        json_object_set_new(r->wish, "history", r->history ? r->history : json_array());
-        r->history = NULL;
-        hl_http_reply_json(r->req, 200, r->wish);
-        r->wish = NULL;
-    }
-    s_read_free(r);
-}
-
-void bounty_wish_get(hl_http_req_t *req, void *arg)
-{
-    bounty_t *b = arg;
-    char id[HL_REQ_ID_MAX];
-    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "wish", id))
-        return;
-    s_read_t *r = s_read_new(req);
-    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_one_done, r);
-    HL_DBU(u, s_sql_one, s_one_rows, r, id);
-    HL_DBU(u, s_sql_history, s_history_rows, r, id);
+           r->limit);
     hl_dbu_submit(&u);
 }
 
@@ -283,26 +253,17 @@ static void s_boards_done(void *arg, int rc, const hl_dberr_t *err)
 }
 
 static const hl_req_field_t s_spec_boards[] = {
-    {.name = "community",
-     .type = HL_REQ_TEXT,
-     .max = BOUNTY_CODE_MAX,
-     .check = bounty_code_check,
-     HL_REQ_AT(s_query_t, community)},
-    {.name = "kind", .type = HL_REQ_TEXT, .max = 8, .allowed = s_kinds, HL_REQ_AT(s_query_t, kind)},
-    S_LIMIT_FIELD,
-    {0}};
+    S_CODE_FIELD("community", community), S_KIND_FIELD, S_LIMIT_FIELD, {0}};
 
 void bounty_boards_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
-    if (!hl_req_query(req, s_spec_boards, &q))
+    s_query_t q;
+    s_read_t *r = s_list_new(req, s_spec_boards, &q);
+    if (!r)
         return;
-    char limit_buf[24];
-    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
-    s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_boards_done, r);
-    HL_DBU(u, s_sql_boards, s_boards_rows, r, q.community, q.kind, limit_buf);
+    HL_DBU(u, s_sql_boards, s_boards_rows, r, q.community, q.kind, r->limit);
     hl_dbu_submit(&u);
 }
 
@@ -426,7 +387,7 @@ static const hl_req_field_t s_spec_current[] = {
      .check = bounty_code_check,
      .hint = "is required: boards are per community, e.g. ?community=cm01",
      HL_REQ_AT(s_query_t, community)},
-    {.name = "kind", .type = HL_REQ_TEXT, .max = 8, .allowed = s_kinds, HL_REQ_AT(s_query_t, kind)},
+    S_KIND_FIELD,
     {0}};
 
 void bounty_board_current_get(hl_http_req_t *req, void *arg)
@@ -453,21 +414,9 @@ static const char s_sql_large_list[] =
     "   AND ($3::text IS NULL OR l.claimant = $3)"
     " ORDER BY l.created_at DESC, l.id LIMIT $4::int";
 
-static const hl_req_field_t s_spec_large[] = {{.name = "community",
-                                               .type = HL_REQ_TEXT,
-                                               .max = BOUNTY_CODE_MAX,
-                                               .check = bounty_code_check,
-                                               HL_REQ_AT(s_query_t, community)},
-                                              {.name = "status",
-                                               .type = HL_REQ_TEXT,
-                                               .max = 16,
-                                               .allowed = s_statuses,
-                                               HL_REQ_AT(s_query_t, status)},
-                                              {.name = "unit",
-                                               .type = HL_REQ_TEXT,
-                                               .max = BOUNTY_CODE_MAX,
-                                               .check = bounty_code_check,
-                                               HL_REQ_AT(s_query_t, claimant)},
+static const hl_req_field_t s_spec_large[] = {S_CODE_FIELD("community", community),
+                                              S_STATUS_FIELD,
+                                              S_CODE_FIELD("unit", claimant),
                                               S_LIMIT_FIELD,
                                               {0}};
 
@@ -486,46 +435,81 @@ static void s_large_list_done(void *arg, int rc, const hl_dberr_t *err)
 void bounty_large_items_get(hl_http_req_t *req, void *arg)
 {
     bounty_t *b = arg;
-    s_query_t q = {.limit = BOUNTY_LIST_DEFAULT};
-    if (!hl_req_query(req, s_spec_large, &q))
+    s_query_t q;
+    s_read_t *r = s_list_new(req, s_spec_large, &q);
+    if (!r)
         return;
-    char limit_buf[24];
-    snprintf(limit_buf, sizeof limit_buf, "%lld", (long long)q.limit);
-    s_read_t *r = s_read_new(req);
     hl_dbu_t *u = hl_dbu_new(b->svc->db, s_large_list_done, r);
-    HL_DBU(u, s_sql_large_list, s_large_rows, r, q.community, q.status, q.claimant, limit_buf);
+    HL_DBU(u, s_sql_large_list, s_large_rows, r, q.community, q.status, q.claimant, r->limit);
     hl_dbu_submit(&u);
 }
 
-/* ---- GET /v1/large-items/{id} ------------------------------------------------- */
+/* ---- GET /v1/wishes/{id} and GET /v1/large-items/{id} ------------------------ */
 
+/* An entry's history: its events in order. */
+#define S_HISTORY(EVENTS, KEY)                                                                     \
+    "SELECT to_json(at)#>>'{}', action, status, actor, note FROM bounty." EVENTS " WHERE " KEY     \
+    " = $1::uuid ORDER BY at, id"
+/* The detail columns after the listing ones, named by s_detail_names and
+ * then the kind's own `link`. */
+#define S_DETAIL_COLS(X)                                                                           \
+    ", " X ".body, " X ".evidence, " X ".reviewer, " X ".review_note, " X ".award_id::text,"
+static const char *const s_detail_names[] = {"body", "evidence", "reviewer", "review_note",
+                                             "award_id"};
+#define S_DETAIL_NCOLS ((int)(sizeof s_detail_names / sizeof s_detail_names[0]))
+
+static const char s_sql_one[] =
+    "SELECT" S_WISH_COLS S_DETAIL_COLS("w") " w.board_id::text" S_WISH_FROM
+                                            " WHERE w.id = $1::uuid";
+static const char s_sql_history[] = S_HISTORY("wish_event", "wish_id");
 static const char s_sql_large_one[] =
-    "SELECT" S_LARGE_COLS ", l.body, l.evidence, l.reviewer, l.review_note, l.award_id::text,"
-    " l.meeting_id::text FROM bounty.large_item l WHERE l.id = $1::uuid";
+    "SELECT" S_LARGE_COLS S_DETAIL_COLS("l") " l.meeting_id::text FROM bounty.large_item l"
+                                             " WHERE l.id = $1::uuid";
+static const char s_sql_large_history[] = S_HISTORY("large_item_event", "item_id");
 
-static const char s_sql_large_history[] =
-    "SELECT to_json(at)#>>'{}', action, status, actor, note FROM bounty.large_item_event"
-    " WHERE item_id = $1::uuid ORDER BY at, id";
+#define S_ENTRY_KIND(WHAT, SQL_ONE, SQL_HISTORY, JSON, NCOLS, LINK)                                \
+    {                                                                                              \
+        .what = WHAT, .doing = "read the " WHAT, .sql_one = SQL_ONE, .sql_history = SQL_HISTORY,   \
+        .json = JSON, .ncols = NCOLS, .link = LINK                                                 \
+    }
+static const s_entry_kind_t s_entry_kinds[] = {
+    [BOUNTY_WISH] =
+        S_ENTRY_KIND("wish", s_sql_one, s_sql_history, s_wish_json, S_WISH_NCOLS, "board_id"),
+    [BOUNTY_LARGE] = S_ENTRY_KIND("large item", s_sql_large_one, s_sql_large_history, s_large_json,
+                                  S_LARGE_NCOLS, "meeting_id"),
+};
 
-static void s_large_one_rows(void *arg, const PGresult *res)
+static void s_one_rows(void *arg, const PGresult *res)
 {
     s_read_t *r = arg;
     if (PQntuples(res) != 1)
         return;
-    static const char *const extra[] = {"body",        "evidence", "reviewer",
-                                        "review_note", "award_id", "meeting_id"};
-    r->wish = s_large_json(res, 0);
-    for (int c = 0; c < (int)(sizeof extra / sizeof extra[0]); c++)
-        json_object_set_new(r->wish, extra[c], hl_req_col_text(res, 0, S_LARGE_NCOLS + c));
+    const s_entry_kind_t *k = r->kind;
+    r->wish = k->json(res, 0);
+    for (int c = 0; c < S_DETAIL_NCOLS; c++)
+        json_object_set_new(r->wish, s_detail_names[c], hl_req_col_text(res, 0, k->ncols + c));
+    json_object_set_new(r->wish, k->link, hl_req_col_text(res, 0, k->ncols + S_DETAIL_NCOLS));
 }
 
-static void s_large_one_done(void *arg, int rc, const hl_dberr_t *err)
+static void s_history_rows(void *arg, const PGresult *res)
+{
+    s_read_t *r = arg;
+    r->history = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(
+            r->history,
+            json_pack("{s:o, s:o, s:o, s:o, s:o}", "at", hl_req_col_text(res, i, 0), "action",
+                      hl_req_col_text(res, i, 1), "status", hl_req_col_text(res, i, 2), "actor",
+                      hl_req_col_text(res, i, 3), "note", hl_req_col_text(res, i, 4)));
+}
+
+static void s_one_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_read_t *r = arg;
     if (rc != 0) {
-        hl_req_reply_db(r->req, "board", "read the large item", err);
+        hl_req_reply_db(r->req, "board", r->kind->doing, err);
     } else if (!r->wish) {
-        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, "large item");
+        hl_req_reply_unknown_id(r->req, HL_REQ_ID_UUID, r->kind->what);
     } else {
         json_object_set_new(r->wish, "history", r->history ? r->history : json_array());
         r->history = NULL;
@@ -535,15 +519,27 @@ static void s_large_one_done(void *arg, int rc, const hl_dberr_t *err)
     s_read_free(r);
 }
 
-void bounty_large_item_get(hl_http_req_t *req, void *arg)
+/* Replies with the entry of `kind` named by the path, with its history. */
+static void s_entry_get(hl_http_req_t *req, bounty_t *b, bounty_kind_t kind)
 {
-    bounty_t *b = arg;
+    const s_entry_kind_t *k = &s_entry_kinds[kind];
     char id[HL_REQ_ID_MAX];
-    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, "large item", id))
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, k->what, id))
         return;
     s_read_t *r = s_read_new(req);
-    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_large_one_done, r);
-    HL_DBU(u, s_sql_large_one, s_large_one_rows, r, id);
-    HL_DBU(u, s_sql_large_history, s_history_rows, r, id);
+    r->kind = k;
+    hl_dbu_t *u = hl_dbu_new(b->svc->db, s_one_done, r);
+    HL_DBU(u, k->sql_one, s_one_rows, r, id);
+    HL_DBU(u, k->sql_history, s_history_rows, r, id);
     hl_dbu_submit(&u);
+}
+
+void bounty_wish_get(hl_http_req_t *req, void *arg)
+{
+    s_entry_get(req, arg, BOUNTY_WISH);
+}
+
+void bounty_large_item_get(hl_http_req_t *req, void *arg)
+{
+    s_entry_get(req, arg, BOUNTY_LARGE);
 }

@@ -22,22 +22,39 @@
 #define S_CHANGES_DEFAULT 500  /* changes per page when no limit is given */
 #define S_CHANGES_MAX     5000 /* most changes per page */
 
+/* What a commissioner step differs in: what its id names and the read of
+ * the facts it is decided on. */
+typedef struct {
+    const char *what;           /* "board" or "wish" */
+    const char *doing;          /* what a failed read was doing */
+    const char *sql_facts;      /* the read, by the id */
+    hl_dbu_rows_fn *facts_rows; /* its row */
+    hl_dbu_done_fn *facts_done; /* decides and writes */
+} s_step_kind_t;
+
+#define S_STEP_KIND(WHAT, SQL, ROWS, DONE)                                                         \
+    {                                                                                              \
+        .what = WHAT, .doing = "read the " WHAT, .sql_facts = SQL, .facts_rows = ROWS,             \
+        .facts_done = DONE                                                                         \
+    }
+
 /* One commissioner step in flight. */
 typedef struct {
-    bounty_t *b;              /* service */
-    hl_http_req_t *req;       /* suspended request */
-    json_t *json;             /* body, owned */
-    char id[HL_UUID_LEN + 1]; /* board or wish */
-    bounty_actor_t actor;     /* the commissioner */
-    bool found;               /* the board (wish) exists */
-    char *community;          /* its community, owned */
-    char *kind;               /* board kind, owned */
-    char *period;             /* board period, owned */
-    bool published;           /* board: published already */
-    int status;               /* wish: status */
-    const char *difficulty;   /* wish: the new difficulty (static) */
-    char *at;                 /* when it was published, owned */
-    long long entries;        /* board: entries on it */
+    const s_step_kind_t *step; /* the step */
+    bounty_t *b;               /* service */
+    hl_http_req_t *req;        /* suspended request */
+    json_t *json;              /* body, owned */
+    char id[HL_UUID_LEN + 1];  /* board or wish */
+    bounty_actor_t actor;      /* the commissioner */
+    bool found;                /* the board (wish) exists */
+    char *community;           /* its community, owned */
+    char *kind;                /* board kind, owned */
+    char *period;              /* board period, owned */
+    bool published;            /* board: published already */
+    int status;                /* wish: status */
+    const char *difficulty;    /* wish: the new difficulty (static) */
+    char *at;                  /* when it was published, owned */
+    long long entries;         /* board: entries on it */
 } s_step_t;
 
 static void s_step_free(s_step_t *s)
@@ -53,6 +70,59 @@ static void s_step_free(s_step_t *s)
 static char *s_dup(const PGresult *res, int col)
 {
     return PQgetisnull(res, 0, col) ? NULL : hl_strdup(PQgetvalue(res, 0, col));
+}
+
+/* The actor is known (or was refused): reads the step's facts. */
+static void s_step_authenticated(hl_http_req_t *req, const bounty_actor_t *actor, void *arg)
+{
+    s_step_t *s = arg;
+    (void)req;
+    if (!actor) {
+        s_step_free(s);
+        return;
+    }
+    s->actor = *actor;
+    hl_dbu_t *u = hl_dbu_new(s->b->svc->db, s->step->facts_done, s);
+    HL_DBU(u, s->step->sql_facts, s->step->facts_rows, s, s->id);
+    hl_dbu_submit(&u);
+}
+
+/* What a commissioner step's body carries. */
+typedef struct {
+    const char *difficulty; /* easy, normal or hard */
+} s_body_t;
+
+/* Starts a commissioner `step`: parses the path's id and the body by
+ * `spec`, then authenticates the caller; replies itself when they fail. */
+static void s_step_start(hl_http_req_t *req, bounty_t *b, const s_step_kind_t *step,
+                         const hl_req_field_t *spec)
+{
+    char id[HL_REQ_ID_MAX];
+    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, step->what, id))
+        return;
+    s_body_t body = {0};
+    json_t *j = bounty_optional_body(req, spec, &body);
+    if (!j)
+        return;
+    s_step_t *s = hl_calloc(1, sizeof *s);
+    s->step = step;
+    s->b = b;
+    s->req = req;
+    s->json = j;
+    memcpy(s->id, id, HL_UUID_LEN + 1);
+    if (body.difficulty)
+        s->difficulty = bounty_difficulty_parse(body.difficulty); /* static: outlives the body */
+    bounty_authenticate(b, req, s_step_authenticated, s);
+}
+
+/* Whether the facts read failed; then it replied and freed `s`. */
+static bool s_facts_failed(s_step_t *s, int rc, const hl_dberr_t *err)
+{
+    if (rc == 0)
+        return false;
+    hl_req_reply_db(s->req, "board", s->step->doing, err);
+    s_step_free(s);
+    return true;
 }
 
 /* ---- POST /v1/boards/{id}/publish ------------------------------------------ */
@@ -108,11 +178,8 @@ static void s_publish_done(void *arg, int rc, const hl_dberr_t *err)
 static void s_publish_facts_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_step_t *s = arg;
-    if (rc != 0) {
-        hl_req_reply_db(s->req, "board", "read the board", err);
-        s_step_free(s);
+    if (s_facts_failed(s, rc, err))
         return;
-    }
     hl_refusal_t v = bounty_publish_verdict(&s->actor, s->found, s->community, s->published);
     if (v.status != 0) {
         hl_req_reply(s->req, &v);
@@ -143,51 +210,13 @@ static void s_publish_facts_done(void *arg, int rc, const hl_dberr_t *err)
     hl_dbu_submit(&u);
 }
 
-static void s_publish_authenticated(hl_http_req_t *req, const bounty_actor_t *actor, void *arg)
-{
-    s_step_t *s = arg;
-    (void)req;
-    if (!actor) {
-        s_step_free(s);
-        return;
-    }
-    s->actor = *actor;
-    hl_dbu_t *u = hl_dbu_new(s->b->svc->db, s_publish_facts_done, s);
-    HL_DBU(u, s_sql_board_facts, s_board_facts_rows, s, s->id);
-    hl_dbu_submit(&u);
-}
-
-/* What a commissioner step's body carries. */
-typedef struct {
-    const char *difficulty; /* easy, normal or hard */
-} s_body_t;
-
-/* Parses the shared parts of a commissioner step on a `what` ("board",
- * "wish"); NULL when it replied. */
-static s_step_t *s_step_new(hl_http_req_t *req, bounty_t *b, const char *what,
-                            const hl_req_field_t *spec, s_body_t *body)
-{
-    char id[HL_REQ_ID_MAX];
-    if (!hl_req_path_id(req, 0, HL_REQ_ID_UUID, what, id))
-        return NULL;
-    json_t *j = bounty_optional_body(req, spec, body);
-    if (!j)
-        return NULL;
-    s_step_t *s = hl_calloc(1, sizeof *s);
-    s->b = b;
-    s->req = req;
-    s->json = j;
-    memcpy(s->id, id, HL_UUID_LEN + 1);
-    return s;
-}
+static const s_step_kind_t s_publish_step =
+    S_STEP_KIND("board", s_sql_board_facts, s_board_facts_rows, s_publish_facts_done);
 
 void bounty_board_publish_post(hl_http_req_t *req, void *arg)
 {
     static const hl_req_field_t spec[] = {{0}};
-    s_body_t body = {0};
-    s_step_t *s = s_step_new(req, arg, "board", spec, &body);
-    if (s)
-        bounty_authenticate(s->b, req, s_publish_authenticated, s);
+    s_step_start(req, arg, &s_publish_step, spec);
 }
 
 /* ---- POST /v1/wishes/{id}/difficulty ---------------------------------------- */
@@ -231,11 +260,8 @@ static void s_difficulty_done(void *arg, int rc, const hl_dberr_t *err)
 static void s_difficulty_facts_done(void *arg, int rc, const hl_dberr_t *err)
 {
     s_step_t *s = arg;
-    if (rc != 0) {
-        hl_req_reply_db(s->req, "board", "read the wish", err);
-        s_step_free(s);
+    if (s_facts_failed(s, rc, err))
         return;
-    }
     if (!s->found) {
         hl_req_reply_unknown_id(s->req, HL_REQ_ID_UUID, "wish");
     } else if (s->actor.kind != BOUNTY_ACTOR_COMMISSIONER || !s->community ||
@@ -254,19 +280,8 @@ static void s_difficulty_facts_done(void *arg, int rc, const hl_dberr_t *err)
     s_step_free(s);
 }
 
-static void s_difficulty_authenticated(hl_http_req_t *req, const bounty_actor_t *actor, void *arg)
-{
-    s_step_t *s = arg;
-    (void)req;
-    if (!actor) {
-        s_step_free(s);
-        return;
-    }
-    s->actor = *actor;
-    hl_dbu_t *u = hl_dbu_new(s->b->svc->db, s_difficulty_facts_done, s);
-    HL_DBU(u, s_sql_wish_facts, s_wish_facts_rows, s, s->id);
-    hl_dbu_submit(&u);
-}
+static const s_step_kind_t s_difficulty_step =
+    S_STEP_KIND("wish", s_sql_wish_facts, s_wish_facts_rows, s_difficulty_facts_done);
 
 void bounty_wish_difficulty_post(hl_http_req_t *req, void *arg)
 {
@@ -278,12 +293,7 @@ void bounty_wish_difficulty_post(hl_http_req_t *req, void *arg)
                                            .allowed = levels,
                                            HL_REQ_AT(s_body_t, difficulty)},
                                           {0}};
-    s_body_t body = {0};
-    s_step_t *s = s_step_new(req, arg, "wish", spec, &body);
-    if (!s)
-        return;
-    s->difficulty = bounty_difficulty_parse(body.difficulty); /* static: outlives the body */
-    bounty_authenticate(s->b, req, s_difficulty_authenticated, s);
+    s_step_start(req, arg, &s_difficulty_step, spec);
 }
 
 /* ---- GET /v1/boards/{id}/changes?since=&limit= ------------------------------- */

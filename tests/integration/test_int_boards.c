@@ -508,7 +508,21 @@ static void test_carry_over(void **state)
     assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", path, NULL, &got, NULL), 200);
     assert_int_equal(json_array_size(json_object_get(got, "wishes")), 0);
     json_decref(got);
+    /* The wish itself: its columns, the detail ones and its history. */
+    snprintf(path, sizeof path, "/v1/wishes/%s", wish);
+    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", path, NULL, &got, NULL), 200);
+    assert_string_equal(s_str(got, "id"), wish);
+    assert_string_equal(s_str(got, "board_id"), board);
+    assert_string_equal(s_str(got, "body"), "阳台晾衣架坏了");
+    assert_true(json_is_null(json_object_get(got, "award_id")));
+    assert_true(json_is_array(json_object_get(got, "history")));
+    json_decref(got);
     /* Bad queries and ids. */
+    assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET",
+                                  "/v1/wishes/c0000000-0000-4000-8000-0000000000ff", NULL, &got,
+                                  NULL),
+                     404);
+    s_expect_field(got, "id");
     assert_int_equal(hl_test_http(&s_c, HL_T_BOUNTY, "GET", "/v1/boards/current", NULL, &got, NULL),
                      400);
     s_expect_field(got, "community");
