@@ -98,8 +98,19 @@ static void s_labels(hl_buf_t *out, const char *labels, const char *extra)
                   extra ? extra : "");
 }
 
+static void (*s_on_render)(void *arg);
+static void *s_on_render_arg;
+
+void hl_metrics_on_render(void (*fn)(void *arg), void *arg)
+{
+    s_on_render = fn;
+    s_on_render_arg = arg;
+}
+
 void hl_metrics_render(hl_buf_t *out)
 {
+    if (s_on_render)
+        s_on_render(s_on_render_arg);
     static const char *const types[] = {"counter", "gauge", "histogram"};
     const char *last = "";
     for (hl_metric_t *m = s_head; m; m = m->next) {
@@ -133,6 +144,8 @@ void hl_metrics_render(hl_buf_t *out)
 
 void hl_metrics_reset(void)
 {
+    s_on_render = NULL;
+    s_on_render_arg = NULL;
     while (s_head) {
         hl_metric_t *m = s_head;
         s_head = m->next;

@@ -26,6 +26,9 @@ void hl_metric_set(hl_metric_t *m, double v);
 void hl_metric_observe(hl_metric_t *m, double seconds);
 double hl_metric_value(const hl_metric_t *m);
 
+/* Calls `fn(arg)` at the start of every render, to bring metrics read from
+ * elsewhere (hl_db's counters) up to date; NULL clears it. One per process. */
+void hl_metrics_on_render(void (*fn)(void *arg), void *arg);
 /* Appends every metric in the text exposition format to `out`. */
 void hl_metrics_render(hl_buf_t *out);
 /* Frees the registry (for leak-clean tests and shutdown). */

@@ -647,6 +647,17 @@ size_t hl_pipeline_shard_pending(const hl_pipeline_t *p)
     return n;
 }
 
+int hl_pipeline_nshards(const hl_pipeline_t *p)
+{
+    return p ? p->nshards : 0;
+}
+
+hl_db_t *hl_pipeline_shard(const hl_pipeline_t *p, int i)
+{
+    assert(p && i >= 0 && i < p->nshards);
+    return p->shards[i];
+}
+
 bool hl_pipeline_shards_ready(const hl_pipeline_t *p)
 {
     for (int i = 0; p && i < p->nshards; i++)

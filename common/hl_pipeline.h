@@ -143,6 +143,9 @@ void hl_inmsg_shard(hl_inmsg_t *m, uint64_t key);
 /* Units queued or in flight on the shard connections (drain waits for
  * them as for the main connection's). */
 size_t hl_pipeline_shard_pending(const hl_pipeline_t *p);
+/* How many shard connections there are, and the i-th (i < that). */
+int hl_pipeline_nshards(const hl_pipeline_t *p);
+hl_db_t *hl_pipeline_shard(const hl_pipeline_t *p, int i);
 /* True when every shard connection is ready (true with none). */
 bool hl_pipeline_shards_ready(const hl_pipeline_t *p);
 /* Closes sockets and timers; in-flight messages are left to the sweeper. */

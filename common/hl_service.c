@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+static void s_db_metrics(void *arg);
+
 #define S_AT(member) offsetof(hl_svc_cfg_t, member)
 
 const hl_cfg_entry_t hl_svc_cfg_table[] = {
@@ -132,6 +134,7 @@ int hl_service_init(hl_service_t *s, const char *name, const hl_svc_cfg_t *cfg)
         .duplicate_sends = cfg->duplicate_sends,
     };
     s->pipeline = hl_pipeline_new(s->loop, s->zctx, s->db, &pcfg);
+    hl_metrics_on_render(s_db_metrics, s);
     uv_signal_init(s->loop, &s->sigterm);
     uv_signal_init(s->loop, &s->sigint);
     uv_timer_init(s->loop, &s->drain_timer);
@@ -140,6 +143,50 @@ int hl_service_init(hl_service_t *s, const char *name, const hl_svc_cfg_t *cfg)
     uv_signal_start(&s->sigint, s_on_signal, SIGINT);
     signal(SIGPIPE, SIG_IGN);
     return 0;
+}
+
+/* hl_db's counters as metrics, per connection (conn="main", "shard1" ...),
+ * read when /metrics is rendered. Registered name by name so each name's
+ * HELP and TYPE are written once. */
+static void s_db_metrics(void *arg)
+{
+    hl_service_t *s = arg;
+    if (!s->db)
+        return;
+    enum { S_PENDING, S_READY, S_BATCHES, S_UNITS, S_FAILURES, S_RETRIED, S_RECONNECTS, S_N };
+    static const struct {
+        const char *name, *help;
+        bool gauge;
+    } defs[S_N] = {
+        {"hl_db_units_pending", "Units queued or in flight on the connection", true},
+        {"hl_db_ready", "1 when the connection is up and ready for units", true},
+        {"hl_db_transactions_total", "Transactions committed or failed (group commit)", false},
+        {"hl_db_units_total", "Units finished", false},
+        {"hl_db_unit_failures_total", "Units finished with an error", false},
+        {"hl_db_units_retried_total", "Units run again after their batch failed", false},
+        {"hl_db_reconnects_total", "Reconnections", false},
+    };
+    int n = 1 + hl_pipeline_nshards(s->pipeline);
+    for (int d = 0; d < S_N; d++)
+        for (int i = 0; i < n; i++) {
+            hl_db_t *db = i == 0 ? s->db : hl_pipeline_shard(s->pipeline, i - 1);
+            hl_db_stats_t st = hl_db_stats(db);
+            char labels[32];
+            if (i == 0)
+                snprintf(labels, sizeof labels, "conn=\"main\"");
+            else
+                snprintf(labels, sizeof labels, "conn=\"shard%d\"", i);
+            hl_metric_t *m = defs[d].gauge ? hl_metric_gauge(defs[d].name, defs[d].help, labels)
+                                           : hl_metric_counter(defs[d].name, defs[d].help, labels);
+            double v = d == S_PENDING    ? (double)hl_db_pending(db)
+                       : d == S_READY    ? (hl_db_ready(db) ? 1 : 0)
+                       : d == S_BATCHES  ? (double)st.batches
+                       : d == S_UNITS    ? (double)st.units
+                       : d == S_FAILURES ? (double)st.failures
+                       : d == S_RETRIED  ? (double)st.retried
+                                         : (double)st.reconnects;
+            hl_metric_set(m, v);
+        }
 }
 
 static bool s_ready(void *arg, json_t *detail)
@@ -183,6 +230,7 @@ static void s_finish(hl_service_t *s)
 {
     uv_timer_stop(&s->drain_timer);
     hl_http_destroy(&s->http);
+    hl_metrics_on_render(NULL, NULL);
     hl_pipeline_destroy(&s->pipeline);
     hl_db_destroy(&s->db);
     uv_close((uv_handle_t *)&s->sigterm, NULL);

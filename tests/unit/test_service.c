@@ -293,6 +293,31 @@ static void test_drain_idle(void **state)
     free(out);
 }
 
+/* /metrics carries hl_db's counters per connection, each name's HELP and
+ * TYPE once. */
+static void test_db_metrics(void **state)
+{
+    (void)state;
+    if (!hl_test_pg())
+        skip();
+    s_service_env("5000");
+    pid_t pid = s_fork(s_child_service, s_log);
+    assert_true(s_wait_ready());
+    char *body = NULL;
+    assert_int_equal(s_get("/metrics", &body), 200);
+    assert_non_null(body);
+    assert_non_null(strstr(body, "hl_db_ready{conn=\"main\"} 1"));
+    assert_non_null(strstr(body, "hl_db_units_pending{conn=\"main\"}"));
+    assert_non_null(strstr(body, "hl_db_transactions_total{conn=\"main\"}"));
+    const char *type = strstr(body, "# TYPE hl_db_units_total counter");
+    assert_non_null(type);
+    assert_null(strstr(type + 1, "# TYPE hl_db_units_total"));
+    free(body);
+    kill(pid, SIGTERM);
+    int st = s_wait(pid, 10);
+    assert_true(st != -1 && WIFEXITED(st));
+}
+
 static void test_drain_times_out_with_suspended_request(void **state)
 {
     (void)state;
@@ -332,6 +357,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_unknown_argument, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config_bad_values, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_drain_idle, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_db_metrics, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_drain_times_out_with_suspended_request, s_setup,
                                         s_teardown),
     };
