@@ -264,6 +264,15 @@ static bool s_wait_ready(void)
     return false;
 }
 
+/* Starts the child service with drain timeout `drain_ms`, ready. */
+static pid_t s_start(const char *drain_ms)
+{
+    s_service_env(drain_ms);
+    pid_t pid = s_fork(s_child_service, s_log);
+    assert_true(s_wait_ready());
+    return pid;
+}
+
 static long s_hang_status;
 
 static void *s_hang_thread(void *arg)
@@ -278,9 +287,7 @@ static void test_drain_idle(void **state)
     (void)state;
     if (!hl_test_pg())
         skip();
-    s_service_env("5000");
-    pid_t pid = s_fork(s_child_service, s_log);
-    assert_true(s_wait_ready());
+    pid_t pid = s_start("5000");
     uint64_t t0 = uv_hrtime();
     kill(pid, SIGTERM);
     int st = s_wait(pid, 10);
@@ -300,9 +307,7 @@ static void test_db_metrics(void **state)
     (void)state;
     if (!hl_test_pg())
         skip();
-    s_service_env("5000");
-    pid_t pid = s_fork(s_child_service, s_log);
-    assert_true(s_wait_ready());
+    pid_t pid = s_start("5000");
     char *body = NULL;
     assert_int_equal(s_get("/metrics", &body), 200);
     assert_non_null(body);
@@ -323,9 +328,7 @@ static void test_drain_times_out_with_suspended_request(void **state)
     (void)state;
     if (!hl_test_pg())
         skip();
-    s_service_env("300");
-    pid_t pid = s_fork(s_child_service, s_log);
-    assert_true(s_wait_ready());
+    pid_t pid = s_start("300");
     pthread_t th;
     s_hang_status = -1;
     assert_int_equal(pthread_create(&th, NULL, s_hang_thread, NULL), 0);
