@@ -27,7 +27,7 @@ for set in "$@"; do
     url=$(scripts/pg.sh start "$dir" "$port")
     pids=""
     stop() {
-        [ -n "$pids" ] && kill $pids 2>/dev/null
+        [ -n "$pids" ] && { kill $pids 2>/dev/null || true; }
         wait 2>/dev/null
         scripts/pg.sh remove "$dir"
         rm -rf "$dir"

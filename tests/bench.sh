@@ -33,7 +33,7 @@ if [ "${HL_BENCH_PGSS:-0}" = 1 ]; then
     psql -q -X -h 127.0.0.1 -p "$port" -U postgres -d hongling -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 fi
 cleanup() {
-    [ -n "${pids:-}" ] && kill $pids 2>/dev/null
+    [ -n "${pids:-}" ] && { kill $pids 2>/dev/null || true; }
     wait 2>/dev/null
     scripts/pg.sh remove "$dir"
     rm -rf "$dir"
