@@ -75,3 +75,14 @@ bool hl_tracking_valid(const char *s)
             return false;
     return true;
 }
+
+uint64_t hl_fnv1a(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define HL_UUID_LEN     36 /* text form without the NUL */
 #define HL_TRACKING_LEN 12 /* "HL" + 10 characters, no separator */
@@ -24,6 +25,9 @@ bool hl_uuid_canonical(const char *s, char out[HL_UUID_LEN + 1]);
 void hl_tracking_new(char out[HL_TRACKING_LEN + 1]);
 /* True when `s` looks like a tracking code (so lookups of junk never reach SQL). */
 bool hl_tracking_valid(const char *s);
+/* FNV-1a of `len` bytes: a fast, stable, non-cryptographic hash for hash
+ * tables and fingerprints (the same value in every process and build). */
+uint64_t hl_fnv1a(const void *data, size_t len);
 /* Fills `buf` with `len` random bytes (getrandom; aborts if the kernel cannot). */
 void hl_random_bytes(void *buf, size_t len);
 

@@ -166,11 +166,22 @@ static void s_db_metrics(void *arg)
         {"hl_db_units_retried_total", "Units run again after their batch failed", false},
         {"hl_db_reconnects_total", "Reconnections", false},
     };
+    /* Each connection's figures, read once. */
     int n = 1 + hl_pipeline_nshards(s->pipeline);
+    double v[1 + HL_PIPELINE_SHARDS][S_N];
+    for (int i = 0; i < n; i++) {
+        hl_db_t *db = i == 0 ? s->db : hl_pipeline_shard(s->pipeline, i - 1);
+        hl_db_stats_t st = hl_db_stats(db);
+        v[i][S_PENDING] = (double)hl_db_pending(db);
+        v[i][S_READY] = hl_db_ready(db) ? 1 : 0;
+        v[i][S_BATCHES] = (double)st.batches;
+        v[i][S_UNITS] = (double)st.units;
+        v[i][S_FAILURES] = (double)st.failures;
+        v[i][S_RETRIED] = (double)st.retried;
+        v[i][S_RECONNECTS] = (double)st.reconnects;
+    }
     for (int d = 0; d < S_N; d++)
         for (int i = 0; i < n; i++) {
-            hl_db_t *db = i == 0 ? s->db : hl_pipeline_shard(s->pipeline, i - 1);
-            hl_db_stats_t st = hl_db_stats(db);
             char labels[32];
             if (i == 0)
                 snprintf(labels, sizeof labels, "conn=\"main\"");
@@ -178,14 +189,7 @@ static void s_db_metrics(void *arg)
                 snprintf(labels, sizeof labels, "conn=\"shard%d\"", i);
             hl_metric_t *m = defs[d].gauge ? hl_metric_gauge(defs[d].name, defs[d].help, labels)
                                            : hl_metric_counter(defs[d].name, defs[d].help, labels);
-            double v = d == S_PENDING    ? (double)hl_db_pending(db)
-                       : d == S_READY    ? (hl_db_ready(db) ? 1 : 0)
-                       : d == S_BATCHES  ? (double)st.batches
-                       : d == S_UNITS    ? (double)st.units
-                       : d == S_FAILURES ? (double)st.failures
-                       : d == S_RETRIED  ? (double)st.retried
-                                         : (double)st.reconnects;
-            hl_metric_set(m, v);
+            hl_metric_set(m, v[i][d]);
         }
 }
 

@@ -65,12 +65,7 @@ static void s_store_free(s_store_t *p)
 void intake_fingerprint(const char *data, size_t len, char out[17])
 {
     /* FNV-1a: only to tell "same request again" from "key reused". */
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)data[i];
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    snprintf(out, 17, "%016llx", (unsigned long long)hl_fnv1a(data, len));
 }
 
 static const char s_sql_resident[] =

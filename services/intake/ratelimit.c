@@ -57,12 +57,7 @@ struct intake_ratelimit {
 
 static uint64_t s_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return hl_fnv1a(s, strlen(s));
 }
 
 intake_ratelimit_t *intake_ratelimit_new(size_t capacity)

@@ -140,15 +140,6 @@ static const char s_sql_case[] =
 
 static void s_redo(hl_inmsg_t *m, const hl_dberr_t *err, void *arg);
 
-/* Which connection decides the appeals of `community` (FNV-1a). */
-static uint64_t s_community_key(const char *community)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *s = community; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Decides and applies: rules, index, then the message's unit. */
 static void s_decide(s_appeal_t *x)
 {
@@ -159,7 +150,7 @@ static void s_decide(s_appeal_t *x)
     triage_appeal_view_t view = {a->channel, given, title, a->body, x->compound_name};
     /* One community, one connection: a join commits after the unit that
      * opened its item, however many connections decide. */
-    hl_inmsg_shard(x->m, s_community_key(x->community));
+    hl_inmsg_shard(x->m, hl_fnv1a(x->community, strlen(x->community)));
     triage_verdict_t v;
     if (triage_rules_eval(t->rules, &view, &v) != 0) {
         triage_inmsg_defer(t, &x->m, "no active rule decides the size of this appeal");

@@ -51,10 +51,7 @@ struct triage_index {
 
 static uint64_t s_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return hl_fnv1a(s, strlen(s));
 }
 
 triage_index_t *triage_index_new(size_t max_items)
@@ -323,7 +320,6 @@ const triage_ix_meta_t *triage_index_best(triage_index_t *ix, const triage_score
                 sim = x.x[TRIAGE_X_TEXT];
             }
         }
-
         best.compared++;
         if (score > best.score) {
             best.score = score;

@@ -605,28 +605,28 @@ static double s_log_half(uint32_t d)
     return s_log_count[d];
 }
 
+/* The fixed weight of each kind of feature but bigrams (whose weight is
+ * their idf); a kind that does not exist weighs 1. */
+static const double s_kind_w[8] = {
+    [TRIAGE_FEAT_GRAM] = 0,          [TRIAGE_FEAT_BUILDING] = S_W_BUILDING,
+    [TRIAGE_FEAT_UNIT] = S_W_UNIT,   [TRIAGE_FEAT_FLOOR] = S_W_FLOOR,
+    [TRIAGE_FEAT_GATE] = S_W_GATE,   [TRIAGE_FEAT_CONCEPT] = S_W_CONCEPT,
+    [TRIAGE_FEAT_NAMED] = S_W_NAMED, [7] = 1.0,
+};
+
+/* The squared fixed weight of `kind`. */
+static inline double s_kind_w2(unsigned kind)
+{
+    return s_kind_w[kind & 7] * s_kind_w[kind & 7];
+}
+
 /* The squared weight of feature `f` (what every sum uses): the idf of a
  * bigram, at least 0.0025, or the fixed weight of an entity or concept. */
 static inline double s_w2(const triage_df_t *df, uint32_t f)
 {
-    switch (TRIAGE_FEAT_KIND(f)) {
-    case TRIAGE_FEAT_GRAM:
-        break;
-    case TRIAGE_FEAT_BUILDING:
-        return S_W_BUILDING * S_W_BUILDING;
-    case TRIAGE_FEAT_UNIT:
-        return S_W_UNIT * S_W_UNIT;
-    case TRIAGE_FEAT_FLOOR:
-        return S_W_FLOOR * S_W_FLOOR;
-    case TRIAGE_FEAT_GATE:
-        return S_W_GATE * S_W_GATE;
-    case TRIAGE_FEAT_CONCEPT:
-        return S_W_CONCEPT * S_W_CONCEPT;
-    case TRIAGE_FEAT_NAMED:
-        return S_W_NAMED * S_W_NAMED;
-    default:
-        return 1.0;
-    }
+    unsigned k = TRIAGE_FEAT_KIND(f);
+    if (k != TRIAGE_FEAT_GRAM)
+        return s_kind_w2(k);
     if (!df || df->docs == 0)
         return 1.0;
     double idf = df->log_docs - s_log_half(df->count[f % TRIAGE_DF_SLOTS]);
@@ -635,23 +635,8 @@ static inline double s_w2(const triage_df_t *df, uint32_t f)
 
 double triage_feat_weight(const triage_df_t *df, uint32_t f)
 {
-    switch (TRIAGE_FEAT_KIND(f)) {
-    case TRIAGE_FEAT_BUILDING:
-        return S_W_BUILDING;
-    case TRIAGE_FEAT_UNIT:
-        return S_W_UNIT;
-    case TRIAGE_FEAT_FLOOR:
-        return S_W_FLOOR;
-    case TRIAGE_FEAT_GATE:
-        return S_W_GATE;
-    case TRIAGE_FEAT_CONCEPT:
-        return S_W_CONCEPT;
-    case TRIAGE_FEAT_NAMED:
-        return S_W_NAMED;
-    default:
-        break;
-    }
-    return sqrt(s_w2(df, f));
+    unsigned k = TRIAGE_FEAT_KIND(f);
+    return k == TRIAGE_FEAT_GRAM ? sqrt(s_w2(df, f)) : s_kind_w[k & 7];
 }
 
 double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
@@ -663,11 +648,6 @@ double triage_feats_similarity(const triage_df_t *df, const triage_feats_t *a,
 
 /* The squared weight of features of a kind that weighs a fixed amount
  * (every kind but bigrams). */
-static double s_fixed_w2(unsigned kind)
-{
-    return s_w2(NULL, (uint32_t)kind << 28);
-}
-
 void triage_sums_of(const triage_df_t *df, const uint32_t *f, size_t n, triage_sums_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -697,38 +677,28 @@ void triage_side_of(const triage_df_t *df, const uint32_t *f, size_t n, triage_s
         out->w2[i] = s_w2(df, f[i]);
 }
 
-/* What a comparison learns: squared weights summed (all features, place
- * features, bigrams) on each side and shared, and per kind the features
- * named on each side and shared. */
+/* What a comparison learns: the two sides' sums (borrowed) and what they
+ * share, summed the same ways (all, place features, bigrams) and counted
+ * by kind. */
 typedef struct {
-    double num, da, db; /* all features: shared, a, b */
-    double pn, pa, pb;  /* place features (building, unit, floor, gate) */
-    double gn, ga, gb;  /* bigrams */
-    unsigned named_a[8], named_b[8], shared[8];
-} s_sums_t;
+    const triage_sums_t *a, *b;
+    double num, pn, gn;
+    unsigned shared[8];
+} s_cmp_t;
 
-/* The place part and the whole of one side's sums. */
-static void s_side_totals(const triage_sums_t *t, double *all, double *place)
+/* What a side's text weighs: everything but its place features. */
+static double s_text_w2(const triage_sums_t *t)
 {
-    *place = 0;
-    for (unsigned k = TRIAGE_FEAT_BUILDING; k <= TRIAGE_FEAT_GATE; k++)
-        *place += t->kinds[k] * s_fixed_w2(k);
-    *all = t->gram + *place + t->kinds[TRIAGE_FEAT_CONCEPT] * s_fixed_w2(TRIAGE_FEAT_CONCEPT) +
-           t->kinds[TRIAGE_FEAT_NAMED] * s_fixed_w2(TRIAGE_FEAT_NAMED);
+    return t->gram + t->kinds[TRIAGE_FEAT_CONCEPT] * s_kind_w2(TRIAGE_FEAT_CONCEPT) +
+           t->kinds[TRIAGE_FEAT_NAMED] * s_kind_w2(TRIAGE_FEAT_NAMED);
 }
 
 static void s_compare(const triage_side_t *a, const uint32_t *bf, size_t bn,
-                      const triage_sums_t *bs, s_sums_t *m)
+                      const triage_sums_t *bs, s_cmp_t *m)
 {
     memset(m, 0, sizeof *m);
-    s_side_totals(&a->sums, &m->da, &m->pa);
-    s_side_totals(bs, &m->db, &m->pb);
-    m->ga = a->sums.gram;
-    m->gb = bs->gram;
-    for (unsigned k = 0; k < 8; k++) {
-        m->named_a[k] = a->sums.kinds[k];
-        m->named_b[k] = bs->kinds[k];
-    }
+    m->a = &a->sums;
+    m->b = bs;
     const uint32_t *af = a->f;
     size_t i = 0, j = 0, an = a->n;
     while (i < an && j < bn) {
@@ -749,22 +719,12 @@ static void s_compare(const triage_side_t *a, const uint32_t *bf, size_t bn,
     }
 }
 
-static void s_merge(const triage_df_t *df, const uint32_t *af, size_t an, const uint32_t *bf,
-                    size_t bn, s_sums_t *m)
-{
-    triage_side_t a;
-    triage_sums_t b;
-    triage_side_of(df, af, an, &a);
-    triage_sums_of(df, bf, bn, &b);
-    s_compare(&a, bf, bn, &b, m);
-}
-
 /* Two buildings (units, gates) named and none shared, in one compound. */
-static bool s_conflict(const s_sums_t *m, bool same_compound)
+static bool s_conflict(const s_cmp_t *m, bool same_compound)
 {
     static const unsigned places[] = {TRIAGE_FEAT_BUILDING, TRIAGE_FEAT_UNIT, TRIAGE_FEAT_GATE};
     for (size_t k = 0; same_compound && k < sizeof places / sizeof places[0]; k++)
-        if (m->named_a[places[k]] && m->named_b[places[k]] && !m->shared[places[k]])
+        if (m->a->kinds[places[k]] && m->b->kinds[places[k]] && !m->shared[places[k]])
             return true;
     return false;
 }
@@ -774,9 +734,9 @@ static bool s_conflict(const s_sums_t *m, bool same_compound)
  * while a cosine would punish the length of the note). Places alone never
  * make two appeals alike (one building has many matters): the overlap is of
  * what the texts say, and a shared place raises it. */
-static double s_overlap(const s_sums_t *m, bool same_compound)
+static double s_overlap(const s_cmp_t *m, bool same_compound)
 {
-    double least = (m->da - m->pa) < (m->db - m->pb) ? (m->da - m->pa) : (m->db - m->pb);
+    double ta = s_text_w2(m->a), tb = s_text_w2(m->b), least = ta < tb ? ta : tb;
     if (least <= 0)
         return 0;
     double sim = (m->num - m->pn) / least;
@@ -788,8 +748,12 @@ static double s_overlap(const s_sums_t *m, bool same_compound)
 double triage_similarity_raw(const triage_df_t *df, const uint32_t *af, size_t an,
                              const uint32_t *bf, size_t bn, bool same_compound, bool *conflict)
 {
-    s_sums_t m;
-    s_merge(df, af, an, bf, bn, &m);
+    triage_side_t a;
+    triage_sums_t b;
+    triage_side_of(df, af, an, &a);
+    triage_sums_of(df, bf, bn, &b);
+    s_cmp_t m;
+    s_compare(&a, bf, bn, &b, &m);
     if (conflict)
         *conflict = s_conflict(&m, same_compound);
     return s_overlap(&m, same_compound);
@@ -809,11 +773,11 @@ void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
                       const triage_sums_t *bs, bool same_compound, triage_pair_t *out)
 {
     memset(out, 0, sizeof *out);
-    s_sums_t m;
+    s_cmp_t m;
     s_compare(a, bf, bn, bs, &m);
-    unsigned ca = m.named_a[TRIAGE_FEAT_CONCEPT], cb = m.named_b[TRIAGE_FEAT_CONCEPT];
+    unsigned ca = a->sums.kinds[TRIAGE_FEAT_CONCEPT], cb = bs->kinds[TRIAGE_FEAT_CONCEPT];
     unsigned cs = m.shared[TRIAGE_FEAT_CONCEPT], cmin = ca < cb ? ca : cb;
-    unsigned na = m.named_a[TRIAGE_FEAT_NAMED], nb = m.named_b[TRIAGE_FEAT_NAMED];
+    unsigned na = a->sums.kinds[TRIAGE_FEAT_NAMED], nb = bs->kinds[TRIAGE_FEAT_NAMED];
     unsigned ns = m.shared[TRIAGE_FEAT_NAMED];
     out->x[TRIAGE_X_TEXT] = s_overlap(&m, same_compound);
     out->x[TRIAGE_X_CONFLICT] = s_conflict(&m, same_compound);
@@ -821,7 +785,8 @@ void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
     out->x[TRIAGE_X_CONCEPT_ANY] = cs > 0;
     out->x[TRIAGE_X_CONCEPT_CONFLICT] = ca && cb && !cs;
     /* The kept side's sums may lag the weights a little: never above 1. */
-    double cos = m.ga > 0 && m.gb > 0 ? m.gn / sqrt(m.ga * m.gb) : 0;
+    double ga = a->sums.gram, gb = bs->gram;
+    double cos = ga > 0 && gb > 0 ? m.gn / sqrt(ga * gb) : 0;
     out->x[TRIAGE_X_GRAM_COS] = cos > 1 ? 1 : cos;
     out->x[TRIAGE_X_PLACE] = same_compound && m.pn > 0;
     out->x[TRIAGE_X_NAMED] = ns > 0;
