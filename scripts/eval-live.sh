@@ -18,12 +18,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ $# -ge 1 ] || { echo "usage: scripts/eval-live.sh SET.jsonl [SET.jsonl ...]" >&2; exit 2; }
 for f in "$@"; do [ -r "$f" ] || { echo "eval-live: cannot read $f" >&2; exit 2; }; done
+. scripts/free-ports.sh
 total=""
 for set in "$@"; do
     dir=$(mktemp -d "${TMPDIR:-/tmp}/hl-eval-XXXXXX")
-    port=$(shuf -i 40000-59999 -n 1)
-    bus=$(shuf -i 20000-29999 -n 1)
-    http=$(shuf -i 30000-39999 -n 1)
+    port=$(hl_free_base 1 26000)
+    bus=$(hl_free_base 16 10000)
+    http=$(hl_free_base 2 20000)
     url=$(scripts/pg.sh start "$dir" "$port")
     pids=""
     stop() {

@@ -7,6 +7,7 @@
 #
 #   HL_BENCH_APPEALS     appeals posted per phase (20000)
 #   HL_BENCH_CONCURRENCY requests in flight (64)
+#   HL_BENCH_CEILING_S   seconds each pgbench ceiling runs (8)
 #   HL_BENCH_DOWNSTREAM  1: hl-bounty, hl-points and hl-alliance run too (the
 #                        whole cluster, each daemon's memory reported); 0: not
 #   HL_BENCH_STORED      appeals already stored before the run, seeded with
@@ -20,9 +21,10 @@ N=${HL_BENCH_APPEALS:-20000}
 STORED=${HL_BENCH_STORED:-0}
 C=${HL_BENCH_CONCURRENCY:-64}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/hl-bench-XXXXXX")
-port=$(shuf -i 40000-59999 -n 1)
-bus=$(shuf -i 20000-29999 -n 1)
-http=$(shuf -i 30000-39999 -n 1)
+. scripts/free-ports.sh
+port=$(hl_free_base 1 26000)
+bus=$(hl_free_base 16 10000)
+http=$(hl_free_base 5 20000)
 url=$(scripts/pg.sh start "$dir" "$port")
 if [ "${HL_BENCH_PGSS:-0}" = 1 ]; then
     # Where PostgreSQL's time goes: pg_stat_statements, printed after phase 1.
@@ -190,9 +192,10 @@ COMMIT;
 SQL
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 pg() { "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres "$@" hongling 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
-t1=$(pg -c 1 -j 1 -T 8 -f "$dir/one.sql")
-t16=$(pg -c 16 -j 2 -T 8 -f "$dir/one.sql")
-tb=$(pg -c 2 -j 2 -T 8 -f "$dir/batch.sql")
+T=${HL_BENCH_CEILING_S:-8}
+t1=$(pg -c 1 -j 1 -T "$T" -f "$dir/one.sql")
+t16=$(pg -c 16 -j 2 -T "$T" -f "$dir/one.sql")
+tb=$(pg -c 2 -j 2 -T "$T" -f "$dir/batch.sql")
 printf '  %-58s %8.0f appeals/s\n' "ceiling: pgbench, same rows, 1 commit per appeal, 1 client" "$t1"
 printf '  %-58s %8.0f appeals/s\n' "ceiling: pgbench, same rows, 1 commit per appeal, 16 clients" "$t16"
 printf '  %-58s %8.0f appeals/s\n' "ceiling: pgbench, same rows, 100 appeals per commit" "$(echo "$tb" | awk '{print $1 * 100}')"

@@ -36,16 +36,8 @@ command -v ss >/dev/null 2>&1 || t_skip "needs ss (iproute2)"
 # $1 more at +100 (the second bus). All below 32768: the kernel hands out
 # ports from 32768 up to outgoing connections, and a test running beside this
 # one held a bus port there (CI, 2026-12-04).
-free_base() {
-    while :; do
-        b=$(shuf -i "$2"-$(($2 + 3999)) -n 1)
-        busy=0
-        for p in $(seq "$b" $((b + $1 - 1))) $(seq $((b + 100)) $((b + 100 + $1 - 1))); do
-            ss -Hltn "sport = :$p" | grep -q . && busy=1 && break
-        done
-        [ "$busy" -eq 0 ] && echo "$b" && return
-    done
-}
+. "$top/scripts/free-ports.sh"
+free_base() { hl_free_base "$1" "$2" 100; }
 listening() { # PORT...: the ones something listens on, on one line
     for p in "$@"; do ss -Hltn "sport = :$p" | grep -q . && printf '%s ' "$p"; done
 }

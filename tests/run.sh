@@ -113,6 +113,8 @@ if [ "${HL_TESTS:-all}" != unit ]; then
     run_one tests/run-port.sh integration
     # A tuning set through the real daemons scores as the in-memory replay does.
     run_one tests/eval-live.sh integration
+    # make bench still runs and prints every figure (a few hundred appeals).
+    run_one tests/bench-smoke.sh integration
 fi
 
 # The harnesses are built by clang in their own tree (build-fuzz), whatever

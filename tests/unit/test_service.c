@@ -57,7 +57,8 @@ static void s_hang(hl_http_req_t *req, void *arg)
     hl_dbu_submit(&u);
 }
 
-static int s_child_service(void)
+/* Runs the test service, with `on_ready` as its own part of /readyz. */
+static int s_child_run(bool (*on_ready)(hl_service_t *, json_t *))
 {
     static t_cfg_t cfg;
     char *argv[] = {(char *)"hl-test", NULL};
@@ -65,10 +66,29 @@ static int s_child_service(void)
     static hl_service_t svc;
     if (hl_service_init(&svc, "hl-test", &cfg.svc) != 0)
         return 1;
+    svc.on_ready = on_ready;
     const hl_http_route_t routes[] = {{"GET", "/hang", s_hang, &svc}};
     if (hl_service_listen(&svc, routes, 1) != 0)
         return 1;
     return hl_service_run(&svc);
+}
+
+static int s_child_service(void)
+{
+    return s_child_run(NULL);
+}
+
+/* A service whose own part of /readyz (on_ready) says no. */
+static bool s_not_ready(hl_service_t *s, json_t *detail)
+{
+    (void)s;
+    json_object_set_new(detail, "index", json_false());
+    return false;
+}
+
+static int s_child_unready(void)
+{
+    return s_child_run(s_not_ready);
 }
 
 /* Forks a child that runs `fn` with stdout and stderr into `log` (a file
@@ -300,6 +320,32 @@ static void test_drain_idle(void **state)
     free(out);
 }
 
+/* A service's own readiness (hl-triage: rules and index loaded) holds
+ * /readyz at 503 with its detail, while /healthz answers. */
+static void test_app_not_ready(void **state)
+{
+    (void)state;
+    if (!hl_test_pg())
+        skip();
+    s_service_env("5000");
+    pid_t pid = s_fork(s_child_unready, s_log);
+    bool alive = false;
+    for (int i = 0; i < (int)(200 * hl_test_mult()) && !alive; i++) {
+        alive = s_get("/healthz", NULL) == 200;
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(alive);
+    char *body = NULL;
+    assert_int_equal(s_get("/readyz", &body), 503);
+    assert_non_null(body);
+    assert_non_null(strstr(body, "\"index\":false"));
+    free(body);
+    kill(pid, SIGTERM);
+    int st = s_wait(pid, 10);
+    assert_true(st != -1 && WIFEXITED(st));
+}
+
 /* /metrics carries hl_db's counters per connection, each name's HELP and
  * TYPE once. */
 static void test_db_metrics(void **state)
@@ -361,6 +407,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_bad_values, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_drain_idle, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_db_metrics, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_app_not_ready, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_drain_times_out_with_suspended_request, s_setup,
                                         s_teardown),
     };

@@ -1,0 +1,31 @@
+#!/bin/sh
+# tests/bench-smoke.sh: `make bench` still runs and still prints what issue 8
+# asked of it — intake alone, end to end until hl-triage committed every case,
+# their ratio, hl-triage's backlog, every daemon's peak memory, and the
+# pgbench ceilings of the same run — on a few hundred appeals and one-second
+# ceilings. It asserts the lines and that they carry figures, never how fast:
+# the machines are shared. Prints a cmocka-style summary.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+BUILD=${BUILD:-build}
+t_name=bench_smoke
+t_prefix=bench-smoke
+. "$top/tests/support/hl_shtest.sh"
+t_logs="$t_work/bench.out"
+trap t_finish EXIT
+trap 'exit 1' INT TERM
+command -v pgbench >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 ||
+    t_skip "needs pgbench"
+HL_BENCH_APPEALS=300 HL_BENCH_CONCURRENCY=16 HL_BENCH_CEILING_S=1 BUILD=$BUILD \
+    sh tests/bench.sh >"$t_work/bench.out" 2>&1 || t_fail "bench.sh failed"
+out="$t_work/bench.out"
+grep -Eq 'hl-intake alone: .* [0-9]+ appeals/s' "$out" || t_fail "no intake-alone rate"
+grep -Eq 'end to end: .* [0-9]+ appeals/s' "$out" || t_fail "no end-to-end rate"
+grep -Eq 'end to end / intake alone +[0-9.]+' "$out" || t_fail "no ratio"
+grep -Eq 'hl-triage on the backlog' "$out" || t_fail "no backlog line"
+for d in hl-bus hl-intake hl-triage hl-bounty hl-points hl-alliance; do
+    grep -Eq "peak memory .*$d [0-9.]+" "$out" || t_fail "no peak memory for $d"
+done
+[ "$(grep -Ec 'ceiling: pgbench.* [0-9]+ appeals/s' "$out")" -eq 3 ] || t_fail "not three ceilings"
+t_pass "make bench prints every figure ($(grep -E 'end to end:' "$out" | tr -s ' ' | cut -c1-80))"
