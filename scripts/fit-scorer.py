@@ -12,7 +12,7 @@ services/triage/scorer_weights.h. Pure Python, no packages:
 import math
 import sys
 
-L2 = 1.0  # ridge on every weight but the bias
+L2 = 0.3  # ridge on every weight but the bias (--l2 X); chosen by scripts/cv-scorer.sh
 
 
 def solve(a, b):
@@ -30,6 +30,12 @@ def solve(a, b):
 
 
 def main():
+    global L2
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--l2":
+        L2 = float(args[1])
+    elif args:
+        sys.exit("usage: fit-scorer.py [--l2 RIDGE] < PAIR lines")
     ys, xs = [], []
     for line in sys.stdin:
         if not line.startswith("PAIR "):

@@ -167,6 +167,17 @@ static const char *const s_concepts[][12] = {
     {"弃管", "没人管", "无物业", "三无小区", "物业撤", "没有物业"},
     {"臭水沟", "黑臭", "发黑", "水发臭", "河水臭", "河臭"},
     {"活禽", "杀鸡", "宰杀", "鱼摊", "鸡摊", "血水"},
+    /* What is wrong with a thing, as against the thing: one lift has a
+     * breakdown, adverts, a card reader; one building's water is a burst
+     * pipe, a dirty tank, a meter that turns. */
+    {"广告", "小广告", "广告屏", "牛皮癣", "传单", "贴满"},
+    {"困人", "关在里面", "关里头", "卡住", "下坠", "急停", "停运", "故障"},
+    {"公示", "公开", "账目", "收益", "收支", "明细", "去向"},
+    {"水箱", "二次供水", "泵房", "蓄水池"},
+    {"水表", "电表", "燃气表", "水费", "电费", "燃气费"},
+    {"诈骗", "骗子", "贷款", "理财", "保健品", "传销"},
+    {"果子", "落果", "白果", "银杏果", "果实"},
+    {"中转站", "压缩站", "转运站"},
 };
 #define S_NCONCEPTS (sizeof s_concepts / sizeof s_concepts[0])
 
@@ -349,6 +360,22 @@ static bool s_at(const s_points_t *p, size_t at, const char *w)
  * two-character name are kept, since residents shorten names (月牙河, 牙河
  * is never said, but 凤河 has one character only). Words that only say
  * "a road" (马路, 大路, 这条路, 道路, 公路) name nothing. */
+/* Is code point `c` one of the characters of UTF-8 string `set`? */
+static bool s_in(const char *set, uint32_t c)
+{
+    const unsigned char *p = (const unsigned char *)set;
+    while (*p) {
+        unsigned cp;
+        int len = hl_utf8_next(p, &cp);
+        if (len <= 0)
+            break;
+        if (cp == c)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
 static bool s_cjk(uint32_t c)
 {
     return c >= 0x4E00 && c <= 0x9FFF;
@@ -364,17 +391,7 @@ static bool s_unnamed(uint32_t c)
         "清带让一问开堵挡绕认引赶找探迷半山断封占拦逛沿满临跳游天网铺烂坏条些片"
         "字线顺趟之头电短思回映报望请把往成入进掉约着及和称以月重该座窜识接挨侧自暴季理雨"
         "照熄漏排至远要心间口";
-    const unsigned char *p = (const unsigned char *)stop;
-    while (*p) {
-        unsigned cp;
-        int len = hl_utf8_next(p, &cp);
-        if (len <= 0)
-            break;
-        if (cp == c)
-            return true;
-        p += len;
-    }
-    return !s_cjk(c);
+    return s_in(stop, c) || !s_cjk(c);
 }
 
 static void s_named(const s_points_t *p, s_bag_t *b)
@@ -436,6 +453,38 @@ bool triage_text_names_place(const char *text)
     return named;
 }
 
+/* Persons: a surname and a form of address after it (章奶奶, 孙大爷, 冯爹爹,
+ * 陈某, 王师傅). A wish is one person's need; two residents writing about
+ * one old lady name her the same way, and two old people of one compound
+ * are two wishes. The surnames are the common ones of the country (not of
+ * any sample); 楼, 卫, 安, 长 and the like are left out, being far more
+ * often "the upstairs aunt", "the gatekeeper" than a name. */
+static bool s_surname(uint32_t c)
+{
+    static const char names[] =
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡"
+        "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷"
+        "侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤章葛柳鲁倪殷庞温俞施祝童";
+    return s_in(names, c);
+}
+
+static void s_persons(const s_points_t *p, s_bag_t *b)
+{
+    static const char *const address[] = {
+        "奶奶", "爷爷", "大爷", "大妈", "大娘", "阿姨", "叔叔", "婆婆", "阿婆", "爹爹", "老爷子",
+        "老太", "师傅", "大姐", "大哥", "伯伯", "大伯", "老师", "女士", "先生", "某",
+    };
+    for (size_t i = 0; i + 1 < p->n; i++) {
+        if (!s_surname(p->c[i]))
+            continue;
+        for (size_t k = 0; k < sizeof address / sizeof address[0]; k++)
+            if (s_at(p, i + 1, address[k])) {
+                s_add(b, s_feat(TRIAGE_FEAT_PERSON, p->c[i]));
+                break;
+            }
+    }
+}
+
 /* Place entities: a number and the word after it. */
 static void s_entities(const s_points_t *p, s_bag_t *b)
 {
@@ -466,6 +515,7 @@ static void s_entities(const s_points_t *p, s_bag_t *b)
             s_add(b, s_feat(TRIAGE_FEAT_FLOOR, v));
     }
     s_named(p, b);
+    s_persons(p, b);
     /* Gates: 东门 西门 南门 北门 大门 正门 后门 侧门. */
     static const uint32_t sides[] = {0x4E1C, 0x897F, 0x5357, 0x5317,
                                      0x5927, 0x6B63, 0x540E, 0x4FA7};
@@ -567,13 +617,14 @@ bool triage_feats_has(const triage_feats_t *a, unsigned kind)
 #define S_W_GATE     8.0  /* a gate */
 #define S_W_CONCEPT  12.0 /* a concept */
 #define S_W_NAMED    10.0 /* a named road, river, market */
+#define S_W_PERSON   10.0 /* a person */
 
 #define S_PLACE_BONUS 1.3 /* a shared building, unit, floor or gate raises the overlap */
 
 static bool s_place(uint32_t f)
 {
     unsigned k = TRIAGE_FEAT_KIND(f);
-    return k >= TRIAGE_FEAT_BUILDING && k <= TRIAGE_FEAT_GATE;
+    return (k >= TRIAGE_FEAT_BUILDING && k <= TRIAGE_FEAT_GATE) || k == TRIAGE_FEAT_PERSON;
 }
 
 void triage_df_add(triage_df_t *df, const triage_feats_t *a)
@@ -588,6 +639,12 @@ void triage_df_add(triage_df_t *df, const triage_feats_t *a)
                 (*c)++;
         }
 }
+
+/* Below this many appeals counted, every bigram weighs 1: on a new
+ * installation the first few appeals would make every bigram either "seen
+ * everywhere" or "never seen", and two letters about one lamp, the second
+ * and third appeals ever, would look less alike than they are. */
+#define S_DF_MIN_DOCS 50
 
 /* log(d + 0.5) for the counts most bigrams have, filled as they are met:
  * the weights are read ~100 times per comparison, hundreds of comparisons
@@ -606,12 +663,12 @@ static double s_log_half(uint32_t d)
 }
 
 /* The fixed weight of each kind of feature but bigrams (whose weight is
- * their idf); a kind that does not exist weighs 1. */
+ * their idf). (Kinds run 0-7.) */
 static const double s_kind_w[8] = {
     [TRIAGE_FEAT_GRAM] = 0,          [TRIAGE_FEAT_BUILDING] = S_W_BUILDING,
     [TRIAGE_FEAT_UNIT] = S_W_UNIT,   [TRIAGE_FEAT_FLOOR] = S_W_FLOOR,
     [TRIAGE_FEAT_GATE] = S_W_GATE,   [TRIAGE_FEAT_CONCEPT] = S_W_CONCEPT,
-    [TRIAGE_FEAT_NAMED] = S_W_NAMED, [7] = 1.0,
+    [TRIAGE_FEAT_NAMED] = S_W_NAMED, [TRIAGE_FEAT_PERSON] = S_W_PERSON,
 };
 
 /* The squared fixed weight of `kind`. */
@@ -627,7 +684,7 @@ static inline double s_w2(const triage_df_t *df, uint32_t f)
     unsigned k = TRIAGE_FEAT_KIND(f);
     if (k != TRIAGE_FEAT_GRAM)
         return s_kind_w2(k);
-    if (!df || df->docs == 0)
+    if (!df || df->docs < S_DF_MIN_DOCS)
         return 1.0;
     double idf = df->log_docs - s_log_half(df->count[f % TRIAGE_DF_SLOTS]);
     return idf > 0.0025 ? idf : 0.0025;
@@ -664,7 +721,8 @@ void triage_sums_of(const triage_df_t *df, const uint32_t *f, size_t n, triage_s
 bool triage_sums_stale(const triage_df_t *df, const triage_sums_t *s)
 {
     uint64_t docs = df ? df->docs : 0;
-    return docs > (uint64_t)s->docs + s->docs / 64 + 1 || docs < s->docs;
+    return docs > (uint64_t)s->docs + s->docs / 64 + 1 || docs < s->docs ||
+           (s->docs < S_DF_MIN_DOCS) != (docs < S_DF_MIN_DOCS);
 }
 
 void triage_side_of(const triage_df_t *df, const uint32_t *f, size_t n, triage_side_t *out)
@@ -792,28 +850,58 @@ void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
     out->x[TRIAGE_X_NAMED] = ns > 0;
     out->x[TRIAGE_X_NAMED_CONFLICT] = na && nb && !ns;
     out->x[TRIAGE_X_SAME_COMPOUND] = same_compound;
+    unsigned pa = a->sums.kinds[TRIAGE_FEAT_PERSON], pb = bs->kinds[TRIAGE_FEAT_PERSON];
+    unsigned ps = m.shared[TRIAGE_FEAT_PERSON];
+    out->x[TRIAGE_X_PERSON] = same_compound && ps > 0;
+    out->x[TRIAGE_X_PERSON_CONFLICT] = same_compound && pa && pb && !ps;
 }
 
 /* The weights of the pair model, fitted by logistic regression on every
  * pair of appeals of one community in tests/data/triage-tune.jsonl and
  * triage-tune2.jsonl (scripts/fit-scorer.py reads HL_EVAL_PAIRS output of
  * test_triage_eval); the held-out sets played no part. */
-static const double s_w[TRIAGE_PAIR_X] = {
+static const double s_w[TRIAGE_MODEL_X] = {
 #include "scorer_weights.h"
 };
 
+static double s_past(double v, double knot)
+{
+    return v > knot ? v - knot : 0;
+}
+
+void triage_pair_expand(const triage_pair_t *x, double out[TRIAGE_MODEL_X])
+{
+    const double *v = x->x;
+    double text = v[TRIAGE_X_TEXT], cos = v[TRIAGE_X_GRAM_COS], large = v[TRIAGE_X_LARGE_ANY];
+    memcpy(out, v, sizeof x->x);
+    double *d = out + TRIAGE_PAIR_X;
+    d[0] = s_past(text, 0.3);
+    d[1] = s_past(text, 0.5);
+    d[2] = s_past(text, 0.7);
+    d[3] = s_past(cos, 0.2);
+    d[4] = s_past(cos, 0.4);
+    d[5] = text * v[TRIAGE_X_SAME_COMPOUND];
+    d[6] = cos * v[TRIAGE_X_SAME_COMPOUND];
+    d[7] = text * large;
+    d[8] = v[TRIAGE_X_CONCEPTS] * large;
+    d[9] = v[TRIAGE_X_NAMED] * large;
+    d[10] = text * v[TRIAGE_X_PLACE];
+    d[11] = text * v[TRIAGE_X_CONCEPT_ANY];
+}
+
 double triage_pair_score(const triage_pair_t *x)
 {
-    double z = 0;
-    for (int k = 0; k < TRIAGE_PAIR_X; k++)
-        z += s_w[k] * x->x[k];
+    double in[TRIAGE_MODEL_X], z = 0;
+    triage_pair_expand(x, in);
+    for (int k = 0; k < TRIAGE_MODEL_X; k++)
+        z += s_w[k] * in[k];
     return 1.0 / (1.0 + exp(-z));
 }
 
 triage_scorer_t triage_scorer_default(void)
 {
     return (triage_scorer_t){
-        .threshold = 0.75,
+        .threshold = 0.70,
         .wish_mismatch = 0.40,
         .building_conflict = 0.10,
     };

@@ -25,6 +25,7 @@ enum {
     TRIAGE_FEAT_GATE = 4,     /* a named gate: east, west, south, north, main, back, side */
     TRIAGE_FEAT_CONCEPT = 5,  /* a concept of the lexicon */
     TRIAGE_FEAT_NAMED = 6,    /* a named road, river, street, bridge, market (凤河, 东门路) */
+    TRIAGE_FEAT_PERSON = 7, /* a person by surname and form of address (章奶奶, 孙大爷, 陈某) */
 };
 #define TRIAGE_FEAT_KIND(f) ((f) >> 28)
 #define TRIAGE_FEAT_MAX     128 /* features kept per appeal (text order) */
@@ -89,6 +90,8 @@ enum {
     TRIAGE_X_CATEGORY_DIFF,    /* both have a category and they differ */
     TRIAGE_X_CONCEPT_CONFLICT, /* both name concepts, none shared (a lamp, a leak) */
     TRIAGE_X_SIZE_GUESSED,     /* the sizes differ and the new appeal's was a guess */
+    TRIAGE_X_PERSON,           /* a person named on both sides (same compound) */
+    TRIAGE_X_PERSON_CONFLICT,  /* both name persons, none shared (same compound) */
     TRIAGE_PAIR_X
 };
 typedef struct {
@@ -128,6 +131,13 @@ void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
  * the caller with the context). */
 void triage_pair_of(const triage_df_t *df, const uint32_t *a, size_t an, const uint32_t *b,
                     size_t bn, bool same_compound, triage_pair_t *out);
+/* What the pair model weighs: the inputs of the pair, then terms made of
+ * them (how far the text overlap and the cosine go past 0.3, 0.5, 0.7 and
+ * 0.2, 0.4; the text read again for one compound, for a large matter, with
+ * a shared place, with a shared concept; concepts and named places for a
+ * large matter), so a linear model can bend where the evidence does. */
+#define TRIAGE_MODEL_X (TRIAGE_PAIR_X + 12)
+void triage_pair_expand(const triage_pair_t *x, double out[TRIAGE_MODEL_X]);
 /* The pair model: the probability that the two appeals are one matter. */
 double triage_pair_score(const triage_pair_t *x);
 

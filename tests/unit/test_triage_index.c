@@ -256,6 +256,41 @@ static void test_named_places(void **state)
     assert_true(x.x[TRIAGE_X_NAMED_CONFLICT] == 1);
 }
 
+/* Persons: a surname with a form of address is one feature however it is
+ * addressed (章奶奶 by a neighbour, 章奶奶 in a visit note); two persons
+ * are a conflict in one compound, nothing across compounds; the upstairs
+ * aunt (楼上阿姨) and a bare 大爷 name nobody. */
+static void test_persons(void **state)
+{
+    (void)state;
+    triage_feats_t a, b, c, none;
+    triage_feats_of(&a, "章奶奶家房子漏雨 能不能帮她补一下瓦", NULL);
+    triage_feats_of(&b, "入户走访香樟苑平房区，困难老人章奶奶家瓦屋顶多处破损", NULL);
+    triage_feats_of(&c, "孙大爷家的燃气灶打不着火了，想找人修一下", NULL);
+    triage_feats_of(&none, "楼上阿姨天天在楼道喂猫，门口大爷也说太臭", NULL);
+    assert_true(triage_feats_has(&a, TRIAGE_FEAT_PERSON));
+    assert_true(triage_feats_has(&c, TRIAGE_FEAT_PERSON));
+    assert_false(triage_feats_has(&none, TRIAGE_FEAT_PERSON));
+    triage_feats_t mou;
+    triage_feats_of(&mou, "入户走访东门小区4栋，独居老人陈某下周需到医院复查", NULL);
+    assert_true(triage_feats_has(&mou, TRIAGE_FEAT_PERSON));
+    triage_pair_t x;
+    triage_pair_of(NULL, a.f, a.n, b.f, b.n, true, &x);
+    assert_true(x.x[TRIAGE_X_PERSON] == 1 && x.x[TRIAGE_X_PERSON_CONFLICT] == 0);
+    assert_true(x.x[TRIAGE_X_PLACE] == 1); /* a person counts as a place */
+    triage_pair_of(NULL, a.f, a.n, c.f, c.n, true, &x);
+    assert_true(x.x[TRIAGE_X_PERSON] == 0 && x.x[TRIAGE_X_PERSON_CONFLICT] == 1);
+    triage_pair_of(NULL, a.f, a.n, c.f, c.n, false, &x);
+    assert_true(x.x[TRIAGE_X_PERSON] == 0 && x.x[TRIAGE_X_PERSON_CONFLICT] == 0);
+    /* The model's terms start with the pair's inputs. */
+    double in[TRIAGE_MODEL_X];
+    triage_pair_of(NULL, a.f, a.n, b.f, b.n, true, &x);
+    triage_pair_expand(&x, in);
+    for (int k = 0; k < TRIAGE_PAIR_X; k++)
+        assert_true(in[k] == x.x[k]);
+    assert_true(in[TRIAGE_PAIR_X + 5] == x.x[TRIAGE_X_TEXT]); /* text × one compound */
+}
+
 /* The pair model: one matter in other words scores above two matters of
  * one building, and a building conflict pulls the score down. */
 static void test_pair_model(void **state)
@@ -305,7 +340,7 @@ static void test_pair_fast_and_sums(void **state)
     triage_feats_of(&a, "3栋电梯又坏了，困在里面半小时，物业电话打不通", NULL);
     triage_feats_of(&b, "三号楼电梯又停了好几天，老人上不去楼，物业不管", NULL);
     triage_feats_of(&filler, "小区物业不作为，希望社区督促", NULL);
-    for (int i = 0; i < 40; i++)
+    for (int i = 0; i < 60; i++) /* past the 50 below which every bigram weighs 1 */
         triage_df_add(df, &filler);
     triage_df_add(df, &a);
     triage_df_add(df, &b);
@@ -320,9 +355,19 @@ static void test_pair_fast_and_sums(void **state)
         assert_true(fabs(slow.x[k] - fast.x[k]) < 1e-12);
     assert_true(fast.x[TRIAGE_X_GRAM_COS] > 0 && fast.x[TRIAGE_X_GRAM_COS] <= 1);
     assert_false(triage_sums_stale(df, &sums));
-    triage_df_add(df, &filler); /* 43 documents: within 42 + 42/64 + 1 */
+    triage_df_add(df, &filler); /* 63 documents: within 62 + 62/64 + 1 */
     assert_false(triage_sums_stale(df, &sums));
-    triage_df_add(df, &filler); /* 44: stale, summed again by the index */
+    triage_df_add(df, &filler); /* 64: stale, summed again by the index */
+    assert_true(triage_sums_stale(df, &sums));
+    /* Below 50 appeals every bigram weighs 1; the 50th makes sums taken
+     * before it stale, however little the counts grew. */
+    memset(df, 0, sizeof *df);
+    for (int i = 0; i < 49; i++)
+        triage_df_add(df, &filler);
+    triage_sums_of(df, b.f, b.n, &sums);
+    assert_true(TRIAGE_FEAT_KIND(b.f[0]) == TRIAGE_FEAT_GRAM); /* sorted: kind 0 first */
+    assert_true(triage_feat_weight(df, b.f[0]) == 1.0);
+    triage_df_add(df, &filler);
     assert_true(triage_sums_stale(df, &sums));
     free(df);
 }
@@ -384,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_index_gates),
         cmocka_unit_test(test_cues_vote),
         cmocka_unit_test(test_named_places),
+        cmocka_unit_test(test_persons),
         cmocka_unit_test(test_pair_model),
         cmocka_unit_test(test_pair_fast_and_sums),
     };
