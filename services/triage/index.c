@@ -302,8 +302,11 @@ const triage_ix_meta_t *triage_index_best(triage_index_t *ix, const triage_score
                             ? sc->wish_mismatch
                             : 1.0;
         /* The pair model weighs every appeal the item keeps; the item
-         * scores as its closest one. */
-        double score = 0, sim = 0;
+         * scores as half its closest one and half their mean, so one close
+         * short note does not carry an appeal into an item whose other
+         * letters are about something else (a roof leak and an upstairs
+         * bathroom leak, met through "5号楼漏水"). */
+        double score = 0, sim = 0, sum = 0;
         for (size_t k = 0; k < e->nkept; k++) {
             s_kept_t *kept = &e->kept[k];
             if (triage_sums_stale(&ix->df, &kept->sums))
@@ -319,7 +322,10 @@ const triage_ix_meta_t *triage_index_best(triage_index_t *ix, const triage_score
                 score = p;
                 sim = x.x[TRIAGE_X_TEXT];
             }
+            sum += p;
         }
+        if (e->nkept > 1)
+            score = 0.5 * score + 0.5 * sum / e->nkept;
         best.compared++;
         if (score > best.score) {
             best.score = score;

@@ -328,6 +328,38 @@ static void test_pair_model(void **state)
     triage_index_destroy(&ix);
 }
 
+/* An item scores as half its closest kept appeal and half the mean of all
+ * it keeps: an appeal close to one short note of an item whose other letter
+ * is about something else scores below that note's own probability. */
+static void test_item_score_blends(void **state)
+{
+    (void)state;
+    static const char *const kept[] = {"5号楼漏水了", "5号楼顶楼防水层老化，一下雨天花板就渗水"};
+    const char *ask = "5号楼楼上卫生间漏水，漏到我家吊顶";
+    triage_index_t *ix = triage_index_new(10);
+    s_add(ix, "leak", "cp001", TRIAGE_SIZE_SMALL, 1, kept[0]);
+    triage_feats_t f, k;
+    triage_feats_of(&k, kept[1], NULL);
+    assert_true(triage_index_add_appeal(ix, "leak", &k, true));
+    triage_feats_of(&f, ask, NULL);
+    triage_ix_query_t q = {"cm01", "cp001", NULL, TRIAGE_SIZE_SMALL, &f, false};
+    double p[2];
+    for (int i = 0; i < 2; i++) {
+        triage_feats_of(&k, kept[i], NULL);
+        triage_pair_t x;
+        triage_pair_of(NULL, f.f, f.n, k.f, k.n, true, &x);
+        triage_pair_context(triage_index_get(ix, "leak"), &q, &x);
+        p[i] = triage_pair_score(&x);
+    }
+    triage_scorer_t sc = triage_scorer_default();
+    triage_ix_why_t why;
+    triage_index_best(ix, &sc, &q, &why);
+    double hi = p[0] > p[1] ? p[0] : p[1];
+    assert_true(fabs(why.score - (0.5 * hi + 0.25 * (p[0] + p[1]))) < 1e-9);
+    assert_true(why.score < hi);
+    triage_index_destroy(&ix);
+}
+
 /* A comparison with the weights prepared once (the index's way) gives what
  * triage_pair_of gives, and a kept appeal's sums go stale only once the
  * counts have grown by more than 1/64. */
@@ -431,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_named_places),
         cmocka_unit_test(test_persons),
         cmocka_unit_test(test_pair_model),
+        cmocka_unit_test(test_item_score_blends),
         cmocka_unit_test(test_pair_fast_and_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
