@@ -354,12 +354,6 @@ static bool s_at(const s_points_t *p, size_t at, const char *w)
     return true;
 }
 
-/* Named places outside the compound: a road, river, street, lane, bridge,
- * ditch, lake, market or square, named by the one or two characters before
- * the word (凤河, 东门路, 绣溪路, 鼓楼菜市场). Both the one- and the
- * two-character name are kept, since residents shorten names (月牙河, 牙河
- * is never said, but 凤河 has one character only). Words that only say
- * "a road" (马路, 大路, 这条路, 道路, 公路) name nothing. */
 /* Is code point `c` one of the characters of UTF-8 string `set`? */
 static bool s_in(const char *set, uint32_t c)
 {
@@ -376,6 +370,12 @@ static bool s_in(const char *set, uint32_t c)
     return false;
 }
 
+/* Named places outside the compound: a road, river, street, lane, bridge,
+ * ditch, lake, market or square, named by the one or two characters before
+ * the word (凤河, 东门路, 绣溪路, 鼓楼菜市场). Both the one- and the
+ * two-character name are kept, since residents shorten names (月牙河, 牙河
+ * is never said, but 凤河 has one character only). Words that only say
+ * "a road" (马路, 大路, 这条路, 道路, 公路) name nothing. */
 static bool s_cjk(uint32_t c)
 {
     return c >= 0x4E00 && c <= 0x9FFF;
@@ -619,7 +619,7 @@ bool triage_feats_has(const triage_feats_t *a, unsigned kind)
 #define S_W_NAMED    10.0 /* a named road, river, market */
 #define S_W_PERSON   10.0 /* a person */
 
-#define S_PLACE_BONUS 1.3 /* a shared building, unit, floor or gate raises the overlap */
+#define S_PLACE_BONUS 1.3 /* a shared building, unit, floor, gate or person raises the overlap */
 
 static bool s_place(uint32_t f)
 {
@@ -856,10 +856,11 @@ void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
     out->x[TRIAGE_X_PERSON_CONFLICT] = same_compound && pa && pb && !ps;
 }
 
-/* The weights of the pair model, fitted by logistic regression on every
- * pair of appeals of one community in tests/data/triage-tune.jsonl and
- * triage-tune2.jsonl (scripts/fit-scorer.py reads HL_EVAL_PAIRS output of
- * test_triage_eval); the held-out sets played no part. */
+/* The weights of the pair model (TRIAGE_MODEL_X: the inputs, then the
+ * terms of triage_pair_expand), fitted by logistic regression on every pair
+ * of appeals of one community in the tuning sets tests/data/triage-tune*.jsonl
+ * (scripts/fit-scorer.py reads HL_EVAL_PAIRS output of test_triage_eval);
+ * the held-out sets played no part. */
 static const double s_w[TRIAGE_MODEL_X] = {
 #include "scorer_weights.h"
 };
