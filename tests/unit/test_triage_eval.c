@@ -4,7 +4,7 @@
  * tests/data/triage-tune.jsonl .. triage-tune6.jsonl (1,726 appeals,
  * compounds 11-52) are the sets the scope cues, the lexicon and the pair
  * model's weights were tuned on; their figures are printed only.
- * tests/data/triage-heldout.jsonl .. triage-heldout4.jsonl (1,055 appeals,
+ * tests/data/triage-heldout.jsonl .. triage-heldout5.jsonl (1,355 appeals,
  * compounds 53-94, each written by its own writer and not read while
  * tuning) are the ones reported, with floors.
  * Each set is replayed in file order through the seed rules (as the
@@ -31,9 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Regression floors on the held-out sets, below what the four of them
- * measured when the scorer was frozen (1,055 appeals: size 0.916,
- * precision 0.892, recall 0.735, F1 0.806). They are NOT the targets of
+/* Regression floors on the held-out sets, below what the five of them
+ * measured when the scorer was frozen (1,355 appeals: size 0.916,
+ * precision 0.893, recall 0.757, F1 0.819). They are NOT the targets of
  * issue 8 (size 0.90, precision 0.90, F1 0.85), which the scorer does not
  * reach yet (precision and F1): see services/triage/README.md. */
 #define FLOOR_F1        0.76
@@ -327,8 +327,9 @@ static void test_heldout_set(void **state)
     if (getenv("HL_EVAL_TUNING_ONLY"))
         skip(); /* while tuning, the held-out set stays unread */
     static const char *const sets[] = {
-        "tests/data/triage-heldout.jsonl", "tests/data/triage-heldout2.jsonl",
-        "tests/data/triage-heldout3.jsonl", "tests/data/triage-heldout4.jsonl", NULL};
+        "tests/data/triage-heldout.jsonl",  "tests/data/triage-heldout2.jsonl",
+        "tests/data/triage-heldout3.jsonl", "tests/data/triage-heldout4.jsonl",
+        "tests/data/triage-heldout5.jsonl", NULL};
     if (!s_eval(sets, "held-out sets", &s, false))
         skip();
     assert_true(s.size_acc >= FLOOR_SIZE);
