@@ -292,8 +292,11 @@ const triage_ix_meta_t *triage_index_best(triage_index_t *ix, const triage_score
         bool same_compound = s_same(m->compound, q->compound);
         /* Only a large matter (a road, a market, a drain outside) is shared
          * by neighbouring compounds; "building 5" of two compounds is two
-         * buildings. */
-        if (!same_compound && m->size != TRIAGE_SIZE_LARGE && q->size != TRIAGE_SIZE_LARGE)
+         * buildings. The item must be large: a small item lies inside its
+         * compound and goes to its council, so a large appeal from next
+         * door is another matter (an appeal sized small may still join a
+         * large item: residents often describe a road as their doorstep). */
+        if (!same_compound && m->size != TRIAGE_SIZE_LARGE)
             continue;
         /* A wish (one person's need, for the board) and a matter for the
          * council or the alliance are routed apart: joining them takes

@@ -86,9 +86,9 @@ typedef struct {
 /* The item of the appeal's community the appeal should join: the highest
  * score (the pair model's probability against each of its kept appeals,
  * half the closest and half their mean, times the scorer's factors for a
- * wish against a non-wish and
- * for a building conflict; another compound's item only when one side is
- * large) if at least the scorer's threshold; NULL to open a new item.
+ * wish against a non-wish and for a building conflict; another compound's
+ * item only when it is large) if at least the scorer's threshold; NULL to
+ * open a new item.
  * Writes the comparison to `why` when not NULL. Not const: kept appeals'
  * sums are refreshed when stale. */
 const triage_ix_meta_t *triage_index_best(triage_index_t *ix, const triage_scorer_t *sc,
