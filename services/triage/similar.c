@@ -902,7 +902,7 @@ double triage_pair_score(const triage_pair_t *x)
 triage_scorer_t triage_scorer_default(void)
 {
     return (triage_scorer_t){
-        .threshold = 0.60,
+        .threshold = 0.65,
         .wish_mismatch = 0.40,
         .building_conflict = 0.10,
     };

@@ -1,10 +1,10 @@
 /* test_triage_eval: sizing and consolidation measured on labelled appeals
  * the rules and the scorer were not written from.
  *
- * tests/data/triage-tune.jsonl .. triage-tune6.jsonl (1,726 appeals,
+ * tests/data/triage-tune.jsonl .. triage-tune8.jsonl (2,329 appeals,
  * compounds 11-52) are the sets the scope cues, the lexicon and the pair
  * model's weights were tuned on; their figures are printed only.
- * tests/data/triage-heldout.jsonl .. triage-heldout5.jsonl (1,355 appeals,
+ * tests/data/triage-heldout.jsonl .. triage-heldout6.jsonl (1,658 appeals,
  * compounds 53-94, each written by its own writer and not read while
  * tuning) are the ones reported, with floors.
  * Each set is replayed in file order through the seed rules (as the
@@ -31,13 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Regression floors on the held-out sets, below what the five of them
- * measured when the scorer was frozen (1,355 appeals: size 0.916,
- * precision 0.891, recall 0.743, F1 0.810). They are NOT the targets of
- * issue 8 (size 0.90, precision 0.90, F1 0.85), which the scorer does not
- * reach yet (precision and F1): see services/triage/README.md. */
+/* Regression floors on the held-out sets, below what the six of them
+ * measured when the scorer was frozen (1,658 appeals: size 0.922,
+ * precision 0.912, recall 0.725, F1 0.807). They are NOT the targets of
+ * issue 8 (size 0.90, precision 0.90, F1 0.85); F1 is not reached yet:
+ * see services/triage/README.md. */
 #define FLOOR_F1        0.76
-#define FLOOR_PRECISION 0.85
+#define FLOOR_PRECISION 0.87
 #define FLOOR_SIZE      0.88
 
 typedef struct {
@@ -300,6 +300,8 @@ static void test_tuning_set(void **state)
                                          "tests/data/triage-tune4.jsonl",
                                          "tests/data/triage-tune5.jsonl",
                                          "tests/data/triage-tune6.jsonl",
+                                         "tests/data/triage-tune7.jsonl",
+                                         "tests/data/triage-tune8.jsonl",
                                          NULL};
     const char *sets[9] = {NULL};
     const char *const *use = tuning;
@@ -326,10 +328,13 @@ static void test_heldout_set(void **state)
     s_score_t s;
     if (getenv("HL_EVAL_TUNING_ONLY"))
         skip(); /* while tuning, the held-out set stays unread */
-    static const char *const sets[] = {
-        "tests/data/triage-heldout.jsonl",  "tests/data/triage-heldout2.jsonl",
-        "tests/data/triage-heldout3.jsonl", "tests/data/triage-heldout4.jsonl",
-        "tests/data/triage-heldout5.jsonl", NULL};
+    static const char *const sets[] = {"tests/data/triage-heldout.jsonl",
+                                       "tests/data/triage-heldout2.jsonl",
+                                       "tests/data/triage-heldout3.jsonl",
+                                       "tests/data/triage-heldout4.jsonl",
+                                       "tests/data/triage-heldout5.jsonl",
+                                       "tests/data/triage-heldout6.jsonl",
+                                       NULL};
     if (!s_eval(sets, "held-out sets", &s, false))
         skip();
     assert_true(s.size_acc >= FLOOR_SIZE);
