@@ -8,13 +8,10 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-BUILD=${BUILD:-build}
 t_name=bench_smoke
 t_prefix=bench-smoke
 . "$top/tests/support/hl_shtest.sh"
 t_logs="$t_work/bench.out"
-trap t_finish EXIT
-trap 'exit 1' INT TERM
 command -v pgbench >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 ||
     t_skip "needs pgbench"
 HL_BENCH_APPEALS=300 HL_BENCH_CONCURRENCY=16 HL_BENCH_CEILING_S=1 BUILD=$BUILD \

@@ -8,13 +8,10 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-BUILD=${BUILD:-build}
 t_name=eval_live
 t_prefix=eval-live
 . "$top/tests/support/hl_shtest.sh"
 t_logs="$t_work/*.out"
-trap t_finish EXIT
-trap 'exit 1' INT TERM
 set=tests/data/triage-tune.jsonl
 [ -r "$set" ] || t_skip "no $set"
 command -v python3 >/dev/null 2>&1 || t_skip "needs python3"

@@ -56,7 +56,6 @@ cleanup() {
     t_finish
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 # ---- the network --------------------------------------------------------
 ip netns add "$sw" 2>/dev/null || t_skip "cannot create network namespaces here"

@@ -23,7 +23,6 @@ cleanup() {
     t_finish
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
 [ "$(id -u)" -eq 0 ] || t_skip "needs root"
 command -v git >/dev/null 2>&1 || t_skip "needs git"
 

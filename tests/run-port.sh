@@ -28,7 +28,6 @@ cleanup() {
     t_finish
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
 [ -n "${HL_TEST_PG:-}" ] || t_skip "needs the test PostgreSQL (HL_TEST_PG; run it through make test)"
 command -v ss >/dev/null 2>&1 || t_skip "needs ss (iproute2)"
 

@@ -354,20 +354,37 @@ static bool s_at(const s_points_t *p, size_t at, const char *w)
     return true;
 }
 
-/* Is code point `c` one of the characters of UTF-8 string `set`? */
-static bool s_in(const char *set, uint32_t c)
+/* A set of characters written as a UTF-8 string, decoded once into a
+ * sorted table: the surnames are looked up at every character of every
+ * appeal, and decoding the string each time was most of that cost. */
+#define S_CHARSET_MAX 256
+typedef struct {
+    const char *utf8;          /* the characters */
+    uint32_t c[S_CHARSET_MAX]; /* decoded, sorted (filled on first use) */
+    size_t n;                  /* count; 0 until decoded */
+} s_charset_t;
+
+static int s_cmp_u32(const void *a, const void *b)
 {
-    const unsigned char *p = (const unsigned char *)set;
-    while (*p) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Is code point `c` one of the characters of `set`? */
+static bool s_in(s_charset_t *set, uint32_t c)
+{
+    if (set->n == 0) {
+        const unsigned char *p = (const unsigned char *)set->utf8;
         unsigned cp;
-        int len = hl_utf8_next(p, &cp);
-        if (len <= 0)
-            break;
-        if (cp == c)
-            return true;
-        p += len;
+        int len;
+        while (*p && (len = hl_utf8_next(p, &cp)) > 0) {
+            assert(set->n < S_CHARSET_MAX);
+            set->c[set->n++] = cp;
+            p += len;
+        }
+        qsort(set->c, set->n, sizeof set->c[0], s_cmp_u32);
     }
-    return false;
+    return bsearch(&c, set->c, set->n, sizeof set->c[0], s_cmp_u32) != NULL;
 }
 
 /* Named places outside the compound: a road, river, street, lane, bridge,
@@ -386,12 +403,12 @@ static bool s_unnamed(uint32_t c)
     /* Words before 路/河/街 that make no name: "a road", "the road", and
      * verbs of walking, seeing, blocking (看不清路, 走路, 让路, 过河, 逛街,
      * 沿街, 修路, 堵路). (门 stays: 东门路 is a name.) */
-    static const char stop[] =
-        "马大小道公条这那的上下出过修挖走边段前后里外旁水铁土在到从是了有个整新老对附近"
-        "清带让一问开堵挡绕认引赶找探迷半山断封占拦逛沿满临跳游天网铺烂坏条些片"
-        "字线顺趟之头电短思回映报望请把往成入进掉约着及和称以月重该座窜识接挨侧自暴季理雨"
-        "照熄漏排至远要心间口";
-    return s_in(stop, c) || !s_cjk(c);
+    static s_charset_t stop = {
+        .utf8 = "马大小道公条这那的上下出过修挖走边段前后里外旁水铁土在到从是了有个整新老对附近"
+                "清带让一问开堵挡绕认引赶找探迷半山断封占拦逛沿满临跳游天网铺烂坏条些片"
+                "字线顺趟之头电短思回映报望请把往成入进掉约着及和称以月重该座窜识接挨侧自暴季理雨"
+                "照熄漏排至远要心间口"};
+    return !s_cjk(c) || s_in(&stop, c);
 }
 
 static void s_named(const s_points_t *p, s_bag_t *b)
@@ -461,11 +478,11 @@ bool triage_text_names_place(const char *text)
  * often "the upstairs aunt", "the gatekeeper" than a name. */
 static bool s_surname(uint32_t c)
 {
-    static const char names[] =
-        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡"
-        "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷"
-        "侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤章葛柳鲁倪殷庞温俞施祝童";
-    return s_in(names, c);
+    static s_charset_t names = {
+        .utf8 = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡"
+                "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷"
+                "侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤章葛柳鲁倪殷庞温俞施祝童"};
+    return s_in(&names, c);
 }
 
 static void s_persons(const s_points_t *p, s_bag_t *b)
@@ -557,12 +574,6 @@ static void s_concepts_of(const s_points_t *p, s_bag_t *b)
         if (found)
             s_add(b, s_feat(TRIAGE_FEAT_CONCEPT, k));
     }
-}
-
-static int s_cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 void triage_feats_of(triage_feats_t *out, const char *text, const char *strip)

@@ -3,8 +3,11 @@
 #
 # Before sourcing, set t_name (the test as listed on failure) and t_prefix
 # (what its own lines start with). Sourcing makes the work directory
-# $t_work (kept on failure or with HL_KEEP). On failure the last lines of
-# every file matching the glob in $t_logs are shown.
+# $t_work (kept on failure or with HL_KEEP), defaults BUILD to build, and
+# sets the traps: EXIT runs t_finish, INT and TERM exit 1. A test with
+# cleanup of its own sets `trap cleanup EXIT` and ends cleanup with t_finish.
+# On failure the last lines of every file matching the glob in $t_logs are
+# shown.
 #
 #   t_skip WHY       nothing to test here: 0 tests, $t_work removed, exit 0
 #   t_fail WHY       the test failed: exit 1
@@ -52,3 +55,7 @@ t_finish() {
         echo "$t_prefix: kept $t_work"
     fi
 }
+
+BUILD=${BUILD:-build}
+trap t_finish EXIT
+trap 'exit 1' INT TERM
