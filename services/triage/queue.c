@@ -130,7 +130,8 @@ static const char s_sql_appeals[] =
     "SELECT json_build_object('appeal_id', appeal_id, 'tracking_code', tracking_code,"
     " 'channel', channel, 'org_unit', org_unit, 'received_at', received_at, 'size', size,"
     " 'category', category, 'rule_id', rule_id, 'category_rule_id', category_rule_id,"
-    " 'decided_at', decided_at)"
+    " 'opened_item', opened_item, 'join_score', join_score, 'similarity', similarity,"
+    " 'compared', compared, 'decided_at', decided_at)"
     " FROM triage.case WHERE item_id = $1::uuid ORDER BY received_at, appeal_id";
 static const char s_sql_council[] =
     "SELECT json_build_object('id', id, 'venue', venue, 'venue_code', venue_code,"

@@ -191,6 +191,30 @@ static void test_letters_arriving_together_make_one_item(void **state)
                                     " AND c.similarity > 0 AND c.compared >= 1"
                                     " AND c.rule_id IS NOT NULL"),
                      2);
+    /* The commissioner reads the same through GET /v1/items/{id}. */
+    char path[96];
+    snprintf(path, sizeof path, "/v1/items/%s",
+             hl_test_textf(s_db, "SELECT c.item_id FROM triage.case c JOIN intake.appeal a"
+                                 " ON a.id = c.appeal_id WHERE a.body LIKE '%%太阳能热水%%'"
+                                 " LIMIT 1"));
+    json_t *it = NULL;
+    assert_int_equal(hl_test_http(&s_c, HL_T_TRIAGE, "GET", path, NULL, &it, NULL), 200);
+    json_t *appeals = json_object_get(it, "appeals");
+    assert_int_equal(json_array_size(appeals), 3);
+    int opened = 0, joined = 0;
+    for (size_t i = 0; i < json_array_size(appeals); i++) {
+        json_t *a = json_array_get(appeals, i);
+        if (json_is_true(json_object_get(a, "opened_item")))
+            opened++;
+        else if (json_number_value(json_object_get(a, "join_score")) >= 0.65 &&
+                 json_number_value(json_object_get(a, "similarity")) > 0 &&
+                 json_integer_value(json_object_get(a, "compared")) >= 1)
+            joined++;
+        assert_true(json_is_integer(json_object_get(a, "rule_id")));
+    }
+    json_decref(it);
+    assert_int_equal(opened, 1);
+    assert_int_equal(joined, 2);
     s_ok = true;
 }
 
