@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/bench-smoke.sh: `make bench` still runs and still prints what issue 8
-# asked of it — intake alone, end to end until hl-triage committed every case,
+# asked of it — history seeded with COPY (HL_BENCH_STORED), intake alone, end to
+# end until hl-triage committed every case,
 # their ratio, hl-triage's backlog, every daemon's peak memory, and the
 # pgbench ceilings of the same run — on a few hundred appeals and one-second
 # ceilings. It asserts the lines and that they carry figures, never how fast:
@@ -14,9 +15,12 @@ t_prefix=bench-smoke
 t_logs="$t_work/bench.out"
 command -v pgbench >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 ||
     t_skip "needs pgbench"
-HL_BENCH_APPEALS=300 HL_BENCH_CONCURRENCY=16 HL_BENCH_CEILING_S=1 BUILD=$BUILD \
+HL_BENCH_APPEALS=300 HL_BENCH_CONCURRENCY=16 HL_BENCH_CEILING_S=1 HL_BENCH_STORED=3000 BUILD=$BUILD \
     sh tests/bench.sh >"$t_work/bench.out" 2>&1 || t_fail "bench.sh failed"
 out="$t_work/bench.out"
+# HL_BENCH_STORED seeds history with COPY before the run (1,000,000 in the README's figures).
+grep -Eq 'seeded 3000 stored appeals with COPY' "$out" || t_fail "history not seeded"
+grep -Eq ', 3000 stored before' "$out" || t_fail "the run does not say what was stored"
 grep -Eq 'hl-intake alone: .* [0-9]+ appeals/s' "$out" || t_fail "no intake-alone rate"
 grep -Eq 'end to end: .* [0-9]+ appeals/s' "$out" || t_fail "no end-to-end rate"
 grep -Eq 'end to end / intake alone +[0-9.]+' "$out" || t_fail "no ratio"
