@@ -18,7 +18,7 @@ static const hl_cfg_entry_t s_cfg_table[] = {
      offsetof(triage_cfg_t, consolidate_permille), false,
      "least probability (per mille) of the pair model (services/triage/README.md) for an appeal "
      "to join an open item; 1001 turns consolidation off"},
-    {"HL_TRIAGE_CONNECTIONS", HL_CFG_INT, "2", 1, 1 + HL_PIPELINE_SHARDS,
+    {"HL_TRIAGE_CONNECTIONS", HL_CFG_INT, "1", 1, 1 + HL_PIPELINE_SHARDS,
      offsetof(triage_cfg_t, connections), false,
      "PostgreSQL connections appeals are decided on, by community (one community, one "
      "connection); the others (HTTP, sync, deadlines) use the first"},

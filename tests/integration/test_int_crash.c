@@ -69,8 +69,11 @@ static void test_kill_triage_and_bus_under_load(void **state)
 
     hl_cluster_t c = {0};
     PGconn *db = NULL;
+    /* hl-triage on two connections: units still on a shard when it is
+     * killed must be re-sent like the rest (the rolling test runs the
+     * default, one). */
     const char *env[] = {"HL_RESEND_AFTER_MS=1000", "HL_SWEEP_INTERVAL_MS=250",
-                         "HL_MAX_ATTEMPTS=1000", NULL};
+                         "HL_MAX_ATTEMPTS=1000", "HL_TRIAGE_CONNECTIONS=2", NULL};
     assert_int_equal(hl_test_cluster_up(&c, &db, "hl_int_crash", 2, env), 0);
 
     s_killer_t k = {.c = &c, .rounds = rounds};
