@@ -2,23 +2,18 @@
 # cv-scorer.sh: how hl-triage's pair model does on text it was not fitted
 # on, and the threshold the rule picks from that (services/triage/README.md).
 #
-#   scripts/cv-scorer.sh [--l2 RIDGE] [FOLD ...]
+#   scripts/cv-scorer.sh [FOLD ...]
 #
 # A FOLD is a comma-separated list of labelled sets (default: the nine tuning
 # sets in five folds: four of two, and tune9). For each fold the model is fitted on the
 # other folds (scripts/fit-scorer.py) and replayed on that one over a range
 # of thresholds; the table is the mean out-of-fold precision, recall and F1.
 # The rule: the lowest threshold whose out-of-fold precision is at least
-# 0.90. The held-out sets play no part. services/triage/scorer_weights.h is
+# 0.90. The held-out sets play no part. services/triage/scorer_model.h is
 # put back as it was; the test binary is rebuilt with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-l2=()
-if [[ ${1:-} == --l2 ]]; then
-    l2=(--l2 "$2")
-    shift 2
-fi
 D=tests/data
 folds=("$@")
 if ((${#folds[@]} == 0)); then
@@ -28,11 +23,11 @@ if ((${#folds[@]} == 0)); then
 fi
 ((${#folds[@]} >= 2)) || { echo "cv-scorer: give at least two folds" >&2; exit 2; }
 
-W=services/triage/scorer_weights.h
+W=services/triage/scorer_model.h
 work=$(mktemp -d)
-cp "$W" "$work/weights.h"
+cp "$W" "$work/model.h"
 restore() {
-    cp "$work/weights.h" "$W"
+    cp "$work/model.h" "$W"
     make -s "$BUILD/tests/test_triage_eval" >/dev/null
     rm -rf "$work"
 }
@@ -45,7 +40,7 @@ for i in "${!folds[@]}"; do
         [[ $j == "$i" ]] || fit+="${fit:+,}${folds[$j]}"
     done
     HL_EVAL_TUNING_ONLY=1 HL_EVAL_SETS=$fit HL_EVAL_PAIRS=1 "$BUILD/tests/test_triage_eval" 2>/dev/null |
-        scripts/fit-scorer.py "${l2[@]}" >"$work/fold.h"
+        scripts/fit-scorer.py >"$work/fold.h"
     cp "$work/fold.h" "$W"
     make -s "$BUILD/tests/test_triage_eval" >/dev/null
     # "# sweep threshold 0.20 -> P 0.716 R 0.908 F1 0.801"

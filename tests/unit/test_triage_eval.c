@@ -4,7 +4,7 @@
  * tests/data/triage-tune.jsonl .. triage-tune9.jsonl (2,631 appeals,
  * compounds 11-52) are the sets the scope cues, the lexicon and the pair
  * model's weights were tuned on; their figures are printed only.
- * tests/data/triage-heldout.jsonl .. triage-heldout6.jsonl (1,658 appeals,
+ * tests/data/triage-heldout.jsonl .. triage-heldout8.jsonl (2,262 appeals,
  * compounds 53-94, each written by its own writer and not read while
  * tuning) are the ones reported, with floors.
  * Each set is replayed in file order through the seed rules (as the
@@ -31,13 +31,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Regression floors on the held-out sets, below what the six of them
- * measured when the scorer was frozen (1,658 appeals: size 0.922,
- * precision 0.912, recall 0.725, F1 0.807). They are NOT the targets of
- * issue 8 (size 0.90, precision 0.90, F1 0.85); F1 is not reached yet:
- * see services/triage/README.md. */
+/* Regression floors on the held-out sets, below what the eight of them
+ * measured when the scorer was frozen (2,262 appeals: size 0.905,
+ * precision 0.837, recall 0.763, F1 0.798). They are NOT the targets of
+ * issue 8 (size 0.90, precision 0.90, F1 0.85), which are not reached:
+ * sets 7 and 8, whose writers were asked for many near-misses, read
+ * precision 0.70 and 0.56 and pulled the precision floor down from 0.87
+ * (services/triage/README.md). */
 #define FLOOR_F1        0.76
-#define FLOOR_PRECISION 0.87
+#define FLOOR_PRECISION 0.80
 #define FLOOR_SIZE      0.88
 
 typedef struct {
@@ -331,6 +333,8 @@ static void test_heldout_set(void **state)
                                        "tests/data/triage-heldout4.jsonl",
                                        "tests/data/triage-heldout5.jsonl",
                                        "tests/data/triage-heldout6.jsonl",
+                                       "tests/data/triage-heldout7.jsonl",
+                                       "tests/data/triage-heldout8.jsonl",
                                        NULL};
     if (!s_eval(sets, "held-out sets", &s, false))
         skip();
