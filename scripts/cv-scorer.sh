@@ -4,8 +4,8 @@
 #
 #   scripts/cv-scorer.sh [FOLD ...]
 #
-# A FOLD is a comma-separated list of labelled sets (default: the nine tuning
-# sets in five folds: four of two, and tune9). For each fold the model is fitted on the
+# A FOLD is a comma-separated list of labelled sets (default: the eleven
+# tuning sets in seven folds: four of two, then tune9, tune10 and tune11). For each fold the model is fitted on the
 # other folds (scripts/fit-scorer.py) and replayed on that one over a range
 # of thresholds; the table is the mean out-of-fold precision, recall and F1.
 # The rule: the lowest threshold whose out-of-fold precision is at least
@@ -19,7 +19,7 @@ folds=("$@")
 if ((${#folds[@]} == 0)); then
     folds=("$D/triage-tune.jsonl,$D/triage-tune2.jsonl" "$D/triage-tune3.jsonl,$D/triage-tune4.jsonl"
         "$D/triage-tune5.jsonl,$D/triage-tune6.jsonl" "$D/triage-tune7.jsonl,$D/triage-tune8.jsonl"
-        "$D/triage-tune9.jsonl")
+        "$D/triage-tune9.jsonl" "$D/triage-tune10.jsonl" "$D/triage-tune11.jsonl")
 fi
 ((${#folds[@]} >= 2)) || { echo "cv-scorer: give at least two folds" >&2; exit 2; }
 

@@ -14,12 +14,18 @@ Why trees and not the logistic regression of earlier rounds: on the nine
 tuning sets, out of fold (fitted on four folds, scored on the fifth), pair
 recall at precision 0.90 went 0.749 -> 0.799 (services/triage/README.md).
 """
+import os
 import sys
 
 import numpy as np
 from sklearn.ensemble import GradientBoostingClassifier
 
-TREES, DEPTH, RATE, LEAF = 200, 3, 0.05, 20  # chosen out of fold on the tuning sets (README)
+# Chosen out of fold on the tuning sets (README); FIT_TREES/FIT_DEPTH/FIT_RATE
+# /FIT_LEAF override them to try others with cv-scorer.sh.
+TREES = int(os.environ.get("FIT_TREES", 200))
+DEPTH = int(os.environ.get("FIT_DEPTH", 3))
+RATE = float(os.environ.get("FIT_RATE", 0.05))
+LEAF = int(os.environ.get("FIT_LEAF", 20))
 
 
 def main():
@@ -56,15 +62,19 @@ def main():
           " sets:\n * %d trees of depth %d (learning rate %g), in the inputs of"
           " triage_pair_expand,\n * each complete: node i's children are 2i+1 (<=) and 2i+2 (>)."
           " */" % (len(xs), sum(ys), TREES, DEPTH, RATE))
+    # similar.c includes this twice: for the sizes, then (S_MODEL_TABLE) for the trees.
     print("// clang-format off")
     print("#define S_MODEL_BASE %.9g" % base)
     print("#define S_MODEL_TREES %d" % len(trees))
+    print("#define S_MODEL_DEPTH %d" % DEPTH)
+    print("#ifdef S_MODEL_TABLE")
     print("static const s_tree_t s_trees[S_MODEL_TREES] = {")
     for feat, thr, leaf in trees:
         print("    {{%s}, {%s}, {%s}}," % (", ".join(map(str, feat)),
                                         ", ".join("%.9g" % t for t in thr),
                                         ", ".join("%.9g" % v for v in leaf)))
     print("};")
+    print("#endif")
     print("// clang-format on")
 
 

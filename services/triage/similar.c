@@ -871,20 +871,21 @@ void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
  * triage_pair_expand (TRIAGE_MODEL_X), fitted on every pair of appeals of one
  * community in the tuning sets tests/data/triage-tune*.jsonl
  * (scripts/fit-scorer.py reads HL_EVAL_PAIRS output of test_triage_eval);
- * the held-out sets played no part. Each tree is complete, S_DEPTH levels
+ * the held-out sets played no part. Each tree is complete, S_MODEL_DEPTH levels
  * laid out as a heap: inner node i sends the pair to 2i+1 when input in[i]
  * <= le[i] (the input compared as a float, as the fitter did), else to
  * 2i+2; the leaf reached adds its v to the log-odds. The fitter pads a leaf
  * found early with comparisons that always go left, so the walk is three
  * comparisons and no branch (2.7 us a pair walking sklearn's own node lists
  * with a branch at each node, 0.5 us this way, on random inputs). */
-#define S_DEPTH 3
-#define S_INNER ((1 << S_DEPTH) - 1)
+#include "scorer_model.h" /* S_MODEL_DEPTH, S_MODEL_TREES, S_MODEL_BASE, s_trees */
+#define S_INNER ((1 << S_MODEL_DEPTH) - 1)
 typedef struct {
     uint8_t in[S_INNER];
     double le[S_INNER];
     double v[S_INNER + 1];
 } s_tree_t;
+#define S_MODEL_TABLE
 #include "scorer_model.h"
 
 static double s_past(double v, double knot)
@@ -920,7 +921,7 @@ double triage_pair_score(const triage_pair_t *x)
         in[i] = (float)in[i];
     for (const s_tree_t *t = s_trees; t < s_trees + S_MODEL_TREES; t++) {
         unsigned i = 0;
-        for (int d = 0; d < S_DEPTH; d++)
+        for (int d = 0; d < S_MODEL_DEPTH; d++)
             i = 2 * i + 1 + (in[t->in[i]] > t->le[i]);
         z += t->v[i - S_INNER];
     }
@@ -930,7 +931,7 @@ double triage_pair_score(const triage_pair_t *x)
 triage_scorer_t triage_scorer_default(void)
 {
     return (triage_scorer_t){
-        .threshold = 0.65,
+        .threshold = 0.70,
         .wish_mismatch = 0.40,
         .building_conflict = 0.10,
     };

@@ -1,10 +1,10 @@
 /* test_triage_eval: sizing and consolidation measured on labelled appeals
  * the rules and the scorer were not written from.
  *
- * tests/data/triage-tune.jsonl .. triage-tune9.jsonl (2,631 appeals,
+ * tests/data/triage-tune.jsonl .. triage-tune11.jsonl (3,260 appeals,
  * compounds 11-52) are the sets the scope cues, the lexicon and the pair
  * model's weights were tuned on; their figures are printed only.
- * tests/data/triage-heldout.jsonl .. triage-heldout8.jsonl (2,262 appeals,
+ * tests/data/triage-heldout.jsonl .. triage-heldout10.jsonl (2,880 appeals,
  * compounds 53-94, each written by its own writer and not read while
  * tuning) are the ones reported, with floors.
  * Each set is replayed in file order through the seed rules (as the
@@ -13,7 +13,8 @@
  * its community or opens one. "Same item" is scored pairwise over all
  * pairs of appeals of one community.
  *
- * HL_EVAL_THRESHOLD=0.6 replaces the threshold on them;
+ * HL_EVAL_THRESHOLD=0.6 (HL_EVAL_WISH_MISMATCH, HL_EVAL_BUILDING_CONFLICT)
+ * replaces the threshold (the factors) on them;
  * HL_EVAL_SETS=a.jsonl,b.jsonl replaces the tuning sets (to read a new
  * set once before tuning on it); HL_EVAL_ERRORS=1 prints the tuning sets' mistakes; HL_EVAL_SWEEP=1
  * their figures over a range of thresholds; HL_EVAL_PAIRS=1 every pair's inputs for
@@ -31,15 +32,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Regression floors on the held-out sets, below what the eight of them
- * measured when the scorer was frozen (2,262 appeals: size 0.905,
- * precision 0.837, recall 0.763, F1 0.798). They are NOT the targets of
- * issue 8 (size 0.90, precision 0.90, F1 0.85), which are not reached:
- * sets 7 and 8, whose writers were asked for many near-misses, read
- * precision 0.70 and 0.56 and pulled the precision floor down from 0.87
+/* Regression floors on the held-out sets, below what the ten of them
+ * measured when the scorer was frozen (2,880 appeals: size 0.893,
+ * precision 0.898, recall 0.675, F1 0.770). The replay is deterministic:
+ * a floor that trips means the decisions changed. They are NOT the targets
+ * of issue 8 (size 0.90, precision 0.90, F1 0.85), which are not reached
  * (services/triage/README.md). */
-#define FLOOR_F1        0.76
-#define FLOOR_PRECISION 0.80
+#define FLOOR_F1        0.75
+#define FLOOR_PRECISION 0.87
 #define FLOOR_SIZE      0.88
 
 typedef struct {
@@ -217,10 +217,10 @@ static void s_pairs(const s_row_t *rows, size_t n)
 }
 
 /* The threshold of the pair model over a range, on the tuning sets. */
-static void s_sweep(s_row_t *rows, size_t n)
+static void s_sweep(s_row_t *rows, size_t n, const triage_scorer_t *base)
 {
     for (double th = 0.2; th < 0.96; th += 0.05) {
-        triage_scorer_t sc = triage_scorer_default();
+        triage_scorer_t sc = *base;
         sc.threshold = th;
         s_score_t s;
         s_replay(rows, n, &sc, &s);
@@ -275,6 +275,10 @@ static bool s_eval(const char *const *paths, const char *name, s_score_t *out, b
     triage_scorer_t sc = triage_scorer_default();
     if (tuning && getenv("HL_EVAL_THRESHOLD"))
         sc.threshold = atof(getenv("HL_EVAL_THRESHOLD"));
+    if (tuning && getenv("HL_EVAL_WISH_MISMATCH"))
+        sc.wish_mismatch = atof(getenv("HL_EVAL_WISH_MISMATCH"));
+    if (tuning && getenv("HL_EVAL_BUILDING_CONFLICT"))
+        sc.building_conflict = atof(getenv("HL_EVAL_BUILDING_CONFLICT"));
     s_replay(rows, n, &sc, out);
     s_print(name, out);
     if (tuning && getenv("HL_EVAL_ERRORS"))
@@ -282,7 +286,7 @@ static bool s_eval(const char *const *paths, const char *name, s_score_t *out, b
     if (tuning && getenv("HL_EVAL_PAIRS"))
         s_pairs(rows, n);
     if (tuning && getenv("HL_EVAL_SWEEP"))
-        s_sweep(rows, n);
+        s_sweep(rows, n, &sc);
     free(rows);
     free(set);
     triage_rules_destroy(&rs);
@@ -297,11 +301,12 @@ static void test_tuning_set(void **state)
     (void)state;
     s_score_t s;
     static const char *const tuning[] = {
-        "tests/data/triage-tune.jsonl",  "tests/data/triage-tune2.jsonl",
-        "tests/data/triage-tune3.jsonl", "tests/data/triage-tune4.jsonl",
-        "tests/data/triage-tune5.jsonl", "tests/data/triage-tune6.jsonl",
-        "tests/data/triage-tune7.jsonl", "tests/data/triage-tune8.jsonl",
-        "tests/data/triage-tune9.jsonl", NULL};
+        "tests/data/triage-tune.jsonl",   "tests/data/triage-tune2.jsonl",
+        "tests/data/triage-tune3.jsonl",  "tests/data/triage-tune4.jsonl",
+        "tests/data/triage-tune5.jsonl",  "tests/data/triage-tune6.jsonl",
+        "tests/data/triage-tune7.jsonl",  "tests/data/triage-tune8.jsonl",
+        "tests/data/triage-tune9.jsonl",  "tests/data/triage-tune10.jsonl",
+        "tests/data/triage-tune11.jsonl", NULL};
     const char *sets[17] = {NULL};
     const char *const *use = tuning;
     char *list = getenv("HL_EVAL_SETS") ? strdup(getenv("HL_EVAL_SETS")) : NULL;
@@ -335,6 +340,8 @@ static void test_heldout_set(void **state)
                                        "tests/data/triage-heldout6.jsonl",
                                        "tests/data/triage-heldout7.jsonl",
                                        "tests/data/triage-heldout8.jsonl",
+                                       "tests/data/triage-heldout9.jsonl",
+                                       "tests/data/triage-heldout10.jsonl",
                                        NULL};
     if (!s_eval(sets, "held-out sets", &s, false))
         skip();
