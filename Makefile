@@ -27,7 +27,7 @@ endif
 
 BIN := $(BUILD)/bin
 .DEFAULT_GOAL := all
-.PHONY: all run stop test soak asan asan-unit valgrind format format-check bench clean deps \
+.PHONY: all run stop test soak asan asan-unit valgrind format format-check bench bench-stored clean deps \
         compose-test fuzz fuzz-build docs
 
 # Fragments append to these.
@@ -95,6 +95,12 @@ soak:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/bench.sh
+
+# make bench with nothing stored and with a million stored, back to back
+# (issue 8: the rate with 1M stored against the empty one, same session).
+bench-stored: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/bench-stored.sh
 
 # ASan + UBSan build in its own tree, then the whole suite against it.
 asan: deps

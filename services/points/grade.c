@@ -114,6 +114,18 @@ void points_grade_compute(const points_inputs_t *in, const double weight[POINTS_
     out->grade = out->total >= min_a ? 'A' : out->total >= min_b ? 'B' : 'C';
 }
 
+/* "YYYY-MM-01" into `out` (year 2000..2200, month 1..12, checked by the
+ * callers). Formatted through a roomier buffer: without optimisation (make
+ * valgrind builds at -O0) GCC cannot see those ranges and warns that
+ * "%04d" might not fit. */
+static void s_month_first(char out[11], int year, int month)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%04d-%02d-01", year, month);
+    memcpy(out, buf, 10);
+    out[10] = '\0';
+}
+
 bool points_quarter_parse(const char *text, char first[11], char next[11])
 {
     if (!text)
@@ -133,11 +145,11 @@ bool points_quarter_parse(const char *text, char first[11], char next[11])
     int q = text[i + 1] - '0';
     if (year < 2000 || year > 2199)
         return false;
-    snprintf(first, 11, "%04d-%02d-01", year, (q - 1) * 3 + 1);
+    s_month_first(first, year, (q - 1) * 3 + 1);
     if (q == 4)
-        snprintf(next, 11, "%04d-01-01", year + 1);
+        s_month_first(next, year + 1, 1);
     else
-        snprintf(next, 11, "%04d-%02d-01", year, q * 3 + 1);
+        s_month_first(next, year, q * 3 + 1);
     return true;
 }
 
@@ -157,14 +169,17 @@ bool points_period_parse(const char *period, const char *at, int64_t now_us, cha
         return true;
     }
     if (strcmp(period, "quarter") == 0) {
-        char text[12];
+        char text[32];
         if (!at) {
             snprintf(text, sizeof text, "%04uQ%u", year, (month - 1) / 3 + 1);
             at = text;
         }
         if (!points_quarter_parse(at, first, next))
             return false;
-        snprintf(label, 12, "%.4sQ%u", first, ((unsigned)atoi(first + 5) % 13u + 2) / 3);
+        memcpy(label, first, 4); /* "YYYYQn" */
+        label[4] = 'Q';
+        label[5] = (char)('0' + (atoi(first + 5) + 2) / 3);
+        label[6] = '\0';
         return true;
     }
     if (strcmp(period, "month") != 0)
@@ -178,9 +193,9 @@ bool points_period_parse(const char *period, const char *at, int64_t now_us, cha
         year = (unsigned)y % 10000u;
         month = (unsigned)m % 13u;
     }
-    snprintf(first, 11, "%04u-%02u-01", year, month);
-    snprintf(next, 11, "%04u-%02u-01", month == 12 ? (year + 1) % 10000u : year,
-             month == 12 ? 1 : month + 1);
-    snprintf(label, 12, "%04u-%02u", year, month);
+    s_month_first(first, (int)year, (int)month);
+    s_month_first(next, month == 12 ? (int)year + 1 : (int)year, month == 12 ? 1 : (int)month + 1);
+    memcpy(label, first, 7); /* "YYYY-MM" */
+    label[7] = '\0';
     return true;
 }
