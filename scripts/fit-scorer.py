@@ -51,9 +51,9 @@ def main():
     z = np.full(len(x), base)
     rows = np.arange(len(x))
     for feat, thr, leaf in trees:
-        i = np.zeros(len(x), dtype=int)
+        feat, thr, i = np.array(feat), np.array(thr), np.zeros(len(x), dtype=int)
         for _ in range(DEPTH):
-            i = 2 * i + 1 + (x32[rows, np.array(feat)[i]] > np.array(thr)[i])
+            i = 2 * i + 1 + (x32[rows, feat[i]] > thr[i])
         z += np.array(leaf)[i - INNER]
     worst = float(np.max(np.abs(z - m.decision_function(x))))
     if worst > 1e-6:
@@ -62,11 +62,13 @@ def main():
           " sets:\n * %d trees of depth %d (learning rate %g), in the inputs of"
           " triage_pair_expand,\n * each complete: node i's children are 2i+1 (<=) and 2i+2 (>)."
           " */" % (len(xs), sum(ys), TREES, DEPTH, RATE))
-    # similar.c includes this twice: for the sizes, then (S_MODEL_TABLE) for the trees.
+    # similar.c includes this twice: for the sizes, then (S_MODEL_TABLE) for the trees;
+    # S_MODEL_INPUTS lets it refuse a model fitted on other inputs than it computes.
     print("// clang-format off")
     print("#define S_MODEL_BASE %.9g" % base)
     print("#define S_MODEL_TREES %d" % len(trees))
     print("#define S_MODEL_DEPTH %d" % DEPTH)
+    print("#define S_MODEL_INPUTS %d" % x.shape[1])
     print("#ifdef S_MODEL_TABLE")
     print("static const s_tree_t s_trees[S_MODEL_TREES] = {")
     for feat, thr, leaf in trees:

@@ -12,9 +12,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#define S_STR_(x) #x
+#define S_STR(x)  S_STR_(x)
+
 static const hl_cfg_entry_t s_cfg_table[] = {
     HL_SVC_CFG_ENTRIES(triage_cfg_t, svc, "8081", "hl_triage"),
-    {"HL_CONSOLIDATE_PERMILLE", HL_CFG_INT, "700", 0, 1001,
+    {"HL_CONSOLIDATE_PERMILLE", HL_CFG_INT, S_STR(TRIAGE_THRESHOLD_PERMILLE), 0, 1001,
      offsetof(triage_cfg_t, consolidate_permille), false,
      "least probability (per mille) of the pair model (services/triage/README.md) for an appeal "
      "to join an open item; 1001 turns consolidation off"},

@@ -878,7 +878,9 @@ void triage_pair_fast(const triage_side_t *a, const uint32_t *bf, size_t bn,
  * found early with comparisons that always go left, so the walk is three
  * comparisons and no branch (2.7 us a pair walking sklearn's own node lists
  * with a branch at each node, 0.5 us this way, on random inputs). */
-#include "scorer_model.h" /* S_MODEL_DEPTH, S_MODEL_TREES, S_MODEL_BASE, s_trees */
+#include "scorer_model.h" /* S_MODEL_DEPTH, S_MODEL_TREES, S_MODEL_BASE, S_MODEL_INPUTS */
+_Static_assert(S_MODEL_INPUTS == TRIAGE_MODEL_X,
+               "scorer_model.h was fitted on other inputs: refit it (scripts/fit-scorer.py)");
 #define S_INNER ((1 << S_MODEL_DEPTH) - 1)
 typedef struct {
     uint8_t in[S_INNER];
@@ -931,7 +933,7 @@ double triage_pair_score(const triage_pair_t *x)
 triage_scorer_t triage_scorer_default(void)
 {
     return (triage_scorer_t){
-        .threshold = 0.70,
+        .threshold = TRIAGE_THRESHOLD_PERMILLE / 1000.0,
         .wish_mismatch = 0.40,
         .building_conflict = 0.10,
     };

@@ -149,6 +149,11 @@ typedef struct {
     double building_conflict; /* factor when both name buildings and none is shared */
 } triage_scorer_t;
 
+/* The threshold the out-of-fold rule chose (services/triage/README.md), in
+ * per mille: the default of both triage_scorer_default and
+ * HL_CONSOLIDATE_PERMILLE, which replaces it in the daemon. */
+#define TRIAGE_THRESHOLD_PERMILLE 700
+
 /* The default weights. */
 triage_scorer_t triage_scorer_default(void);
 
