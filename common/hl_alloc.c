@@ -95,6 +95,24 @@ void hl_buf_printf(hl_buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void hl_buf_pgarray_add(hl_buf_t *b, const char *s)
+{
+    hl_buf_append(b, b->len ? ",\"" : "{\"", 2);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            hl_buf_append(b, "\\", 1);
+        hl_buf_append(b, p, 1);
+    }
+    hl_buf_append(b, "\"", 1);
+}
+
+void hl_buf_pgarray_end(hl_buf_t *b)
+{
+    if (!b->len)
+        hl_buf_append(b, "{", 1);
+    hl_buf_append(b, "}", 1);
+}
+
 void hl_buf_json_escape(hl_buf_t *b, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

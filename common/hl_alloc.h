@@ -27,6 +27,11 @@ void hl_buf_printf(hl_buf_t *b, const char *fmt, ...) __attribute__((format(prin
  * a byte that does not start a valid UTF-8 sequence becomes U+FFFD, so a
  * log line quoting a client's bytes is still JSON. */
 void hl_buf_json_escape(hl_buf_t *b, const char *s);
+/* Builds a PostgreSQL array literal ("{\"a\",\"b\"}", for $n::text[] or
+ * uuid[]): add each element (quoted, so commas, braces, quotes and
+ * backslashes in it are kept), then end it; an empty buffer ends as "{}". */
+void hl_buf_pgarray_add(hl_buf_t *b, const char *s);
+void hl_buf_pgarray_end(hl_buf_t *b);
 void hl_buf_reset(hl_buf_t *b);
 void hl_buf_close(hl_buf_t *b);
 

@@ -444,7 +444,11 @@ static void s_connect_poll(hl_db_t *db)
 static void s_start_connect(hl_db_t *db)
 {
     db->stats.reconnects++;
-    db->conn = PQconnectStart(db->cfg.conninfo);
+    /* The daemon's name shows in pg_stat_activity.application_name (and in
+     * the backend's process title) unless the URL sets one of its own. */
+    const char *const keys[] = {"fallback_application_name", "dbname", NULL};
+    const char *const vals[] = {db->cfg.name, db->cfg.conninfo, NULL};
+    db->conn = PQconnectStartParams(keys, vals, 1);
     if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD) {
         db->state = S_CONNECTING;
         s_conn_lost(db, db->conn ? PQerrorMessage(db->conn) : "out of memory");

@@ -55,7 +55,7 @@ typedef struct {
     const char *conninfo; /* libpq connection string (not owned) */
     const char *role;     /* SET ROLE after connecting, "" or NULL for none */
     int batch_max;        /* most units in one transaction */
-    const char *name;     /* for logs (not owned) */
+    const char *name;     /* for logs and PostgreSQL's application_name (not owned) */
 } hl_db_cfg_t;
 
 /* Creates the connection object and starts connecting. Returns NULL only

@@ -64,6 +64,10 @@ typedef struct s_consumer {
     hl_msg_handler_t msgs[HL_MAX_HANDLERS]; /* typed handlers, by payload type */
     size_t nmsgs;                           /* used */
     bool open;                              /* sock initialised */
+    /* Messages for a batched handler, collected until the burst ends. */
+    const hl_msg_handler_t *batching; /* their handler (one type at a time) */
+    hl_inmsg_t *batch[HL_BATCH_MAX];  /* in arrival order */
+    size_t nbatch;                    /* used */
 } s_consumer_t;
 
 struct hl_pipeline {
@@ -483,6 +487,7 @@ void hl_pipeline_start_sweeper(hl_pipeline_t *p)
 /* ---- consuming ------------------------------------------------------- */
 
 static const char s_sql_claim[] = "SELECT pipeline.claim($1, $2)";
+static const char s_sql_claim_all[] = "SELECT pipeline.claim_all($1::uuid[], $2)";
 static const char s_sql_dead[] = "UPDATE pipeline.message SET dead_at = now(), last_error = $2"
                                  " WHERE id = $1::uuid AND done_at IS NULL";
 static const char s_sql_dead_raw[] =
@@ -697,6 +702,112 @@ void hl_inmsg_apply(hl_inmsg_t **mp)
     hl_dbu_submit(&u);
 }
 
+/* ---- batched handlers (hl_batch_fn) ---------------------------------- */
+
+/* A submitted batch: its messages, until the unit is done. */
+typedef struct {
+    hl_pipeline_t *p;
+    const hl_msg_handler_t *h; /* for the one-by-one fallback */
+    size_t n;
+    hl_inmsg_t *m[]; /* n of them */
+} s_batch_t;
+
+/* Gives each message of a failed batch its own unit and handler call. */
+static void s_batch_one_by_one(s_batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        hl_inmsg_t *m = b->m[i];
+        m->unit = hl_dbu_new(m->db, s_apply_done, m);
+        HL_DBU(m->unit, s_sql_claim, NULL, NULL, m->env->id, b->p->cfg.producer);
+        b->h->fn(m, m->payload, b->h->arg);
+    }
+}
+
+static void s_batch_done(void *arg, int rc, const hl_dberr_t *err)
+{
+    s_batch_t *b = arg;
+    hl_pipeline_t *p = b->p;
+    if (rc == 0) {
+        s_stage_metrics_t *sm = &p->metrics[b->m[0]->stage];
+        uint64_t now = s_now_ns();
+        for (size_t i = 0; i < b->n; i++) {
+            hl_metric_add(sm->consumed, 1);
+            hl_metric_observe(sm->latency, (double)(now - b->m[i]->start_ns) / 1e9);
+            b->m[i]->final = true;
+            s_inmsg_free(b->m[i]);
+        }
+    } else if (rc == HL_ESHUTDOWN || rc == HL_EDBCONN || p->destroyed) {
+        /* Alone they would fail the same way: all stay pending, for re-send. */
+        hl_warn("stage", s_stage_names[b->m[0]->stage],
+                "could not apply a batch of %zu %s: %s (left for re-send)", b->n,
+                b->m[0]->env->type, err->message);
+        for (size_t i = 0; i < b->n; i++) {
+            hl_metric_add(p->metrics[b->m[i]->stage].failed, 1);
+            s_inmsg_free(b->m[i]);
+        }
+    } else {
+        /* A duplicate (HLDUP from claim_all) or one message the database
+         * refuses: one by one, each gets its own verdict. */
+        hl_debug("stage", s_stage_names[b->m[0]->stage],
+                 "batch of %zu %s failed (%s): applying them one by one", b->n, b->m[0]->env->type,
+                 err->message);
+        s_batch_one_by_one(b);
+    }
+    free(b);
+}
+
+/* Hands the collected messages to the handler's batch function, as many
+ * units as it takes, in arrival order. */
+static void s_batch_flush(s_consumer_t *c)
+{
+    hl_pipeline_t *p = c->p;
+    const hl_msg_handler_t *h = c->batching;
+    size_t at = 0;
+    while (at < c->nbatch) {
+        size_t left = c->nbatch - at;
+        s_batch_t *b = hl_malloc(sizeof *b + left * sizeof b->m[0]);
+        b->p = p;
+        b->h = h;
+        hl_dbu_t *u = hl_dbu_new(p->db, s_batch_done, b);
+        hl_batch_t view = {c->batch + at, left, u};
+        size_t k = h->batch(&view, h->arg);
+        assert(k >= 1 && k <= left);
+        if (k < 1 || k > left)
+            k = 1;
+        b->n = k;
+        hl_buf_t ids = {0};
+        for (size_t i = 0; i < k; i++) {
+            b->m[i] = c->batch[at + i];
+            hl_buf_pgarray_add(&ids, b->m[i]->env->id);
+        }
+        hl_buf_pgarray_end(&ids);
+        HL_DBU(u, s_sql_claim_all, NULL, NULL, ids.data, p->cfg.producer);
+        hl_buf_close(&ids);
+        hl_dbu_submit(&u);
+        at += k;
+    }
+    c->nbatch = 0;
+    c->batching = NULL;
+}
+
+static void s_drained_cb(hl_zsock_t *z, void *arg)
+{
+    (void)z;
+    s_consumer_t *c = arg;
+    if (c->nbatch > 0)
+        s_batch_flush(c);
+}
+
+/* Messages collected but never handed over (the pipeline is going away):
+ * left pending, for re-send. */
+static void s_batch_drop(s_consumer_t *c)
+{
+    for (size_t i = 0; i < c->nbatch; i++)
+        s_inmsg_free(c->batch[i]);
+    c->nbatch = 0;
+    c->batching = NULL;
+}
+
 static void s_dead_raw(hl_pipeline_t *p, hl_stage_t stage, const void *data, size_t len,
                        const char *reason)
 {
@@ -784,6 +895,18 @@ static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
         m->payload = msg;
     }
     m->db = p->db;
+    if (t && t->batch) {
+        if (c->batching != t && c->nbatch > 0)
+            s_batch_flush(c);
+        c->batching = t;
+        c->batch[c->nbatch++] = m;
+        if (c->nbatch == HL_BATCH_MAX)
+            s_batch_flush(c);
+        s_backpressure(p);
+        return;
+    }
+    if (c->nbatch > 0)
+        s_batch_flush(c); /* what came before commits before */
     m->unit = hl_dbu_new(m->db, s_apply_done, m);
     HL_DBU(m->unit, s_sql_claim, NULL, NULL, env->id, p->cfg.producer);
     if (h)
@@ -809,6 +932,7 @@ static int s_consume_open(hl_pipeline_t *p, hl_stage_t stage)
         rc = s_connect_all(p, &c->sock, stage, 1);
     if (rc != 0)
         return rc;
+    c->sock.on_drained = s_drained_cb;
     hl_zsock_set_cb(&c->sock, s_recv_cb, NULL, c);
     return 0;
 }
@@ -869,6 +993,7 @@ void hl_pipeline_stop_consuming(hl_pipeline_t *p)
     uv_timer_stop(&p->sweep);
     for (int i = 0; i < HL_STAGE_COUNT; i++) {
         s_consumer_t *c = &p->pull[i];
+        s_batch_drop(c);
         if (c->open && !c->sock.closing) {
             c->sock.arg = p;
             p->closing_handles++;

@@ -113,15 +113,39 @@ typedef const char *(hl_msg_check_fn)(const void *msg);
  * call, now or later. */
 typedef void(hl_msg_fn)(hl_inmsg_t *m, const void *msg, void *arg);
 
+/* A run of checked messages of one type, received in one burst, to be
+ * applied by one unit (see hl_batch_fn). */
+#define HL_BATCH_MAX 256
+typedef struct {
+    hl_inmsg_t *const *m; /* in arrival order; m[i]->payload is the checked payload */
+    size_t n;             /* 1 .. HL_BATCH_MAX */
+    hl_dbu_t *unit;       /* the unit that applies them, claim included */
+} hl_batch_t;
+/* Adds to b->unit the effects of b->m[0 .. k-1], for a k of its choosing
+ * (1 <= k <= b->n: stop before a message that must not share a statement
+ * with an earlier one, e.g. a second decision on the same appeal), and
+ * returns k. Only statements: no reads, no hl_inmsg_* call. The library
+ * adds one claim for the k messages (pipeline.claim_all, which raises
+ * HLDUP when any was applied already) and submits; the rest form the next
+ * batch. If the unit fails, each message is applied alone through the
+ * handler's `fn`, so a duplicate or a message the database refuses is
+ * found and treated alone, exactly as without batching. */
+typedef size_t(hl_batch_fn)(const hl_batch_t *b, void *arg);
+
 /* A handler registered with its payload's type: the library matches
  * Envelope.type to the descriptor's short name, unpacks the payload
  * (dead-lettering one that does not unpack, or that `check` refuses) and
- * frees it with the message. */
+ * frees it with the message. With `batch` set, the messages of this type
+ * that arrive in one burst are applied together by `batch` (one claim and
+ * a few statements for up to HL_BATCH_MAX messages instead of two or more
+ * each); a message of another type on the stage first sends the batch
+ * collected so far, so units still commit in arrival order. */
 typedef struct {
     const ProtobufCMessageDescriptor *type; /* e.g. &hl__appeal_received__descriptor */
     hl_msg_check_fn *check;                 /* NULL: any payload that unpacks */
     hl_msg_fn *fn;                          /* the handler */
-    void *arg;                              /* passed to fn */
+    void *arg;                              /* passed to fn and batch */
+    hl_batch_fn *batch;                     /* NULL: one message a unit */
 } hl_msg_handler_t;
 
 hl_pipeline_t *hl_pipeline_new(uv_loop_t *loop, void *zctx, hl_db_t *db,

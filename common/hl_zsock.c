@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void s_drain(hl_zsock_t *z)
+static void s_drain_frames(hl_zsock_t *z, bool *got)
 {
     while (!z->closing) {
         int events = 0;
@@ -22,7 +22,7 @@ static void s_drain(hl_zsock_t *z)
             if (zmq_msg_recv(&frame, z->sock, ZMQ_DONTWAIT) >= 0) {
                 bool more = zmq_msg_more(&frame);
                 z->on_recv(z, &frame, more, z->arg);
-                did = true;
+                did = *got = true;
             }
             zmq_msg_close(&frame);
         }
@@ -34,6 +34,14 @@ static void s_drain(hl_zsock_t *z)
         if (!did)
             return;
     }
+}
+
+static void s_drain(hl_zsock_t *z)
+{
+    bool got = false;
+    s_drain_frames(z, &got);
+    if (got && z->on_drained && !z->closing)
+        z->on_drained(z, z->arg);
 }
 
 static void s_poll_cb(uv_poll_t *handle, int status, int events)

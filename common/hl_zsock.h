@@ -26,6 +26,10 @@ typedef struct hl_zsock hl_zsock_t;
  * message follows. The frame is owned by hl_zsock and closed after return
  * unless the callback moved it (zmq_msg_move). */
 typedef void(hl_zsock_recv_fn)(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg);
+/* Called after a run of on_recv calls, once nothing more can be read now
+ * (or reading was paused): the end of a burst, e.g. to apply what the run
+ * collected together. */
+typedef void(hl_zsock_drained_fn)(hl_zsock_t *z, void *arg);
 /* Called when the socket can take a send after an earlier HL_EAGAIN. */
 typedef void(hl_zsock_writable_fn)(hl_zsock_t *z, void *arg);
 
@@ -36,6 +40,7 @@ struct hl_zsock {
     uv_loop_t *loop;                   /* not owned */
     hl_zsock_recv_fn *on_recv;         /* NULL for send-only sockets */
     hl_zsock_writable_fn *on_writable; /* NULL when nobody waits to send */
+    hl_zsock_drained_fn *on_drained;   /* NULL, or the end of a run of on_recv calls */
     void *arg;                         /* passed to both callbacks */
     const char *name;                  /* for logs, e.g. "appeal.in" (not owned) */
     bool paused;                       /* reading paused by the owner */

@@ -113,6 +113,10 @@ pgcpu() { pm=$(head -n 1 "$(readlink -f "$dir/pgdata")/postmaster.pid" 2>/dev/nu
           for p in $pm $(pgrep -P "$pm"); do cat "/proc/$p/stat" 2>/dev/null; done |
           awk -v hz="$(getconf CLK_TCK)" '{t += $14 + $15} END {printf "%.1f", t / hz}'; }
 
+# ... per PostgreSQL process: "pid cpu-ticks" lines.
+pgcpu_each() { pm=$(head -n 1 "$(readlink -f "$dir/pgdata")/postmaster.pid" 2>/dev/null || echo 0)
+               for p in $(pgrep -P "$pm"); do awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null; done; }
+
 echo "hongling bench: $N appeals a phase, $C in flight, fsync on, $(nproc) cores, $STORED stored before"
 echo
 # Phase 1, end to end: posted until hl-triage has committed a case for each.
@@ -121,6 +125,7 @@ echo
 seq0=$(psqlc -tAc "SELECT coalesce(max(seq), 0) FROM triage.case")
 new_cases() { psqlc -tAc "SELECT count(*) FROM triage.case WHERE seq > $seq0"; }
 c_intake=$(cpu $intake_pid); c_triage=$(cpu $triage_pid); c_pg=$(pgcpu)
+[ "${HL_BENCH_PGSS:-0}" = 1 ] && pgcpu_each > "$dir/pgcpu.before"
 t0=$(date +%s.%N)
 set -- $("$BUILD/bin/hl-bench" "http://127.0.0.1:$http/v1/appeals" "$N" "$C")
 posted=$(date +%s.%N)
@@ -141,6 +146,21 @@ if [ "${HL_BENCH_PGSS:-0}" = 1 ]; then
     psqlc -c "SELECT round(total_exec_time::numeric, 0) AS ms, calls, round(mean_exec_time::numeric, 3) AS mean_ms,
                      left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
                 FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"
+    # PostgreSQL's CPU in the end-to-end phase, by process title.
+    # PostgreSQL's CPU in the end-to-end phase, by whose backend it was
+    # (application_name: each daemon's connections carry its name).
+    pgcpu_each > "$dir/pgcpu.after"
+    psqlc -tAF ' ' -c "SELECT pid, coalesce(nullif(application_name, ''), replace(backend_type, ' ', '-'))
+                         FROM pg_stat_activity" > "$dir/pgcpu.names"
+    echo "  PostgreSQL CPU in the end-to-end phase, by client (s):"
+    awk -v hz="$(getconf CLK_TCK)" 'FILENAME ~ /names/ {n[$1] = $2; next}
+        FILENAME ~ /before/ {b[$1] = $2; next}
+        {k = ($1 in n) ? n[$1] : "other"; d[k] += $2 - b[$1]}
+        END {for (k in d) if (d[k] > 0) printf "    %-24s %6.2f\n", k, d[k] / hz}' \
+        "$dir/pgcpu.names" "$dir/pgcpu.before" "$dir/pgcpu.after" | sort -k2 -rn
+    # Which updates stayed on their page (HOT: no index entries written).
+    psqlc -c "SELECT schemaname || '.' || relname AS updated, n_tup_upd AS updates, n_tup_hot_upd AS hot
+                FROM pg_stat_user_tables WHERE n_tup_upd > 0 ORDER BY n_tup_upd DESC LIMIT 6"
 fi
 # Phase 2, intake alone (hl-triage stopped, so it shares nothing).
 kill -TERM $triage_pid; wait $triage_pid 2>/dev/null || true

@@ -67,7 +67,7 @@ static void s_escalated(hl_inmsg_t *m, const void *msg, void *arg)
 int alliance_agenda_consume(alliance_t *al)
 {
     const hl_msg_handler_t handlers[] = {
-        {&hl__item_escalated__descriptor, alliance_escalation_problem, s_escalated, al},
+        {&hl__item_escalated__descriptor, alliance_escalation_problem, s_escalated, al, NULL},
     };
     return hl_pipeline_consume_msgs(al->svc->pipeline, HL_STAGE_ALLIANCE, handlers,
                                     sizeof handlers / sizeof handlers[0]);

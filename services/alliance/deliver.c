@@ -112,7 +112,7 @@ static void s_platform_event(hl_inmsg_t *m, const void *msg, void *arg)
 int alliance_platform_consume(alliance_t *al)
 {
     const hl_msg_handler_t handlers[] = {
-        {&hl__platform_event__descriptor, s_platform_event_check, s_platform_event, al},
+        {&hl__platform_event__descriptor, s_platform_event_check, s_platform_event, al, NULL},
     };
     return hl_pipeline_consume_msgs(al->svc->pipeline, HL_STAGE_PLATFORM, handlers,
                                     sizeof handlers / sizeof handlers[0]);

@@ -145,9 +145,10 @@ static void s_large_offered(hl_inmsg_t *m, const void *payload, void *arg)
 int bounty_post_consume(bounty_t *b)
 {
     const hl_msg_handler_t handlers[] = {
-        {&hl__wish_posted__descriptor, s_wish_check, s_wish_posted, b},
-        {&hl__large_item_offered__descriptor, bounty_large_offer_check, s_large_offered, b},
-        {&hl__large_item_action__descriptor, bounty_large_action_check, bounty_large_action, b},
+        {&hl__wish_posted__descriptor, s_wish_check, s_wish_posted, b, NULL},
+        {&hl__large_item_offered__descriptor, bounty_large_offer_check, s_large_offered, b, NULL},
+        {&hl__large_item_action__descriptor, bounty_large_action_check, bounty_large_action, b,
+         NULL},
     };
     return hl_pipeline_consume_msgs(b->svc->pipeline, HL_STAGE_BOUNTY, handlers,
                                     sizeof handlers / sizeof handlers[0]);

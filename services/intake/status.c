@@ -11,17 +11,21 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The decision and its two history steps in one statement (one of the
- * statements every appeal costs PostgreSQL; an unknown appeal changes
- * nothing). */
-static const char s_sql_decision[] =
-    "WITH u AS (UPDATE intake.appeal SET size = $2, item_id = $3::uuid, updated_at = now(),"
-    " status = intake.status_next(status,"
-    "          CASE WHEN $4 = 'escalated' THEN 'escalated' ELSE 'routed' END)"
-    " WHERE id = $1::uuid RETURNING id)"
+/* Decisions and their two history steps each (classified, routed) in one
+ * statement, for one decision or a batch of them (the statement every
+ * appeal costs PostgreSQL here; an unknown appeal changes nothing). The
+ * arrays are parallel; events keep the decisions' order. */
+static const char s_sql_decisions[] =
+    "WITH d AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[],"
+    "                                $6::text[]) WITH ORDINALITY"
+    "             AS d(appeal, size, item, route, classified, routed, n)),"
+    " u AS (UPDATE intake.appeal a SET size = d.size, item_id = d.item, updated_at = now(),"
+    "        status = intake.status_next(a.status,"
+    "                 CASE WHEN d.route = 'escalated' THEN 'escalated' ELSE 'routed' END)"
+    "       FROM d WHERE a.id = d.appeal RETURNING a.id, d.n, d.classified, d.routed)"
     " INSERT INTO intake.appeal_event (appeal_id, status, detail)"
-    " SELECT u.id, v.s, v.d FROM u, (VALUES (1, 'classified', $5), (2, 'routed', $6)) v(n, s, d)"
-    " ORDER BY v.n";
+    " SELECT u.id, v.s, CASE v.k WHEN 1 THEN u.classified ELSE u.routed END"
+    "   FROM u, (VALUES (1, 'classified'), (2, 'routed')) v(k, s) ORDER BY u.n, v.k";
 static const char s_sql_resolved[] = "UPDATE intake.appeal SET updated_at = now(),"
                                      " status = intake.status_next(status, 'resolved')"
                                      " WHERE id = ANY($1::uuid[])";
@@ -48,17 +52,53 @@ const char *intake_resolved_check(const void *msg)
     return NULL;
 }
 
+/* Adds the statement recording the decisions of messages m[0 .. n-1]. */
+static void s_decisions(hl_dbu_t *u, hl_inmsg_t *const *m, size_t n)
+{
+    hl_buf_t col[6] = {{0}};
+    for (size_t i = 0; i < n; i++) {
+        const Hl__TriageDecision *d = m[i]->payload;
+        char classified[128], routed[128];
+        snprintf(classified, sizeof classified, "%s%s%s", d->size, d->category ? ", " : "",
+                 d->category ? d->category : "");
+        snprintf(routed, sizeof routed, "to %s", d->route);
+        const char *v[6] = {d->appeal_id, d->size, d->item_id, d->route, classified, routed};
+        for (int c = 0; c < 6; c++)
+            hl_buf_pgarray_add(&col[c], v[c]);
+    }
+    for (int c = 0; c < 6; c++)
+        hl_buf_pgarray_end(&col[c]);
+    HL_DBU(u, s_sql_decisions, NULL, NULL, col[0].data, col[1].data, col[2].data, col[3].data,
+           col[4].data, col[5].data);
+    for (int c = 0; c < 6; c++)
+        hl_buf_close(&col[c]);
+}
+
 static void s_decision(hl_inmsg_t *m, const void *msg, void *arg)
 {
+    (void)msg;
     (void)arg;
-    const Hl__TriageDecision *d = msg;
-    char classified[128], routed[128];
-    snprintf(classified, sizeof classified, "%s%s%s", d->size, d->category ? ", " : "",
-             d->category ? d->category : "");
-    snprintf(routed, sizeof routed, "to %s", d->route);
-    HL_DBU(m->unit, s_sql_decision, NULL, NULL, d->appeal_id, d->size, d->item_id, d->route,
-           classified, routed);
+    s_decisions(m->unit, &m, 1);
     hl_inmsg_apply(&m);
+}
+
+/* A burst of decisions, one statement, up to the first appeal decided twice
+ * in it (its second decision must follow the first: the next batch). */
+static size_t s_decision_batch(const hl_batch_t *b, void *arg)
+{
+    (void)arg;
+    size_t k = 1;
+    for (; k < b->n; k++) {
+        const Hl__TriageDecision *d = b->m[k]->payload;
+        bool again = false;
+        for (size_t j = 0; j < k && !again; j++)
+            again = strcmp(((const Hl__TriageDecision *)b->m[j]->payload)->appeal_id,
+                           d->appeal_id) == 0;
+        if (again)
+            break;
+    }
+    s_decisions(b->unit, b->m, k);
+    return k;
 }
 
 static void s_resolved(hl_inmsg_t *m, const void *msg, void *arg)
@@ -66,10 +106,9 @@ static void s_resolved(hl_inmsg_t *m, const void *msg, void *arg)
     (void)arg;
     const Hl__ItemResolved *r = msg;
     hl_buf_t ids = {0};
-    hl_buf_append(&ids, "{", 1);
     for (size_t i = 0; i < r->n_appeal_ids; i++)
-        hl_buf_printf(&ids, "%s%s", i ? "," : "", r->appeal_ids[i]);
-    hl_buf_append(&ids, "}", 1);
+        hl_buf_pgarray_add(&ids, r->appeal_ids[i]);
+    hl_buf_pgarray_end(&ids);
     char detail[256];
     hl_text_cut(detail, sizeof detail, r->outcome ? r->outcome : "resolved", 200);
     HL_DBU(m->unit, s_sql_resolved, NULL, NULL, ids.data);
@@ -81,8 +120,8 @@ static void s_resolved(hl_inmsg_t *m, const void *msg, void *arg)
 int intake_status_consume(intake_t *in)
 {
     const hl_msg_handler_t handlers[] = {
-        {&hl__triage_decision__descriptor, intake_decision_check, s_decision, in},
-        {&hl__item_resolved__descriptor, intake_resolved_check, s_resolved, in},
+        {&hl__triage_decision__descriptor, intake_decision_check, s_decision, in, s_decision_batch},
+        {&hl__item_resolved__descriptor, intake_resolved_check, s_resolved, in, NULL},
     };
     return hl_pipeline_consume_msgs(in->svc->pipeline, HL_STAGE_STATUS, handlers,
                                     sizeof handlers / sizeof handlers[0]);

@@ -322,7 +322,7 @@ static void s_awarded(hl_inmsg_t *m, const void *msg, void *arg)
 int points_award_consume(points_t *pt)
 {
     const hl_msg_handler_t handlers[] = {
-        {&hl__points_awarded__descriptor, NULL, s_awarded, pt},
+        {&hl__points_awarded__descriptor, NULL, s_awarded, pt, NULL},
     };
     return hl_pipeline_consume_msgs(pt->svc->pipeline, HL_STAGE_POINTS, handlers,
                                     sizeof handlers / sizeof handlers[0]);

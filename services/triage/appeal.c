@@ -355,7 +355,7 @@ static void s_appeal_received(hl_inmsg_t *m, const void *msg, void *arg)
 int triage_appeal_consume(triage_t *t)
 {
     const hl_msg_handler_t handlers[] = {
-        {&hl__appeal_received__descriptor, triage_appeal_check, s_appeal_received, t},
+        {&hl__appeal_received__descriptor, triage_appeal_check, s_appeal_received, t, NULL},
     };
     return hl_pipeline_consume_msgs(t->svc->pipeline, HL_STAGE_APPEAL, handlers,
                                     sizeof handlers / sizeof handlers[0]);

@@ -239,10 +239,9 @@ static void s_write_done(void *arg, int rc, const hl_dberr_t *err)
 static char *s_uuid_array(char *const *ids, size_t n)
 {
     hl_buf_t b = {0};
-    hl_buf_append(&b, "{", 1);
     for (size_t i = 0; i < n; i++)
-        hl_buf_printf(&b, "%s%s", i ? "," : "", ids[i]);
-    hl_buf_append(&b, "}", 1);
+        hl_buf_pgarray_add(&b, ids[i]);
+    hl_buf_pgarray_end(&b);
     return b.data;
 }
 

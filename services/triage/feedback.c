@@ -183,7 +183,7 @@ static void s_feedback(hl_inmsg_t *m, const void *msg, void *arg)
 int triage_feedback_consume(triage_t *t)
 {
     const hl_msg_handler_t handlers[] = {
-        {&hl__appeal_feedback__descriptor, triage_feedback_problem, s_feedback, t}};
+        {&hl__appeal_feedback__descriptor, triage_feedback_problem, s_feedback, t, NULL}};
     return hl_pipeline_consume_msgs(t->svc->pipeline, HL_STAGE_FEEDBACK, handlers,
                                     sizeof handlers / sizeof handlers[0]);
 }

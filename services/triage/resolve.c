@@ -199,9 +199,10 @@ static void s_task_approved(hl_inmsg_t *m, const void *msg, void *arg)
 int triage_resolution_consume(triage_t *t)
 {
     const hl_msg_handler_t handlers[] = {
-        {&hl__item_resolved__descriptor, triage_item_resolved_check, s_item_resolved, t},
-        {&hl__task_approved__descriptor, triage_task_approved_check, s_task_approved, t},
-        {&hl__action_overdue__descriptor, triage_action_overdue_check, triage_action_overdue, t},
+        {&hl__item_resolved__descriptor, triage_item_resolved_check, s_item_resolved, t, NULL},
+        {&hl__task_approved__descriptor, triage_task_approved_check, s_task_approved, t, NULL},
+        {&hl__action_overdue__descriptor, triage_action_overdue_check, triage_action_overdue, t,
+         NULL},
     };
     return hl_pipeline_consume_msgs(t->svc->pipeline, HL_STAGE_RESOLUTION, handlers,
                                     sizeof handlers / sizeof handlers[0]);

@@ -148,6 +148,21 @@ static void s_escape(const char *in, const char *want)
     hl_buf_close(&b);
 }
 
+static void test_pgarray(void **state)
+{
+    (void)state;
+    hl_buf_t b = {0};
+    hl_buf_pgarray_end(&b);
+    assert_string_equal(b.data, "{}");
+    hl_buf_close(&b);
+    hl_buf_pgarray_add(&b, "a,b");
+    hl_buf_pgarray_add(&b, "q\"\\");
+    hl_buf_pgarray_add(&b, "");
+    hl_buf_pgarray_end(&b);
+    assert_string_equal(b.data, "{\"a,b\",\"q\\\"\\\\\",\"\"}");
+    hl_buf_close(&b);
+}
+
 static void test_json_escape(void **state)
 {
     (void)state;
@@ -201,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_asprintf),
         cmocka_unit_test(test_strdup_and_zero_sizes),
         cmocka_unit_test(test_buf_append),
+        cmocka_unit_test(test_pgarray),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_json_escape_not_utf8),

@@ -238,6 +238,40 @@ static void s_submit_insert(fx_t *f, ut_t *u, const char *v, int n)
 
 /* ---- tests ------------------------------------------------------------- */
 
+/* hl_buf_pgarray_*: what PostgreSQL reads back from the literal is each
+ * element as given, whatever it holds. */
+static void test_pgarray_round_trip(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    const char *elems[] = {"plain", "a,b", "say \"hi\"", "back\\slash\\", "{x}",
+                           "NULL",  "",    " spaced ",   "小, 道路",      "\\\""};
+    size_t n = sizeof elems / sizeof elems[0];
+    hl_buf_t b = {0};
+    for (size_t i = 0; i < n; i++)
+        hl_buf_pgarray_add(&b, elems[i]);
+    hl_buf_pgarray_end(&b);
+    const char *values[1] = {b.data};
+    PGresult *r =
+        PQexecParams(s_admin, "SELECT unnest($1::text[])", 1, NULL, values, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), (int)n);
+    for (size_t i = 0; i < n; i++) {
+        assert_false(PQgetisnull(r, (int)i, 0));
+        assert_string_equal(PQgetvalue(r, (int)i, 0), elems[i]);
+    }
+    PQclear(r);
+    hl_buf_close(&b);
+    /* Nothing added: the empty array. */
+    hl_buf_pgarray_end(&b);
+    values[0] = b.data;
+    r = PQexecParams(s_admin, "SELECT cardinality($1::text[])", 1, NULL, values, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "0");
+    PQclear(r);
+    hl_buf_close(&b);
+}
+
 static void s_one_unit_ready(fx_t *f)
 {
     s_submit_insert(f, &f->units[0], "hello", 7);
@@ -986,6 +1020,7 @@ int main(void)
         cmocka_unit_test_setup(test_rows_column, s_setup),
         cmocka_unit_test_setup(test_more_texts_than_prepared_slots, s_setup),
         cmocka_unit_test_setup(test_missing_role, s_setup),
+        cmocka_unit_test_setup(test_pgarray_round_trip, s_setup),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

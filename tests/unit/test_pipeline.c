@@ -133,6 +133,9 @@ struct fx {
     int crowd;                    /* handler's first call queues this many slow units each side */
     int crowd_done;               /* those finished */
     bool shard;                   /* handler spreads messages by title (hl_inmsg_shard) */
+    int batches;                  /* batch function calls (s_batched fixtures) */
+    int batched;                  /* messages they took */
+    int batch_committed;          /* batched messages committed */
     char msg_id[HL_UUID_LEN + 1]; /* last emitted message */
 };
 
@@ -271,7 +274,62 @@ static void s_handle_typed(hl_inmsg_t *m, const void *msg, void *arg)
     const Hl__AppealReceived *a = msg;
     f->handled++;
     assert_ptr_equal(msg, m->payload);
-    HL_DBU(m->unit, s_sql_effect, NULL, NULL, m->env->id, a->appeal_id, "1");
+    const char *n = a->title && strcmp(a->title, "bad") == 0 ? "-1" : "1";
+    HL_DBU(m->unit, s_sql_effect, NULL, NULL, m->env->id, a->appeal_id, n);
+    hl_dbu_on_commit(m->unit, s_effect_committed_cb, f);
+    hl_inmsg_apply(&m);
+}
+
+static const char s_sql_effects[] = "INSERT INTO public.effect (msg_id, appeal_id, n)"
+                                    " SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[])";
+
+typedef struct {
+    fx_t *f;
+    int n;
+} s_took_t;
+
+static void s_batch_committed_cb(void *arg)
+{
+    s_took_t *t = arg;
+    t->f->batch_committed += t->n;
+}
+
+/* The batched form: one INSERT for the run, up to (not including) a later
+ * message titled "cut"; "bad" is refused by the CHECK, as alone. */
+static size_t s_batch_typed(const hl_batch_t *b, void *arg)
+{
+    fx_t *f = arg;
+    hl_buf_t ids = {0}, appeals = {0}, ns = {0};
+    size_t k = 0;
+    for (; k < b->n; k++) {
+        const Hl__AppealReceived *a = b->m[k]->payload;
+        if (k > 0 && a->title && strcmp(a->title, "cut") == 0)
+            break;
+        hl_buf_pgarray_add(&ids, b->m[k]->env->id);
+        hl_buf_pgarray_add(&appeals, a->appeal_id);
+        hl_buf_pgarray_add(&ns, a->title && strcmp(a->title, "bad") == 0 ? "-1" : "1");
+    }
+    hl_buf_pgarray_end(&ids);
+    hl_buf_pgarray_end(&appeals);
+    hl_buf_pgarray_end(&ns);
+    HL_DBU(b->unit, s_sql_effects, NULL, NULL, ids.data, appeals.data, ns.data);
+    hl_buf_close(&ids);
+    hl_buf_close(&appeals);
+    hl_buf_close(&ns);
+    s_took_t *t = hl_dbu_keep(b->unit, &(s_took_t){f, (int)k}, sizeof(s_took_t));
+    hl_dbu_on_commit(b->unit, s_batch_committed_cb, t);
+    f->batches++;
+    f->batched += (int)k;
+    return k;
+}
+
+/* Another type on the same stage, never batched (a TriageDecision). */
+static void s_handle_decision(hl_inmsg_t *m, const void *msg, void *arg)
+{
+    fx_t *f = arg;
+    const Hl__TriageDecision *d = msg;
+    f->handled++;
+    HL_DBU(m->unit, s_sql_effect, NULL, NULL, m->env->id, d->appeal_id, "1");
     hl_dbu_on_commit(m->unit, s_effect_committed_cb, f);
     hl_inmsg_apply(&m);
 }
@@ -323,6 +381,7 @@ static int s_nbuses = 1;       /* buses in the list of the next fixture */
 static bool s_duplicate_sends; /* pipeline duplicate_sends for the next fixture */
 static bool s_seen_ids;        /* the in-memory shortcut for re-sends, for the next fixture */
 static bool s_typed;           /* the next fixture registers the typed handler */
+static bool s_batched;         /* ... with its batch function, and a TriageDecision handler */
 
 static fx_t *s_fx_new(bool with_bus, int resend_ms, int sweep_ms, int max_attempts)
 {
@@ -359,10 +418,12 @@ static fx_t *s_fx_new(bool with_bus, int resend_ms, int sweep_ms, int max_attemp
     for (int i = 0; with_bus && i < s_nbuses; i++)
         s_bus_open_nth(f, i);
     assert_int_equal(hl_pipeline_produce(f->p, HL_STAGE_APPEAL), 0);
-    if (s_typed) {
+    if (s_typed || s_batched) {
         const hl_msg_handler_t typed[] = {
-            {&hl__appeal_received__descriptor, s_check_typed, s_handle_typed, f}};
-        assert_int_equal(hl_pipeline_consume_msgs(f->p, HL_STAGE_APPEAL, typed, 1), 0);
+            {&hl__appeal_received__descriptor, s_check_typed, s_handle_typed, f,
+             s_batched ? s_batch_typed : NULL},
+            {&hl__triage_decision__descriptor, NULL, s_handle_decision, f, NULL}};
+        assert_int_equal(hl_pipeline_consume_msgs(f->p, HL_STAGE_APPEAL, typed, 2), 0);
     } else {
         const hl_handler_t handlers[] = {{"AppealReceived", s_handle_appeal, f}};
         assert_int_equal(hl_pipeline_consume(f->p, HL_STAGE_APPEAL, handlers, 1), 0);
@@ -391,6 +452,7 @@ static void s_fx_finish(fx_t *f)
     s_duplicate_sends = false;
     s_seen_ids = false;
     s_typed = false;
+    s_batched = false;
 }
 
 static double s_metric(const char *name)
@@ -652,17 +714,12 @@ static bool s_two_handled_and_settled(fx_t *f)
     return f->handled == 2 && f->committed == 1 && s_metric("hl_pipeline_duplicates_total") >= 1;
 }
 
-static void test_duplicate_in_one_batch(void **state)
+/* Writes a pending row as another producer would (appeal `appeal`; its
+ * id to `id`) and pushes its envelope twice, back to back. */
+static void s_foreign_pushed_twice(fx_t *f, const char *appeal, char id[HL_UUID_LEN + 1])
 {
-    (void)state;
-    S_NEED_PG();
-    fx_t *f = s_fx_new(true, 5000, 5000, 5);
-    s_run_until(f, s_connected, 10);
-    /* A pending row written by someone else, its envelope pushed twice
-     * back to back: both copies land in one batch. */
     Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
-    a.appeal_id = (char *)"dup-in-batch";
-    char id[HL_UUID_LEN + 1];
+    a.appeal_id = (char *)appeal;
     size_t len;
     uint8_t *env =
         hl_envelope_pack(HL_STAGE_APPEAL, "AppealReceived", NULL, "hl-other", &a.base, id, &len);
@@ -677,6 +734,17 @@ static void test_duplicate_in_one_batch(void **state)
     assert_int_equal(hl_zsock_send(push, env, len, false), 0);
     assert_int_equal(hl_zsock_send(push, env, len, false), 0);
     free(env);
+}
+
+static void test_duplicate_in_one_batch(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    /* Both copies land in one batch of the database's. */
+    char id[HL_UUID_LEN + 1];
+    s_foreign_pushed_twice(f, "dup-in-batch", id);
     s_run_until(f, s_two_handled_and_settled, 10);
     assert_int_equal(f->committed, 1);
     assert_true(s_metric("hl_pipeline_consumed_total") == 1);
@@ -1098,6 +1166,157 @@ static void test_malformed_bus_list(void **state)
     hl_metrics_reset();
 }
 
+/* ---- batched handlers --------------------------------------------------- */
+
+/* Emits `n` AppealReceived titled `title` from one unit: one commit, so
+ * they reach the consumer in one burst. */
+static void s_emit_many(fx_t *f, int n, const char *title)
+{
+    hl_dbu_t *u = hl_dbu_new(f->db, s_emit_done, f);
+    for (int i = 0; i < n; i++) {
+        Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
+        char appeal[HL_UUID_LEN + 1];
+        hl_uuid_new(appeal);
+        a.appeal_id = appeal;
+        a.title = (char *)title;
+        hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, appeal, &a.base, f->msg_id);
+    }
+    hl_dbu_submit(&u);
+}
+
+static bool s_100_batched(fx_t *f)
+{
+    return f->batch_committed == 100;
+}
+
+/* A burst becomes a few units, each with one claim for all its messages. */
+static void test_batched_handler(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_batched = true;
+    s_seen_ids = true;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    s_emit_many(f, 100, "many");
+    s_run_until(f, s_100_batched, 30);
+    assert_int_equal(f->batched, 100);
+    assert_int_equal(f->handled, 0); /* never one by one */
+    assert_true(f->batches < 100);   /* some batch took more than one */
+    assert_int_equal(hl_test_scalar(s_admin, "SELECT count(*) FROM public.effect"), 100);
+    assert_int_equal(hl_test_scalar(s_admin,
+                                    "SELECT count(DISTINCT msg_id) FROM public.effect"
+                                    " e JOIN pipeline.message m ON m.id = e.msg_id"
+                                    " WHERE m.done_at IS NOT NULL AND m.done_by = 'hl-test'"),
+                     100);
+    assert_true(s_metric("hl_pipeline_consumed_total") == 100);
+    s_fx_finish(f);
+}
+
+static bool s_copies_settled(fx_t *f)
+{
+    return f->committed == 1 && s_metric("hl_pipeline_duplicates_total") >= 1;
+}
+
+/* Two copies of one message in one batch: claim_all refuses the batch,
+ * one by one the first applies and the second is a duplicate. */
+static void test_batch_duplicate_one_by_one(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_batched = true;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    char id[HL_UUID_LEN + 1];
+    s_foreign_pushed_twice(f, "dup-in-a-batch", id);
+    s_run_until(f, s_copies_settled, 10);
+    assert_int_equal(f->batch_committed, 0);
+    assert_true(s_metric("hl_pipeline_consumed_total") == 1);
+    assert_true(s_metric("hl_pipeline_duplicates_total") == 1);
+    assert_int_equal(s_q("SELECT count(*) FROM public.effect WHERE msg_id = '%s'", id), 1);
+    s_fx_finish(f);
+}
+
+static bool s_nine_and_dead(fx_t *f)
+{
+    return f->committed == 9 && hl_test_scalar(s_admin, "SELECT count(*) FROM pipeline.message"
+                                                        " WHERE dead_at IS NOT NULL") == 1;
+}
+
+/* One message the database refuses in a burst of ten: the batch fails,
+ * one by one the nine apply and the one is dead-lettered with its reason. */
+static void test_batch_refused_one_alone(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_batched = true;
+    s_seen_ids = true;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    hl_dbu_t *u = hl_dbu_new(f->db, s_emit_done, f);
+    for (int i = 0; i < 10; i++) {
+        Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
+        char appeal[HL_UUID_LEN + 1];
+        hl_uuid_new(appeal);
+        a.appeal_id = appeal;
+        a.title = (char *)(i == 4 ? "bad" : "fine");
+        hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, appeal, &a.base, NULL);
+    }
+    hl_dbu_submit(&u);
+    s_run_until(f, s_nine_and_dead, 20);
+    assert_int_equal(f->batch_committed, 0);
+    assert_int_equal(hl_test_scalar(s_admin, "SELECT count(*) FROM public.effect"), 9);
+    assert_int_equal(hl_test_scalar(s_admin, "SELECT count(*) FROM pipeline.message"
+                                             " WHERE dead_at IS NOT NULL AND done_at IS NULL"
+                                             " AND last_error LIKE '%23514%'"),
+                     1);
+    assert_true(s_metric("hl_pipeline_consumed_total") == 9);
+    assert_true(s_metric("hl_pipeline_dead_letters_total") == 1);
+    s_fx_finish(f);
+}
+
+static bool s_order_settled(fx_t *f)
+{
+    return f->batch_committed == 6 && f->committed == 1;
+}
+
+/* Units commit in arrival order: a message of another type sends the batch
+ * collected before it, and a batch function that stops early ("cut")
+ * leaves the rest for the next unit, still in order. */
+static void test_batch_order_kept(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    s_batched = true;
+    s_seen_ids = true;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    hl_dbu_t *u = hl_dbu_new(f->db, s_emit_done, f);
+    const char *titles[] = {"a1", "a2", "cut", "a4", NULL, "a6", "cut"};
+    for (int i = 0; i < 7; i++) {
+        if (!titles[i]) {
+            Hl__TriageDecision d = HL__TRIAGE_DECISION__INIT;
+            d.appeal_id = (char *)"decision";
+            hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, NULL, &d.base, NULL);
+            continue;
+        }
+        Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
+        a.appeal_id = (char *)titles[i];
+        a.title = (char *)titles[i];
+        hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, NULL, &a.base, NULL);
+    }
+    hl_dbu_submit(&u);
+    s_run_until(f, s_order_settled, 20);
+    PGresult *r =
+        PQexec(s_admin, "SELECT string_agg(appeal_id, ' ' ORDER BY id) FROM public.effect");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "a1 a2 cut a4 decision a6 cut");
+    PQclear(r);
+    assert_int_equal(f->handled, 1); /* the decision */
+    assert_true(f->batches >= 4);    /* cut, the decision and cut again split it */
+    s_fx_finish(f);
+}
+
 static bool s_all_committed(fx_t *f)
 {
     return f->committed == 200 && f->emits_done == 200;
@@ -1202,6 +1421,10 @@ int main(void)
         cmocka_unit_test_setup(test_duplicate_sends_mode, s_setup),
         cmocka_unit_test_setup(test_duplicate_sends_sweeper, s_setup),
         cmocka_unit_test_setup(test_typed_handler, s_setup),
+        cmocka_unit_test_setup(test_batched_handler, s_setup),
+        cmocka_unit_test_setup(test_batch_duplicate_one_by_one, s_setup),
+        cmocka_unit_test_setup(test_batch_refused_one_alone, s_setup),
+        cmocka_unit_test_setup(test_batch_order_kept, s_setup),
         cmocka_unit_test_setup(test_send_if_guard, s_setup),
         cmocka_unit_test_setup(test_unknown_type_dead_lettered, s_setup),
         cmocka_unit_test_setup(test_unknown_type_cut_in_reason, s_setup),

@@ -155,6 +155,20 @@ static void s_print(const char *name, const s_score_t *s)
     printf("\n");
 }
 
+/* HL_EVAL_SIZES=1: one line per appeal with what the rules decided, for
+ * trying size models offline (tuning sets only). */
+static void s_sizes(const s_row_t *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const s_row_t *r = &rows[i];
+        printf("SIZEROW\t%s\t%s\t%s\t%s\t%s\t%lld\t%d\t%.4f\t%.4f\t%.4f\t%u\t%s\n", r->compound,
+               r->s->id, r->s->channel, triage_size_name((triage_size_t)r->want),
+               triage_size_name(r->v.size), r->v.size_rule ? r->v.size_rule->id : 0,
+               triage_verdict_guessed(&r->v), r->v.votes[TRIAGE_SIZE_WISH],
+               r->v.votes[TRIAGE_SIZE_SMALL], r->v.votes[TRIAGE_SIZE_LARGE], r->v.cues, r->s->body);
+    }
+}
+
 static void s_errors(const s_row_t *rows, size_t n)
 {
     triage_df_t *df = calloc(1, sizeof *df);
@@ -285,6 +299,8 @@ static bool s_eval(const char *const *paths, const char *name, s_score_t *out, b
         s_errors(rows, n);
     if (tuning && getenv("HL_EVAL_PAIRS"))
         s_pairs(rows, n);
+    if (tuning && getenv("HL_EVAL_SIZES"))
+        s_sizes(rows, n);
     if (tuning && getenv("HL_EVAL_SWEEP"))
         s_sweep(rows, n, &sc);
     free(rows);
