@@ -152,7 +152,7 @@ static void s_decide(s_appeal_t *x)
      * opened its item, however many connections decide. */
     hl_inmsg_shard(x->m, hl_fnv1a(x->community, strlen(x->community)));
     triage_verdict_t v;
-    if (triage_rules_eval(t->rules, &view, &v) != 0) {
+    if (triage_rules_decide(t->rules, &view, &v, NULL) != 0) {
         triage_inmsg_defer(t, &x->m, "no active rule decides the size of this appeal");
         return;
     }

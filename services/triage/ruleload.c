@@ -20,7 +20,7 @@ typedef struct {
 
 static const char s_sql_rules[] =
     "SELECT id, version, priority, category, channel, keywords::text, exclude_keywords::text,"
-    " size, set_category, weight FROM triage.rule WHERE active ORDER BY priority, id";
+    " size, set_category, weight, model FROM triage.rule WHERE active ORDER BY priority, id";
 
 static const char *s_value(const PGresult *res, int row, int col)
 {
@@ -42,6 +42,7 @@ static void s_rows(void *arg, const PGresult *res)
             .size = s_value(res, i, 7),
             .set_category = s_value(res, i, 8),
             .weight = strtod(PQgetvalue(res, i, 9), NULL),
+            .model = s_value(res, i, 10),
         };
         char err[256];
         if (triage_rules_add(l->rules, &spec, err, sizeof err) != 0) {

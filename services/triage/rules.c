@@ -12,6 +12,7 @@
  * UTF-8 is self-synchronising, so a byte search never matches half a
  * character. */
 #include "rules.h"
+#include "sizemodel.h"
 #include "similar.h"
 
 #include "hl.h"
@@ -211,6 +212,18 @@ int triage_rules_add(triage_rules_t *rs, const triage_rule_spec_t *spec, char *e
                        .version = spec->version,
                        .priority = spec->priority,
                        .weight = spec->weight};
+    if (spec->model) {
+        bool bare = !spec->size && !(spec->set_category && *spec->set_category) &&
+                    spec->weight == 0 && !spec->category && !spec->channel;
+        if (strcmp(spec->model, "size") != 0 || !bare) {
+            snprintf(err, errlen,
+                     "rule %lld: model \"%.32s\" must be \"size\" on a row with no size,"
+                     " set_category, weight, category or channel",
+                     spec->id, spec->model);
+            return HL_EINVAL;
+        }
+        r.model = true;
+    }
     if (spec->weight != 0 && (!spec->size || (spec->set_category && *spec->set_category))) {
         snprintf(err, errlen,
                  "rule %lld: a weighted rule (a scope cue) needs a size and no set_category",
@@ -226,7 +239,7 @@ int triage_rules_add(triage_rules_t *rs, const triage_rule_spec_t *spec, char *e
         }
         r.size = (triage_size_t)size;
     }
-    if (r.size == TRIAGE_SIZE_NONE && !(spec->set_category && *spec->set_category)) {
+    if (!r.model && r.size == TRIAGE_SIZE_NONE && !(spec->set_category && *spec->set_category)) {
         snprintf(err, errlen, "rule %lld decides neither a size nor a category", spec->id);
         return HL_EINVAL;
     }
@@ -450,11 +463,41 @@ int triage_rules_eval(const triage_rules_t *rs, const triage_appeal_view_t *a,
             break;
     }
     free(text);
+    out->rules_size = out->size;
+    out->rules_rule = out->size_rule;
     return out->size == TRIAGE_SIZE_NONE ? HL_ENOENT : 0;
+}
+
+int triage_rules_decide(const triage_rules_t *rs, const triage_appeal_view_t *a,
+                        triage_verdict_t *out, triage_size_x_t *x)
+{
+    int rc = triage_rules_eval(rs, a, out);
+    const triage_rule_t *model = NULL;
+    for (size_t i = 0; i < rs->n && !model; i++)
+        if (rs->rules[i].model)
+            model = &rs->rules[i];
+    if (rc != 0 || (!model && !x))
+        return rc;
+    triage_size_x_t local;
+    if (!x)
+        x = &local;
+    char *text = s_text(a);
+    triage_size_features(x, text, a->channel, out);
+    free(text);
+    if (!model)
+        return rc;
+    double p[TRIAGE_SIZE_COUNT];
+    triage_size_t size = triage_size_predict(x, p);
+    if (size != out->size) {
+        out->size = size;
+        out->size_rule = model;
+    }
+    out->size_p = p[out->size];
+    return rc;
 }
 
 bool triage_verdict_guessed(const triage_verdict_t *v)
 {
-    const triage_rule_t *r = v->size_rule;
+    const triage_rule_t *r = v->rules_rule ? v->rules_rule : v->size_rule;
     return r && r->weight == 0 && r->nkeywords == 0 && !r->category && !r->channel;
 }

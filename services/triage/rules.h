@@ -34,6 +34,8 @@ typedef struct {
     const char *size;         /* "wish", "small", "large" or NULL */
     const char *set_category; /* category inferred, or NULL */
     double weight;            /* 0: decides when it matches; else a scope cue's vote */
+    const char *model;        /* NULL, or "size": the row stands for the learned size
+                                 model (sizemodel.h) and has no other content */
 } triage_rule_spec_t;
 
 /* One rule, parsed and normalised; owned by its rule set. */
@@ -50,6 +52,7 @@ typedef struct {
     triage_size_t size; /* outcome, or TRIAGE_SIZE_NONE */
     char *set_category; /* outcome, or NULL */
     double weight;      /* 0: decisive; else this cue's vote for `size` (may be negative) */
+    bool model;         /* stands for the learned size model (sizemodel.h) */
 } triage_rule_t;
 
 typedef struct triage_rules triage_rules_t;
@@ -73,6 +76,10 @@ typedef struct {
     const triage_rule_t *category_rule; /* the rule that inferred it, NULL if given or none */
     double votes[TRIAGE_SIZE_COUNT];    /* the scope cues' votes by size (all 0 if none ran) */
     unsigned cues;                      /* scope cues that matched */
+    triage_size_t rules_size;           /* what the rules decided, before the size model */
+    const triage_rule_t *rules_rule;    /* ... and the rule that decided it */
+    double size_p;                      /* the model's probability of `size`; 0 when it
+                                           did not run */
 } triage_verdict_t;
 
 /* An empty rule set; the caller owns it (triage_rules_destroy). */
@@ -101,9 +108,18 @@ bool triage_rules_total(const triage_rules_t *rules);
  * decided the size (the verdict's size is then TRIAGE_SIZE_NONE). */
 int triage_rules_eval(const triage_rules_t *rules, const triage_appeal_view_t *appeal,
                       triage_verdict_t *out);
-/* True when the verdict's size rests on nothing the appeal says: the rule
+/* triage_rules_eval, then, when the set has an active size-model row
+ * (model = 'size'), the learned size model (sizemodel.h): where it picks
+ * another size, that is the verdict's size and the row its size_rule. The
+ * model's inputs go to `x` when it is not NULL (the evaluation dumps them
+ * for fitting), whether or not the model runs. */
+struct triage_size_x;
+int triage_rules_decide(const triage_rules_t *rules, const triage_appeal_view_t *appeal,
+                        triage_verdict_t *out, struct triage_size_x *x);
+/* True when the rules' size rests on nothing the appeal says: the rule
  * that decided it has no condition (rule 9999, "small, other"). Such a
- * size is a guess the consolidation need not respect. */
+ * size is a guess the consolidation need not respect. The size model's
+ * verdict does not change this: it is about what the rules found. */
 bool triage_verdict_guessed(const triage_verdict_t *v);
 /* True when `rule` matches `appeal` (exposed for tests and tooling). */
 bool triage_rule_matches(const triage_rule_t *rule, const triage_appeal_view_t *appeal);

@@ -61,12 +61,13 @@ static triage_rules_t *s_rules(void)
 {
     static triage_rules_t *rules;
     static const triage_rule_spec_t specs[] = {
-        {1, 1, 10, NULL, NULL, "{想请,代为,\"帮 忙\"}", "{\"不用\"}", "wish", NULL, 0},
-        {2, 1, 20, "parking", NULL, NULL, NULL, NULL, "traffic", 0},
-        {3, 1, 30, NULL, "platform", "{停水,停电}", NULL, "large", "utilities", 0},
-        {5, 1, 50, NULL, NULL, "{城管,#多户}", NULL, "large", NULL, 2.0},
-        {6, 1, 50, NULL, NULL, "{物业}", NULL, "wish", NULL, -1.0},
-        {4, 1, 100, NULL, NULL, NULL, NULL, "small", NULL, 0},
+        {1, 1, 10, NULL, NULL, "{想请,代为,\"帮 忙\"}", "{\"不用\"}", "wish", NULL, 0, NULL},
+        {2, 1, 20, "parking", NULL, NULL, NULL, NULL, "traffic", 0, NULL},
+        {3, 1, 30, NULL, "platform", "{停水,停电}", NULL, "large", "utilities", 0, NULL},
+        {5, 1, 50, NULL, NULL, "{城管,#多户}", NULL, "large", NULL, 2.0, NULL},
+        {6, 1, 50, NULL, NULL, "{物业}", NULL, "wish", NULL, -1.0, NULL},
+        {4, 1, 100, NULL, NULL, NULL, NULL, "small", NULL, 0, NULL},
+        {9990, 1, 200, NULL, NULL, NULL, NULL, NULL, NULL, 0, "size"}, /* the size model */
     };
     if (!rules) {
         rules = triage_rules_new();
@@ -94,7 +95,7 @@ static const char *s_appeal_received(const ProtobufCMessage *msg, char *why, siz
     const char *title = a->title && *a->title ? a->title : NULL;
     triage_appeal_view_t view = {a->channel, given, title, a->body, a->org_unit};
     triage_verdict_t v;
-    triage_rules_eval(s_rules(), &view, &v);
+    triage_rules_decide(s_rules(), &view, &v, NULL);
     free(triage_title_from_body(a->body, 20));
     /* The features and the comparison the index makes (similar.c). */
     triage_feats_t mine, theirs;

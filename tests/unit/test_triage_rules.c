@@ -9,9 +9,11 @@
 #include <cmocka.h>
 
 #include "triage.h"
+#include "sizemodel.h"
 #include "triage_seed.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +298,94 @@ static void test_eval_no_rules(void **state)
     triage_rules_destroy(&rs);
 }
 
+/* ---- the size model ------------------------------------------------------ */
+
+static unsigned s_bits(const triage_size_x_t *x)
+{
+    unsigned n = 0;
+    for (int w = 0; w < TRIAGE_SIZE_BUCKETS / 64; w++)
+        n += (unsigned)__builtin_popcountll(x->grams[w]);
+    return n;
+}
+
+static void test_size_features(void **state)
+{
+    (void)state;
+    triage_verdict_t v = {.size = TRIAGE_SIZE_LARGE, .cues = 9};
+    v.votes[TRIAGE_SIZE_LARGE] = 2.5;
+    triage_size_x_t x;
+    /* Three characters in one run: 3 + 2 + 1 grams. */
+    triage_size_features(&x, "路灯坏", "phone", &v);
+    assert_int_equal(x.ngrams, 6);
+    assert_int_equal(s_bits(&x), 6);
+    float want[TRIAGE_SIZE_DENSE] = {0, 0, 1, 0, 0, 0, 2.5f, 1, 0, 0, 0, 0, 1, 0};
+    assert_memory_equal(x.dense, want, sizeof want);
+    /* Punctuation and spaces end a run; a gram seen twice counts once. */
+    triage_size_features(&x, "路灯，路灯 坏", NULL, &v);
+    assert_int_equal(x.ngrams, 4); /* 路 灯 路灯 坏 */
+    for (int i = 8; i < TRIAGE_SIZE_DENSE; i++)
+        assert_true(x.dense[i] == 0); /* no channel */
+    /* Nothing usable: no grams, and bytes that are not UTF-8 are skipped. */
+    triage_size_features(&x, "\xff\xfe!!", "qr", &v);
+    assert_int_equal(x.ngrams, 0);
+    triage_size_features(&x, NULL, "qr", &v);
+    assert_int_equal(x.ngrams, 0);
+    double p[TRIAGE_SIZE_COUNT];
+    triage_size_t size = triage_size_predict(&x, p);
+    assert_true(size >= TRIAGE_SIZE_WISH && size <= TRIAGE_SIZE_LARGE);
+    assert_true(p[TRIAGE_SIZE_NONE] == 0);
+    assert_true(fabs(p[1] + p[2] + p[3] - 1) < 1e-9);
+    assert_true(p[size] >= p[1] && p[size] >= p[2] && p[size] >= p[3]);
+}
+
+static void test_size_model_row(void **state)
+{
+    (void)state;
+    triage_rules_t *rs = triage_rules_new();
+    char err[256];
+    /* The row must be bare and say "size". */
+    triage_rule_spec_t bad = {.id = 9990, .priority = 1, .model = "sizes"};
+    assert_int_equal(triage_rules_add(rs, &bad, err, sizeof err), HL_EINVAL);
+    assert_non_null(strstr(err, "model"));
+    bad.model = "size";
+    bad.size = "small";
+    assert_int_equal(triage_rules_add(rs, &bad, err, sizeof err), HL_EINVAL);
+    bad.size = NULL;
+    bad.channel = "qr";
+    assert_int_equal(triage_rules_add(rs, &bad, err, sizeof err), HL_EINVAL);
+    assert_int_equal(triage_rules_count(rs), 0);
+
+    /* Without the row: decide is eval, and still gives the inputs. */
+    triage_rule_spec_t last = s_spec(9999, 9999, NULL, "small", "other");
+    assert_int_equal(triage_rules_add(rs, &last, err, sizeof err), 0);
+    triage_appeal_view_t a = {"phone", NULL, NULL, "小区门口的主干道塌陷了，好几辆车陷进去", NULL};
+    triage_verdict_t v, w;
+    triage_size_x_t x;
+    assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
+    assert_int_equal(triage_rules_decide(rs, &a, &w, &x), 0);
+    assert_int_equal(w.size, v.size);
+    assert_ptr_equal(w.size_rule, v.size_rule);
+    assert_true(w.size_p == 0);
+    assert_true(x.ngrams > 10);
+    assert_true(x.dense[TRIAGE_SIZE_SMALL - 1] == 1 && x.dense[3] == 1); /* small, guessed */
+
+    /* With it: the model's size, the rules' verdict kept beside it. */
+    triage_rule_spec_t model = {.id = 9990, .priority = 9990, .model = "size"};
+    assert_int_equal(triage_rules_add(rs, &model, err, sizeof err), 0);
+    assert_int_equal(triage_rules_decide(rs, &a, &w, NULL), 0);
+    double p[TRIAGE_SIZE_COUNT];
+    assert_int_equal(w.size, triage_size_predict(&x, p));
+    assert_true(w.size_p == p[w.size]);
+    assert_int_equal(w.rules_size, TRIAGE_SIZE_SMALL);
+    assert_int_equal(w.rules_rule->id, 9999);
+    assert_int_equal(w.size_rule->id, w.size == TRIAGE_SIZE_SMALL ? 9999 : 9990);
+    assert_true(triage_verdict_guessed(&w)); /* about the rules: 9999 found nothing */
+    /* The row decides nothing as a rule: eval never picks it. */
+    assert_int_equal(triage_rules_eval(rs, &a, &v), 0);
+    assert_int_equal(v.size_rule->id, 9999);
+    triage_rules_destroy(&rs);
+}
+
 static void test_rule_matches(void **state)
 {
     (void)state;
@@ -397,6 +487,8 @@ int main(void)
         cmocka_unit_test(test_eval_phrases_ignore_spaces_not_fields),
         cmocka_unit_test(test_eval_no_rules),
         cmocka_unit_test(test_rule_matches),
+        cmocka_unit_test(test_size_features),
+        cmocka_unit_test(test_size_model_row),
         cmocka_unit_test(test_seed_rules_load_and_decide),
         cmocka_unit_test(test_seed_rules_on_sample),
     };

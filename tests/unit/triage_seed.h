@@ -51,6 +51,14 @@ static void s_cue_row(char **v, void *arg)
     s_add(arg, spec);
 }
 
+/* The size model's row (066): id, priority, model, note. */
+static void s_model_row(char **v, void *arg)
+{
+    triage_rule_spec_t spec = {
+        .id = atoll(v[0]), .version = 1, .priority = atoi(v[1]), .model = v[2]};
+    s_add(arg, spec);
+}
+
 /* A retired rule's id, gathered to leave it out. */
 static void s_retired_row(char **v, void *arg)
 {
@@ -74,7 +82,8 @@ static void s_seed_row_active(char **v, void *arg)
 
 /* Loads the seed rules as the migrations leave them active: the rules of
  * 020 (one per line between the "seed rules" markers) less those 023
- * retires, and the scope cues of 023, 024 and 063, into a new rule set. */
+ * retires, the scope cues of 023, 024 and 063, and the size model's row of
+ * 066, into a new rule set. */
 static triage_rules_t *s_seed_rules(void)
 {
     long long retired[64] = {0};
@@ -86,6 +95,7 @@ static triage_rules_t *s_seed_rules(void)
     hl_test_sql_rows("migrations/023_triage_scope.sql", "scope cues", 7, s_cue_row, rs);
     hl_test_sql_rows("migrations/024_triage_case_once.sql", "scope cues", 7, s_cue_row, rs);
     hl_test_sql_rows("migrations/063_triage_cues.sql", "scope cues", 7, s_cue_row, rs);
+    hl_test_sql_rows("migrations/066_triage_size_model.sql", "size model", 4, s_model_row, rs);
     return rs;
 }
 
