@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hl_alloc.h"
 #include "hl_id.h"
@@ -40,11 +41,34 @@ static void test_uuid_format(void **state)
             else
                 assert_non_null(strchr("0123456789abcdef", u[i]));
         }
-        /* Version 4, RFC 4122 variant (10xx). */
-        assert_int_equal(u[14], '4');
+        /* Version 7, RFC 9562 variant (10xx). */
+        assert_int_equal(u[14], '7');
         assert_non_null(strchr("89ab", u[19]));
         assert_true(hl_uuid_valid(u));
     }
+}
+
+/* The first 48 bits are the time in ms: now, and ids made later sort
+ * after ids made a few milliseconds earlier. */
+static void test_uuid_time_ordered(void **state)
+{
+    (void)state;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long now =
+        (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+    char a[HL_UUID_LEN + 1], b[HL_UUID_LEN + 1];
+    hl_uuid_new(a);
+    char hex[13];
+    memcpy(hex, a, 8);
+    memcpy(hex + 8, a + 9, 4);
+    hex[12] = '\0';
+    unsigned long long ms = strtoull(hex, NULL, 16);
+    assert_true(ms >= now && ms < now + 60000);
+    struct timespec pause = {0, 3000000};
+    nanosleep(&pause, NULL);
+    hl_uuid_new(b);
+    assert_true(strcmp(a, b) < 0);
 }
 
 static void test_uuid_unique(void **state)
@@ -56,9 +80,10 @@ static void test_uuid_unique(void **state)
         hl_uuid_new(v[i]);
     }
     s_assert_unique(v, S_MANY);
-    /* Random bits really vary: every hex position takes several values. */
-    for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23 || i == 14)
+    /* Random bits really vary: every hex position after the time (the
+     * first 12 digits) and the version takes several values. */
+    for (int i = 14; i < 36; i++) {
+        if (i == 18 || i == 23 || i == 14)
             continue;
         int seen[128] = {0}, distinct = 0;
         for (size_t k = 0; k < S_MANY; k++)
@@ -195,9 +220,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid_canonical),  cmocka_unit_test(test_uuid_format),
-        cmocka_unit_test(test_uuid_unique),     cmocka_unit_test(test_uuid_valid),
-        cmocka_unit_test(test_tracking_format), cmocka_unit_test(test_tracking_unique),
-        cmocka_unit_test(test_tracking_valid),  cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_uuid_unique),     cmocka_unit_test(test_uuid_time_ordered),
+        cmocka_unit_test(test_uuid_valid),      cmocka_unit_test(test_tracking_format),
+        cmocka_unit_test(test_tracking_unique), cmocka_unit_test(test_tracking_valid),
+        cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
