@@ -427,15 +427,14 @@ static void s_vote(const triage_rules_t *rs, const triage_appeal_view_t *a, cons
     }
 }
 
-int triage_rules_eval(const triage_rules_t *rs, const triage_appeal_view_t *a,
-                      triage_verdict_t *out)
+/* triage_rules_eval on the appeal's matching text (s_text). */
+static int s_eval(const triage_rules_t *rs, const triage_appeal_view_t *a, const char *text,
+                  triage_verdict_t *out)
 {
-    assert(rs && a && out);
     memset(out, 0, sizeof *out);
     bool want_category = !s_given(a->category);
     if (!want_category)
         out->category = a->category;
-    char *text = s_text(a);
     bool voted = false;
     for (size_t i = 0; i < rs->n; i++) {
         const triage_rule_t *r = &rs->rules[i];
@@ -462,37 +461,47 @@ int triage_rules_eval(const triage_rules_t *rs, const triage_appeal_view_t *a,
         if (out->size != TRIAGE_SIZE_NONE && (!want_category || out->category_rule))
             break;
     }
-    free(text);
     out->rules_size = out->size;
     out->rules_rule = out->size_rule;
     return out->size == TRIAGE_SIZE_NONE ? HL_ENOENT : 0;
 }
 
+int triage_rules_eval(const triage_rules_t *rs, const triage_appeal_view_t *a,
+                      triage_verdict_t *out)
+{
+    assert(rs && a && out);
+    char *text = s_text(a);
+    int rc = s_eval(rs, a, text, out);
+    free(text);
+    return rc;
+}
+
 int triage_rules_decide(const triage_rules_t *rs, const triage_appeal_view_t *a,
                         triage_verdict_t *out, triage_size_x_t *x)
 {
-    int rc = triage_rules_eval(rs, a, out);
+    assert(rs && a && out);
+    char *text = s_text(a);
+    int rc = s_eval(rs, a, text, out);
     const triage_rule_t *model = NULL;
     for (size_t i = 0; i < rs->n && !model; i++)
         if (rs->rules[i].model)
             model = &rs->rules[i];
-    if (rc != 0 || (!model && !x))
-        return rc;
-    triage_size_x_t local;
-    if (!x)
-        x = &local;
-    char *text = s_text(a);
-    triage_size_features(x, text, a->channel, out);
-    free(text);
-    if (!model)
-        return rc;
-    double p[TRIAGE_SIZE_COUNT];
-    triage_size_t size = triage_size_predict(x, p);
-    if (size != out->size) {
-        out->size = size;
-        out->size_rule = model;
+    if (rc == 0 && (model || x)) {
+        triage_size_x_t local;
+        if (!x)
+            x = &local;
+        triage_size_features(x, text, a->channel, out);
+        if (model) {
+            double p[TRIAGE_SIZE_COUNT];
+            triage_size_t size = triage_size_predict(x, p);
+            if (size != out->size) {
+                out->size = size;
+                out->size_rule = model;
+            }
+            out->size_p = p[out->size];
+        }
     }
-    out->size_p = p[out->size];
+    free(text);
     return rc;
 }
 

@@ -111,8 +111,8 @@ int triage_rules_eval(const triage_rules_t *rules, const triage_appeal_view_t *a
 /* triage_rules_eval, then, when the set has an active size-model row
  * (model = 'size'), the learned size model (sizemodel.h): where it picks
  * another size, that is the verdict's size and the row its size_rule. The
- * model's inputs go to `x` when it is not NULL (the evaluation dumps them
- * for fitting), whether or not the model runs. */
+ * model's inputs go to `x` when it is not NULL and the rules decided (the
+ * evaluation dumps them for fitting), whether or not the model runs. */
 struct triage_size_x;
 int triage_rules_decide(const triage_rules_t *rules, const triage_appeal_view_t *appeal,
                         triage_verdict_t *out, struct triage_size_x *x);
