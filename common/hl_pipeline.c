@@ -203,6 +203,11 @@ hl_zsock_t *hl_pipeline_push_socket(hl_pipeline_t *p, hl_stage_t stage)
     return p->push_open[stage] ? &p->push[stage] : NULL;
 }
 
+hl_zsock_t *hl_pipeline_pull_socket(hl_pipeline_t *p, hl_stage_t stage)
+{
+    return p->pull[stage].open ? &p->pull[stage].sock : NULL;
+}
+
 bool hl_pipeline_connected(const hl_pipeline_t *p)
 {
     /* ZMQ_IMMEDIATE sockets report POLLOUT only with a live peer; a PULL

@@ -259,5 +259,6 @@ void hl_inmsg_retry(hl_inmsg_t **m, const char *why);
 
 /* Test hooks: the sockets of a stage (NULL when not open). */
 hl_zsock_t *hl_pipeline_push_socket(hl_pipeline_t *p, hl_stage_t stage);
+hl_zsock_t *hl_pipeline_pull_socket(hl_pipeline_t *p, hl_stage_t stage);
 
 #endif

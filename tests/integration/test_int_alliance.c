@@ -743,6 +743,13 @@ static void test_claim_through_bounty(void **state)
                               "SELECT (count(*) > 0)::int FROM alliance.delivery WHERE partner ="
                               " 'slsy' AND type = 'action.refused' AND status = 'delivered'"
                               " AND body LIKE '%%e2e-claim-2%%'"));
+    /* Every such event is applied once by the platform: once none is left
+     * pending (on a loaded machine one may still be on its way when the
+     * two waited for above are through). */
+    assert_true(hl_test_waitf(s_db, 0, 60,
+                              "SELECT count(*) FROM alliance.delivery WHERE partner = 'slsy'"
+                              " AND type IN ('large_item.claimed', 'action.refused')"
+                              " AND status <> 'delivered'"));
     PGresult *r = PQexec(s_db, "SELECT event_id FROM alliance.delivery WHERE partner = 'slsy'"
                                " AND type IN ('large_item.claimed', 'action.refused')");
     for (int i = 0; i < PQntuples(r); i++)

@@ -1184,6 +1184,29 @@ static void s_emit_many(fx_t *f, int n, const char *title)
     hl_dbu_submit(&u);
 }
 
+static int s_held_for; /* frames s_forwarded waits for */
+
+static bool s_forwarded(fx_t *f)
+{
+    return f->bus[0].forwarded >= s_held_for;
+}
+
+/* s_hold stops the consumer reading; s_release_at waits until the bus has
+ * forwarded `forwarded` frames in all, then lets the consumer read them in
+ * one drain: one burst, whatever the machine's timing. */
+static void s_hold(fx_t *f)
+{
+    hl_zsock_pause(hl_pipeline_pull_socket(f->p, HL_STAGE_APPEAL));
+}
+
+static void s_release_at(fx_t *f, int forwarded)
+{
+    s_held_for = forwarded;
+    s_run_until(f, s_forwarded, 10);
+    s_run_for(f, 200); /* bus -> consumer, into its socket's queue */
+    hl_zsock_resume(hl_pipeline_pull_socket(f->p, HL_STAGE_APPEAL));
+}
+
 static bool s_100_batched(fx_t *f)
 {
     return f->batch_committed == 100;
@@ -1198,11 +1221,14 @@ static void test_batched_handler(void **state)
     s_seen_ids = true;
     fx_t *f = s_fx_new(true, 5000, 5000, 5);
     s_run_until(f, s_connected, 10);
+    int before = f->bus[0].forwarded;
+    s_hold(f);
     s_emit_many(f, 100, "many");
+    s_release_at(f, before + 100);
     s_run_until(f, s_100_batched, 30);
     assert_int_equal(f->batched, 100);
     assert_int_equal(f->handled, 0); /* never one by one */
-    assert_true(f->batches < 100);   /* some batch took more than one */
+    assert_true(f->batches <= 4);    /* one drain of 100: one batch, give or take */
     assert_int_equal(hl_test_scalar(s_admin, "SELECT count(*) FROM public.effect"), 100);
     assert_int_equal(hl_test_scalar(s_admin,
                                     "SELECT count(DISTINCT msg_id) FROM public.effect"
@@ -1228,7 +1254,10 @@ static void test_batch_duplicate_one_by_one(void **state)
     fx_t *f = s_fx_new(true, 5000, 5000, 5);
     s_run_until(f, s_connected, 10);
     char id[HL_UUID_LEN + 1];
+    int before = f->bus[0].forwarded;
+    s_hold(f);
     s_foreign_pushed_twice(f, "dup-in-a-batch", id);
+    s_release_at(f, before + 2);
     s_run_until(f, s_copies_settled, 10);
     assert_int_equal(f->batch_committed, 0);
     assert_true(s_metric("hl_pipeline_consumed_total") == 1);
@@ -1253,6 +1282,8 @@ static void test_batch_refused_one_alone(void **state)
     s_seen_ids = true;
     fx_t *f = s_fx_new(true, 5000, 5000, 5);
     s_run_until(f, s_connected, 10);
+    s_hold(f);
+    int before = f->bus[0].forwarded;
     hl_dbu_t *u = hl_dbu_new(f->db, s_emit_done, f);
     for (int i = 0; i < 10; i++) {
         Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
@@ -1263,6 +1294,7 @@ static void test_batch_refused_one_alone(void **state)
         hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, appeal, &a.base, NULL);
     }
     hl_dbu_submit(&u);
+    s_release_at(f, before + 10);
     s_run_until(f, s_nine_and_dead, 20);
     assert_int_equal(f->batch_committed, 0);
     assert_int_equal(hl_test_scalar(s_admin, "SELECT count(*) FROM public.effect"), 9);
