@@ -10,7 +10,9 @@
 # of thresholds; the table is the mean out-of-fold precision, recall and F1.
 # The rule: the lowest threshold whose out-of-fold precision is at least
 # 0.90. The held-out sets play no part. services/triage/scorer_model.h is
-# put back as it was; the test binary is rebuilt with it.
+# put back as it was; the test binary is rebuilt with it. Set
+# HL_EVAL_SIZES_FROM to fit-size.py --oof's file (scripts/fit-scorer.py):
+# the pairs then carry out-of-fold sizes, as the model will see.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -7,8 +7,15 @@ gradient-boosted trees (scikit-learn, Debian's python3-sklearn; a fixed seed,
 so the same pairs give the same model) and writes
 services/triage/scorer_model.h, which similar.c compiles in:
 
-  HL_EVAL_TUNING_ONLY=1 HL_EVAL_PAIRS=1 build/tests/test_triage_eval | \\
-      scripts/fit-scorer.py > services/triage/scorer_model.h
+  HL_EVAL_TUNING_ONLY=1 HL_EVAL_SIZES=1 build/tests/test_triage_eval | \\
+      scripts/fit-size.py --oof /tmp/oof-sizes.tsv
+  HL_EVAL_TUNING_ONLY=1 HL_EVAL_SIZES_FROM=/tmp/oof-sizes.tsv HL_EVAL_PAIRS=1 \\
+      build/tests/test_triage_eval | scripts/fit-scorer.py > services/triage/scorer_model.h
+
+The pairs carry the two sides' sizes; HL_EVAL_SIZES_FROM gives them the sizes
+the size model finds out of fold, as good as on unseen text (its in-sample
+sizes are perfect, and trees fitted on those would trust sizes too much).
+Run cv-scorer.sh with the same HL_EVAL_SIZES_FROM.
 
 Why trees and not the logistic regression of earlier rounds: on the nine
 tuning sets, out of fold (fitted on four folds, scored on the fifth), pair

@@ -11,7 +11,9 @@ deterministic) and writes services/triage/size_model.h:
   HL_EVAL_TUNING_ONLY=1 HL_EVAL_SIZES=1 build/tests/test_triage_eval | \\
       scripts/fit-size.py > services/triage/size_model.h
 
---cv instead prints, for each C of the grid, the accuracy out of fold: fitted
+--oof FILE writes, for HL_EVAL_SIZES_FROM, each appeal's size as the model
+fitted without its fold decides it (for fitting the pair model on sizes as
+good as they are on unseen text). --cv instead prints, for each C of the grid, the accuracy out of fold: fitted
 on the other folds and scored on each fold in turn, a fold being one or two
 whole tuning sets (one writer each), and the rules' own accuracy beside it.
 The rule fixed before looking: the C with the best out-of-fold accuracy,
@@ -33,7 +35,7 @@ GRID = [1, 3, 10, 30, 100]
 C_DEFAULT = float(os.environ.get("FIT_C", 100))
 
 
-def read():
+def read(keys):
     sets, want, rules, buckets, dense = [], [], [], [], []
     nb = nd = None
     for line in sys.stdin:
@@ -45,6 +47,7 @@ def read():
         rules.append(SIZES.index(f[5]))
         buckets.append([int(b) for b in f[8].split(",")] if f[8] else [])
         dense.append([float(d) for d in f[9].split(",")])
+        keys.append((f[2], f[10]))
     if not want:
         sys.exit("fit-size.py: no SIZEROW lines on stdin (HL_EVAL_SIZES=1)")
     return np.array(sets), np.array(want), np.array(rules), buckets, np.array(dense)
@@ -67,11 +70,27 @@ def fit(x, y, c):
 
 def main():
     cv = sys.argv[1:] == ["--cv"]
-    if sys.argv[1:] and not cv:
-        sys.exit("usage: fit-size.py [--cv] < SIZEROW lines")
+    oof = sys.argv[1] if len(sys.argv) == 3 and sys.argv[2] == "--oof" else None
+    oof = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--oof" else oof
+    if sys.argv[1:] and not cv and not oof:
+        sys.exit("usage: fit-size.py [--cv | --oof FILE] < SIZEROW lines")
     nbuckets = int(os.environ.get("FIT_BUCKETS", 4096))
-    sets, want, rules, buckets, dense = read()
+    keys = []
+    sets, want, rules, buckets, dense = read(keys)
     x = matrix(buckets, dense, nbuckets)
+    if oof:
+        # Each appeal sized by the model fitted without its fold (C as for
+        # the export), for HL_EVAL_SIZES_FROM: id, body, size a line.
+        got = np.empty_like(want)
+        for fold in FOLDS:
+            test = np.isin(sets, fold)
+            got[test] = fit(x[~test], want[~test], C_DEFAULT).predict(x[test])
+        with open(oof, "w") as f:
+            for (ident, body), g in zip(keys, got):
+                f.write("%s\t%s\t%s\n" % (ident, body, SIZES[g]))
+        print("fit-size.py: out-of-fold sizes for %d appeals (accuracy %.4f) in %s"
+              % (len(want), (got == want).mean(), oof), file=sys.stderr)
+        return
     if cv:
         print("rules alone: accuracy %.4f on %d appeals" % ((rules == want).mean(), len(want)))
         for c in GRID:

@@ -152,7 +152,7 @@ typedef struct {
 /* The threshold the out-of-fold rule chose (services/triage/README.md), in
  * per mille: the default of both triage_scorer_default and
  * HL_CONSOLIDATE_PERMILLE, which replaces it in the daemon. */
-#define TRIAGE_THRESHOLD_PERMILLE 700
+#define TRIAGE_THRESHOLD_PERMILLE 750
 
 /* The default weights. */
 triage_scorer_t triage_scorer_default(void);

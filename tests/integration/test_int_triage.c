@@ -179,7 +179,7 @@ static void test_letters_arriving_together_make_one_item(void **state)
                                           "a.org_unit = 'cp009' AND a.body LIKE '%%太阳能热水%%'"),
                      1);
     /* Why each joined, beside the rule that sized it: one case opened the
-     * item; the two others record the score (at least the threshold, 0.70 by
+     * item; the two others record the score (at least the threshold, 0.75 by
      * default: HL_CONSOLIDATE_PERMILLE), the
      * text similarity and how many items were compared. */
     assert_int_equal(hl_test_countf(s_db,
@@ -190,7 +190,7 @@ static void test_letters_arriving_together_make_one_item(void **state)
     assert_int_equal(hl_test_countf(s_db,
                                     "SELECT count(*) FROM triage.case c JOIN intake.appeal a"
                                     " ON a.id = c.appeal_id WHERE a.body LIKE '%%太阳能热水%%'"
-                                    " AND NOT c.opened_item AND c.join_score >= 0.70"
+                                    " AND NOT c.opened_item AND c.join_score >= 0.75"
                                     " AND c.similarity > 0 AND c.compared >= 1"
                                     " AND c.rule_id IS NOT NULL"),
                      2);
@@ -209,7 +209,7 @@ static void test_letters_arriving_together_make_one_item(void **state)
         json_t *a = json_array_get(appeals, i);
         if (json_is_true(json_object_get(a, "opened_item")))
             opened++;
-        else if (json_number_value(json_object_get(a, "join_score")) >= 0.70 &&
+        else if (json_number_value(json_object_get(a, "join_score")) >= 0.75 &&
                  json_number_value(json_object_get(a, "similarity")) > 0 &&
                  json_integer_value(json_object_get(a, "compared")) >= 1)
             joined++;

@@ -34,13 +34,14 @@
 #include <string.h>
 
 /* Regression floors on the held-out sets, below what the ten of them
- * measured when the size model was added (2,880 appeals: size 0.944,
- * precision 0.896, recall 0.708, F1 0.791). The replay is deterministic:
- * a floor that trips means the decisions changed. Of issue 8's targets
- * (size 0.90, precision 0.90, F1 0.85) only size is reached
+ * measured with the size model and the trees refitted on out-of-fold
+ * sizes at 0.75 (2,880 appeals: size 0.944, precision 0.916, recall 0.668,
+ * F1 0.773). The replay is deterministic: a floor that trips means the
+ * decisions changed. Of issue 8's targets (size 0.90, precision 0.90, F1
+ * 0.85) size and precision are reached, F1 is not
  * (services/triage/README.md). */
-#define FLOOR_F1        0.77
-#define FLOOR_PRECISION 0.87
+#define FLOOR_F1        0.75
+#define FLOOR_PRECISION 0.90
 #define FLOOR_SIZE      0.92
 
 typedef struct {
@@ -63,6 +64,37 @@ typedef struct {
     int items, matters, n;
     int confusion[TRIAGE_SIZE_COUNT][TRIAGE_SIZE_COUNT]; /* [want][got] */
 } s_score_t;
+
+/* HL_EVAL_SIZES_FROM=FILE (tuning sets only): "id<TAB>body<TAB>size" lines
+ * that replace the decided size of the appeals they name. fit-size.py
+ * --oof writes each tuning appeal's size as a size model fitted without
+ * its fold decides it, so the pair model can be fitted and measured out of
+ * fold on sizes as good as they are on unseen text, not on the size
+ * model's perfect in-sample ones. */
+static void s_sizes_from(s_row_t *rows, size_t n, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char line[20000];
+    size_t replaced = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *body = strchr(line, '\t');
+        char *size = body ? strrchr(body + 1, '\t') : NULL;
+        assert_non_null(size);
+        *body++ = '\0';
+        *size++ = '\0';
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(rows[i].s->id, line) == 0 && strcmp(rows[i].s->body, body) == 0) {
+                int z = triage_size_parse(size);
+                assert_true(z > 0);
+                rows[i].v.size = (triage_size_t)z;
+                replaced++;
+            }
+    }
+    fclose(f);
+    printf("# sizes from %s: %zu of %zu appeals\n", path, replaced, n);
+}
 
 static s_row_t *s_prepare(triage_rules_t *rs, hl_sample_t *s, const int *set, size_t n)
 {
@@ -296,6 +328,8 @@ static bool s_eval(const char *const *paths, const char *name, s_score_t *out, b
     assert_true(n >= 100);
     triage_rules_t *rs = s_seed_rules();
     s_row_t *rows = s_prepare(rs, s, set, n);
+    if (tuning && getenv("HL_EVAL_SIZES_FROM"))
+        s_sizes_from(rows, n, getenv("HL_EVAL_SIZES_FROM"));
     triage_scorer_t sc = triage_scorer_default();
     if (tuning && getenv("HL_EVAL_THRESHOLD"))
         sc.threshold = atof(getenv("HL_EVAL_THRESHOLD"));
