@@ -209,6 +209,6 @@ for p in 18885 18886; do
     denied=$((denied + ${d:-0}))
 done
 [ "$denied" -ge 2 ] || t_fail "the buses counted $denied refused handshakes, want at least 2"
-grep -qF "$(cat "$keys/intruder.pub")" "$work"/logs/hl-bus-1.log || t_fail "hl-bus-1 did not log the intruder's key"
+grep -qF -e "$(cat "$keys/intruder.pub")" "$work"/logs/hl-bus-1.log || t_fail "hl-bus-1 did not log the intruder's key"
 
 t_pass "$accepted appeals ($per_phase during a ${cut_s}s cut of the triage host, $classified_during classified while it was away); all classified exactly once, $resent messages re-sent, 0 pending, 0 dead, caught up ${caught_up}s after the first post; intruder refused $denied times, consumed 0"
