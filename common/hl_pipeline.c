@@ -583,6 +583,26 @@ void hl_inmsg_reject(hl_inmsg_t **mp, const char *reason)
     hl_dbu_submit(&u);
 }
 
+static void s_apply_done(void *arg, int rc, const hl_dberr_t *err);
+
+/* Gives `m` a fresh unit on m->db that starts with its claim; the handler
+ * adds its effects after it. */
+static void s_claim_unit(hl_inmsg_t *m)
+{
+    m->unit = hl_dbu_new(m->db, s_apply_done, m);
+    HL_DBU(m->unit, s_sql_claim, NULL, NULL, m->env->id, m->pipeline->cfg.producer);
+}
+
+/* `m` committed: counted, its latency observed, remembered as applied, freed. */
+static void s_applied(hl_inmsg_t *m, uint64_t now_ns)
+{
+    s_stage_metrics_t *sm = &m->pipeline->metrics[m->stage];
+    hl_metric_add(sm->consumed, 1);
+    hl_metric_observe(sm->latency, (double)(now_ns - m->start_ns) / 1e9);
+    m->final = true;
+    s_inmsg_free(m);
+}
+
 static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
 {
     hl_inmsg_t *m = arg;
@@ -590,10 +610,7 @@ static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
     s_stage_metrics_t *sm = &p->metrics[m->stage];
     m->unit = NULL; /* hl_db frees it */
     if (rc == 0) {
-        hl_metric_add(sm->consumed, 1);
-        hl_metric_observe(sm->latency, (double)(s_now_ns() - m->start_ns) / 1e9);
-        m->final = true;
-        s_inmsg_free(m);
+        s_applied(m, s_now_ns());
         return;
     }
     if (rc == HL_EDUPLICATE) {
@@ -606,8 +623,7 @@ static void s_apply_done(void *arg, int rc, const hl_dberr_t *err)
     if (m->redo && rc == HL_ERETRY && m->redos < HL_INMSG_REDOS) {
         m->redos++;
         hl_debug("message", m->env->id, "deciding %s again: %s", m->env->type, err->message);
-        m->unit = hl_dbu_new(m->db, s_apply_done, m);
-        HL_DBU(m->unit, s_sql_claim, NULL, NULL, m->env->id, p->cfg.producer);
+        s_claim_unit(m);
         m->redo(m, err, m->redo_arg);
         return;
     }
@@ -687,8 +703,7 @@ void hl_inmsg_shard(hl_inmsg_t *m, uint64_t key)
         return;
     hl_dbu_destroy(&m->unit);
     m->db = db;
-    m->unit = hl_dbu_new(db, s_apply_done, m);
-    HL_DBU(m->unit, s_sql_claim, NULL, NULL, m->env->id, p->cfg.producer);
+    s_claim_unit(m);
 }
 
 void hl_inmsg_apply_redo(hl_inmsg_t **mp, hl_redo_fn *redo, void *arg)
@@ -722,8 +737,7 @@ static void s_batch_one_by_one(s_batch_t *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         hl_inmsg_t *m = b->m[i];
-        m->unit = hl_dbu_new(m->db, s_apply_done, m);
-        HL_DBU(m->unit, s_sql_claim, NULL, NULL, m->env->id, b->p->cfg.producer);
+        s_claim_unit(m);
         b->h->fn(m, m->payload, b->h->arg);
     }
 }
@@ -733,14 +747,9 @@ static void s_batch_done(void *arg, int rc, const hl_dberr_t *err)
     s_batch_t *b = arg;
     hl_pipeline_t *p = b->p;
     if (rc == 0) {
-        s_stage_metrics_t *sm = &p->metrics[b->m[0]->stage];
         uint64_t now = s_now_ns();
-        for (size_t i = 0; i < b->n; i++) {
-            hl_metric_add(sm->consumed, 1);
-            hl_metric_observe(sm->latency, (double)(now - b->m[i]->start_ns) / 1e9);
-            b->m[i]->final = true;
-            s_inmsg_free(b->m[i]);
-        }
+        for (size_t i = 0; i < b->n; i++)
+            s_applied(b->m[i], now);
     } else if (rc == HL_ESHUTDOWN || rc == HL_EDBCONN || p->destroyed) {
         /* Alone they would fail the same way: all stay pending, for re-send. */
         hl_warn("stage", s_stage_names[b->m[0]->stage],
@@ -912,8 +921,7 @@ static void s_recv_cb(hl_zsock_t *z, zmq_msg_t *frame, bool more, void *arg)
     }
     if (c->nbatch > 0)
         s_batch_flush(c); /* what came before commits before */
-    m->unit = hl_dbu_new(m->db, s_apply_done, m);
-    HL_DBU(m->unit, s_sql_claim, NULL, NULL, env->id, p->cfg.producer);
+    s_claim_unit(m);
     if (h)
         h->fn(m, h->arg);
     else

@@ -108,14 +108,12 @@ done
 peak() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # CPU seconds a process has used (user + system).
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
-# ... and the bench's own PostgreSQL, its postmaster and every backend.
-pgcpu() { pm=$(head -n 1 "$(readlink -f "$dir/pgdata")/postmaster.pid" 2>/dev/null || echo 0)
-          for p in $pm $(pgrep -P "$pm"); do cat "/proc/$p/stat" 2>/dev/null; done |
-          awk -v hz="$(getconf CLK_TCK)" '{t += $14 + $15} END {printf "%.1f", t / hz}'; }
-
-# ... per PostgreSQL process: "pid cpu-ticks" lines.
+# ... the bench's own PostgreSQL, per process (its postmaster and every
+# backend): "pid cpu-ticks" lines ...
 pgcpu_each() { pm=$(head -n 1 "$(readlink -f "$dir/pgdata")/postmaster.pid" 2>/dev/null || echo 0)
-               for p in $(pgrep -P "$pm"); do awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null; done; }
+               for p in $pm $(pgrep -P "$pm"); do awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null; done; }
+# ... and in all.
+pgcpu() { pgcpu_each | awk -v hz="$(getconf CLK_TCK)" '{t += $2} END {printf "%.1f", t / hz}'; }
 
 echo "hongling bench: $N appeals a phase, $C in flight, fsync on, $(nproc) cores, $STORED stored before"
 echo

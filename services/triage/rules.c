@@ -23,9 +23,10 @@
 #include <string.h>
 
 struct triage_rules {
-    triage_rule_t *rules; /* in evaluation order */
-    size_t n;             /* used */
-    size_t cap;           /* allocated */
+    triage_rule_t *rules;       /* in evaluation order */
+    size_t n;                   /* used */
+    size_t cap;                 /* allocated */
+    const triage_rule_t *model; /* the size model's row, if any (set by triage_rules_add) */
 };
 
 static const char *const s_size_names[TRIAGE_SIZE_COUNT] = {"", "wish", "small", "large"};
@@ -268,6 +269,12 @@ int triage_rules_add(triage_rules_t *rs, const triage_rule_spec_t *spec, char *e
     memmove(&rs->rules[at + 1], &rs->rules[at], (rs->n - at) * sizeof *rs->rules);
     rs->rules[at] = r;
     rs->n++;
+    /* The array moved or shifted: find the size model's row again, once a
+     * load rather than on every appeal. */
+    rs->model = NULL;
+    for (size_t i = 0; i < rs->n && !rs->model; i++)
+        if (rs->rules[i].model)
+            rs->model = &rs->rules[i];
     return 0;
 }
 
@@ -482,10 +489,7 @@ int triage_rules_decide(const triage_rules_t *rs, const triage_appeal_view_t *a,
     assert(rs && a && out);
     char *text = s_text(a);
     int rc = s_eval(rs, a, text, out);
-    const triage_rule_t *model = NULL;
-    for (size_t i = 0; i < rs->n && !model; i++)
-        if (rs->rules[i].model)
-            model = &rs->rules[i];
+    const triage_rule_t *model = rs->model;
     if (rc == 0 && (model || x)) {
         triage_size_x_t local;
         if (!x)

@@ -92,17 +92,20 @@ void triage_size_features(triage_size_x_t *x, const char *text, const char *chan
 
 triage_size_t triage_size_predict(const triage_size_x_t *x, double p[TRIAGE_SIZE_COUNT])
 {
+    /* One pass over the grams present, summing each size's weights. */
+    double g[3] = {0, 0, 0};
+    for (int w = 0; w < TRIAGE_SIZE_BUCKETS / 64; w++)
+        for (uint64_t bits = x->grams[w]; bits; bits &= bits - 1) {
+            int b = w * 64 + __builtin_ctzll(bits);
+            for (int k = 0; k < 3; k++)
+                g[k] += s_size_w[k][b];
+        }
     double z[3];
     double unit = x->ngrams ? 1 / sqrt((double)x->ngrams) : 0;
     for (int k = 0; k < 3; k++) {
-        double g = 0;
-        for (int w = 0; w < TRIAGE_SIZE_BUCKETS / 64; w++)
-            for (uint64_t bits = x->grams[w]; bits; bits &= bits - 1)
-                g += s_size_w[k][w * 64 + __builtin_ctzll(bits)];
-        double s = s_size_b[k] + g * unit;
+        z[k] = s_size_b[k] + g[k] * unit;
         for (int i = 0; i < TRIAGE_SIZE_DENSE; i++)
-            s += s_size_w[k][TRIAGE_SIZE_BUCKETS + i] * x->dense[i];
-        z[k] = s;
+            z[k] += s_size_w[k][TRIAGE_SIZE_BUCKETS + i] * x->dense[i];
     }
     double top = fmax(z[0], fmax(z[1], z[2])), sum = 0;
     for (int k = 0; k < 3; k++)

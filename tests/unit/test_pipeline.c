@@ -1168,20 +1168,35 @@ static void test_malformed_bus_list(void **state)
 
 /* ---- batched handlers --------------------------------------------------- */
 
-/* Emits `n` AppealReceived titled `title` from one unit: one commit, so
- * they reach the consumer in one burst. */
-static void s_emit_many(fx_t *f, int n, const char *title)
+/* Emits one message a title from one unit (one commit): an AppealReceived
+ * whose appeal id and title are the title, or a TriageDecision for appeal
+ * "decision" where the title is NULL. */
+static void s_emit_titles(fx_t *f, const char *const *titles, int n)
 {
     hl_dbu_t *u = hl_dbu_new(f->db, s_emit_done, f);
     for (int i = 0; i < n; i++) {
+        if (!titles[i]) {
+            Hl__TriageDecision d = HL__TRIAGE_DECISION__INIT;
+            d.appeal_id = (char *)"decision";
+            hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, NULL, &d.base, NULL);
+            continue;
+        }
         Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
-        char appeal[HL_UUID_LEN + 1];
-        hl_uuid_new(appeal);
-        a.appeal_id = appeal;
-        a.title = (char *)title;
-        hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, appeal, &a.base, f->msg_id);
+        a.appeal_id = (char *)titles[i];
+        a.title = (char *)titles[i];
+        hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, NULL, &a.base, NULL);
     }
     hl_dbu_submit(&u);
+}
+
+/* A connected fixture with the batched handler. */
+static fx_t *s_batched_fx(bool seen_ids)
+{
+    s_batched = true;
+    s_seen_ids = seen_ids;
+    fx_t *f = s_fx_new(true, 5000, 5000, 5);
+    s_run_until(f, s_connected, 10);
+    return f;
 }
 
 static int s_held_for; /* frames s_forwarded waits for */
@@ -1207,6 +1222,15 @@ static void s_release_at(fx_t *f, int forwarded)
     hl_zsock_resume(hl_pipeline_pull_socket(f->p, HL_STAGE_APPEAL));
 }
 
+/* s_emit_titles, the consumer held until all of them passed the bus. */
+static void s_emit_held(fx_t *f, const char *const *titles, int n)
+{
+    int before = f->bus[0].forwarded;
+    s_hold(f);
+    s_emit_titles(f, titles, n);
+    s_release_at(f, before + n);
+}
+
 static bool s_100_batched(fx_t *f)
 {
     return f->batch_committed == 100;
@@ -1217,14 +1241,11 @@ static void test_batched_handler(void **state)
 {
     (void)state;
     S_NEED_PG();
-    s_batched = true;
-    s_seen_ids = true;
-    fx_t *f = s_fx_new(true, 5000, 5000, 5);
-    s_run_until(f, s_connected, 10);
-    int before = f->bus[0].forwarded;
-    s_hold(f);
-    s_emit_many(f, 100, "many");
-    s_release_at(f, before + 100);
+    fx_t *f = s_batched_fx(true);
+    const char *many[100];
+    for (int i = 0; i < 100; i++)
+        many[i] = "many";
+    s_emit_held(f, many, 100);
     s_run_until(f, s_100_batched, 30);
     assert_int_equal(f->batched, 100);
     assert_int_equal(f->handled, 0); /* never one by one */
@@ -1250,9 +1271,7 @@ static void test_batch_duplicate_one_by_one(void **state)
 {
     (void)state;
     S_NEED_PG();
-    s_batched = true;
-    fx_t *f = s_fx_new(true, 5000, 5000, 5);
-    s_run_until(f, s_connected, 10);
+    fx_t *f = s_batched_fx(false); /* both copies reach the claim */
     char id[HL_UUID_LEN + 1];
     int before = f->bus[0].forwarded;
     s_hold(f);
@@ -1278,23 +1297,10 @@ static void test_batch_refused_one_alone(void **state)
 {
     (void)state;
     S_NEED_PG();
-    s_batched = true;
-    s_seen_ids = true;
-    fx_t *f = s_fx_new(true, 5000, 5000, 5);
-    s_run_until(f, s_connected, 10);
-    s_hold(f);
-    int before = f->bus[0].forwarded;
-    hl_dbu_t *u = hl_dbu_new(f->db, s_emit_done, f);
-    for (int i = 0; i < 10; i++) {
-        Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
-        char appeal[HL_UUID_LEN + 1];
-        hl_uuid_new(appeal);
-        a.appeal_id = appeal;
-        a.title = (char *)(i == 4 ? "bad" : "fine");
-        hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, appeal, &a.base, NULL);
-    }
-    hl_dbu_submit(&u);
-    s_release_at(f, before + 10);
+    fx_t *f = s_batched_fx(true);
+    const char *titles[10] = {"fine", "fine", "fine", "fine", "bad",
+                              "fine", "fine", "fine", "fine", "fine"};
+    s_emit_held(f, titles, 10);
     s_run_until(f, s_nine_and_dead, 20);
     assert_int_equal(f->batch_committed, 0);
     assert_int_equal(hl_test_scalar(s_admin, "SELECT count(*) FROM public.effect"), 9);
@@ -1319,25 +1325,9 @@ static void test_batch_order_kept(void **state)
 {
     (void)state;
     S_NEED_PG();
-    s_batched = true;
-    s_seen_ids = true;
-    fx_t *f = s_fx_new(true, 5000, 5000, 5);
-    s_run_until(f, s_connected, 10);
-    hl_dbu_t *u = hl_dbu_new(f->db, s_emit_done, f);
+    fx_t *f = s_batched_fx(true);
     const char *titles[] = {"a1", "a2", "cut", "a4", NULL, "a6", "cut"};
-    for (int i = 0; i < 7; i++) {
-        if (!titles[i]) {
-            Hl__TriageDecision d = HL__TRIAGE_DECISION__INIT;
-            d.appeal_id = (char *)"decision";
-            hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, NULL, &d.base, NULL);
-            continue;
-        }
-        Hl__AppealReceived a = HL__APPEAL_RECEIVED__INIT;
-        a.appeal_id = (char *)titles[i];
-        a.title = (char *)titles[i];
-        hl_pipeline_send(f->p, u, HL_STAGE_APPEAL, NULL, &a.base, NULL);
-    }
-    hl_dbu_submit(&u);
+    s_emit_titles(f, titles, 7);
     s_run_until(f, s_order_settled, 20);
     PGresult *r =
         PQexec(s_admin, "SELECT string_agg(appeal_id, ' ' ORDER BY id) FROM public.effect");
