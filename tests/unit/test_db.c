@@ -937,6 +937,29 @@ static void test_rows_column(void **state)
     s_fx_finish(f);
 }
 
+static void s_app_name_ready(fx_t *f)
+{
+    hl_dbu_t *du = hl_dbu_new(f->db, s_done_cb, &f->units[0]);
+    HL_DBU(du, "SELECT current_setting($1)", hl_db_rows_column, &s_column, "application_name");
+    hl_dbu_submit(&du);
+}
+
+/* The connection carries its name (hl_db_cfg_t.name) as application_name,
+ * so pg_stat_activity tells the daemons' backends apart. */
+static void test_application_name(void **state)
+{
+    (void)state;
+    S_NEED_PG();
+    fx_t *f = s_fx_new(s_url, 1, 256);
+    f->on_ready = s_app_name_ready;
+    s_run_until_done(f, 1);
+    assert_int_equal(f->units[0].rc, 0);
+    assert_int_equal(s_column.n, 1);
+    assert_string_equal(s_column.v[0], "test");
+    hl_strlist_close(&s_column);
+    s_fx_finish(f);
+}
+
 static char *s_texts[300];
 
 static void s_many_texts_ready(fx_t *f)
@@ -1018,6 +1041,7 @@ int main(void)
         cmocka_unit_test_setup(test_two_bad_units_in_one_batch, s_setup),
         cmocka_unit_test_setup(test_empty_unit, s_setup),
         cmocka_unit_test_setup(test_rows_column, s_setup),
+        cmocka_unit_test_setup(test_application_name, s_setup),
         cmocka_unit_test_setup(test_more_texts_than_prepared_slots, s_setup),
         cmocka_unit_test_setup(test_missing_role, s_setup),
         cmocka_unit_test_setup(test_pgarray_round_trip, s_setup),
